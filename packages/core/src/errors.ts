@@ -1,0 +1,50 @@
+/**
+ * Typed errors with stable codes. Code strings are part of the public contract:
+ * scripts match on them, so never rename one; add new ones instead.
+ */
+export const ErrorCodes = {
+  /** A frame could not be decoded, or a field has the wrong type or is out of bounds. */
+  PROTOCOL_MALFORMED: 'ROAM_PROTOCOL_MALFORMED',
+  /** A frame or field is larger than its bound. */
+  PROTOCOL_TOO_LARGE: 'ROAM_PROTOCOL_TOO_LARGE',
+  /** A message type this version does not know. */
+  PROTOCOL_UNKNOWN_MESSAGE: 'ROAM_PROTOCOL_UNKNOWN_MESSAGE',
+  /** The peer speaks an incompatible protocol version. */
+  PROTOCOL_VERSION: 'ROAM_PROTOCOL_VERSION',
+  /** The peer broke a protocol rule (message out of place, wrong folder, …). */
+  PROTOCOL_VIOLATION: 'ROAM_PROTOCOL_VIOLATION',
+  /** An item name is not a valid relative POSIX path. */
+  PATH_INVALID: 'ROAM_PATH_INVALID',
+  /** An item name would resolve outside its folder (through `..` or a symlink). */
+  PATH_ESCAPE: 'ROAM_PATH_ESCAPE',
+  /** A store write was refused because the item is not in the state the writer expected. */
+  STORE_CONFLICT: 'ROAM_STORE_CONFLICT',
+  /** Received bytes do not hash to the announced value. */
+  STORE_HASH_MISMATCH: 'ROAM_STORE_HASH_MISMATCH',
+  /** The store's persisted state cannot be read. */
+  STORE_CORRUPT: 'ROAM_STORE_CORRUPT',
+  /** An I/O operation of the store failed. */
+  STORE_IO: 'ROAM_STORE_IO',
+  /** A single line is larger than the configured maximum. */
+  LINE_TOO_LARGE: 'ROAM_LINE_TOO_LARGE',
+  /** The link to a peer is closed. */
+  LINK_CLOSED: 'ROAM_LINK_CLOSED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class RoamError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RoamError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isRoamError(err: unknown, code?: ErrorCode): err is RoamError {
+  return err instanceof RoamError && (code === undefined || err.code === code);
+}

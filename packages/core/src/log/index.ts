@@ -1,0 +1,3 @@
+export * from './hash.js';
+export * from './position.js';
+export * from './chain.js';
