@@ -1,1 +1,3 @@
-export {};
+export * from './clock.js';
+export * from './memory-store.js';
+export * from './network.js';

@@ -1,0 +1,398 @@
+/**
+ * The engine runs a `Replicator` against real ports: one `FolderStore` per folder, one `Link` per
+ * connected peer, a clock. It is the only async orchestration in the core:
+ *
+ * - every input (a frame, a local change, a link event) is handled to completion, store effects
+ *   included, before the next one starts, so the pure state never races its own writes;
+ * - a peer's frames are handled one at a time and `onFrame` resolves only after the effects are
+ *   applied, which gives receive backpressure (the link stops reading while the disk catches up);
+ * - sends and serves go to a per-peer queue that awaits each `Link.send`, which gives send
+ *   backpressure without blocking other peers;
+ * - a malformed frame closes that peer's link, never the engine.
+ */
+import { concatBytes } from './bytes.js';
+import { RoamError, isRoamError } from './errors.js';
+import type { DiskState, ItemMeta, LocalChange } from './items.js';
+import { LineChain } from './log/chain.js';
+import type { Hasher } from './log/hash.js';
+import { GENESIS, samePos, type LogPos } from './log/position.js';
+import { MAX_DATA_BYTES, MAX_CHECKPOINTS, decodeMessage, encodeMessage, type Message } from './protocol/index.js';
+import type { Applied, Effect, StoreEffect } from './replication/effects.js';
+import { Replicator, type ReplicatorOptions, type SyncProgress } from './replication/replicator.js';
+import { compareVersions } from './replication/version.js';
+import type { FolderStore, StagedWrite } from './store.js';
+
+/** A reliable, ordered, bidirectional frame channel to one peer (a libp2p stream, or a test pipe). */
+export interface Link {
+  /** Resolves once the transport has accepted the frame (waits while it is congested). */
+  send(frame: Uint8Array): Promise<void>;
+  close(reason: string): void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface EngineOptions extends ReplicatorOptions {
+  readonly stores: ReadonlyMap<string, FolderStore>;
+  readonly hasher: Hasher;
+  readonly clock: Clock;
+  readonly log?: (line: string) => void;
+}
+
+interface PeerChannel {
+  readonly link: Link;
+  /** Outgoing work for this peer, run in order. */
+  queue: Promise<void>;
+  closed: boolean;
+}
+
+export class Engine {
+  readonly replicator: Replicator;
+  private readonly opts: EngineOptions;
+  private readonly peers = new Map<string, PeerChannel>();
+  private readonly staged = new Map<string, StagedWrite>();
+  private serial: Promise<void> = Promise.resolve();
+  /** Counters for status and benchmarks. */
+  readonly stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, refusedFrames: 0 };
+
+  private constructor(opts: EngineOptions, replicator: Replicator) {
+    this.opts = opts;
+    this.replicator = replicator;
+  }
+
+  /**
+   * Opens every store (recovering interrupted writes), restores the replication state, and
+   * reconciles the two: whatever is on disk but not recorded (a crash between a write and its
+   * record, or edits while the daemon was down) becomes a local change.
+   */
+  static async open(opts: EngineOptions): Promise<Engine> {
+    const saved = new Map<string, unknown>();
+    const onDisk = new Map<string, DiskState[]>();
+    for (const [id, store] of opts.stores) {
+      onDisk.set(id, await store.open());
+      for (const [k, v] of await store.meta.load()) saved.set(k, v);
+    }
+    const engine = new Engine(opts, new Replicator(opts, saved));
+    await engine.input(async () => {
+      for (const [id, store] of opts.stores) {
+        const changes = await engine.reconcile(id, store, onDisk.get(id)!);
+        changes.push(...(await store.scan()));
+        await engine.run(engine.replicator.localChanges(id, changes, opts.clock.now()));
+      }
+    });
+    return engine;
+  }
+
+  private async reconcile(folder: string, store: FolderStore, states: DiskState[]): Promise<LocalChange[]> {
+    const out: LocalChange[] = [];
+    const seen = new Set<string>();
+    for (const s of states) {
+      seen.add(s.name);
+      const rec = this.replicator.local(folder, s.name);
+      if (rec && !rec.deleted && rec.size === s.size && samePos(endOf(rec), endOf(s))) continue;
+      let change: LocalChange['change'] = 'replace';
+      if (rec && !rec.deleted && s.kind === 'log' && s.size > rec.size) {
+        const at = await store.positionAt(s.name, rec.size);
+        if (at && samePos(at, endOf(rec))) change = 'append';
+      }
+      out.push({ change, state: s });
+    }
+    for (const rec of this.replicator.localItems(folder)) {
+      if (!rec.deleted && !seen.has(rec.name)) out.push({ change: 'delete', state: { ...rec, deleted: true } });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Runs `fn` after every earlier input has been handled. */
+  private input<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.serial.then(fn);
+    this.serial = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  /** A link to `peer` (its short device id) is up. */
+  attach(peer: string, link: Link): Promise<void> {
+    return this.input(async () => {
+      const old = this.peers.get(peer);
+      if (old) {
+        old.closed = true;
+        old.link.close('replaced by a new connection');
+        await this.run(this.replicator.disconnected(peer, this.opts.clock.now()));
+      }
+      this.peers.set(peer, { link, queue: Promise.resolve(), closed: false });
+      await this.run(this.replicator.connected(peer));
+    });
+  }
+
+  /** The link to `peer` went away. */
+  detach(peer: string, link?: Link): Promise<void> {
+    return this.input(async () => {
+      const ch = this.peers.get(peer);
+      if (!ch || (link && ch.link !== link)) return;
+      ch.closed = true;
+      this.peers.delete(peer);
+      await this.run(this.replicator.disconnected(peer, this.opts.clock.now()));
+    });
+  }
+
+  /** A frame from `peer`. Resolves when it has been applied (use it as receive backpressure). */
+  onFrame(peer: string, frame: Uint8Array, link?: Link): Promise<void> {
+    return this.input(async () => {
+      const ch = this.peers.get(peer);
+      if (!ch || ch.closed || (link && ch.link !== link)) return;
+      this.stats.framesIn++;
+      this.stats.bytesIn += frame.length;
+      let msg: Message;
+      try {
+        msg = decodeMessage(frame);
+      } catch (err) {
+        this.stats.refusedFrames++;
+        const e = isRoamError(err) ? err : new RoamError('ROAM_PROTOCOL_MALFORMED', String(err));
+        this.log(`refused a frame from ${peer}: ${e.code} ${e.message}`);
+        this.closePeer(peer, `${e.code}: ${e.message}`);
+        await this.run(this.replicator.disconnected(peer, this.opts.clock.now()));
+        return;
+      }
+      await this.run(this.replicator.receive(peer, msg, this.opts.clock.now()));
+    });
+  }
+
+  /** Look at the disk for changes (all of the folder, or the named items). */
+  scan(folder: string, names?: readonly string[]): Promise<void> {
+    return this.input(async () => {
+      const store = this.opts.stores.get(folder);
+      if (!store) return;
+      const changes = await store.scan(names);
+      if (changes.length) await this.run(this.replicator.localChanges(folder, changes, this.opts.clock.now()));
+    });
+  }
+
+  /** Resolves when every input so far has been handled and every queued send has gone out. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const serial = this.serial;
+      await serial;
+      await Promise.all([...this.peers.values()].map((p) => p.queue));
+      if (serial === this.serial) return;
+    }
+  }
+
+  progress(peer: string): SyncProgress[] {
+    return this.replicator.progress(peer);
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    for (const [peer] of this.peers) this.closePeer(peer, 'engine closing');
+    for (const s of this.staged.values()) await s.abort();
+    this.staged.clear();
+    for (const store of this.opts.stores.values()) await store.close();
+  }
+
+  // ---------------------------------------------------------------- effects
+
+  private async run(effects: Effect[]): Promise<void> {
+    for (const e of effects) {
+      switch (e.t) {
+        case 'send':
+          this.enqueue(e.peer, () => this.sendNow(e.peer, e.msg));
+          break;
+        case 'serveLog':
+          this.enqueue(e.peer, () => this.serveLog(e));
+          break;
+        case 'serveFile':
+          this.enqueue(e.peer, () => this.serveFile(e.peer, e.folder, e.wantId, e.meta));
+          break;
+        case 'close':
+          this.closePeer(e.peer, e.reason);
+          await this.run(this.replicator.disconnected(e.peer, this.opts.clock.now()));
+          break;
+        case 'scan': {
+          const store = this.opts.stores.get(e.folder)!;
+          const changes = await store.scan(e.names);
+          await this.run(this.replicator.localChanges(e.folder, changes, this.opts.clock.now()));
+          break;
+        }
+        default: {
+          const result = await this.applyStore(e);
+          await this.run(this.replicator.applied(e, result, this.opts.clock.now()));
+        }
+      }
+    }
+    await this.persist();
+    for (const note of this.replicator.notes.splice(0)) this.log(note);
+  }
+
+  private async persist(): Promise<void> {
+    const dirty = this.replicator.takeDirty();
+    if (!dirty.length) return;
+    const byFolder = new Map<string, Array<[string, unknown]>>();
+    for (const entry of dirty) {
+      const folder = entry[0].split('/')[1]!;
+      let list = byFolder.get(folder);
+      if (!list) byFolder.set(folder, (list = []));
+      list.push(entry);
+    }
+    for (const [folder, entries] of byFolder) await this.opts.stores.get(folder)?.meta.put(entries);
+  }
+
+  private async applyStore(e: StoreEffect): Promise<Applied> {
+    const store = this.opts.stores.get(e.folder)!;
+    const sk = `${e.folder}\u0000${e.name}`;
+    try {
+      switch (e.t) {
+        case 'append':
+          return { ok: true, state: await store.appendLog(e.name, e.start, e.data, e.end, e.mtimeMs) };
+        case 'stageWrite': {
+          let s = this.staged.get(sk);
+          if (!s) this.staged.set(sk, (s = await store.stage(e.name)));
+          await s.write(e.offset, e.data);
+          return { ok: true };
+        }
+        case 'stageCommit': {
+          const s = this.staged.get(sk) ?? (await store.stage(e.name));
+          this.staged.delete(sk);
+          try {
+            return { ok: true, state: await s.commit(e.target, e.expected) };
+          } catch (err) {
+            await s.abort();
+            throw err;
+          }
+        }
+        case 'stageAbort': {
+          const s = this.staged.get(sk);
+          this.staged.delete(sk);
+          await s?.abort();
+          return { ok: true };
+        }
+        case 'remove':
+          await store.remove(e.name, e.expected);
+          return { ok: true, state: null };
+        case 'rename':
+          return { ok: true, state: await store.rename(e.name, e.to, e.expected) };
+        case 'positionAt':
+          return { ok: true, pos: await store.positionAt(e.name, e.offset) };
+      }
+    } catch (err) {
+      if (isRoamError(err)) return { ok: false, code: err.code, message: err.message };
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private enqueue(peer: string, job: () => Promise<void>): void {
+    const ch = this.peers.get(peer);
+    if (!ch || ch.closed) return;
+    ch.queue = ch.queue.then(async () => {
+      if (ch.closed) return;
+      try {
+        await job();
+      } catch (err) {
+        const why = isRoamError(err) ? `${err.code}: ${err.message}` : String(err);
+        this.log(`sending to ${peer} failed: ${why}`);
+        if (this.peers.get(peer) !== ch) return;
+        this.closePeer(peer, why);
+        void this.input(async () => {
+          // Unless a new link to the peer came up in the meantime, end the session.
+          if (!this.peers.has(peer)) await this.run(this.replicator.disconnected(peer, this.opts.clock.now()));
+        });
+      }
+    });
+  }
+
+  private async sendNow(peer: string, msg: Message): Promise<void> {
+    const ch = this.peers.get(peer);
+    if (!ch || ch.closed) return;
+    const frame = encodeMessage(msg);
+    this.stats.framesOut++;
+    this.stats.bytesOut += frame.length;
+    await ch.link.send(frame);
+  }
+
+  /**
+   * Streams complete lines of a log from `from` to `to`. A run is at most one frame of data; a
+   * line longer than a frame travels as several chunks of one run.
+   */
+  private async serveLog(e: Extract<Effect, { t: 'serveLog' }>): Promise<void> {
+    const store = this.opts.stores.get(e.folder)!;
+    const at = e.from.offset === 0 ? GENESIS : await store.positionAt(e.name, e.from.offset);
+    if (!at || !samePos(at, e.from)) {
+      this.replicator.serveFailed(e.peer, e.folder, e.wantId);
+      const end = this.replicator.local(e.folder, e.name);
+      const checkpoints = (await store.checkpoints(e.name)).slice(-MAX_CHECKPOINTS);
+      await this.sendNow(e.peer, {
+        t: 'diverged', folder: e.folder, name: e.name, wantId: e.wantId, version: e.version, at,
+        end: end ? endOf(end) : e.to, checkpoints,
+      });
+      return;
+    }
+    const chain = new LineChain(this.opts.hasher, e.from, Number.MAX_SAFE_INTEGER);
+    let runStart: LogPos = e.from;
+    let chunk = 0;
+    let carry = new Uint8Array(0);
+    let offset = e.from.offset;
+    while (offset < e.to.offset) {
+      const cur = this.replicator.local(e.folder, e.name);
+      if (!cur || cur.deleted || compareVersions(cur.version, e.version) !== 'equal' || cur.size < e.to.offset) return;
+      const block = await store.read(e.name, offset, Math.min(MAX_DATA_BYTES - carry.length, e.to.offset - offset));
+      if (block.length === 0) return;
+      offset += block.length;
+      chain.push(block);
+      const data = carry.length ? concatBytes([carry, block]) : block;
+      const cut = data.lastIndexOf(0x0a) + 1;
+      const mtimeMs = cur.mtimeMs;
+      if (cut === 0) {
+        await this.sendNow(e.peer, { t: 'logData', folder: e.folder, name: e.name, wantId: e.wantId, version: e.version, start: runStart, chunk: chunk++, data, end: null, mtimeMs });
+        carry = new Uint8Array(0);
+        continue;
+      }
+      await this.sendNow(e.peer, { t: 'logData', folder: e.folder, name: e.name, wantId: e.wantId, version: e.version, start: runStart, chunk, data: data.subarray(0, cut), end: chain.pos, mtimeMs });
+      runStart = chain.pos;
+      chunk = 0;
+      carry = data.slice(cut);
+    }
+  }
+
+  private async serveFile(peer: string, folder: string, wantId: number, meta: ItemMeta): Promise<void> {
+    const store = this.opts.stores.get(folder)!;
+    let offset = 0;
+    do {
+      const cur = this.replicator.local(folder, meta.name);
+      if (!cur || cur.deleted || compareVersions(cur.version, meta.version) !== 'equal') {
+        await this.sendNow(peer, { t: 'gone', folder, name: meta.name, wantId, reason: 'version' });
+        return;
+      }
+      const data = await store.read(meta.name, offset, Math.min(MAX_DATA_BYTES, meta.size - offset));
+      const done = offset + data.length >= meta.size || data.length === 0;
+      await this.sendNow(peer, {
+        t: 'fileData', folder, name: meta.name, wantId, version: meta.version, offset, data, size: meta.size,
+        hash: meta.hash, lines: 0, mtimeMs: meta.mtimeMs, mode: meta.mode, done,
+      });
+      offset += data.length;
+      if (done) return;
+    } while (offset < meta.size);
+  }
+
+  private closePeer(peer: string, reason: string): void {
+    const ch = this.peers.get(peer);
+    if (!ch) return;
+    ch.closed = true;
+    this.peers.delete(peer);
+    ch.link.close(reason);
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+}
+
+function endOf(s: { size: number; lines: number; hash: Uint8Array }): LogPos {
+  return { offset: s.size, line: s.lines, hash: s.hash };
+}

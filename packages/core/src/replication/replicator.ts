@@ -1,0 +1,852 @@
+/**
+ * The pure replication state machine of one device: every folder, every peer session.
+ *
+ * It does no I/O and reads no clock: inputs arrive as method calls (`connected`, `receive`,
+ * `localChanges`, `applied`, …) with the current time, and each returns the effects to run.
+ * `engine.ts` runs them against a store and links; the tests run them over in-memory ones.
+ *
+ * The rules it implements are written down in docs/PROTOCOL.md. In short:
+ * - index exchange as in Syncthing's BEP: every local change gets a sequence number; on connect a
+ *   peer sends only what the other has not seen (by index id and sequence), then live updates;
+ * - a line log is pulled with a `want` from the receiver's own end and stays subscribed: later
+ *   appends are pushed as they happen; a receiver appends only a run that starts exactly at its end
+ *   with the same chain hash, anything else is divergence, never a splice;
+ * - version vectors order epochs (create, rewrite, truncate, delete); within an epoch, content is
+ *   decided by chain hashes: a log that extends the other is a fast-forward, never a conflict;
+ * - true divergence goes to the conflict policy; only the device holding the loser moves it aside
+ *   (fork or Syncthing-style copy) and then takes the winner, so every device ends the same.
+ */
+import { bytesEqual, fromHex, toHex } from '../bytes.js';
+import type { DiskState, ItemMeta, LocalChange } from '../items.js';
+import { diskStateOf } from '../items.js';
+import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
+import { isLogName, splitName } from '../names.js';
+import {
+  MAX_DATA_BYTES,
+  MAX_INDEX_ITEMS,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  negotiate,
+  type Message,
+} from '../protocol/index.js';
+import { isRoamError } from '../errors.js';
+import type { Applied, Effect, StoreEffect } from './effects.js';
+import { decide, type ConflictMode, type PolicyHooks } from './policy.js';
+import { EMPTY_VERSION, bumpVersion, compareVersions, type VersionVector } from './version.js';
+
+export interface FolderConfig {
+  readonly id: string;
+  /** How divergent line logs are resolved: a resumable fork, or Syncthing's conflict copy. */
+  readonly conflict: ConflictMode;
+  /**
+   * Whether a local delete of a line log reaches other devices. Session folders keep it local
+   * (the tools delete old sessions by age on each machine); whole files always propagate.
+   */
+  readonly logDeletes: 'local' | 'propagate';
+}
+
+export interface ReplicatorOptions {
+  /** This device's short id (16 lowercase hex characters). */
+  readonly device: string;
+  readonly name: string;
+  readonly software: string;
+  readonly folders: readonly FolderConfig[];
+  /** Fresh random index ids (the runner supplies randomness; the core stays pure). */
+  readonly newIndexId: () => string;
+  readonly hooks?: PolicyHooks;
+  /** Largest single line accepted from a peer. */
+  readonly maxLineBytes?: number;
+}
+
+/** Remote view of one folder on one peer: its index as far as we have seen it. */
+interface PeerView {
+  indexId: string;
+  maxSeq: number;
+  readonly items: Map<string, ItemMeta>;
+}
+
+interface FolderState {
+  readonly cfg: FolderConfig;
+  indexId: string;
+  seq: number;
+  readonly local: Map<string, ItemMeta>;
+  /** Logs deleted here whose delete is not propagated: remembered so they are not fetched again. */
+  readonly dropped: Map<string, ItemMeta>;
+  readonly peers: Map<string, PeerView>;
+}
+
+/** A pull in progress: one per item at a time. */
+interface Fetch {
+  readonly wantId: number;
+  readonly peer: string;
+  readonly folder: string;
+  readonly name: string;
+  /** The remote record when the want was sent. */
+  readonly target: ItemMeta;
+  /** append: straight into the log; stage: a new epoch written beside it, then renamed over. */
+  mode: 'append' | 'stage' | 'file';
+  /** Where the next run must start. */
+  expected: LogPos;
+  /** A run of lines in progress (a line larger than one frame). */
+  runStart: LogPos | null;
+  parts: Uint8Array[];
+  partBytes: number;
+  nextChunk: number;
+  /** The local state the stage replaces (null: absent). */
+  readonly replaces: DiskState | null;
+  staged: boolean;
+}
+
+/** A subscription we serve: a peer pulling one of our logs. */
+interface Sub {
+  readonly peer: string;
+  readonly wantId: number;
+  readonly version: VersionVector;
+  cursor: LogPos;
+}
+
+interface Session {
+  readonly peer: string;
+  phase: 'hello' | 'open';
+  name: string;
+  readonly ready: Set<string>;
+}
+
+const key = (folder: string, name: string) => `${folder}\u0000${name}`;
+
+export interface SyncProgress {
+  readonly folder: string;
+  readonly peer: string;
+  /** Items where the peer holds something this device does not (yet). */
+  readonly needItems: number;
+  readonly needBytes: number;
+}
+
+export class Replicator {
+  readonly device: string;
+  private readonly opts: ReplicatorOptions;
+  private readonly folders = new Map<string, FolderState>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly fetches = new Map<string, Fetch>();
+  /** Subscriptions we serve, by item. */
+  private readonly subs = new Map<string, Sub[]>();
+  /** Peer records we could not fetch (by item and peer: the record's seq), not retried until they change. */
+  private readonly failed = new Map<string, number>();
+  /** Items whose fetch a local writer interrupted: wait for its next change. */
+  private readonly blocked = new Set<string>();
+  /**
+   * Items whose local version lost a conflict and was moved aside, with that version: a peer that
+   * still holds the same content is not fetched from until it has resolved the conflict itself.
+   */
+  private readonly lost = new Map<string, ItemMeta>();
+  private readonly dirty = new Map<string, unknown>();
+  private nextWantId = 1;
+  private readonly maxLineBytes: number;
+  /** Things worth a line in the daemon's log (refused input, conflicts). Drained by the runner. */
+  readonly notes: string[] = [];
+
+  constructor(opts: ReplicatorOptions, saved?: ReadonlyMap<string, unknown>) {
+    this.opts = opts;
+    this.device = opts.device;
+    this.maxLineBytes = opts.maxLineBytes ?? 256 * 1024 * 1024;
+    for (const cfg of opts.folders) {
+      const f: FolderState = { cfg, indexId: '', seq: 0, local: new Map(), dropped: new Map(), peers: new Map() };
+      this.folders.set(cfg.id, f);
+    }
+    if (saved) this.restore(saved);
+    for (const f of this.folders.values()) {
+      if (f.indexId === '') {
+        f.indexId = opts.newIndexId();
+        this.persistFolder(f);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  /** Records changed since the last call, as [key, value | null] for `MetaStore.put`. */
+  takeDirty(): Array<[string, unknown]> {
+    const out = [...this.dirty.entries()];
+    this.dirty.clear();
+    return out;
+  }
+
+  private persistFolder(f: FolderState): void {
+    this.dirty.set(`f/${f.cfg.id}`, { indexId: f.indexId, seq: f.seq });
+  }
+  private persistLocal(f: FolderState, name: string): void {
+    const m = f.local.get(name);
+    this.dirty.set(`l/${f.cfg.id}/${name}`, m ? metaToJson(m) : null);
+    const d = f.dropped.get(name);
+    this.dirty.set(`d/${f.cfg.id}/${name}`, d ? metaToJson(d) : null);
+  }
+  private persistPeer(f: FolderState, peer: string, name?: string): void {
+    const v = f.peers.get(peer);
+    this.dirty.set(`p/${f.cfg.id}/${peer}`, v ? { indexId: v.indexId, maxSeq: v.maxSeq } : null);
+    if (name !== undefined) {
+      const m = v?.items.get(name);
+      this.dirty.set(`r/${f.cfg.id}/${peer}/${name}`, m ? metaToJson(m) : null);
+    }
+  }
+
+  private restore(saved: ReadonlyMap<string, unknown>): void {
+    for (const [k, v] of saved) {
+      const [kind, folder, ...rest] = k.split('/');
+      const f = this.folders.get(folder ?? '');
+      if (!f || v === null || v === undefined) continue;
+      if (kind === 'f') {
+        const s = v as { indexId: string; seq: number };
+        f.indexId = s.indexId;
+        f.seq = s.seq;
+      } else if (kind === 'l') f.local.set(rest.join('/'), metaFromJson(v));
+      else if (kind === 'd') f.dropped.set(rest.join('/'), metaFromJson(v));
+      else if (kind === 'p') {
+        const s = v as { indexId: string; maxSeq: number };
+        const view = this.view(f, rest[0]!);
+        view.indexId = s.indexId;
+        view.maxSeq = s.maxSeq;
+      } else if (kind === 'r') this.view(f, rest[0]!).items.set(rest.slice(1).join('/'), metaFromJson(v));
+    }
+  }
+
+  private view(f: FolderState, peer: string): PeerView {
+    let v = f.peers.get(peer);
+    if (!v) f.peers.set(peer, (v = { indexId: '', maxSeq: 0, items: new Map() }));
+    return v;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  local(folder: string, name: string): ItemMeta | undefined {
+    return this.folders.get(folder)?.local.get(name);
+  }
+
+  localItems(folder: string): ItemMeta[] {
+    return [...(this.folders.get(folder)?.local.values() ?? [])];
+  }
+
+  connectedPeers(): string[] {
+    return [...this.sessions.values()].filter((s) => s.phase === 'open').map((s) => s.peer);
+  }
+
+  /**
+   * What a connected peer holds that this device does not: its live items whose content differs
+   * from ours and is not older than ours. Empty for every folder means "in sync with that peer".
+   */
+  progress(peer: string): SyncProgress[] {
+    const out: SyncProgress[] = [];
+    for (const f of this.folders.values()) {
+      const v = f.peers.get(peer);
+      let needItems = 0;
+      let needBytes = 0;
+      for (const r of v?.items.values() ?? []) {
+        const l = f.local.get(r.name);
+        if (r.deleted) {
+          if (l && !l.deleted && compareVersions(l.version, r.version) === 'lesser') needItems++;
+          continue;
+        }
+        if (l && !l.deleted && l.size === r.size && bytesEqual(l.hash, r.hash)) continue;
+        if (l && compareVersions(l.version, r.version) === 'greater') continue;
+        const d = f.dropped.get(r.name);
+        if (!l && d && !this.grewElsewhere(d, r)) continue;
+        if (l && !l.deleted && l.kind === 'log' && l.size > r.size) continue;
+        needItems++;
+        needBytes += Math.max(0, r.size - (l && !l.deleted && l.kind === 'log' ? l.size : 0));
+      }
+      out.push({ folder: f.cfg.id, peer, needItems, needBytes });
+    }
+    return out;
+  }
+
+  /** True when nothing is being pulled, except subscriptions that are caught up. */
+  idle(): boolean {
+    for (const fe of this.fetches.values()) {
+      const r = this.folders.get(fe.folder)?.peers.get(fe.peer)?.items.get(fe.name);
+      if (fe.mode !== 'append' || fe.runStart !== null || !r || r.size > fe.expected.offset) return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  connected(peer: string): Effect[] {
+    this.sessions.set(peer, { peer, phase: 'hello', name: peer, ready: new Set() });
+    return [{ t: 'send', peer, msg: { t: 'hello', protocol: PROTOCOL_VERSION, minProtocol: MIN_PROTOCOL_VERSION, device: this.device, name: this.opts.name, software: this.opts.software } }];
+  }
+
+  disconnected(peer: string, now: number): Effect[] {
+    this.sessions.delete(peer);
+    const out: Effect[] = [];
+    for (const [k, subs] of this.subs) {
+      const rest = subs.filter((s) => s.peer !== peer);
+      if (rest.length) this.subs.set(k, rest);
+      else this.subs.delete(k);
+    }
+    const orphaned: Fetch[] = [];
+    for (const fe of this.fetches.values()) if (fe.peer === peer) orphaned.push(fe);
+    for (const fe of orphaned) out.push(...this.dropFetch(fe, false));
+    for (const fe of orphaned) out.push(...this.evaluate(this.folders.get(fe.folder)!, fe.name, now));
+    return out;
+  }
+
+  /** A message from a peer. Protocol violations close that peer's session, nothing else. */
+  receive(peer: string, msg: Message, now: number): Effect[] {
+    const s = this.sessions.get(peer);
+    if (!s) return [];
+    try {
+      if (s.phase === 'hello') {
+        if (msg.t !== 'hello') return this.violation(peer, `expected hello, got ${msg.t}`);
+        return this.onHello(s, msg);
+      }
+      switch (msg.t) {
+        case 'hello':
+          return this.violation(peer, 'second hello');
+        case 'folders':
+          return this.onFolders(s, msg, now);
+        case 'index':
+          return this.onIndex(s, msg, now);
+        case 'want':
+          return this.onWant(s, msg);
+        case 'logData':
+          return this.onLogData(s, msg, now);
+        case 'fileData':
+          return this.onFileData(s, msg, now);
+        case 'diverged':
+          return this.onDiverged(s, msg, now);
+        case 'gone':
+          return this.onGone(s, msg, now);
+        case 'cancel': {
+          // While it was subscribed we trusted the peer to be our prefix; look again.
+          const f = this.folders.get(msg.folder);
+          const names = this.removeSub(peer, msg.folder, msg.wantId);
+          return f ? names.flatMap((n) => this.evaluate(f, n, now)) : [];
+        }
+        case 'error':
+          this.notes.push(`peer ${s.name} reported ${msg.code}: ${msg.message}`);
+          return [{ t: 'close', peer, reason: `${msg.code}: ${msg.message}` }];
+      }
+    } catch (err) {
+      if (isRoamError(err)) return this.violation(peer, `${err.code}: ${err.message}`, err.code);
+      throw err;
+    }
+  }
+
+  private violation(peer: string, why: string, code = 'ROAM_PROTOCOL_VIOLATION'): Effect[] {
+    this.notes.push(`closing session with ${peer}: ${why}`);
+    return [
+      { t: 'send', peer, msg: { t: 'error', code, message: why.slice(0, 1000) } },
+      { t: 'close', peer, reason: why },
+    ];
+  }
+
+  private onHello(s: Session, msg: Extract<Message, { t: 'hello' }>): Effect[] {
+    if (msg.device !== s.peer) return this.violation(s.peer, `hello names device ${msg.device}, the link is with ${s.peer}`);
+    negotiate({ protocol: PROTOCOL_VERSION, minProtocol: MIN_PROTOCOL_VERSION }, msg);
+    s.phase = 'open';
+    s.name = msg.name;
+    const folders = [...this.folders.values()].map((f) => {
+      const v = f.peers.get(s.peer);
+      return { id: f.cfg.id, indexId: f.indexId, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
+    });
+    return [{ t: 'send', peer: s.peer, msg: { t: 'folders', folders } }];
+  }
+
+  private onFolders(s: Session, msg: Extract<Message, { t: 'folders' }>, now: number): Effect[] {
+    const out: Effect[] = [];
+    for (const entry of msg.folders) {
+      const f = this.folders.get(entry.id);
+      if (!f) continue;
+      const v = this.view(f, s.peer);
+      if (v.indexId !== entry.indexId) {
+        // The peer's index is new to us (first contact, or its database was reset): forget the old one.
+        for (const name of v.items.keys()) this.dirty.set(`r/${f.cfg.id}/${s.peer}/${name}`, null);
+        v.items.clear();
+        v.indexId = entry.indexId;
+        v.maxSeq = 0;
+        this.persistPeer(f, s.peer);
+      }
+      const since = entry.seenIndexId === f.indexId ? entry.seenSeq : 0;
+      const items = [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
+      for (let i = 0; i < items.length || i === 0; i += MAX_INDEX_ITEMS) {
+        out.push({ t: 'send', peer: s.peer, msg: { t: 'index', folder: f.cfg.id, indexId: f.indexId, items: items.slice(i, i + MAX_INDEX_ITEMS), upTo: f.seq } });
+      }
+      s.ready.add(f.cfg.id);
+      for (const name of v.items.keys()) out.push(...this.evaluate(f, name, now));
+    }
+    return out;
+  }
+
+  private onIndex(s: Session, msg: Extract<Message, { t: 'index' }>, now: number): Effect[] {
+    const f = this.folders.get(msg.folder);
+    if (!f || !s.ready.has(f.cfg.id)) return [];
+    const v = this.view(f, s.peer);
+    if (msg.indexId !== v.indexId) return this.violation(s.peer, `index id ${msg.indexId} does not match announced ${v.indexId}`);
+    const out: Effect[] = [];
+    for (const item of msg.items) {
+      if ((item.kind === 'log') !== isLogName(item.name)) return this.violation(s.peer, `item ${item.name} has kind ${item.kind}`);
+      v.items.set(item.name, item);
+      v.maxSeq = Math.max(v.maxSeq, item.seq);
+      this.failed.delete(`${key(f.cfg.id, item.name)}\u0000${s.peer}`);
+      this.persistPeer(f, s.peer, item.name);
+    }
+    v.maxSeq = Math.max(v.maxSeq, msg.upTo);
+    this.persistPeer(f, s.peer);
+    for (const item of msg.items) out.push(...this.evaluate(f, item.name, now));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- serving
+
+  private onWant(s: Session, msg: Extract<Message, { t: 'want' }>): Effect[] {
+    const f = this.folders.get(msg.folder);
+    const l = f?.local.get(msg.name);
+    const gone = (reason: 'missing' | 'version' | 'deleted'): Effect[] => [
+      { t: 'send', peer: s.peer, msg: { t: 'gone', folder: msg.folder, name: msg.name, wantId: msg.wantId, reason } },
+    ];
+    if (!f || !s.ready.has(f.cfg.id) || !l) return gone('missing');
+    if (l.deleted) return gone('deleted');
+    if (compareVersions(l.version, msg.version) !== 'equal' || l.kind !== msg.kind) return gone('version');
+    if (l.kind === 'file') {
+      if (!bytesEqual(l.hash, msg.hash)) return gone('version');
+      return [{ t: 'serveFile', peer: s.peer, folder: f.cfg.id, wantId: msg.wantId, meta: l }];
+    }
+    const k = key(f.cfg.id, l.name);
+    const list = (this.subs.get(k) ?? []).filter((x) => x.peer !== s.peer);
+    const end = endOf(l);
+    list.push({ peer: s.peer, wantId: msg.wantId, version: l.version, cursor: end });
+    this.subs.set(k, list);
+    return [{ t: 'serveLog', peer: s.peer, folder: f.cfg.id, name: l.name, wantId: msg.wantId, version: l.version, from: msg.from, to: end }];
+  }
+
+  /** The runner found that a want's `from` is not in our log and answered `diverged`. */
+  serveFailed(peer: string, folder: string, wantId: number): void {
+    this.removeSub(peer, folder, wantId);
+  }
+
+  /** Ends a subscription; returns the names of the items it was for. */
+  private removeSub(peer: string, folder: string, wantId: number): string[] {
+    const names: string[] = [];
+    for (const [k, list] of this.subs) {
+      if (!k.startsWith(`${folder}\u0000`)) continue;
+      const rest = list.filter((x) => !(x.peer === peer && x.wantId === wantId));
+      if (rest.length !== list.length) {
+        names.push(k.slice(folder.length + 1));
+        if (rest.length) this.subs.set(k, rest);
+        else this.subs.delete(k);
+      }
+    }
+    return names;
+  }
+
+  /** Push the growth of a log to its subscribers; end subscriptions of an older epoch. */
+  private pushToSubs(f: FolderState, m: ItemMeta): Effect[] {
+    const k = key(f.cfg.id, m.name);
+    const list = this.subs.get(k);
+    if (!list) return [];
+    const out: Effect[] = [];
+    const end = endOf(m);
+    const keep: Sub[] = [];
+    for (const sub of list) {
+      if (m.deleted || m.kind !== 'log' || compareVersions(sub.version, m.version) !== 'equal') {
+        out.push({ t: 'send', peer: sub.peer, msg: { t: 'gone', folder: f.cfg.id, name: m.name, wantId: sub.wantId, reason: m.deleted ? 'deleted' : 'version' } });
+        continue;
+      }
+      if (end.offset > sub.cursor.offset) {
+        out.push({ t: 'serveLog', peer: sub.peer, folder: f.cfg.id, name: m.name, wantId: sub.wantId, version: m.version, from: sub.cursor, to: end });
+        sub.cursor = end;
+      }
+      keep.push(sub);
+    }
+    if (keep.length) this.subs.set(k, keep);
+    else this.subs.delete(k);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- local changes
+
+  /** Changes the store found on disk (a tool wrote, or the daemon was down). */
+  localChanges(folder: string, changes: readonly LocalChange[], now: number): Effect[] {
+    const f = this.folders.get(folder);
+    if (!f) return [];
+    const out: Effect[] = [];
+    for (const c of changes) out.push(...this.localChange(f, c, now));
+    return out;
+  }
+
+  private localChange(f: FolderState, c: LocalChange, now: number): Effect[] {
+    // Any change in the folder may have cleared what blocked an item (its own write completed,
+    // or the name its conflict copy needed was found taken): try those again afterwards.
+    const retry = [...this.blocked].filter((b) => b.startsWith(`${f.cfg.id}\u0000`));
+    for (const b of retry) this.blocked.delete(b);
+    const out = this.recordLocal(f, c, now);
+    for (const b of retry) if (b !== key(f.cfg.id, c.state.name)) out.push(...this.evaluate(f, b.slice(f.cfg.id.length + 1), now));
+    return out;
+  }
+
+  private recordLocal(f: FolderState, c: LocalChange, now: number): Effect[] {
+    const name = c.state.name;
+    const k = key(f.cfg.id, name);
+    const l = f.local.get(name);
+    const out: Effect[] = [];
+    // A pull in progress expected the old content: drop it and decide again once this is recorded.
+    const fe = this.fetches.get(k);
+    if (fe) out.push(...this.dropFetch(fe, true));
+    let next: ItemMeta;
+    if (c.change === 'append' && l && !l.deleted && l.kind === 'log') {
+      next = { ...c.state, version: l.version, seq: l.seq, modifiedBy: this.device };
+    } else if (c.change === 'delete' || c.state.deleted) {
+      if (!l || l.deleted) return out;
+      if (l.kind === 'log' && f.cfg.logDeletes === 'local') {
+        f.dropped.set(name, l);
+        f.local.delete(name);
+        this.persistLocal(f, name);
+        return [...out, ...this.pushToSubs(f, { ...l, deleted: true })];
+      }
+      next = { ...l, deleted: true, size: 0, lines: 0, hash: ZERO_HASH, mtimeMs: now, version: bumpVersion(l.version, this.device), seq: l.seq, modifiedBy: this.device };
+    } else {
+      this.lost.delete(k);
+      next = { ...c.state, version: bumpVersion(l?.version ?? f.dropped.get(name)?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: this.device };
+      f.dropped.delete(name);
+    }
+    out.push(...this.commitLocal(f, next));
+    // A local change may diverge from what peers hold: decide again. After an append, a peer at
+    // our previous end is known to hold our prefix and needs no check.
+    const before = c.change === 'append' && l ? endOf(l) : undefined;
+    out.push(...this.evaluate(f, name, now, before));
+    return out;
+  }
+
+  /** Record a new local state: next sequence number, persist, announce, push to subscribers. */
+  private commitLocal(f: FolderState, m: ItemMeta): Effect[] {
+    f.seq += 1;
+    const rec: ItemMeta = { ...m, seq: f.seq };
+    f.local.set(rec.name, rec);
+    this.persistLocal(f, rec.name);
+    this.persistFolder(f);
+    const out: Effect[] = [];
+    for (const s of this.sessions.values()) {
+      if (s.phase === 'open' && s.ready.has(f.cfg.id)) {
+        out.push({ t: 'send', peer: s.peer, msg: { t: 'index', folder: f.cfg.id, indexId: f.indexId, items: [rec], upTo: f.seq } });
+      }
+    }
+    out.push(...this.pushToSubs(f, rec));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- deciding what to pull
+
+  private grewElsewhere(dropped: ItemMeta, r: ItemMeta): boolean {
+    const ord = compareVersions(dropped.version, r.version);
+    return ord === 'lesser' || ((ord === 'equal' || ord === 'concurrent') && r.size > dropped.size);
+  }
+
+  /** Decide what to do about one item, given what the connected peers hold. */
+  private evaluate(f: FolderState, name: string, now: number, prefix?: LogPos): Effect[] {
+    const k = key(f.cfg.id, name);
+    if (this.blocked.has(k)) return [];
+    const active = this.fetches.get(k);
+    if (active && !(active.mode === 'append' && active.runStart === null)) return [];
+    const peers = [...this.sessions.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();
+    for (const peer of peers) {
+      const r = f.peers.get(peer)?.items.get(name);
+      if (!r || this.failed.get(`${k}\u0000${peer}`) === r.seq) continue;
+      if (active && r.size > active.expected.offset) {
+        // Stay with the current source while it can give what this peer has more than us.
+        const src = f.peers.get(active.peer)?.items.get(name) ?? active.target;
+        if (compareVersions(src.version, r.version) === 'equal' && (peer === active.peer || src.size >= r.size)) continue;
+      }
+      if (prefix && samePos(prefix, endOf(r))) continue;
+      const effects = this.judge(f, name, peer, r, now);
+      if (effects.length) {
+        if (active && this.fetches.get(k) === active) effects.unshift(...this.dropFetch(active, true));
+        return effects;
+      }
+    }
+    return [];
+  }
+
+  private judge(f: FolderState, name: string, peer: string, r: ItemMeta, now: number): Effect[] {
+    const l = f.local.get(name);
+    if (!l) {
+      const lost = this.lost.get(key(f.cfg.id, name));
+      if (lost && sameContent(lost, r)) return [];
+      if (r.deleted) return this.commitLocal(f, { ...r, seq: 0 });
+      const d = f.dropped.get(name);
+      if (d && !this.grewElsewhere(d, r)) return [];
+      return this.startFetch(f, peer, r, null);
+    }
+    const ord = compareVersions(l.version, r.version);
+    if (ord === 'greater') return [];
+    if (l.deleted && r.deleted) return ord === 'lesser' ? this.commitLocal(f, { ...r, seq: 0 }) : [];
+    if (ord === 'lesser') {
+      if (r.deleted) return [{ t: 'remove', folder: f.cfg.id, name, expected: diskStateOf(l) }];
+      if (l.deleted) return this.startFetch(f, peer, r, null);
+      if (sameContent(l, r)) return this.commitLocal(f, { ...l, version: r.version, mtimeMs: r.mtimeMs, modifiedBy: r.modifiedBy });
+      return this.startFetch(f, peer, r, l);
+    }
+    // Equal or concurrent versions.
+    if (l.deleted !== r.deleted) return l.deleted ? this.startFetch(f, peer, r, null) : [];
+    // Identical content under concurrent versions is no conflict. Versions are never merged: a
+    // merged vector would dominate a peer that kept appending in the same epoch and read as a
+    // truncation there.
+    if (sameContent(l, r)) return [];
+    if (l.kind === 'log') {
+      if (r.size > l.size) return this.startFetch(f, peer, r, l);
+      if (r.size < l.size) {
+        if ((this.subs.get(key(f.cfg.id, name)) ?? []).some((s) => s.peer === peer)) return [];
+        return [{ t: 'positionAt', folder: f.cfg.id, name, offset: r.size, peer }];
+      }
+    }
+    return this.conflict(f, l, r, now);
+  }
+
+  /** Divergence: the policy picks a winner; if ours lost, move it aside and take the winner. */
+  private conflict(f: FolderState, l: ItemMeta, r: ItemMeta, now: number): Effect[] {
+    const v = decide(f.cfg.conflict, f.cfg.id, l, r, now, this.opts.hooks);
+    if (v.winner === l) return [];
+    this.lost.set(key(f.cfg.id, l.name), l);
+    this.notes.push(`conflict on ${f.cfg.id}/${l.name}: keeping the version from ${r.modifiedBy}, ours moves to ${v.copyName}`);
+    // The copy may exist already: the same content (another device resolved the same conflict)
+    // needs no second copy; other content (a Syncthing-style name taken in the same second) gets
+    // a numbered name.
+    let to = v.copyName;
+    for (let n = 2; ; n++) {
+      const existing = f.local.get(to);
+      if (!existing || existing.deleted) break;
+      if (sameContent(existing, l)) return [{ t: 'remove', folder: f.cfg.id, name: l.name, expected: diskStateOf(l) }];
+      const { dir, stem, ext } = splitName(v.copyName);
+      to = `${dir}${stem}-${n}${ext}`;
+    }
+    return [{ t: 'rename', folder: f.cfg.id, name: l.name, to, expected: diskStateOf(l) }];
+  }
+
+  private startFetch(f: FolderState, peer: string, r: ItemMeta, l: ItemMeta | null): Effect[] {
+    const k = key(f.cfg.id, r.name);
+    const wantId = this.nextWantId++;
+    const live = l && !l.deleted ? l : null;
+    const from = r.kind === 'log' && live ? endOf(live) : GENESIS;
+    const fe: Fetch = {
+      wantId, peer, folder: f.cfg.id, name: r.name, target: r,
+      mode: r.kind === 'file' ? 'file' : 'append',
+      expected: from, runStart: null, parts: [], partBytes: 0, nextChunk: 0,
+      replaces: live ? diskStateOf(live) : null, staged: false,
+    };
+    this.fetches.set(k, fe);
+    if (r.kind === 'log' && r.size === 0 && !live) {
+      // An empty log has no lines to pull: create it as it is.
+      fe.mode = 'file';
+      return [{ t: 'stageCommit', folder: f.cfg.id, name: r.name, target: { kind: 'log', size: 0, lines: 0, hash: r.hash, mtimeMs: r.mtimeMs, mode: r.mode }, expected: null }];
+    }
+    return [{ t: 'send', peer, msg: { t: 'want', folder: f.cfg.id, name: r.name, wantId, version: r.version, kind: r.kind, from, hash: r.hash } }];
+  }
+
+  private dropFetch(fe: Fetch, cancel: boolean): Effect[] {
+    this.fetches.delete(key(fe.folder, fe.name));
+    const out: Effect[] = [];
+    if (cancel && this.sessions.has(fe.peer)) out.push({ t: 'send', peer: fe.peer, msg: { t: 'cancel', folder: fe.folder, wantId: fe.wantId } });
+    if (fe.staged) out.push({ t: 'stageAbort', folder: fe.folder, name: fe.name });
+    return out;
+  }
+
+  private fetchFor(peer: string, folder: string, name: string, wantId: number): Fetch | undefined {
+    const fe = this.fetches.get(key(folder, name));
+    return fe && fe.peer === peer && fe.wantId === wantId ? fe : undefined;
+  }
+
+  // ---------------------------------------------------------------- receiving data
+
+  private onLogData(s: Session, msg: Extract<Message, { t: 'logData' }>, now: number): Effect[] {
+    const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
+    if (!fe || fe.mode === 'file') return [];
+    const f = this.folders.get(fe.folder)!;
+    if (compareVersions(fe.target.version, msg.version) !== 'equal') return this.restart(fe, now);
+    if (msg.chunk === 0) {
+      if (!samePos(msg.start, fe.expected)) return this.restart(fe, now);
+      fe.runStart = msg.start;
+      fe.parts = [];
+      fe.partBytes = 0;
+      fe.nextChunk = 0;
+    } else if (fe.runStart === null || msg.chunk !== fe.nextChunk || !samePos(msg.start, fe.runStart)) {
+      return this.restart(fe, now);
+    }
+    fe.parts.push(msg.data);
+    fe.partBytes += msg.data.length;
+    fe.nextChunk += 1;
+    if (fe.partBytes > this.maxLineBytes + MAX_DATA_BYTES) {
+      this.notes.push(`${fe.folder}/${fe.name}: a line from ${s.name} exceeds ${this.maxLineBytes} bytes; not replicated`);
+      this.failed.set(`${key(fe.folder, fe.name)}\u0000${fe.peer}`, fe.target.seq);
+      return this.dropFetch(fe, true);
+    }
+    if (msg.end === null) return [];
+    const start = fe.runStart!;
+    const data = fe.parts;
+    fe.runStart = null;
+    fe.parts = [];
+    fe.partBytes = 0;
+    fe.expected = msg.end;
+    if (fe.mode === 'append') {
+      return [{ t: 'append', folder: f.cfg.id, name: fe.name, start, data, end: msg.end, mtimeMs: msg.mtimeMs }];
+    }
+    // A new epoch written beside the old content until it reaches the announced end.
+    fe.staged = true;
+    const out: Effect[] = data.map((d, i) => ({ t: 'stageWrite', folder: f.cfg.id, name: fe.name, offset: start.offset + sumLengths(data, i), data: d }) as const);
+    if (msg.end.offset >= fe.target.size) {
+      out.push({ t: 'stageCommit', folder: f.cfg.id, name: fe.name, target: { kind: 'log', size: msg.end.offset, lines: msg.end.line, hash: msg.end.hash, mtimeMs: msg.mtimeMs, mode: fe.target.mode }, expected: fe.replaces });
+    }
+    return out;
+  }
+
+  private onFileData(s: Session, msg: Extract<Message, { t: 'fileData' }>, now: number): Effect[] {
+    const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
+    if (!fe || fe.mode !== 'file') return [];
+    if (compareVersions(fe.target.version, msg.version) !== 'equal' || !bytesEqual(msg.hash, fe.target.hash) || msg.offset !== fe.expected.offset) return this.restart(fe, now);
+    fe.staged = true;
+    fe.expected = { offset: msg.offset + msg.data.length, line: 0, hash: ZERO_HASH };
+    const out: Effect[] = [{ t: 'stageWrite', folder: fe.folder, name: fe.name, offset: msg.offset, data: msg.data }];
+    if (msg.done) {
+      out.push({ t: 'stageCommit', folder: fe.folder, name: fe.name, target: { kind: 'file', size: msg.size, lines: 0, hash: msg.hash, mtimeMs: msg.mtimeMs, mode: msg.mode }, expected: fe.replaces });
+    }
+    return out;
+  }
+
+  private onDiverged(s: Session, msg: Extract<Message, { t: 'diverged' }>, now: number): Effect[] {
+    const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
+    if (!fe) return [];
+    const f = this.folders.get(fe.folder)!;
+    const l = f.local.get(fe.name);
+    this.fetches.delete(key(fe.folder, fe.name));
+    if (!l || l.deleted) return this.evaluate(f, fe.name, now);
+    if (compareVersions(l.version, fe.target.version) === 'lesser') {
+      // A newer epoch that does not extend our log: fetch it whole, beside ours.
+      const wantId = this.nextWantId++;
+      this.fetches.set(key(fe.folder, fe.name), { ...fe, wantId, mode: 'stage', expected: GENESIS, runStart: null, parts: [], partBytes: 0, nextChunk: 0, staged: false });
+      return [{ t: 'send', peer: s.peer, msg: { t: 'want', folder: fe.folder, name: fe.name, wantId, version: fe.target.version, kind: 'log', from: GENESIS, hash: fe.target.hash } }];
+    }
+    const r = f.peers.get(s.peer)?.items.get(fe.name) ?? fe.target;
+    return this.conflict(f, l, r, now);
+  }
+
+  private onGone(s: Session, msg: Extract<Message, { t: 'gone' }>, now: number): Effect[] {
+    const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
+    if (!fe) return [];
+    const out = this.dropFetch(fe, false);
+    this.failed.set(`${key(fe.folder, fe.name)}\u0000${fe.peer}`, fe.target.seq);
+    return [...out, ...this.evaluate(this.folders.get(fe.folder)!, fe.name, now)];
+  }
+
+  /** A run that does not fit where we are: cancel and decide again from the indexes. */
+  private restart(fe: Fetch, now: number): Effect[] {
+    return [...this.dropFetch(fe, true), ...this.evaluate(this.folders.get(fe.folder)!, fe.name, now)];
+  }
+
+  // ---------------------------------------------------------------- store results
+
+  /** The outcome of a store effect this replicator asked for. */
+  applied(effect: StoreEffect, result: Applied, now: number): Effect[] {
+    const f = this.folders.get(effect.folder);
+    if (!f) return [];
+    const k = key(f.cfg.id, effect.name);
+    const fe = this.fetches.get(k);
+    if (!result.ok) {
+      this.notes.push(`${effect.t} ${effect.folder}/${effect.name} failed: ${result.code} ${result.message}`);
+      const out: Effect[] = fe ? this.dropFetch(fe, true) : [];
+      const l = f.local.get(effect.name);
+      if (result.code === 'ROAM_STORE_CONFLICT' && effect.t === 'append' && !(l && samePos(endOf(l), effect.start))) {
+        // Our record moved on since the pull began (a local change was recorded): decide again.
+        out.push(...this.evaluate(f, effect.name, now));
+      } else if (result.code === 'ROAM_STORE_CONFLICT') {
+        // The disk holds what we have not recorded (a tool is mid-write, or something sits where a
+        // conflict copy goes): look, and wait for a change before trying again.
+        this.blocked.add(k);
+        out.push({ t: 'scan', folder: f.cfg.id, names: effect.t === 'rename' ? [effect.name, effect.to] : [effect.name] });
+      } else if (fe) {
+        this.failed.set(`${k}\u0000${fe.peer}`, fe.target.seq);
+      }
+      return out;
+    }
+    switch (effect.t) {
+      case 'append':
+      case 'stageCommit': {
+        const state = result.state!;
+        const l = f.local.get(effect.name);
+        const target = fe?.target ?? l;
+        if (!target) return [];
+        // Content taken from a peer takes the peer's version as it is (see judge()).
+        const version = target.version;
+        this.lost.delete(k);
+        if (fe && effect.t === 'stageCommit') {
+          fe.staged = false;
+          if (fe.mode === 'stage') fe.mode = 'append';
+          else this.fetches.delete(k);
+        }
+        const out = this.commitLocal(f, { ...state, version, seq: 0, modifiedBy: target.modifiedBy });
+        f.dropped.delete(effect.name);
+        if (!this.fetches.has(k)) out.push(...this.evaluate(f, effect.name, now));
+        return out;
+      }
+      case 'remove': {
+        const l = f.local.get(effect.name);
+        const r = this.newestRemote(f, effect.name);
+        if (l && r?.deleted) return this.commitLocal(f, { ...r, seq: 0 });
+        // Removed to make way for a conflict winner whose copy already exists.
+        f.local.delete(effect.name);
+        this.persistLocal(f, effect.name);
+        return this.evaluate(f, effect.name, now);
+      }
+      case 'rename': {
+        const state = result.state!;
+        f.local.delete(effect.name);
+        this.persistLocal(f, effect.name);
+        const copy = f.local.get(state.name);
+        const out = this.commitLocal(f, { ...state, version: bumpVersion(copy?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: this.device });
+        out.push(...this.evaluate(f, effect.name, now));
+        return out;
+      }
+      case 'positionAt': {
+        const l = f.local.get(effect.name);
+        const r = f.peers.get(effect.peer)?.items.get(effect.name);
+        if (!l || !r || l.deleted || r.deleted || r.size !== effect.offset) return [];
+        if (result.pos && samePos(result.pos, endOf(r))) return [];
+        return this.conflict(f, l, r, now);
+      }
+      default:
+        return [];
+    }
+  }
+
+  private newestRemote(f: FolderState, name: string): ItemMeta | undefined {
+    let best: ItemMeta | undefined;
+    for (const v of f.peers.values()) {
+      const r = v.items.get(name);
+      if (r && (!best || compareVersions(r.version, best.version) === 'greater')) best = r;
+    }
+    return best;
+  }
+}
+
+function endOf(m: ItemMeta): LogPos {
+  return { offset: m.size, line: m.lines, hash: m.hash };
+}
+
+function sameContent(a: ItemMeta, b: ItemMeta): boolean {
+  return a.kind === b.kind && a.size === b.size && bytesEqual(a.hash, b.hash);
+}
+
+function sumLengths(parts: readonly Uint8Array[], n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += parts[i]!.length;
+  return s;
+}
+
+interface MetaJson extends Omit<ItemMeta, 'hash'> {
+  hash: string;
+}
+
+export function metaToJson(m: ItemMeta): MetaJson {
+  return { ...m, hash: toHex(m.hash) };
+}
+
+export function metaFromJson(v: unknown): ItemMeta {
+  const j = v as MetaJson;
+  return { ...j, hash: fromHex(j.hash) };
+}

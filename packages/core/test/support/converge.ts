@@ -1,0 +1,177 @@
+/**
+ * The convergence scenario shared by the property tests: N engines, random operations, then a
+ * final run to quiescence and the checks (identical folders, nothing lost, duplicated or torn).
+ */
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import { utf8, concatBytes } from '../../src/bytes.js';
+import { decodeMessage } from '../../src/protocol/index.js';
+import type { FolderConfig } from '../../src/replication/replicator.js';
+import { MemoryNetwork } from '../../src/testing/index.js';
+
+export const FILES = ['s/a.jsonl', 's/b.jsonl', 'c.jsonl'];
+
+export type Op =
+  | { op: 'append'; dev: number; file: number; lines: string[] }
+  | { op: 'partial'; dev: number; file: number; text: string }
+  | { op: 'complete'; dev: number; file: number }
+  | { op: 'deliver'; count: number; picks: number[] }
+  | { op: 'toggle'; a: number; b: number };
+
+// Line content: JSON-ish text plus CR, non-ASCII and the odd invalid UTF-8 byte via \uFFFD-free escapes.
+const lineText = fc.string({ unit: fc.constantFrom('a', 'b', '{', '"', ' ', '\r', 'é', '😀', 'x'), minLength: 0, maxLength: 12 });
+
+const opArb = (devices: number): fc.Arbitrary<Op> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.record({ op: fc.constant('append' as const), dev: fc.nat(devices - 1), file: fc.nat(FILES.length - 1), lines: fc.array(lineText, { minLength: 1, maxLength: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('partial' as const), dev: fc.nat(devices - 1), file: fc.nat(FILES.length - 1), text: lineText }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('complete' as const), dev: fc.nat(devices - 1), file: fc.nat(FILES.length - 1) }) },
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('deliver' as const), count: fc.integer({ min: 1, max: 8 }), picks: fc.array(fc.nat(50), { minLength: 8, maxLength: 8 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('toggle' as const), a: fc.nat(devices - 1), b: fc.nat(devices - 1) }) },
+  );
+
+export const scenarioArb = fc.integer({ min: 2, max: 5 }).chain((devices) =>
+  fc.record({ devices: fc.constant(devices), ops: fc.array(opArb(devices), { minLength: 5, maxLength: 60 }), finalPicks: fc.array(fc.nat(50), { minLength: 1, maxLength: 20 }) }),
+);
+
+function splitLines(b: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0x0a) {
+      out.push(b.subarray(from, i + 1));
+      from = i + 1;
+    }
+  }
+  if (from < b.length) out.push(b.subarray(from));
+  return out;
+}
+
+const dec = new TextDecoder();
+
+export async function runScenario(mode: FolderConfig['conflict'], s: { devices: number; ops: Op[]; finalPicks: number[] }, trace = false) {
+  const folders: FolderConfig[] = [{ id: 'claude', conflict: mode, logDeletes: 'local' }];
+  const net = new MemoryNetwork();
+  const ids = Array.from({ length: s.devices }, (_, i) => MemoryNetwork.deviceId(i));
+  for (const id of ids) await net.add(id, folders, { checkpointInterval: 64 });
+  for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) await net.connect(ids[i]!, ids[j]!);
+
+  // A partial line never crosses the wire: every logData frame ends with a complete line or is a
+  // non-final chunk of one run.
+  net.onFrame.push((_from, _to, frame) => {
+    const m = decodeMessage(frame);
+    if (m.t === 'logData' && m.end !== null) expect(m.data[m.data.length - 1]).toBe(0x0a);
+  });
+
+  if (trace) {
+    net.onFrame.push((from, to, frame) => {
+      const m = decodeMessage(frame) as { t: string; name?: string; items?: Array<{ name: string; size: number; version: object }> };
+      console.log(`${from.slice(-1)}->${to.slice(-1)} ${m.t} ${m.name ?? ''} ${m.items?.map((x) => `${x.name}:${x.size}:${JSON.stringify(x.version)}`).join(',') ?? ''}`);
+    });
+  }
+  const written = new Set<string>();
+  const partial = new Map<string, string>(); // `${dev}:${file}` → pending text
+  let counter = 0;
+  const store = (dev: number) => net.nodes.get(ids[dev]!)!.stores.get('claude')!;
+  const engine = (dev: number) => net.nodes.get(ids[dev]!)!.engine;
+
+  const checkInvariants = () => {
+    for (let d = 0; d < ids.length; d++) {
+      for (const [name, data] of store(d).files()) {
+        const lines = splitLines(data);
+        const own = partial.get(`${d}:${FILES.indexOf(name)}`);
+        lines.forEach((line, i) => {
+          const text = dec.decode(line);
+          if (i === lines.length - 1 && line[line.length - 1] !== 0x0a) {
+            // Only the device whose tool is writing it may hold a partial line.
+            expect(own, `device ${d} holds a partial line in ${name} it did not write`).toBeDefined();
+            expect(text.endsWith(own!)).toBe(true);
+          } else {
+            expect(written.has(text), `torn or unknown line ${JSON.stringify(text)} in ${name} on ${d}`).toBe(true);
+          }
+        });
+      }
+    }
+  };
+
+  const completeLine = async (dev: number, file: number) => {
+    const k = `${dev}:${file}`;
+    const p = partial.get(k);
+    if (p === undefined) return;
+    written.add(`${partial.get(k)}\n`);
+    partial.delete(k);
+    store(dev).toolAppend(FILES[file]!, utf8.encode('\n'));
+    await engine(dev).scan('claude', [FILES[file]!]);
+  };
+
+  for (const op of s.ops) {
+    if (trace) console.log('op', JSON.stringify(op));
+    switch (op.op) {
+      case 'append': {
+        const k = `${op.dev}:${op.file}`;
+        if (partial.has(k)) {
+          await completeLine(op.dev, op.file);
+        }
+        const text = op.lines.map((l) => `{"n":${counter++},"d":${op.dev},"t":"${l}"}\n`);
+        text.forEach((t) => written.add(t));
+        store(op.dev).toolAppend(FILES[op.file]!, concatBytes(text.map((t) => utf8.encode(t))));
+        await engine(op.dev).scan('claude', [FILES[op.file]!]);
+        break;
+      }
+      case 'partial': {
+        const k = `${op.dev}:${op.file}`;
+        if (partial.has(k)) break;
+        const text = `{"n":${counter++},"d":${op.dev},"p":"${op.text}`;
+        partial.set(k, text);
+        store(op.dev).toolAppend(FILES[op.file]!, utf8.encode(text));
+        await engine(op.dev).scan('claude', [FILES[op.file]!]);
+        break;
+      }
+      case 'complete':
+        await completeLine(op.dev, op.file);
+        break;
+      case 'deliver':
+        for (let i = 0; i < op.count; i++) await net.deliverOne((n) => op.picks[i % op.picks.length]! % n);
+        break;
+      case 'toggle': {
+        if (op.a === op.b) break;
+        const [a, b] = [ids[op.a]!, ids[op.b]!];
+        if (net.isConnected(a, b)) await net.disconnect(a, b);
+        else await net.connect(a, b);
+        break;
+      }
+    }
+    checkInvariants();
+  }
+
+  // Finish: complete every partial line, join everyone, run until nothing is in flight.
+  for (const k of [...partial.keys()]) {
+    const [d, f] = k.split(':').map(Number);
+    await completeLine(d!, f!);
+  }
+  for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) await net.connect(ids[i]!, ids[j]!);
+  let i = 0;
+  await net.run((n) => s.finalPicks[i++ % s.finalPicks.length]! % n);
+  checkInvariants();
+
+  if (trace) {
+    for (let d = 0; d < ids.length; d++) {
+      console.log(`device ${d}`, [...store(d).files()].map(([n, b]) => `${n}=${JSON.stringify(dec.decode(b))}`), net.nodes.get(ids[d]!)!.log);
+    }
+  }
+  const reference = store(0).files();
+  for (let d = 1; d < ids.length; d++) {
+    const files = store(d).files();
+    expect([...files.keys()], `file names on device ${d}`).toEqual([...reference.keys()]);
+    for (const [name, data] of reference) expect(Buffer.from(files.get(name)!).equals(Buffer.from(data)), `${name} on device ${d}`).toBe(true);
+  }
+  const seen = new Set<string>();
+  for (const [name, data] of reference) {
+    const lines = splitLines(data).map((l) => dec.decode(l));
+    expect(new Set(lines).size, `a line appears twice in ${name}`).toBe(lines.length);
+    lines.forEach((l) => seen.add(l));
+  }
+  for (const w of written) expect(seen.has(w), `line lost: ${w}`).toBe(true);
+  return net;
+}
+
