@@ -29,6 +29,10 @@ export const ErrorCodes = {
   LINE_TOO_LARGE: 'ROAM_LINE_TOO_LARGE',
   /** The link to a peer is closed. */
   LINK_CLOSED: 'ROAM_LINK_CLOSED',
+  /** The command line could not be understood. */
+  USAGE: 'ROAM_USAGE',
+  /** Something failed that has no more specific code. */
+  INTERNAL: 'ROAM_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
