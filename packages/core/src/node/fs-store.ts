@@ -1,0 +1,755 @@
+/**
+ * `FsFolderStore`: the `FolderStore` port over a real folder.
+ *
+ * Names ending `.jsonl` are line logs, everything else whole files. The store keeps an index of
+ * every item (content state plus the stat fingerprint it last saw) in a journal under `stateDir`,
+ * so that a scan, even after a restart, judges unchanged files by stat alone and reads a grown log
+ * only past its known end. Its own writes update the index, so scans never report them.
+ *
+ * Crash safety of appends: an intent record is journaled before the data is written and the new
+ * state after it is fsynced; `open` truncates a log with an intent but no commit back to the
+ * intent's offset, so after a crash a log holds only whole batches and matches its persisted state.
+ * Whole-content writes go to a hidden temp file that is renamed over the item.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fsp, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import { bytesEqual, fromHex, toHex } from '../bytes.js';
+import { ErrorCodes, RoamError, isRoamError } from '../errors.js';
+import type { DiskState, ItemKind, LocalChange } from '../items.js';
+import { DEFAULT_CHECKPOINT_INTERVAL, LineChain } from '../log/chain.js';
+import { sha256Of, type Hasher, type Sha256State } from '../log/hash.js';
+import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
+import { isLogName, validateName } from '../names.js';
+import type { FolderStore, StagedTarget, StagedWrite } from '../store.js';
+import { nodeHasher } from './hash.js';
+import { asRoamError, errnoCode, syncDir, writeAll } from './io.js';
+import { Journal, JournalMetaStore } from './journal.js';
+import { O_NOFOLLOW, checkParents, ensureParents, itemPath, lstatItem, openItem } from './safe-path.js';
+
+/** Prefix of the store's hidden temp files; scans skip them and `open` deletes them. */
+export const TEMP_PREFIX = '.roam-tmp-';
+/** A grown log counts as appended only if these bytes before its known end are unchanged. */
+const TAIL_BYTES = 4096;
+const CHUNK = 1 << 20;
+const { O_RDONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL } = constants;
+
+export interface FsFolderStoreOptions {
+  /** The synced folder (must exist). */
+  root: string;
+  /** Where the index, meta journal and trash live (created if missing; skipped by scans if inside root). */
+  stateDir: string;
+  /** Defaults to `nodeHasher`. */
+  hasher?: Hasher;
+  /** Log checkpoint spacing in bytes (default 1 MiB). */
+  checkpointInterval?: number;
+  /** Paths (files or directories, relative to root) that scans skip. */
+  ignore?: (name: string) => boolean;
+  /** Clock for deletion times and trash folder names. */
+  now?: () => number;
+}
+
+export interface FsStoreStats {
+  /** Item bytes read to hash, fold or serve (excluding tail checks). */
+  bytesRead: number;
+  /** Bytes read to check or record a log's tail fingerprint (at most 4 KiB each). */
+  tailBytesRead: number;
+  /** Bytes fed to SHA-256 or LineChain. */
+  bytesHashed: number;
+  /** fsync/fdatasync calls, files, directories and journals alike. */
+  fsyncs: number;
+}
+
+/** What a stat of the file said when the store last looked; equal means unchanged. */
+interface Fingerprint {
+  readonly ino: number;
+  readonly dev: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+interface Entry {
+  readonly state: DiskState;
+  readonly disk: Fingerprint;
+  /** log: hex SHA-256 of the up-to-4096 bytes before `state.size`; file: ''. */
+  readonly tail: string;
+  /** log: checkpoints (see LineChain), sorted by offset; file: []. */
+  checkpoints: LogPos[];
+}
+
+interface EntryJson {
+  kind: ItemKind;
+  size: number;
+  lines: number;
+  hash: string;
+  mtimeMs: number;
+  mode: number;
+  disk: Fingerprint;
+  tail: string;
+  cps: [offset: number, line: number, hash: string][];
+}
+
+/** An append in progress: `ino` null when it creates the log. */
+interface IntentRecord {
+  t: 'intent';
+  name: string;
+  from: number;
+  to: number;
+  ino: number | null;
+  dev: number | null;
+}
+
+type IndexRecord =
+  | { t: 'set'; name: string; e: EntryJson } // the whole entry
+  | { t: 'add'; name: string; e: EntryJson } // the whole entry, but `e.cps` extend the known checkpoints
+  | { t: 'del'; name: string }
+  | IntentRecord
+  | { t: 'abort'; name: string }; // closes an intent whose write was undone
+
+export class FsFolderStore implements FolderStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly intents = new Map<string, IntentRecord>();
+  private readonly staging = new Set<Staging>();
+  private readonly hasher: Hasher;
+  private readonly interval: number;
+  private readonly ignore: (name: string) => boolean;
+  private readonly now: () => number;
+  /** Serializes every operation that writes or scans. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly root: string,
+    private readonly stateDir: string,
+    opts: FsFolderStoreOptions,
+    private readonly journal: Journal,
+    readonly meta: JournalMetaStore,
+    readonly stats: FsStoreStats,
+  ) {
+    this.hasher = opts.hasher ?? nodeHasher;
+    this.interval = opts.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
+    this.ignore = opts.ignore ?? (() => false);
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async create(opts: FsFolderStoreOptions): Promise<FsFolderStore> {
+    try {
+      const root = await fsp.realpath(opts.root);
+      await fsp.mkdir(opts.stateDir, { recursive: true });
+      const stateDir = await fsp.realpath(opts.stateDir);
+      const stats: FsStoreStats = { bytesRead: 0, tailBytesRead: 0, bytesHashed: 0, fsyncs: 0 };
+      const meta = await JournalMetaStore.open(path.join(stateDir, 'meta.jsonl'), stats);
+      const { journal, records } = await Journal.open(path.join(stateDir, 'index.jsonl'), stats);
+      const store = new FsFolderStore(root, stateDir, opts, journal, meta, stats);
+      try {
+        for (const r of records) store.apply(r as IndexRecord);
+      } catch (cause) {
+        throw new RoamError(ErrorCodes.STORE_CORRUPT, `unreadable store index in ${stateDir}`, { stateDir }, { cause });
+      }
+      return store;
+    } catch (e) {
+      throw asRoamError(e);
+    }
+  }
+
+  open(): Promise<DiskState[]> {
+    return this.serial(async () => {
+      for (const intent of [...this.intents.values()]) {
+        const after = await this.rollBack(intent);
+        const known = this.entries.get(intent.name);
+        // The log is back to its known content: record its new stat so it matches again.
+        const refresh: IndexRecord[] = after && known ? [{ t: 'add', name: intent.name, e: encodeEntry({ ...known, disk: fingerprint(after) }, []) }] : [];
+        await this.persist([{ t: 'abort', name: intent.name }, ...refresh]);
+      }
+      for (const f of await this.walk()) if (f.temp) await fsp.rm(f.abs, { force: true });
+      return [...this.entries.values()].map((e) => e.state);
+    });
+  }
+
+  scan(names?: readonly string[]): Promise<LocalChange[]> {
+    return this.serial(async () => {
+      const found = new Map<string, Stats | null>();
+      if (names) {
+        for (const name of names) found.set(name, await this.lstatForScan(name));
+      } else {
+        for (const f of await this.walk()) {
+          if (f.temp || !isValidName(f.name)) continue;
+          const st = await fsp.lstat(f.abs).catch(nullIfMissing);
+          found.set(f.name, st?.isFile() ? st : null);
+        }
+        for (const name of this.entries.keys()) if (!found.has(name)) found.set(name, null);
+      }
+      const changes: LocalChange[] = [];
+      for (const [name, st] of found) {
+        const change = await this.examine(name, st);
+        if (change) changes.push(change);
+      }
+      return changes;
+    });
+  }
+
+  stat(name: string): DiskState | null {
+    return this.entries.get(name)?.state ?? null;
+  }
+
+  positionAt(name: string, offset: number): Promise<LogPos | null> {
+    return this.guard(async () => {
+      validateName(name);
+      const known = this.entries.get(name);
+      if (!known || known.state.kind !== 'log' || !Number.isSafeInteger(offset) || offset < 0 || offset > known.state.size) return null;
+      if (offset === known.state.size) return endOf(known.state);
+      const base = lastAtOrBefore(known.checkpoints, offset) ?? GENESIS;
+      if (base.offset === offset) return base;
+      const chain = new LineChain(this.hasher, base, Number.MAX_SAFE_INTEGER);
+      const fh = await openItem(this.root, name, O_RDONLY, this.stats);
+      try {
+        await this.readRange(fh, base.offset, offset, (c) => chain.push(c));
+      } finally {
+        await fh.close();
+      }
+      return chain.pos.offset === offset ? chain.pos : null;
+    });
+  }
+
+  checkpoints(name: string): Promise<LogPos[]> {
+    return this.guard(async () => [...(this.entries.get(validateName(name))?.checkpoints ?? [])]);
+  }
+
+  read(name: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.guard(async () => {
+      validateName(name);
+      const size = this.entries.get(name)?.state.size ?? 0;
+      const want = Math.min(length, size - offset);
+      if (!(want > 0 && offset >= 0)) return new Uint8Array(0);
+      const buf = new Uint8Array(want);
+      const fh = await openItem(this.root, name, O_RDONLY, this.stats);
+      let got = 0;
+      try {
+        for (let n = -1; got < want && n !== 0; got += n) n = (await fh.read(buf, got, want - got, offset + got)).bytesRead;
+      } finally {
+        await fh.close();
+      }
+      this.stats.bytesRead += got;
+      return buf.subarray(0, got);
+    });
+  }
+
+  appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number): Promise<DiskState> {
+    return this.serial(async () => {
+      validateName(name);
+      if (!isLogName(name)) throw conflict(name, 'not a line log');
+      const known = this.entries.get(name);
+      if (!samePos(known ? endOf(known.state) : GENESIS, start)) throw conflict(name, 'the log does not end at the start position');
+      // Fold first: nothing is written unless the data is complete lines leading exactly to `end`.
+      const chain = new LineChain(this.hasher, start, this.interval);
+      let total = 0;
+      for (const d of data) {
+        chain.push(d);
+        total += d.length;
+      }
+      this.stats.bytesHashed += total;
+      if (chain.partialBytes !== 0 || !samePos(chain.pos, end)) {
+        throw new RoamError(ErrorCodes.STORE_HASH_MISMATCH, `append to ${name} does not fold to the announced end`, { name });
+      }
+      // The disk must still be what the index says, with no partial line a local writer left.
+      const st = await lstatItem(this.root, name);
+      if (known ? !(st?.isFile() && sameDisk(fingerprint(st), known.disk) && st.size === start.offset) : st !== null) {
+        throw conflict(name, 'changed on disk');
+      }
+      const intent: IntentRecord = { t: 'intent', name, from: start.offset, to: end.offset, ino: known?.disk.ino ?? null, dev: known?.disk.dev ?? null };
+      await this.persist([intent]);
+      let fh: FileHandle | undefined;
+      let undo: (() => Promise<unknown>) | undefined;
+      try {
+        fh = await openItem(this.root, name, O_RDWR | O_APPEND | O_CREAT | (known ? 0 : O_EXCL), this.stats);
+        const file = fh;
+        if (!known) undo = () => fsp.unlink(itemPath(this.root, name)); // O_EXCL: we created it
+        else if (sameDisk(fingerprint(await file.stat()), known.disk)) undo = () => file.truncate(start.offset);
+        else throw conflict(name, 'changed on disk');
+        if (total > 0 && (await file.writev(data as Uint8Array[])).bytesWritten !== total) throw new Error(`short write to ${name}`);
+        await file.sync();
+        this.stats.fsyncs++;
+        await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
+        const after = await file.stat();
+        if (!known) await syncDir(path.dirname(itemPath(this.root, name)), this.stats);
+        const state: DiskState = { name, kind: 'log', deleted: false, size: end.offset, lines: end.line, hash: end.hash, mtimeMs, mode: after.mode & 0o777 };
+        const entry: Entry = { state, disk: fingerprint(after), tail: await this.tailOf(file, end.offset), checkpoints: [] };
+        await this.persist([{ t: known ? 'add' : 'set', name, e: encodeEntry(entry, chain.takeCheckpoints()) }]);
+        return state;
+      } catch (e) {
+        // Undo the write and close the intent; if that fails too, the next open() does it.
+        await (undo?.() ?? Promise.resolve())
+          .then(() => this.persist([{ t: 'abort', name }]))
+          .catch(() => undefined);
+        throw e;
+      } finally {
+        await fh?.close();
+      }
+    });
+  }
+
+  stage(name: string): Promise<StagedWrite> {
+    return this.guard(async () => {
+      await ensureParents(this.root, name, this.stats);
+      await lstatItem(this.root, name); // refuses a symlink at the item
+      const tmpName = name.slice(0, name.lastIndexOf('/') + 1) + tempName(name.slice(name.lastIndexOf('/') + 1));
+      const fh = await fsp.open(itemPath(this.root, tmpName), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+      const s = new Staging(name, tmpName, fh, isLogName(name) ? new LineChain(this.hasher, GENESIS, this.interval) : this.hasher.createSha256(), this.stats);
+      this.staging.add(s);
+      return {
+        write: (offset, data) => this.guard(() => s.write(offset, data)),
+        commit: (target, expected) => this.commitStaged(s, target, expected),
+        abort: () => this.guard(() => this.discard(s)),
+      };
+    });
+  }
+
+  remove(name: string, expected: DiskState): Promise<void> {
+    return this.serial(async () => {
+      if (!(await this.checkExpected(name, expected))) return; // expected absent, and it is
+      const from = itemPath(this.root, name);
+      const to = await this.trashPath(name);
+      await fsp.mkdir(path.dirname(to), { recursive: true });
+      await fsp.rename(from, to).catch(async (e: unknown) => {
+        if (errnoCode(e) !== 'EXDEV') throw e;
+        await fsp.copyFile(from, to, constants.COPYFILE_EXCL);
+        await fsp.unlink(from);
+      });
+      await syncDir(path.dirname(from), this.stats);
+      await this.persist([{ t: 'del', name }]);
+    });
+  }
+
+  rename(from: string, to: string, expected: DiskState): Promise<DiskState> {
+    return this.serial(async () => {
+      validateName(to);
+      if (isLogName(from) !== isLogName(to)) {
+        throw new RoamError(ErrorCodes.PATH_INVALID, `renaming ${from} to ${to} would change its kind`, { from, to });
+      }
+      const known = await this.checkExpected(from, expected);
+      if (!known) throw conflict(from, 'absent');
+      if ((await lstatItem(this.root, to)) !== null) throw conflict(to, 'already exists');
+      await ensureParents(this.root, to, this.stats);
+      const src = itemPath(this.root, from);
+      const dst = itemPath(this.root, to);
+      await fsp.rename(src, dst);
+      await syncDir(path.dirname(dst), this.stats);
+      if (path.dirname(src) !== path.dirname(dst)) await syncDir(path.dirname(src), this.stats);
+      const entry: Entry = { ...known, state: { ...known.state, name: to } };
+      await this.persist([
+        { t: 'del', name: from },
+        { t: 'set', name: to, e: encodeEntry(entry) },
+      ]);
+      return entry.state;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(async () => {
+      try {
+        for (const s of [...this.staging]) await this.discard(s);
+        await this.journal.compact(this.liveRecords());
+        await this.meta.compact();
+      } finally {
+        await this.journal.close();
+        await this.meta.close();
+      }
+    });
+  }
+
+  // ---- scanning ----
+
+  /** Compares one item's disk stat (null: absent) with the index; records and returns the change. */
+  private async examine(name: string, st: Stats | null): Promise<LocalChange | null> {
+    const known = this.entries.get(name);
+    if (st && known && sameDisk(fingerprint(st), known.disk)) return null;
+    const fh = st ? await this.openForScan(name) : null;
+    if (!fh) {
+      if (!known) return null;
+      await this.persist([{ t: 'del', name }]);
+      return { change: 'delete', state: { ...known.state, deleted: true, size: 0, lines: 0, hash: ZERO_HASH, mtimeMs: this.now() } };
+    }
+    try {
+      const fst = await fh.stat();
+      const disk = fingerprint(fst);
+      if (
+        known?.state.kind === 'log' &&
+        disk.ino === known.disk.ino &&
+        disk.dev === known.disk.dev &&
+        disk.size >= known.state.size &&
+        (await this.tailOf(fh, known.state.size)) === known.tail
+      ) {
+        return await this.readAppended(name, fh, known, fst);
+      }
+      return await this.rehash(name, fh, known, fst);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** A log that only grew: folds the bytes past its known end (a partial last line is held back). */
+  private async readAppended(name: string, fh: FileHandle, known: Entry, fst: Stats): Promise<LocalChange | null> {
+    const chain = new LineChain(this.hasher, endOf(known.state), this.interval);
+    await this.readRange(fh, known.state.size, fst.size, (c) => chain.push(c));
+    const grew = chain.pos.offset > known.state.size;
+    const entry: Entry = grew
+      ? {
+          state: { ...known.state, size: chain.pos.offset, lines: chain.pos.line, hash: chain.pos.hash, mtimeMs: fst.mtimeMs, mode: fst.mode & 0o777 },
+          disk: fingerprint(fst),
+          tail: await this.tailOf(fh, chain.pos.offset),
+          checkpoints: [],
+        }
+      : { ...known, disk: fingerprint(fst) };
+    await this.persist([{ t: 'add', name, e: encodeEntry(entry, chain.takeCheckpoints()) }]);
+    return grew ? { change: 'append', state: entry.state } : null;
+  }
+
+  /** Hashes an item from scratch: `replace` unless the content is what the index already had. */
+  private async rehash(name: string, fh: FileHandle, known: Entry | undefined, fst: Stats): Promise<LocalChange | null> {
+    let pos: LogPos;
+    let checkpoints: LogPos[] = [];
+    let tail = '';
+    if (isLogName(name)) {
+      const chain = new LineChain(this.hasher, GENESIS, this.interval);
+      await this.readRange(fh, 0, fst.size, (c) => chain.push(c));
+      pos = chain.pos;
+      checkpoints = chain.takeCheckpoints();
+      tail = await this.tailOf(fh, pos.offset);
+    } else {
+      const sha = this.hasher.createSha256();
+      const size = await this.readRange(fh, 0, fst.size, (c) => sha.update(c));
+      pos = { offset: size, line: 0, hash: sha.digest() };
+    }
+    const state: DiskState = { name, kind: isLogName(name) ? 'log' : 'file', deleted: false, size: pos.offset, lines: pos.line, hash: pos.hash, mtimeMs: fst.mtimeMs, mode: fst.mode & 0o777 };
+    const same = known !== undefined && sameContent(known.state, state);
+    const entry: Entry = { state: same ? known.state : state, disk: fingerprint(fst), tail, checkpoints };
+    await this.persist([{ t: 'set', name, e: encodeEntry(entry) }]);
+    return same ? null : { change: 'replace', state };
+  }
+
+  /** lstat for a named scan: a symlink or non-file counts as absent (an invalid name is still refused). */
+  private async lstatForScan(name: string): Promise<Stats | null> {
+    const st = await lstatItem(this.root, validateName(name)).catch((e: unknown) => {
+      if (isRoamError(e, ErrorCodes.PATH_ESCAPE)) return null;
+      throw e;
+    });
+    return st?.isFile() ? st : null;
+  }
+
+  /** Opens an item for reading, or null if it vanished or turned into a symlink or non-file meanwhile. */
+  private async openForScan(name: string): Promise<FileHandle | null> {
+    return openItem(this.root, name, O_RDONLY, this.stats).catch((e: unknown) => {
+      if (errnoCode(e) === 'ENOENT' || isRoamError(e, ErrorCodes.PATH_ESCAPE) || isRoamError(e, ErrorCodes.STORE_CONFLICT)) return null;
+      throw e;
+    });
+  }
+
+  /** Regular files under the root, without following symlinks, skipping ignored paths and the state dir. */
+  private async walk(): Promise<{ name: string; abs: string; temp: boolean }[]> {
+    const out: { name: string; abs: string; temp: boolean }[] = [];
+    const visit = async (dir: string, prefix: string): Promise<void> => {
+      const dirents = await fsp.readdir(dir, { withFileTypes: true }).catch((e: unknown) => {
+        if (errnoCode(e) === 'ENOENT') return []; // removed meanwhile
+        throw e;
+      });
+      for (const d of dirents) {
+        const name = prefix + d.name;
+        const abs = path.join(dir, d.name);
+        if (d.isFile() && d.name.startsWith(TEMP_PREFIX)) out.push({ name, abs, temp: true });
+        else if (abs === this.stateDir || this.ignore(name)) continue;
+        else if (d.isDirectory()) await visit(abs, name + '/');
+        else if (d.isFile()) out.push({ name, abs, temp: false });
+      }
+    };
+    await visit(this.root, '');
+    return out;
+  }
+
+  /** Reads [from, to) in chunks into `sink` (stops early if the file is shorter). Returns the offset reached. */
+  private async readRange(fh: FileHandle, from: number, to: number, sink: (chunk: Uint8Array) => void): Promise<number> {
+    const buf = new Uint8Array(Math.max(0, Math.min(CHUNK, to - from)));
+    let at = from;
+    while (at < to) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - at), at);
+      if (bytesRead === 0) break;
+      this.stats.bytesRead += bytesRead;
+      this.stats.bytesHashed += bytesRead;
+      sink(buf.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    return at;
+  }
+
+  /** Hex SHA-256 of the up-to-4096 bytes before `end`. */
+  private async tailOf(fh: FileHandle, end: number): Promise<string> {
+    const buf = new Uint8Array(Math.min(end, TAIL_BYTES));
+    const n = buf.length === 0 ? 0 : (await fh.read(buf, 0, buf.length, end - buf.length)).bytesRead;
+    this.stats.tailBytesRead += n;
+    return toHex(sha256Of(this.hasher, [buf.subarray(0, n)]));
+  }
+
+  // ---- writing ----
+
+  /**
+   * Checks that item `name` is still `expected` (null or deleted: absent) in the index and on
+   * disk; ROAM_STORE_CONFLICT otherwise. Returns the index entry (undefined when absent).
+   */
+  private async checkExpected(name: string, expected: DiskState | null): Promise<Entry | undefined> {
+    const st = await lstatItem(this.root, name);
+    if (expected === null || expected.deleted) {
+      if (st !== null) throw conflict(name, 'exists');
+      return undefined;
+    }
+    const known = this.entries.get(name);
+    if (!known || !sameContent(known.state, expected)) throw conflict(name, 'the index differs from the expected state');
+    if (!st?.isFile() || !sameDisk(fingerprint(st), known.disk)) throw conflict(name, 'changed on disk');
+    return known;
+  }
+
+  private commitStaged(s: Staging, target: StagedTarget, expected: DiskState | null): Promise<DiskState> {
+    return this.serial(async () => {
+      if (s.finished) throw new RoamError(ErrorCodes.STORE_IO, `staged write of ${s.name} is already finished`, { name: s.name });
+      s.finished = true; // one attempt: any failure below discards the temp file
+      try {
+        await s.flushed();
+        await s.fh.sync();
+        this.stats.fsyncs++;
+        const got = s.result();
+        const ok =
+          target.kind === (isLogName(s.name) ? 'log' : 'file') &&
+          target.size === s.written &&
+          got.size === s.written &&
+          target.lines === got.lines &&
+          bytesEqual(target.hash, got.hash);
+        if (!ok) throw new RoamError(ErrorCodes.STORE_HASH_MISMATCH, `staged content of ${s.name} does not match its target`, { name: s.name });
+        await this.checkExpected(s.name, expected);
+        await s.fh.chmod(target.mode & 0o777);
+        await s.fh.utimes(target.mtimeMs / 1000, target.mtimeMs / 1000);
+        const st = await s.fh.stat();
+        const tail = target.kind === 'log' ? await this.tailOf(s.fh, target.size) : '';
+        await s.close();
+        const dst = itemPath(this.root, s.name);
+        await fsp.rename(itemPath(this.root, s.tmpName), dst);
+        await syncDir(path.dirname(dst), this.stats);
+        const state: DiskState = { name: s.name, kind: target.kind, deleted: false, size: target.size, lines: target.lines, hash: target.hash, mtimeMs: target.mtimeMs, mode: target.mode & 0o777 };
+        await this.persist([{ t: 'set', name: s.name, e: encodeEntry({ state, disk: fingerprint(st), tail, checkpoints: got.checkpoints }) }]);
+        this.staging.delete(s);
+        return state;
+      } catch (e) {
+        await this.discard(s);
+        throw e;
+      }
+    });
+  }
+
+  /** Closes and deletes a staged temp file (idempotent; never through a symlinked parent). */
+  private async discard(s: Staging): Promise<void> {
+    s.finished = true;
+    this.staging.delete(s);
+    await s.close();
+    if (await checkParents(this.root, s.tmpName).catch(() => false)) await fsp.rm(itemPath(this.root, s.tmpName), { force: true });
+  }
+
+  /** Undoes an interrupted append (see `appendLog`). Returns the log's stat if it was truncated. */
+  private async rollBack(intent: IntentRecord): Promise<Stats | null> {
+    const st = await this.lstatForScan(intent.name);
+    // Only touch our own write: the same file, not grown past the batch by another writer.
+    if (!st || st.size > intent.to) return null;
+    if (intent.ino === null) {
+      await fsp.unlink(itemPath(this.root, intent.name));
+      await syncDir(path.dirname(itemPath(this.root, intent.name)), this.stats);
+      return null;
+    }
+    if (st.ino !== intent.ino || st.dev !== intent.dev || st.size <= intent.from) return null;
+    const fh = await openItem(this.root, intent.name, O_RDWR, this.stats);
+    try {
+      await fh.truncate(intent.from);
+      await fh.sync();
+      this.stats.fsyncs++;
+      return await fh.stat();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** `<stateDir>/trash/<YYYYMMDDTHHMMSS-ms>[.n]/<name>`, not yet taken. */
+  private async trashPath(name: string): Promise<string> {
+    const stamp = new Date(this.now()).toISOString().replace(/[-:]/g, '').replace('.', '-').slice(0, 19);
+    for (let n = 0; ; n++) {
+      const p = path.join(this.stateDir, 'trash', n === 0 ? stamp : `${stamp}.${n}`, ...name.split('/'));
+      if ((await fsp.lstat(p).catch(nullIfMissing)) === null) return p;
+    }
+  }
+
+  // ---- index ----
+
+  /** Journals the records, then applies them to the in-memory index. */
+  private async persist(records: IndexRecord[]): Promise<void> {
+    await this.journal.append(records);
+    for (const r of records) this.apply(r);
+    // Opportunistic: a failed compaction leaves the journal intact (and must not fail a write
+    // that is already committed); the next due check retries.
+    if (this.journal.due) await this.journal.compact(this.liveRecords()).catch(() => undefined);
+  }
+
+  private apply(r: IndexRecord): void {
+    switch (r.t) {
+      case 'set':
+      case 'add': {
+        const entry = decodeEntry(r.name, r.e);
+        const before = this.entries.get(r.name);
+        if (r.t === 'add' && before) entry.checkpoints = before.checkpoints.concat(entry.checkpoints);
+        this.entries.set(r.name, entry);
+        this.intents.delete(r.name);
+        break;
+      }
+      case 'del':
+        this.entries.delete(r.name);
+        this.intents.delete(r.name);
+        break;
+      case 'intent':
+        this.intents.set(r.name, r);
+        break;
+      case 'abort':
+        this.intents.delete(r.name);
+        break;
+      default:
+        throw new Error(`unknown index record ${JSON.stringify(r)}`);
+    }
+  }
+
+  private liveRecords(): IndexRecord[] {
+    const sets: IndexRecord[] = [...this.entries].map(([name, e]) => ({ t: 'set', name, e: encodeEntry(e) }));
+    return [...sets, ...this.intents.values()];
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => this.guard(fn));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw asRoamError(e);
+    }
+  }
+}
+
+/** A staged whole-content write: a hidden temp file beside the item, hashed as it is written. */
+class Staging {
+  written = 0;
+  finished = false;
+  private closed = false;
+  /** The chain of pending writes, in order. */
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    /** The temp file's item-relative name. */
+    readonly tmpName: string,
+    readonly fh: FileHandle,
+    private readonly hash: LineChain | Sha256State,
+    private readonly stats: FsStoreStats,
+  ) {}
+
+  write(offset: number, data: Uint8Array): Promise<void> {
+    if (this.finished) return Promise.reject(new RoamError(ErrorCodes.STORE_IO, `staged write of ${this.name} is finished`, { name: this.name }));
+    if (offset !== this.written) {
+      return Promise.reject(new RoamError(ErrorCodes.PROTOCOL_VIOLATION, `staged write of ${this.name} at ${offset}, expected ${this.written}`, { name: this.name }));
+    }
+    this.written += data.length;
+    this.stats.bytesHashed += data.length;
+    if (this.hash instanceof LineChain) this.hash.push(data);
+    else this.hash.update(data);
+    return (this.writes = this.writes.then(() => writeAll(this.fh, data, offset)));
+  }
+
+  /** Resolves when every write has reached the file (rejects if one failed). */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  /** Size, line count, hash and checkpoints of what was written (a log's partial last line is not counted). */
+  result(): { size: number; lines: number; hash: Uint8Array; checkpoints: LogPos[] } {
+    if (!(this.hash instanceof LineChain)) return { size: this.written, lines: 0, hash: this.hash.digest(), checkpoints: [] };
+    const { offset, line, hash } = this.hash.pos;
+    return { size: offset, lines: line, hash, checkpoints: this.hash.takeCheckpoints() };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close();
+  }
+}
+
+function conflict(name: string, why: string): RoamError {
+  return new RoamError(ErrorCodes.STORE_CONFLICT, `${name}: ${why}`, { name });
+}
+
+function fingerprint(st: Stats): Fingerprint {
+  return { ino: st.ino, dev: st.dev, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+function sameDisk(a: Fingerprint, b: Fingerprint): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+/** Same content (mtime and mode aside). */
+function sameContent(a: DiskState, b: DiskState): boolean {
+  return a.kind === b.kind && a.size === b.size && a.lines === b.lines && bytesEqual(a.hash, b.hash);
+}
+
+function endOf(s: DiskState): LogPos {
+  return { offset: s.size, line: s.lines, hash: s.hash };
+}
+
+/** The last position with offset <= `offset` in a sorted list, or undefined. */
+function lastAtOrBefore(list: readonly LogPos[], offset: number): LogPos | undefined {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.offset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return list[lo - 1];
+}
+
+function isValidName(name: string): boolean {
+  try {
+    validateName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nullIfMissing(e: unknown): null {
+  if (errnoCode(e) === 'ENOENT') return null;
+  throw e;
+}
+
+/** `.roam-tmp-<random>-<basename>`, kept within the 255-byte file name limit. */
+function tempName(base: string): string {
+  let b = base;
+  while (Buffer.byteLength(b) > 200) b = b.slice(0, -1);
+  return `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${b}`;
+}
+
+function encodeEntry(e: Entry, cps: readonly LogPos[] = e.checkpoints): EntryJson {
+  const { kind, size, lines, hash, mtimeMs, mode } = e.state;
+  return { kind, size, lines, hash: toHex(hash), mtimeMs, mode, disk: e.disk, tail: e.tail, cps: cps.map((p) => [p.offset, p.line, toHex(p.hash)]) };
+}
+
+function decodeEntry(name: string, j: EntryJson): Entry {
+  return {
+    state: { name, kind: j.kind, deleted: false, size: j.size, lines: j.lines, hash: fromHex(j.hash), mtimeMs: j.mtimeMs, mode: j.mode },
+    disk: j.disk,
+    tail: j.tail,
+    checkpoints: j.cps.map(([offset, line, hash]) => ({ offset, line, hash: fromHex(hash) })),
+  };
+}

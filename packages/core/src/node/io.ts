@@ -1,0 +1,40 @@
+/** Small file-system helpers shared by the node store. */
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { ErrorCodes, RoamError, isRoamError } from '../errors.js';
+
+/** Counts fsync/fdatasync calls (the store's `stats`). */
+export interface SyncCounter {
+  fsyncs: number;
+}
+
+/** Writes every byte of `data`: at the handle's position (appends for O_APPEND handles), or from `position`. */
+export async function writeAll(fh: FileHandle, data: Uint8Array, position: number | null = null): Promise<void> {
+  for (let at = 0; at < data.length; ) {
+    const { bytesWritten } = await fh.write(data, at, data.length - at, position === null ? null : position + at);
+    at += bytesWritten;
+  }
+}
+
+/** fsyncs a directory so that a create, rename or unlink inside it is durable. */
+export async function syncDir(dir: string, counter: SyncCounter): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+    counter.fsyncs++;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The errno code of a node fs error, if any. */
+export function errnoCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Lets RoamErrors through; wraps anything else as ROAM_STORE_IO. */
+export function asRoamError(e: unknown): RoamError {
+  if (isRoamError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new RoamError(ErrorCodes.STORE_IO, `store I/O failed: ${message}`, { code: errnoCode(e) }, { cause: e });
+}

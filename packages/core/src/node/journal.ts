@@ -1,0 +1,174 @@
+/**
+ * An append-only JSONL journal for durable state, and a `MetaStore` built on one.
+ *
+ * Each `append` is one line holding the JSON array of its records, written in one write and
+ * fdatasynced, so a batch is atomic: a crash leaves at most a torn last line, which `open` drops
+ * and truncates away. Records are plain JSON; callers encode bytes (as hex) themselves.
+ * `compact` rewrites the file as just the live records (temp file, fsync, rename, dir fsync).
+ */
+import { constants, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import { ErrorCodes, RoamError } from '../errors.js';
+import type { MetaStore } from '../store.js';
+import { asRoamError, syncDir, writeAll, type SyncCounter } from './io.js';
+
+/** Journals smaller than this are never worth compacting. */
+const MIN_COMPACT_BYTES = 64 * 1024;
+
+export class Journal {
+  private bytes: number;
+  /** Size at which `due` turns true: the journal grew by the live size since the last check. */
+  private checkAt = MIN_COMPACT_BYTES;
+  /** Serializes appends and compactions. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly file: string,
+    private fh: FileHandle,
+    size: number,
+    private readonly counter: SyncCounter,
+  ) {
+    this.bytes = size;
+  }
+
+  /** Opens (creating) the journal and returns its records in order. A torn last line is removed. */
+  static async open(file: string, counter: SyncCounter = { fsyncs: 0 }): Promise<{ journal: Journal; records: unknown[] }> {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.rm(file + '.tmp', { force: true }); // an interrupted compaction
+    const text = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return Buffer.alloc(0);
+      throw e;
+    });
+    const records: unknown[] = [];
+    let good = 0; // bytes of complete, parsed lines
+    while (good < text.length) {
+      const nl = text.indexOf(0x0a, good);
+      if (nl === -1) break; // torn last line
+      let batch: unknown;
+      try {
+        batch = JSON.parse(text.toString('utf8', good, nl));
+      } catch (cause) {
+        throw new RoamError(ErrorCodes.STORE_CORRUPT, `journal ${file}: unreadable record at byte ${good}`, { file }, { cause });
+      }
+      if (!Array.isArray(batch)) throw new RoamError(ErrorCodes.STORE_CORRUPT, `journal ${file}: bad record at byte ${good}`, { file });
+      records.push(...(batch as unknown[]));
+      good = nl + 1;
+    }
+    const fh = await fsp.open(file, 'a', 0o600);
+    if (good < text.length) {
+      await fh.truncate(good);
+      await fh.datasync();
+      counter.fsyncs++;
+    }
+    return { journal: new Journal(file, fh, good, counter), records };
+  }
+
+  /** Whether `compact` is worth calling (amortized: at most one live-size serialization per live size of growth). */
+  get due(): boolean {
+    return this.bytes >= this.checkAt;
+  }
+
+  /** Durably appends the records as one atomic batch. */
+  append(records: readonly unknown[]): Promise<void> {
+    return this.serial(async () => {
+      const line = Buffer.from(JSON.stringify(records) + '\n');
+      try {
+        await writeAll(this.fh, line);
+      } catch (e) {
+        // A partial write (ENOSPC, …) must not merge with the next batch into one corrupt line.
+        await this.fh.truncate(this.bytes).catch(() => undefined);
+        throw e;
+      }
+      this.bytes += line.length;
+      await this.fh.datasync();
+      this.counter.fsyncs++;
+    });
+  }
+
+  /**
+   * Rewrites the journal as exactly `live` if it has grown past twice their size. Returns whether
+   * it did. If it fails, the old journal is still intact and in use.
+   */
+  compact(live: readonly unknown[]): Promise<boolean> {
+    return this.serial(async () => {
+      const text = Buffer.from(live.map((r) => JSON.stringify([r]) + '\n').join(''));
+      this.checkAt = this.bytes + Math.max(text.length, MIN_COMPACT_BYTES);
+      if (this.bytes <= Math.max(2 * text.length, MIN_COMPACT_BYTES)) return false;
+      const tmp = this.file + '.tmp';
+      const out = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o600);
+      try {
+        await writeAll(out, text);
+        await out.sync();
+        this.counter.fsyncs++;
+        await fsp.rename(tmp, this.file);
+      } catch (e) {
+        await out.close();
+        throw e;
+      }
+      // The new handle already refers to the renamed file: swap before anything else can fail.
+      const old = this.fh;
+      this.fh = out;
+      this.bytes = text.length;
+      this.checkAt = this.bytes + Math.max(text.length, MIN_COMPACT_BYTES);
+      await old.close();
+      await syncDir(path.dirname(this.file), this.counter);
+      return true;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(() => this.fh.close());
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** A `MetaStore` over a journal of `{ k, v }` records (the last value per key wins; null deletes). */
+export class JournalMetaStore implements MetaStore {
+  private constructor(
+    private readonly journal: Journal,
+    private readonly map: Map<string, unknown>,
+  ) {}
+
+  static async open(file: string, counter?: SyncCounter): Promise<JournalMetaStore> {
+    const { journal, records } = await Journal.open(file, counter);
+    const map = new Map<string, unknown>();
+    for (const r of records as { k: string; v?: unknown }[]) {
+      if (r.v == null) map.delete(r.k);
+      else map.set(r.k, r.v);
+    }
+    return new JournalMetaStore(journal, map);
+  }
+
+  async load(): Promise<Map<string, unknown>> {
+    return new Map(this.map);
+  }
+
+  async put(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    try {
+      await this.journal.append(entries.map(([k, v]) => ({ k, v: v ?? null })));
+      for (const [k, v] of entries) {
+        if (v == null) this.map.delete(k);
+        else this.map.set(k, v);
+      }
+    } catch (e) {
+      throw asRoamError(e);
+    }
+    // Opportunistic: a failed compaction leaves the journal intact, and the next put retries.
+    if (this.journal.due) await this.compact().catch(() => undefined);
+  }
+
+  /** Compacts if worthwhile. */
+  async compact(): Promise<void> {
+    await this.journal.compact([...this.map].map(([k, v]) => ({ k, v })));
+  }
+
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+}
