@@ -18,7 +18,7 @@ import type { Hasher } from './log/hash.js';
 import { GENESIS, samePos, type LogPos } from './log/position.js';
 import { MAX_DATA_BYTES, MAX_CHECKPOINTS, decodeMessage, encodeMessage, type Message } from './protocol/index.js';
 import type { Applied, Effect, StoreEffect } from './replication/effects.js';
-import { Replicator, type ReplicatorOptions, type SyncProgress } from './replication/replicator.js';
+import { Replicator, type ReplicatorOptions, type SyncState } from './replication/replicator.js';
 import { compareVersions } from './replication/version.js';
 import type { FolderStore, StagedWrite } from './store.js';
 
@@ -183,8 +183,8 @@ export class Engine {
     }
   }
 
-  progress(peer: string): SyncProgress[] {
-    return this.replicator.progress(peer);
+  syncState(peer: string): SyncState[] {
+    return this.replicator.syncState(peer);
   }
 
   async close(): Promise<void> {
@@ -215,10 +215,13 @@ export class Engine {
           break;
         case 'scan': {
           const store = this.opts.stores.get(e.folder)!;
-          const changes = await store.scan(e.names);
+          const changes = await store.scan(e.names, { deep: e.deep === true });
           await this.run(this.replicator.localChanges(e.folder, changes, this.opts.clock.now()));
           break;
         }
+        case 'recheck':
+          await this.run(this.replicator.recheck(e.folder, e.name, this.opts.clock.now()));
+          break;
         default: {
           const result = await this.applyStore(e);
           await this.run(this.replicator.applied(e, result, this.opts.clock.now()));
@@ -324,7 +327,7 @@ export class Engine {
     const store = this.opts.stores.get(e.folder)!;
     const at = e.from.offset === 0 ? GENESIS : await store.positionAt(e.name, e.from.offset);
     if (!at || !samePos(at, e.from)) {
-      this.replicator.serveFailed(e.peer, e.folder, e.wantId);
+      void this.input(() => this.run(this.replicator.serveFailed(e.peer, e.folder, e.wantId, this.opts.clock.now())));
       const end = this.replicator.local(e.folder, e.name);
       const checkpoints = (await store.checkpoints(e.name)).slice(-MAX_CHECKPOINTS);
       await this.sendNow(e.peer, {

@@ -33,6 +33,18 @@ export const ErrorCodes = {
   USAGE: 'ROAM_USAGE',
   /** Something failed that has no more specific code. */
   INTERNAL: 'ROAM_INTERNAL',
+  /** No daemon answers on the control socket. */
+  NOT_RUNNING: 'ROAM_NOT_RUNNING',
+  /** A daemon already runs for this ROAM_HOME. */
+  DAEMON_RUNNING: 'ROAM_DAEMON_RUNNING',
+  /** A control request the daemon cannot read, of another API version, or of an unknown method. */
+  CONTROL_MALFORMED: 'ROAM_CONTROL_MALFORMED',
+  CONTROL_VERSION: 'ROAM_CONTROL_VERSION',
+  CONTROL_UNKNOWN: 'ROAM_CONTROL_UNKNOWN',
+  /** `roam sync --wait` gave up before this device was in sync. */
+  SYNC_TIMEOUT: 'ROAM_SYNC_TIMEOUT',
+  /** The configuration (config.json, environment) is invalid. */
+  CONFIG: 'ROAM_CONFIG',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

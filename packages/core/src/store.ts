@@ -37,15 +37,23 @@ export interface StagedWrite {
   abort(): Promise<void>;
 }
 
+export interface ScanOptions {
+  /**
+   * Re-read and re-hash the named items whole, trusting no fingerprint. Used before acting on a
+   * divergence: an in-place edit that kept the tail of a log can escape the cheap checks.
+   */
+  readonly deep?: boolean;
+}
+
 export interface FolderStore {
   /** Recovers from interrupted writes (torn appends, temp files) and returns every live item. */
   open(): Promise<DiskState[]>;
   /**
    * Compares the disk with the known state of `names` (every item, and any new file, when omitted),
    * records what changed and returns it. Unchanged files are judged by stat alone; a grown log is
-   * read only past its known end.
+   * read only past its known end, if it grew and the bytes before that end are unchanged.
    */
-  scan(names?: readonly string[]): Promise<LocalChange[]>;
+  scan(names?: readonly string[], opts?: ScanOptions): Promise<LocalChange[]>;
   /** Known state of an item, or null when absent. */
   stat(name: string): DiskState | null;
   /** Position of a line log at byte `offset`, or null if `offset` is not a line end within the known size. */

@@ -233,6 +233,24 @@ describe('whole files', () => {
 });
 
 describe('sessions between peers', () => {
+  it('reports in sync only when each side holds everything the other holds', async () => {
+    const { net, write } = await network([A, B]);
+    const state = (id: string, peer: string) => net.nodes.get(id)!.engine.syncState(peer)[0]!;
+    await write(A, (s) => s.toolAppend('x.jsonl', lines('1', '2')));
+    await net.connect(A, B);
+    expect(state(A, B).inSync).toBe(false); // B's index has not arrived yet
+    await net.run();
+    expect(state(A, B)).toMatchObject({ inSync: true, need: { items: 0 }, peerNeeds: { items: 0 } });
+    expect(state(B, A).inSync).toBe(true);
+    await write(A, (s) => s.toolAppend('x.jsonl', lines('3')));
+    expect(state(A, B)).toMatchObject({ inSync: false, peerNeeds: { items: 1, bytes: 2 } });
+    // Deliver until B announces the new line: both sides agree again.
+    await net.run();
+    expect(state(A, B).inSync).toBe(true);
+    expect(state(B, A)).toMatchObject({ inSync: true, need: { items: 0 } });
+  });
+
+
   it('after a restart, sends only what changed since the peer last saw it', async () => {
     const { net, store, write, sent } = await network([A, B]);
     await meshConnect(net, [A, B]);

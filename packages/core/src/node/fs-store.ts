@@ -22,7 +22,7 @@ import { DEFAULT_CHECKPOINT_INTERVAL, LineChain } from '../log/chain.js';
 import { sha256Of, type Hasher, type Sha256State } from '../log/hash.js';
 import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
 import { isLogName, validateName } from '../names.js';
-import type { FolderStore, StagedTarget, StagedWrite } from '../store.js';
+import type { FolderStore, ScanOptions, StagedTarget, StagedWrite } from '../store.js';
 import { nodeHasher } from './hash.js';
 import { asRoamError, errnoCode, syncDir, writeAll } from './io.js';
 import { Journal, JournalMetaStore } from './journal.js';
@@ -166,7 +166,7 @@ export class FsFolderStore implements FolderStore {
     });
   }
 
-  scan(names?: readonly string[]): Promise<LocalChange[]> {
+  scan(names?: readonly string[], opts: ScanOptions = {}): Promise<LocalChange[]> {
     return this.serial(async () => {
       const found = new Map<string, Stats | null>();
       if (names) {
@@ -181,7 +181,7 @@ export class FsFolderStore implements FolderStore {
       }
       const changes: LocalChange[] = [];
       for (const [name, st] of found) {
-        const change = await this.examine(name, st);
+        const change = await this.examine(name, st, opts.deep === true);
         if (change) changes.push(change);
       }
       return changes;
@@ -360,9 +360,9 @@ export class FsFolderStore implements FolderStore {
   // ---- scanning ----
 
   /** Compares one item's disk stat (null: absent) with the index; records and returns the change. */
-  private async examine(name: string, st: Stats | null): Promise<LocalChange | null> {
+  private async examine(name: string, st: Stats | null, deep: boolean): Promise<LocalChange | null> {
     const known = this.entries.get(name);
-    if (st && known && sameDisk(fingerprint(st), known.disk)) return null;
+    if (!deep && st && known && sameDisk(fingerprint(st), known.disk)) return null;
     const fh = st ? await this.openForScan(name) : null;
     if (!fh) {
       if (!known) return null;
@@ -372,10 +372,14 @@ export class FsFolderStore implements FolderStore {
     try {
       const fst = await fh.stat();
       const disk = fingerprint(fst);
+      // An append: same file, grown since last seen (a change that keeps the size is an edit),
+      // and the bytes just before the known end unchanged.
       if (
+        !deep &&
         known?.state.kind === 'log' &&
         disk.ino === known.disk.ino &&
         disk.dev === known.disk.dev &&
+        disk.size > known.disk.size &&
         disk.size >= known.state.size &&
         (await this.tailOf(fh, known.state.size)) === known.tail
       ) {

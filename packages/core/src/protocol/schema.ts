@@ -128,6 +128,8 @@ export const folderStateSchema = z.strictObject({
   id: folderId,
   /** The sender's current index id for this folder (a new one means "forget my old sequences"). */
   indexId,
+  /** The sender's current sequence: the receiver holds the sender's whole index once it has seen it. */
+  seq: count,
   /** The receiver's index id the sender has already seen entries of; '' if none. */
   seenIndexId: z.string().regex(/^(?:[0-9a-f]{16})?$/),
   /** The receiver's sequence the sender has seen up to under `seenIndexId`: send only newer entries. */

@@ -14,7 +14,9 @@ export type Effect =
   | { readonly t: 'serveFile'; readonly peer: string; readonly folder: string; readonly wantId: number; readonly meta: ItemMeta }
   | { readonly t: 'close'; readonly peer: string; readonly reason: string }
   /** Re-examine items on disk; changes come back through `Replicator.localChanges`. */
-  | { readonly t: 'scan'; readonly folder: string; readonly names: readonly string[] }
+  | { readonly t: 'scan'; readonly folder: string; readonly names: readonly string[]; readonly deep?: boolean }
+  /** Decide about an item again (after a deep scan found nothing). */
+  | { readonly t: 'recheck'; readonly folder: string; readonly name: string }
   | StoreEffect;
 
 export type StoreEffect =

@@ -62,6 +62,8 @@ export interface ReplicatorOptions {
 interface PeerView {
   indexId: string;
   maxSeq: number;
+  /** The peer's sequence when the session started (from `folders`); 0 until then. */
+  announcedSeq: number;
   readonly items: Map<string, ItemMeta>;
 }
 
@@ -114,12 +116,16 @@ interface Session {
 
 const key = (folder: string, name: string) => `${folder}\u0000${name}`;
 
-export interface SyncProgress {
+export interface SyncState {
   readonly folder: string;
   readonly peer: string;
-  /** Items where the peer holds something this device does not (yet). */
-  readonly needItems: number;
-  readonly needBytes: number;
+  /** Every index entry the peer had when the session began has arrived. */
+  readonly indexComplete: boolean;
+  /** What this device lacks of the peer's items. */
+  readonly need: { readonly items: number; readonly bytes: number };
+  /** What the peer lacks of this device's items, as far as its index tells. */
+  readonly peerNeeds: { readonly items: number; readonly bytes: number };
+  readonly inSync: boolean;
 }
 
 export class Replicator {
@@ -135,10 +141,14 @@ export class Replicator {
   /** Items whose fetch a local writer interrupted: wait for its next change. */
   private readonly blocked = new Set<string>();
   /**
-   * Items whose local version lost a conflict and was moved aside, with that version: a peer that
-   * still holds the same content is not fetched from until it has resolved the conflict itself.
+   * Items whose local version lost a conflict and was moved aside, with that record: a peer that
+   * still holds that very record (same content, same version) is not fetched from until it has
+   * resolved the conflict itself. The same content under another version may come back (the
+   * winner of a later conflict) and is fetched.
    */
   private readonly lost = new Map<string, ItemMeta>();
+  /** The local record (by seq) last checked against the disk before a conflict. */
+  private readonly verified = new Map<string, number>();
   private readonly dirty = new Map<string, unknown>();
   private nextWantId = 1;
   private readonly maxLineBytes: number;
@@ -211,7 +221,7 @@ export class Replicator {
 
   private view(f: FolderState, peer: string): PeerView {
     let v = f.peers.get(peer);
-    if (!v) f.peers.set(peer, (v = { indexId: '', maxSeq: 0, items: new Map() }));
+    if (!v) f.peers.set(peer, (v = { indexId: '', maxSeq: 0, announcedSeq: 0, items: new Map() }));
     return v;
   }
 
@@ -225,35 +235,50 @@ export class Replicator {
     return [...(this.folders.get(folder)?.local.values() ?? [])];
   }
 
+  /** The name a connected peer gave in its hello. */
+  peerName(peer: string): string | undefined {
+    const s = this.sessions.get(peer);
+    return s?.phase === 'open' ? s.name : undefined;
+  }
+
   connectedPeers(): string[] {
     return [...this.sessions.values()].filter((s) => s.phase === 'open').map((s) => s.peer);
   }
 
   /**
-   * What a connected peer holds that this device does not: its live items whose content differs
-   * from ours and is not older than ours. Empty for every folder means "in sync with that peer".
+   * How this device stands with a connected peer, per folder: whether the peer's whole index has
+   * arrived, what this device still lacks of the peer's items, and what the peer lacks of ours.
+   * In sync means: index complete, nothing lacking either way, nothing being pulled from it.
    */
-  progress(peer: string): SyncProgress[] {
-    const out: SyncProgress[] = [];
+  syncState(peer: string): SyncState[] {
+    const out: SyncState[] = [];
+    const session = this.sessions.get(peer);
     for (const f of this.folders.values()) {
       const v = f.peers.get(peer);
-      let needItems = 0;
-      let needBytes = 0;
+      const need = { items: 0, bytes: 0 };
+      const peerNeeds = { items: 0, bytes: 0 };
       for (const r of v?.items.values() ?? []) {
         const l = f.local.get(r.name);
-        if (r.deleted) {
-          if (l && !l.deleted && compareVersions(l.version, r.version) === 'lesser') needItems++;
-          continue;
-        }
-        if (l && !l.deleted && l.size === r.size && bytesEqual(l.hash, r.hash)) continue;
-        if (l && compareVersions(l.version, r.version) === 'greater') continue;
         const d = f.dropped.get(r.name);
-        if (!l && d && !this.grewElsewhere(d, r)) continue;
-        if (l && !l.deleted && l.kind === 'log' && l.size > r.size) continue;
-        needItems++;
-        needBytes += Math.max(0, r.size - (l && !l.deleted && l.kind === 'log' ? l.size : 0));
+        if (!l && d && !r.deleted && !this.grewElsewhere(d, r)) continue;
+        if (lacks(l, r)) {
+          need.items++;
+          need.bytes += r.deleted ? 0 : Math.max(0, r.size - (l && !l.deleted && l.kind === 'log' ? l.size : 0));
+        }
       }
-      out.push({ folder: f.cfg.id, peer, needItems, needBytes });
+      for (const l of f.local.values()) {
+        const r = v?.items.get(l.name);
+        if (lacks(r, l)) {
+          peerNeeds.items++;
+          peerNeeds.bytes += l.deleted ? 0 : Math.max(0, l.size - (r && !r.deleted && r.kind === 'log' ? r.size : 0));
+        }
+      }
+      let pulling = false;
+      for (const fe of this.fetches.values()) {
+        if (fe.peer === peer && fe.folder === f.cfg.id && (fe.runStart !== null || fe.mode !== 'append')) pulling = true;
+      }
+      const indexComplete = !!session && session.ready.has(f.cfg.id) && !!v && v.maxSeq >= v.announcedSeq;
+      out.push({ folder: f.cfg.id, peer, indexComplete, need, peerNeeds, inSync: indexComplete && !pulling && need.items === 0 && peerNeeds.items === 0 });
     }
     return out;
   }
@@ -315,12 +340,8 @@ export class Replicator {
           return this.onDiverged(s, msg, now);
         case 'gone':
           return this.onGone(s, msg, now);
-        case 'cancel': {
-          // While it was subscribed we trusted the peer to be our prefix; look again.
-          const f = this.folders.get(msg.folder);
-          const names = this.removeSub(peer, msg.folder, msg.wantId);
-          return f ? names.flatMap((n) => this.evaluate(f, n, now)) : [];
-        }
+        case 'cancel':
+          return this.serveFailed(peer, msg.folder, msg.wantId, now);
         case 'error':
           this.notes.push(`peer ${s.name} reported ${msg.code}: ${msg.message}`);
           return [{ t: 'close', peer, reason: `${msg.code}: ${msg.message}` }];
@@ -346,7 +367,7 @@ export class Replicator {
     s.name = msg.name;
     const folders = [...this.folders.values()].map((f) => {
       const v = f.peers.get(s.peer);
-      return { id: f.cfg.id, indexId: f.indexId, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
+      return { id: f.cfg.id, indexId: f.indexId, seq: f.seq, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
     });
     return [{ t: 'send', peer: s.peer, msg: { t: 'folders', folders } }];
   }
@@ -365,6 +386,7 @@ export class Replicator {
         v.maxSeq = 0;
         this.persistPeer(f, s.peer);
       }
+      v.announcedSeq = entry.seq;
       const since = entry.seenIndexId === f.indexId ? entry.seenSeq : 0;
       const items = [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
       for (let i = 0; i < items.length || i === 0; i += MAX_INDEX_ITEMS) {
@@ -418,9 +440,30 @@ export class Replicator {
     return [{ t: 'serveLog', peer: s.peer, folder: f.cfg.id, name: l.name, wantId: msg.wantId, version: l.version, from: msg.from, to: end }];
   }
 
-  /** The runner found that a want's `from` is not in our log and answered `diverged`. */
-  serveFailed(peer: string, folder: string, wantId: number): void {
-    this.removeSub(peer, folder, wantId);
+  /**
+   * The runner found that a want's `from` is not in our log and answered `diverged`. While the
+   * peer was subscribed we trusted it to hold our prefix; now look again.
+   */
+  serveFailed(peer: string, folder: string, wantId: number, now: number): Effect[] {
+    const f = this.folders.get(folder);
+    const names = this.removeSub(peer, folder, wantId);
+    return f ? names.flatMap((n) => this.verifyThen(f, n) ?? this.evaluate(f, n, now)) : [];
+  }
+
+  /**
+   * Once per local record, re-read our own copy whole before acting on a divergence with it: a
+   * divergence is also the symptom of an in-place edit that kept the tail of a log, which the
+   * cheap scan cannot see; acting on a wrong record would fork a log that never diverged.
+   */
+  private verifyThen(f: FolderState, name: string): Effect[] | null {
+    const l = f.local.get(name);
+    const k = key(f.cfg.id, name);
+    if (!l || l.deleted || this.verified.get(k) === l.seq) return null;
+    this.verified.set(k, l.seq);
+    return [
+      { t: 'scan', folder: f.cfg.id, names: [name], deep: true },
+      { t: 'recheck', folder: f.cfg.id, name },
+    ];
   }
 
   /** Ends a subscription; returns the names of the items it was for. */
@@ -569,7 +612,7 @@ export class Replicator {
     const l = f.local.get(name);
     if (!l) {
       const lost = this.lost.get(key(f.cfg.id, name));
-      if (lost && sameContent(lost, r)) return [];
+      if (lost && sameContent(lost, r) && compareVersions(lost.version, r.version) === 'equal') return [];
       if (r.deleted) return this.commitLocal(f, { ...r, seq: 0 });
       const d = f.dropped.get(name);
       if (d && !this.grewElsewhere(d, r)) return [];
@@ -600,8 +643,16 @@ export class Replicator {
     return this.conflict(f, l, r, now);
   }
 
+  /** Decide about an item again (the runner asks after a deep scan that found nothing new). */
+  recheck(folder: string, name: string, now: number): Effect[] {
+    const f = this.folders.get(folder);
+    return f ? this.evaluate(f, name, now) : [];
+  }
+
   /** Divergence: the policy picks a winner; if ours lost, move it aside and take the winner. */
   private conflict(f: FolderState, l: ItemMeta, r: ItemMeta, now: number): Effect[] {
+    const verify = this.verifyThen(f, l.name);
+    if (verify) return verify;
     const v = decide(f.cfg.conflict, f.cfg.id, l, r, now, this.opts.hooks);
     if (v.winner === l) return [];
     this.lost.set(key(f.cfg.id, l.name), l);
@@ -822,6 +873,21 @@ export class Replicator {
     }
     return best;
   }
+}
+
+/**
+ * Whether the holder of `mine` lacks something of `theirs`: a newer or concurrent version with
+ * other content, or more lines of a log (a longer log under the same or a concurrent version may
+ * be a divergence still to resolve: that counts as lacking too, until it is resolved).
+ */
+function lacks(mine: ItemMeta | undefined, theirs: ItemMeta): boolean {
+  if (theirs.deleted) return !!mine && !mine.deleted && compareVersions(mine.version, theirs.version) === 'lesser';
+  if (!mine || mine.deleted) return !mine || compareVersions(mine.version, theirs.version) !== 'greater';
+  if (sameContent(mine, theirs)) return false;
+  const ord = compareVersions(mine.version, theirs.version);
+  if (ord === 'greater') return false;
+  if (ord === 'lesser') return true;
+  return !(mine.kind === 'log' && mine.size > theirs.size);
 }
 
 function endOf(m: ItemMeta): LogPos {

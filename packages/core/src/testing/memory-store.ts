@@ -100,6 +100,7 @@ export class MemoryStore implements FolderStore {
     return [...this.known.values()].map((k) => k.state);
   }
 
+  /** Always compares whole contents, so `deep` changes nothing here. */
   async scan(names?: readonly string[]): Promise<LocalChange[]> {
     const all = names ?? [...new Set([...this.disk.keys(), ...this.known.keys()])].sort();
     const out: LocalChange[] = [];
