@@ -3,11 +3,16 @@
  * exit codes: 0 ok, 1 failure, 2 usage error; an error prints one line that starts with its
  * ROAM_* code.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { VERSION } from './version.js';
+import type { DaemonFlags } from './commands/daemon.js';
+import { logs } from './commands/logs.js';
+import { pause } from './commands/pause.js';
+import { service } from './commands/service.js';
+import { status } from './commands/status.js';
+import { sync } from './commands/sync.js';
 
 export interface Io {
   out(line: string): void;
@@ -29,7 +34,40 @@ function roamProgram(io: Io): Command {
     .description('Keep AI coding sessions in sync across your machines, peer to peer.')
     .version(VERSION, '-V, --version')
     .configureOutput(output(io))
-    .exitOverride();
+    .exitOverride()
+    .showHelpAfterError(false);
+  const cmd = (name: string, description: string) => program.command(name).description(description).configureOutput(output(io)).exitOverride();
+  cmd('status', 'show this device, its folders and its devices, with sync progress')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => status(o, io));
+  cmd('sync', 'look at the disk now; with --wait, wait until in sync with every connected device')
+    .option('--wait', 'wait until in sync')
+    .option('--timeout <seconds>', 'give up after this many seconds (exit 1)', seconds)
+    .option('--all', 'also wait for devices that are offline')
+    .option('--json', 'print JSON')
+    .action((o: { wait?: boolean; timeout?: number; all?: boolean; json?: boolean }) => sync(o, io));
+  cmd('pause', 'stop syncing with one device, or all')
+    .argument('[device]', 'device name or peer id')
+    .option('--json', 'print JSON')
+    .action((d: string | undefined, o: { json?: boolean }) => pause('pause', d, o, io));
+  cmd('unpause', 'start syncing again with one device, or all')
+    .argument('[device]', 'device name or peer id')
+    .option('--json', 'print JSON')
+    .action((d: string | undefined, o: { json?: boolean }) => pause('unpause', d, o, io));
+  cmd('logs', "print the daemon's log")
+    .option('-f, --follow', 'keep printing new lines')
+    .action((o: { follow?: boolean }) => logs(o, io));
+  const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
+  for (const action of ['install', 'uninstall'] as const) {
+    svc
+      .command(action)
+      .description(action === 'install' ? 'install and start the service' : 'stop and remove the service')
+      .option('--dry-run', 'write or remove the unit file but do not call systemctl/launchctl')
+      .option('--json', 'print JSON')
+      .configureOutput(output(io))
+      .exitOverride()
+      .action((o: { dryRun?: boolean; json?: boolean }) => service(action, o, io));
+  }
   return program;
 }
 
@@ -39,9 +77,25 @@ function roamdProgram(io: Io): Command {
     .version(VERSION, '-V, --version')
     .configureOutput(output(io))
     .exitOverride()
-    .action(() => {
-      throw new RoamError(ErrorCodes.INTERNAL, 'the daemon is not part of this build yet');
+    .option('--listen <multiaddr>', 'listen address (repeatable; default /ip4/0.0.0.0/tcp/0)', collect, [])
+    .option('--peer <multiaddr>', 'a device to dial beyond the LAN (repeatable)', collect, [])
+    .option('--no-mdns', 'do not look for devices on the LAN')
+    .option('--name <name>', "this device's name (default: the host name)")
+    .action(async (o: DaemonFlags) => {
+      // Loaded only here, so `roam` commands start without loading libp2p.
+      const { runDaemon } = await import('./commands/daemon.js');
+      await runDaemon(o, io);
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new RoamError(ErrorCodes.USAGE, `not a number of seconds: ${value}`);
+  return n;
 }
 
 /** Runs a program and returns its exit code; never throws. */

@@ -251,7 +251,7 @@ export class Engine {
     try {
       switch (e.t) {
         case 'append':
-          return { ok: true, state: await store.appendLog(e.name, e.start, e.data, e.end, e.mtimeMs) };
+          return { ok: true, state: await store.appendLog(e.name, e.start, e.data, e.end, e.mtimeMs, e.mode) };
         case 'stageWrite': {
           let s = this.staged.get(sk);
           if (!s) this.staged.set(sk, (s = await store.stage(e.name)));

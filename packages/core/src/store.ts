@@ -66,9 +66,9 @@ export interface FolderStore {
    * Appends complete lines to a line log (creating it when `start` is genesis and it is absent).
    * Refused unless the known end equals `start` and the disk still matches it. The data must fold
    * from `start` to `end` (ROAM_STORE_HASH_MISMATCH otherwise). Written with O_APPEND, fsynced,
-   * mtime set to `mtimeMs`, then the state is persisted.
+   * mtime set to `mtimeMs` and permission bits to `mode` (when given), then the state is persisted.
    */
-  appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number): Promise<DiskState>;
+  appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number, mode?: number): Promise<DiskState>;
   /** Starts a whole-content write of `name`. */
   stage(name: string): Promise<StagedWrite>;
   /** Moves the item to the trash, if the disk still matches `expected`. */

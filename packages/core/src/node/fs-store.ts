@@ -234,7 +234,7 @@ export class FsFolderStore implements FolderStore {
     });
   }
 
-  appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number): Promise<DiskState> {
+  appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number, mode?: number): Promise<DiskState> {
     return this.serial(async () => {
       validateName(name);
       if (!isLogName(name)) throw conflict(name, 'not a line log');
@@ -269,6 +269,7 @@ export class FsFolderStore implements FolderStore {
         if (total > 0 && (await file.writev(data as Uint8Array[])).bytesWritten !== total) throw new Error(`short write to ${name}`);
         await file.sync();
         this.stats.fsyncs++;
+        if (mode !== undefined && ((await file.stat()).mode & 0o777) !== mode) await file.chmod(mode);
         await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
         const after = await file.stat();
         if (!known) await syncDir(path.dirname(itemPath(this.root, name)), this.stats);

@@ -20,7 +20,7 @@ export type Effect =
   | StoreEffect;
 
 export type StoreEffect =
-  | { readonly t: 'append'; readonly folder: string; readonly name: string; readonly start: LogPos; readonly data: readonly Uint8Array[]; readonly end: LogPos; readonly mtimeMs: number }
+  | { readonly t: 'append'; readonly folder: string; readonly name: string; readonly start: LogPos; readonly data: readonly Uint8Array[]; readonly end: LogPos; readonly mtimeMs: number; readonly mode: number }
   | { readonly t: 'stageWrite'; readonly folder: string; readonly name: string; readonly offset: number; readonly data: Uint8Array }
   | { readonly t: 'stageCommit'; readonly folder: string; readonly name: string; readonly target: StagedTarget; readonly expected: DiskState | null }
   | { readonly t: 'stageAbort'; readonly folder: string; readonly name: string }

@@ -736,7 +736,7 @@ export class Replicator {
     fe.partBytes = 0;
     fe.expected = msg.end;
     if (fe.mode === 'append') {
-      return [{ t: 'append', folder: f.cfg.id, name: fe.name, start, data, end: msg.end, mtimeMs: msg.mtimeMs }];
+      return [{ t: 'append', folder: f.cfg.id, name: fe.name, start, data, end: msg.end, mtimeMs: msg.mtimeMs, mode: fe.target.mode }];
     }
     // A new epoch written beside the old content until it reaches the announced end.
     fe.staged = true;

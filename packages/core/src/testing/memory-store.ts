@@ -171,7 +171,7 @@ export class MemoryStore implements FolderStore {
     return f.data.slice(offset, Math.min(offset + length, k.state.size));
   }
 
-  async appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number): Promise<DiskState> {
+  async appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number, mode?: number): Promise<DiskState> {
     validateName(name);
     const k = this.known.get(name);
     const f = this.disk.get(name);
@@ -184,6 +184,7 @@ export class MemoryStore implements FolderStore {
     const file = f ?? { data: new Uint8Array(0), mtimeMs, mode: 0o644, ino: this.nextIno++ };
     file.data = concatBytes([file.data, ...data]);
     file.mtimeMs = mtimeMs;
+    if (mode !== undefined) file.mode = mode;
     this.disk.set(name, file);
     const state = this.logState(name, end, file);
     this.known.set(name, { state, ino: file.ino, checkpoints: r.checkpoints });

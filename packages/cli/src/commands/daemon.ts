@@ -1,0 +1,34 @@
+/** `roamd`: run the daemon in the foreground until SIGINT or SIGTERM. */
+import { Daemon } from '../daemon/daemon.js';
+import type { Io } from '../main.js';
+
+export interface DaemonFlags {
+  listen: string[];
+  peer: string[];
+  mdns: boolean;
+  name?: string;
+}
+
+export async function runDaemon(flags: DaemonFlags, io: Io): Promise<void> {
+  const daemon = await Daemon.start({
+    listen: flags.listen,
+    peers: flags.peer,
+    mdns: flags.mdns,
+    ...(flags.name ? { name: flags.name } : {}),
+    echo: (line) => io.out(line),
+  });
+  const s = daemon.status();
+  io.out(`peer id: ${s.peerId}`);
+  for (const a of s.addresses) io.out(`listening on ${a}`);
+  for (const f of s.folders) io.out(`syncing ${f.id}: ${f.path}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await daemon.stop();
+}

@@ -1,0 +1,12 @@
+/** `roam pause [<device>]` / `roam unpause [<device>]`: stop or restart syncing with one device or all. */
+import type { Io } from '../main.js';
+import { call } from '../control/client.js';
+import type { Status } from '../control/protocol.js';
+import { roamPaths } from '../daemon/home.js';
+import { peerLine } from './status.js';
+
+export async function pause(which: 'pause' | 'unpause', device: string | undefined, opts: { json?: boolean }, io: Io): Promise<void> {
+  const s = await call<Status>(roamPaths().socket, which, device === undefined ? {} : { device });
+  if (opts.json) io.out(JSON.stringify(s.peers, null, 2));
+  else for (const p of s.peers) io.out(peerLine(p));
+}

@@ -1,0 +1,98 @@
+/**
+ * `roam service install|uninstall`: run roamd at login, as a systemd user unit on Linux or a
+ * launchd agent on macOS. The unit runs this same roamd with this same Node, and keeps ROAM_HOME
+ * and the tools' folder variables if they are set.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, RoamError } from '@roam/core';
+import type { Io } from '../main.js';
+
+const KEPT_ENV = ['ROAM_HOME', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'COPILOT_HOME'];
+const LABEL = 'dev.roam.roamd';
+
+interface Plan {
+  readonly file: string;
+  readonly content: string;
+  readonly enable: string[][];
+  readonly disable: string[][];
+}
+
+export function servicePlan(env: NodeJS.ProcessEnv = process.env, os = platform()): Plan {
+  const home = env.HOME || homedir();
+  const roamd = fileURLToPath(new URL('../roamd.js', import.meta.url));
+  const kept = KEPT_ENV.filter((k) => env[k]).map((k) => [k, env[k]!] as const);
+  if (os === 'linux') {
+    const file = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'systemd', 'user', 'roamd.service');
+    const content = [
+      '[Unit]',
+      'Description=roam: sync AI coding sessions between your machines',
+      'After=network-online.target',
+      '',
+      '[Service]',
+      `ExecStart=${process.execPath} ${roamd}`,
+      ...kept.map(([k, v]) => `Environment=${k}=${v}`),
+      'Restart=on-failure',
+      'RestartSec=5',
+      '',
+      '[Install]',
+      'WantedBy=default.target',
+      '',
+    ].join('\n');
+    return {
+      file, content,
+      enable: [['systemctl', '--user', 'daemon-reload'], ['systemctl', '--user', 'enable', '--now', 'roamd.service']],
+      disable: [['systemctl', '--user', 'disable', '--now', 'roamd.service'], ['systemctl', '--user', 'daemon-reload']],
+    };
+  }
+  if (os === 'darwin') {
+    const file = join(home, 'Library', 'LaunchAgents', `${LABEL}.plist`);
+    const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+    const content = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>Label</key><string>${LABEL}</string>
+  <key>ProgramArguments</key><array><string>${esc(process.execPath)}</string><string>${esc(roamd)}</string></array>
+  <key>EnvironmentVariables</key><dict>${kept.map(([k, v]) => `<key>${k}</key><string>${esc(v)}</string>`).join('')}</dict>
+  <key>RunAtLoad</key><true/>
+  <key>KeepAlive</key><true/>
+  <key>StandardOutPath</key><string>${esc(join(home, 'Library', 'Logs', 'roamd.log'))}</string>
+  <key>StandardErrorPath</key><string>${esc(join(home, 'Library', 'Logs', 'roamd.log'))}</string>
+</dict>
+</plist>
+`;
+    return { file, content, enable: [['launchctl', 'load', '-w', file]], disable: [['launchctl', 'unload', '-w', file]] };
+  }
+  throw new RoamError(ErrorCodes.USAGE, `roam service supports Linux (systemd) and macOS (launchd), not ${os}`);
+}
+
+/** `--dry-run` writes the unit but does not call systemctl/launchctl (tests, and a look before enabling). */
+export async function service(action: 'install' | 'uninstall', opts: { dryRun?: boolean; json?: boolean }, io: Io): Promise<void> {
+  const plan = servicePlan();
+  const run = (cmds: string[][]) => {
+    if (opts.dryRun) return;
+    for (const [cmd, ...args] of cmds) {
+      try {
+        execFileSync(cmd!, args, { stdio: 'pipe' });
+      } catch (err) {
+        throw new RoamError(ErrorCodes.INTERNAL, `${[cmd, ...args].join(' ')} failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`);
+      }
+    }
+  };
+  if (action === 'install') {
+    await mkdir(dirname(plan.file), { recursive: true });
+    await writeFile(plan.file, plan.content);
+    run(plan.enable);
+  } else {
+    if (existsSync(plan.file)) run(plan.disable);
+    await rm(plan.file, { force: true });
+  }
+  const commands = (action === 'install' ? plan.enable : plan.disable).map((c) => c.join(' '));
+  if (opts.json) io.out(JSON.stringify({ action, file: plan.file, commands, ran: !opts.dryRun }));
+  else io.out(`${action === 'install' ? 'installed' : 'removed'} ${plan.file}${opts.dryRun ? ` (not run: ${commands.join('; ')})` : ''}`);
+}

@@ -1,0 +1,30 @@
+/** `roam status [--json]`: this device, its folders and its peers, with sync progress. */
+import type { Io } from '../main.js';
+import { call } from '../control/client.js';
+import type { PeerStatus, Status } from '../control/protocol.js';
+import { roamPaths } from '../daemon/home.js';
+import { ago, bytes } from './format.js';
+
+export function peerLine(p: PeerStatus): string {
+  if (!p.connected) return `${p.name}  offline, ${ago(p.lastSeen)}${p.paused ? ', paused' : ''}`;
+  if (p.paused) return `${p.name}  connected, paused`;
+  if (p.inSync) return `${p.name}  connected, in sync`;
+  const parts: string[] = [];
+  if (p.need.items) parts.push(`receiving ${p.need.items} item(s), ${bytes(p.need.bytes)}`);
+  if (p.peerNeeds.items) parts.push(`sending ${p.peerNeeds.items} item(s), ${bytes(p.peerNeeds.bytes)}`);
+  return `${p.name}  connected, ${parts.join('; ') || 'exchanging indexes'}`;
+}
+
+export async function status(opts: { json?: boolean }, io: Io): Promise<void> {
+  const s = await call<Status>(roamPaths().socket, 'status');
+  if (opts.json) {
+    io.out(JSON.stringify(s, null, 2));
+    return;
+  }
+  io.out(`${s.name}  ${s.peerId}  (roam ${s.version})`);
+  for (const a of s.addresses) io.out(`  listening on ${a}`);
+  io.out(s.folders.length ? 'folders:' : 'folders: none');
+  for (const f of s.folders) io.out(`  ${f.id}  ${f.path}  ${f.items} item(s), ${bytes(f.bytes)}`);
+  io.out(s.peers.length ? 'devices:' : 'devices: none yet');
+  for (const p of s.peers) io.out(`  ${peerLine(p)}`);
+}

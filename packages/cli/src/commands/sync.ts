@@ -1,0 +1,43 @@
+/**
+ * `roam sync --wait [--timeout <s>] [--all]`: exits 0 once this device is connected to at least
+ * one member and, with every connected member, each holds everything the other holds. Offline
+ * members are named with their last-seen time and block only with `--all`.
+ */
+import { ErrorCodes, RoamError } from '@roam/core';
+import type { Io } from '../main.js';
+import { call } from '../control/client.js';
+import type { Status } from '../control/protocol.js';
+import { roamPaths } from '../daemon/home.js';
+import { ago } from './format.js';
+import { peerLine } from './status.js';
+
+const POLL_MS = 100;
+
+export async function sync(opts: { wait?: boolean; timeout?: number; all?: boolean; json?: boolean }, io: Io, tty = process.stderr.isTTY): Promise<void> {
+  const socket = roamPaths().socket;
+  // Look at the disk now, so a write made just before this command counts.
+  await call(socket, 'scan');
+  if (!opts.wait) {
+    io.out('rescanned; use --wait to wait until in sync');
+    return;
+  }
+  const deadline = opts.timeout !== undefined ? Date.now() + opts.timeout * 1000 : Infinity;
+  let last = '';
+  for (;;) {
+    const s = await call<Status>(socket, 'status');
+    const live = s.peers.filter((p) => p.connected && !p.paused);
+    const offline = s.peers.filter((p) => !p.connected);
+    const blocking = opts.all ? s.peers.filter((p) => !(p.connected && p.inSync)) : live.filter((p) => !p.inSync);
+    if (live.length > 0 && blocking.length === 0) {
+      for (const p of offline) io.err(`not checked: ${p.name} is offline, ${ago(p.lastSeen)}`);
+      if (opts.json) io.out(JSON.stringify({ inSync: true, peers: live.map((p) => p.name), offline: offline.map((p) => ({ name: p.name, lastSeen: p.lastSeen })) }));
+      else io.out(`in sync with ${live.map((p) => p.name).join(', ')}`);
+      return;
+    }
+    const why = live.length === 0 ? `connected to no device${s.peers.length ? ` (known: ${s.peers.map((p) => p.name).join(', ')})` : ''}` : blocking.map(peerLine).join('; ');
+    if (tty && why !== last) io.err(`waiting: ${why}`);
+    last = why;
+    if (Date.now() >= deadline) throw new RoamError(ErrorCodes.SYNC_TIMEOUT, `not in sync after ${opts.timeout} s: ${why}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

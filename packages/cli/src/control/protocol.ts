@@ -1,0 +1,44 @@
+/**
+ * The control API between `roam` and `roamd`: newline-delimited JSON over the unix socket in
+ * ROAM_HOME. Every request names the API version; a daemon answers requests of other versions with
+ * ROAM_CONTROL_VERSION so an old CLI and a new daemon (or the reverse) fail clearly.
+ */
+export const CONTROL_VERSION = 1;
+
+export interface Request {
+  readonly v: number;
+  readonly id: number;
+  readonly method: string;
+  readonly params?: Record<string, unknown>;
+}
+
+export type Response =
+  | { readonly v: number; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly v: number; readonly id: number; readonly ok: false; readonly error: { readonly code: string; readonly message: string } }
+  /** One of several messages of a streaming answer (`logs --follow`). */
+  | { readonly v: number; readonly id: number; readonly event: unknown };
+
+export interface PeerStatus {
+  readonly peerId: string;
+  readonly deviceId: string;
+  readonly name: string;
+  readonly connected: boolean;
+  readonly paused: boolean;
+  /** Milliseconds since the epoch; null if never seen. */
+  readonly lastSeen: number | null;
+  readonly addresses: string[];
+  /** What this device still needs from the peer, and what the peer still needs from it. */
+  readonly need: { readonly items: number; readonly bytes: number };
+  readonly peerNeeds: { readonly items: number; readonly bytes: number };
+  readonly inSync: boolean;
+}
+
+export interface Status {
+  readonly version: string;
+  readonly peerId: string;
+  readonly deviceId: string;
+  readonly name: string;
+  readonly addresses: string[];
+  readonly peers: PeerStatus[];
+  readonly folders: Array<{ readonly id: string; readonly path: string; readonly items: number; readonly bytes: number }>;
+}

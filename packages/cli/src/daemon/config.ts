@@ -1,0 +1,84 @@
+/**
+ * The daemon's configuration: `config.json` in the config directory (validated), the folders to
+ * sync (the tools' session roots that exist, plus user-defined ones), and the command line.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { RoamError, fromHex } from '@roam/core';
+import { z } from 'zod';
+
+export interface FolderSpec {
+  readonly id: string;
+  readonly path: string;
+  readonly conflict: 'fork' | 'syncthing';
+  readonly logDeletes: 'local' | 'propagate';
+}
+
+const folderSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  path: z.string().min(1),
+  conflict: z.enum(['fork', 'syncthing']).optional(),
+  logDeletes: z.enum(['local', 'propagate']).optional(),
+});
+
+const configSchema = z.strictObject({
+  name: z.string().min(1).max(128).optional(),
+  listen: z.array(z.string()).optional(),
+  peers: z.array(z.string()).optional(),
+  mdns: z.boolean().optional(),
+  folders: z.array(folderSchema).optional(),
+  /** Folder ids of the tools' default folders not to sync. */
+  exclude: z.array(z.string()).optional(),
+});
+
+export type FileConfig = z.infer<typeof configSchema>;
+
+export function readConfigFile(file: string): FileConfig {
+  if (!existsSync(file)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new RoamError('ROAM_CONFIG', `${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new RoamError('ROAM_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** The tools' session roots under HOME (or their own environment variables) that exist. */
+export function defaultFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
+  const home = env.HOME || homedir();
+  const session = (id: string, path: string): FolderSpec => ({ id, path, conflict: 'fork', logDeletes: 'local' });
+  const candidates = [
+    session('claude', join(env.CLAUDE_CONFIG_DIR || join(home, '.claude'), 'projects')),
+    session('codex', join(env.CODEX_HOME || join(home, '.codex'), 'sessions')),
+    session('gemini', join(env.GEMINI_CLI_HOME || join(home, '.gemini'), 'tmp')),
+    session('copilot', join(env.COPILOT_HOME || join(home, '.copilot'), 'session-state')),
+  ];
+  return candidates.filter((f) => existsSync(f.path));
+}
+
+export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
+  const home = env.HOME || homedir();
+  const out = new Map<string, FolderSpec>();
+  for (const f of defaultFolders(env)) if (!cfg.exclude?.includes(f.id)) out.set(f.id, f);
+  for (const f of cfg.folders ?? []) {
+    const path = f.path.startsWith('~/') ? join(home, f.path.slice(2)) : isAbsolute(f.path) ? f.path : resolve(f.path);
+    out.set(f.id, { id: f.id, path, conflict: f.conflict ?? 'fork', logDeletes: f.logDeletes ?? 'local' });
+  }
+  return [...out.values()];
+}
+
+export function defaultDeviceName(): string {
+  return hostname() || 'roam-device';
+}
+
+/** `ROAM_GROUP_KEY`: 64 hex characters, the group secret for automation and tests. */
+export function groupKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Uint8Array | undefined {
+  const v = env.ROAM_GROUP_KEY;
+  if (v === undefined || v === '') return undefined;
+  if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new RoamError('ROAM_CONFIG', 'ROAM_GROUP_KEY must be 64 hexadecimal characters (32 bytes)');
+  return fromHex(v);
+}

@@ -1,0 +1,62 @@
+/**
+ * Watches one synced folder with chokidar and hands changed item names to the engine in small
+ * batches. The store's own writes come back here too, but the store already recorded them, so
+ * the scan they trigger finds nothing to report: they never echo back as local changes.
+ */
+import { relative, sep } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+
+/** How long to gather events before scanning: long enough to coalesce a burst, a few ms. */
+const BATCH_MS = 3;
+
+export class FolderWatcher {
+  private readonly watcher: FSWatcher;
+  private pending = new Set<string>();
+  private full = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  private constructor(watcher: FSWatcher) {
+    this.watcher = watcher;
+  }
+
+  /**
+   * Resolves once the initial walk is done. `onChange` gets item names (relative, POSIX), or
+   * `null` when the whole folder must be rescanned (a directory went away).
+   */
+  static async start(root: string, ignores: (name: string) => boolean, onChange: (names: string[] | null) => void, onError: (err: unknown) => void): Promise<FolderWatcher> {
+    const rel = (p: string) => relative(root, p).split(sep).join('/');
+    const w = watch(root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      ignored: (p: string) => {
+        const name = rel(p);
+        return name !== '' && !name.startsWith('..') && (name.split('/').some((c) => c.startsWith('.roam-tmp-')) || ignores(name));
+      },
+    });
+    const fw = new FolderWatcher(w);
+    const flush = () => {
+      fw.timer = null;
+      const names = fw.full ? null : [...fw.pending];
+      fw.pending = new Set();
+      fw.full = false;
+      onChange(names);
+    };
+    const queue = (name: string | null) => {
+      if (name === null) fw.full = true;
+      else fw.pending.add(name);
+      fw.timer ??= setTimeout(flush, BATCH_MS);
+    };
+    w.on('add', (p) => queue(rel(p)));
+    w.on('change', (p) => queue(rel(p)));
+    w.on('unlink', (p) => queue(rel(p)));
+    w.on('unlinkDir', () => queue(null));
+    w.on('error', onError);
+    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    return fw;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.watcher.close();
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * roamd end to end: real daemons as child processes on 127.0.0.1, each with its own HOME and
+ * ROAM_HOME, real libp2p (TCP, Noise, Yamux, pnet through ROAM_GROUP_KEY), real folders, the real
+ * `roam` CLI talking to them over the control socket.
+ */
+import { appendFileSync, copyFileSync, mkdirSync, openSync, closeSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../packages/core/test/support/poll.js';
+import { readTree } from '../conformance/driver.js';
+import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+
+afterEach(stopAll);
+
+const SID = '1af7fc5e-8455-4414-9ccd-011d40f70b2a';
+const FIXTURE = fileURLToPath(new URL(`../../examples/two-node/fixtures/${SID}.jsonl`, import.meta.url));
+
+/** A Claude Code project as the CLI lays it out: a session, its sub-agent and tool results. */
+function claudeProject(projects: string, key = '-home-alice-code-app'): string {
+  const dir = join(projects, key);
+  mkdirSync(join(dir, SID, 'subagents'), { recursive: true });
+  mkdirSync(join(dir, SID, 'tool-results'), { recursive: true });
+  copyFileSync(FIXTURE, join(dir, `${SID}.jsonl`));
+  const agent = Array.from({ length: 40 }, (_, i) => JSON.stringify({ type: i % 2 ? 'assistant' : 'user', isSidechain: true, sessionId: SID, uuid: `a-${i}`, message: { content: 'x'.repeat(i * 10) } })).join('\n');
+  writeFileSync(join(dir, SID, 'subagents', 'agent-a3f9c2e.jsonl'), `${agent}\n`);
+  writeFileSync(join(dir, SID, 'subagents', 'agent-a3f9c2e.meta.json'), JSON.stringify({ agentType: 'general-purpose', description: 'look around' }));
+  writeFileSync(join(dir, SID, 'tool-results', 'toolu_01.txt'), 'result line\n'.repeat(30_000));
+  return dir;
+}
+
+const line = (i: number, pad = 200) => `${JSON.stringify({ type: 'user', uuid: `u-${i}`, sessionId: SID, message: { content: `line ${i} ${'.'.repeat(pad)}` } })}\n`;
+
+async function sameTree(a: DaemonHandle, b: DaemonHandle, timeoutMs = 30_000): Promise<void> {
+  const strip = (t: Awaited<ReturnType<typeof readTree>>) => t.map(({ path, type, size, sha256 }) => ({ path, type, size, sha256 }));
+  let last: unknown;
+  await until(
+    async () => {
+      const [ta, tb] = [strip(await readTree(a.projects)), strip(await readTree(b.projects))];
+      last = { a: ta.length, b: tb.length, differ: ta.filter((x, i) => JSON.stringify(x) !== JSON.stringify(tb[i])).map((x) => x.path).slice(0, 5) };
+      return JSON.stringify(ta) === JSON.stringify(tb);
+    },
+    { timeoutMs, everyMs: 50, what: `${b.name}'s folder to equal ${a.name}'s`, detail: () => last },
+  );
+}
+
+describe('roamd', () => {
+  it('replicates a real project folder, streams appends, and catches up after a SIGKILL', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    const dir = claudeProject(a.projects);
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    await sameTree(a, b);
+    // Byte-identical, mtimes and modes kept.
+    const [ta, tb] = [await readTree(a.projects), await readTree(b.projects)];
+    expect(tb).toEqual(ta);
+
+    const session = join(dir, `${SID}.jsonl`);
+    for (let i = 0; i < 20; i++) appendFileSync(session, line(i));
+    await sameTree(a, b);
+
+    await b.kill('SIGKILL');
+    for (let i = 20; i < 1020; i++) appendFileSync(session, line(i));
+    await b.start(['--peer', a.addresses[0]!]);
+    await sameTree(a, b);
+    expect(readFileSync(join(b.projects, '-home-alice-code-app', `${SID}.jsonl`))).toEqual(readFileSync(session));
+
+    for (const d of [a, b]) {
+      await d.kill('SIGTERM');
+      expect(d.proc!.exitCode).toBe(0);
+      expect(d.output).toContain('roamd stopped');
+    }
+  });
+
+  it('converges three daemons in a line (A-B-C, A and C never connected)', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    const c = makeDaemon('gamma');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    await c.start(['--peer', b.addresses[0]!]);
+    const fromA = join(a.projects, '-home-a', 'from-a.jsonl');
+    mkdirSync(dirname(fromA), { recursive: true });
+    writeFileSync(fromA, line(1));
+    const fromC = join(c.projects, '-home-c', 'from-c.jsonl');
+    mkdirSync(dirname(fromC), { recursive: true });
+    writeFileSync(fromC, line(2));
+    await sameTree(a, c);
+    await sameTree(a, b);
+    const status = JSON.parse(a.roam('status', '--json').stdout) as { peers: Array<{ name: string; connected: boolean }> };
+    expect(status.peers.filter((p) => p.connected).map((p) => p.name)).toEqual(['beta']);
+  });
+
+  it('roam sync --wait fails while connected to nobody, and returns only once the peer holds every byte', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    const big = join(a.projects, '-home-a', 'big.jsonl');
+    mkdirSync(dirname(big), { recursive: true });
+    const chunk = Array.from({ length: 1000 }, (_, i) => line(i, 900)).join('');
+    for (let i = 0; i < 40; i++) appendFileSync(big, chunk); // ~40 MB
+    await a.start();
+
+    const alone = a.roam('sync', '--wait', '--timeout', '1');
+    expect(alone.status).toBe(1);
+    expect(alone.stderr).toMatch(/^ROAM_SYNC_TIMEOUT: .*connected to no device/m);
+
+    await b.start(['--peer', a.addresses[0]!]);
+    const r = a.roam('sync', '--wait', '--timeout', '120');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/in sync with beta/);
+    // Checked at once, no polling: when sync --wait said so, B held every byte.
+    const onB = join(b.projects, '-home-a', 'big.jsonl');
+    expect(statSync(onB).size).toBe(statSync(big).size);
+    expect(readFileSync(onB).equals(readFileSync(big))).toBe(true);
+  });
+
+  it('sees a log rewritten in place to a greater length as a rewrite, not an append', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    const file = join(a.projects, '-home-a', 'r.jsonl');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, line(1) + line(2));
+    expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
+    const ino = statSync(file).ino;
+    const rewritten = line(7, 150) + line(8, 250) + line(9);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, rewritten, 0);
+    closeSync(fd);
+    expect(statSync(file).ino).toBe(ino);
+    expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
+    expect(readFileSync(join(b.projects, '-home-a', 'r.jsonl'), 'utf8')).toBe(rewritten);
+    expect((await readTree(b.projects)).map((e) => e.path)).toEqual(['-home-a', '-home-a/r.jsonl']);
+  });
+
+  it('answers roam commands with a clear error when no daemon runs', () => {
+    const a = makeDaemon('alpha');
+    const r = a.roam('status');
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^ROAM_NOT_RUNNING: roamd is not running/);
+  });
+});
