@@ -3,7 +3,7 @@
  * ROAM_HOME, real libp2p (TCP, Noise, Yamux, pnet through ROAM_GROUP_KEY), real folders, the real
  * `roam` CLI talking to them over the control socket.
  */
-import { appendFileSync, copyFileSync, mkdirSync, openSync, closeSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, openSync, closeSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,6 +134,37 @@ describe('roamd', () => {
     expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
     expect(readFileSync(join(b.projects, '-home-a', 'r.jsonl'), 'utf8')).toBe(rewritten);
     expect((await readTree(b.projects)).map((e) => e.path)).toEqual(['-home-a', '-home-a/r.jsonl']);
+  });
+
+  it('joins a folder Syncthing already kept identical with no transfer and no conflict; doctor warns', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    const dirA = claudeProject(a.projects);
+    const dirB = claudeProject(b.projects);
+    for (let i = 0; i < 300; i++) {
+      appendFileSync(join(dirA, `${SID}.jsonl`), line(i));
+      appendFileSync(join(dirB, `${SID}.jsonl`), line(i));
+    }
+    // As Syncthing leaves them: same bytes, same mtimes, and its folder marker.
+    const when = Math.floor(Date.now() / 1000) - 3600;
+    for (const e of await readTree(a.projects)) {
+      if (e.type === 'file') for (const root of [a.projects, b.projects]) utimesSync(join(root, e.path), when, when);
+    }
+    writeFileSync(join(a.projects, '.stfolder'), '');
+    writeFileSync(join(b.projects, '.stfolder'), '');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
+    const total = (await readTree(a.projects)).reduce((n, e) => n + e.size, 0);
+    for (const d of [a, b]) {
+      const s = JSON.parse(d.roam('status', '--json').stdout) as { traffic: { bytesIn: number } };
+      // Indexes only: a few hundred bytes per item, nothing like the 700 KB of content.
+      expect(s.traffic.bytesIn).toBeLessThan(total / 20);
+    }
+    expect(await readTree(b.projects)).toEqual(await readTree(a.projects));
+    const doctor = JSON.parse(a.roam('doctor', '--json').stdout) as { ok: boolean; checks: Array<{ check: string; level: string; detail: string }> };
+    expect(doctor.checks.find((c) => c.check === 'folder claude')).toMatchObject({ level: 'warn', detail: expect.stringMatching(/Syncthing still shares/) });
+    expect(doctor.checks.find((c) => c.check === 'devices')).toMatchObject({ level: 'ok', detail: 'connected to beta' });
   });
 
   it('answers roam commands with a clear error when no daemon runs', () => {

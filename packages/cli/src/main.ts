@@ -8,6 +8,7 @@ import { ErrorCodes, RoamError, isRoamError } from '@roam/core';
 
 import { VERSION } from './version.js';
 import type { DaemonFlags } from './commands/daemon.js';
+import { doctor } from './commands/doctor.js';
 import { logs } from './commands/logs.js';
 import { pause } from './commands/pause.js';
 import { service } from './commands/service.js';
@@ -54,6 +55,11 @@ function roamProgram(io: Io): Command {
     .argument('[device]', 'device name or peer id')
     .option('--json', 'print JSON')
     .action((d: string | undefined, o: { json?: boolean }) => pause('unpause', d, o, io));
+  cmd('doctor', 'check the daemon, its folders and devices, and what to fix')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      if (!(await doctor(o, io))) throw new RoamError(ErrorCodes.DOCTOR, 'doctor found problems (see above)');
+    });
   cmd('logs', "print the daemon's log")
     .option('-f, --follow', 'keep printing new lines')
     .action((o: { follow?: boolean }) => logs(o, io));

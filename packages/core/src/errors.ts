@@ -43,6 +43,8 @@ export const ErrorCodes = {
   CONTROL_UNKNOWN: 'ROAM_CONTROL_UNKNOWN',
   /** `roam sync --wait` gave up before this device was in sync. */
   SYNC_TIMEOUT: 'ROAM_SYNC_TIMEOUT',
+  /** `roam doctor` found a problem. */
+  DOCTOR: 'ROAM_DOCTOR',
   /** The configuration (config.json, environment) is invalid. */
   CONFIG: 'ROAM_CONFIG',
 } as const;

@@ -41,4 +41,6 @@ export interface Status {
   readonly addresses: string[];
   readonly peers: PeerStatus[];
   readonly folders: Array<{ readonly id: string; readonly path: string; readonly items: number; readonly bytes: number }>;
+  /** Sync protocol bytes received and sent since roamd started. */
+  readonly traffic: { readonly bytesIn: number; readonly bytesOut: number };
 }

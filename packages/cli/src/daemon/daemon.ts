@@ -154,7 +154,8 @@ export class Daemon {
       const items = this.engine.replicator.localItems(f.id).filter((m) => !m.deleted);
       return { id: f.id, path: f.path, items: items.length, bytes: items.reduce((a, m) => a + m.size, 0) };
     });
-    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders };
+    const traffic = { bytesIn: this.engine.stats.bytesIn, bytesOut: this.engine.stats.bytesOut };
+    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, traffic };
   }
 
   private handlers(): Record<string, Handler> {

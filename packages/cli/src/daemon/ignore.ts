@@ -47,7 +47,10 @@ function globSource(glob: string): string {
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
     if (c === '*') {
-      if (glob[i + 1] === '*') {
+      if (glob[i + 1] === '*' && glob[i + 2] === '/') {
+        re += '(?:.*/)?'; // `**/` also matches no directory at all
+        i += 2;
+      } else if (glob[i + 1] === '*') {
         re += '.*';
         i++;
       } else re += '[^/]*';
@@ -107,17 +110,15 @@ export class IgnoreRules {
     return new IgnoreRules(parseRules([...DEFAULT_IGNORES, ...own]));
   }
 
-  /** Whether an item (relative POSIX path) is ignored: the first rule matching it or a parent decides. */
+  /**
+   * Whether an item (relative POSIX path) is ignored. As in Syncthing, a pattern matches a path or
+   * any of its parent directories, and the first pattern that matches decides.
+   */
   ignores(name: string): boolean {
     const parts = name.split('/');
-    for (let depth = 1; depth <= parts.length; depth++) {
-      const prefix = parts.slice(0, depth).join('/');
-      for (const r of this.rules) {
-        if (r.re.test(prefix)) {
-          if (!r.include) return true;
-          break;
-        }
-      }
+    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    for (const r of this.rules) {
+      if (prefixes.some((p) => r.re.test(p))) return !r.include;
     }
     return false;
   }
