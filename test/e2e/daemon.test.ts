@@ -167,6 +167,26 @@ describe('roamd', () => {
     expect(doctor.checks.find((c) => c.check === 'devices')).toMatchObject({ level: 'ok', detail: 'connected to beta' });
   });
 
+  it('syncs only the projects a device chose, and the rest once it asks for all', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    for (const p of ['-home-a-work', '-home-a-scratch']) {
+      mkdirSync(join(a.projects, p), { recursive: true });
+      writeFileSync(join(a.projects, p, 's.jsonl'), line(1));
+    }
+    await b.start();
+    const only = b.roam('projects', '--only', '-home-a-work');
+    expect(only.status).toBe(0);
+    await a.start(['--peer', b.addresses[0]!]);
+    expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
+    expect(b.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
+    expect((await readTree(b.projects)).map((e) => e.path)).toEqual(['-home-a-work', '-home-a-work/s.jsonl']);
+    const listed = JSON.parse(b.roam('projects', '--json').stdout) as Array<{ name: string; synced: boolean; onPeers: number }>;
+    expect(listed.map((p) => [p.name, p.synced, p.onPeers])).toEqual([['-home-a-scratch', false, 1], ['-home-a-work', true, 1]]);
+    expect(b.roam('projects', '--all').status).toBe(0);
+    await sameTree(a, b);
+  });
+
   it('answers roam commands with a clear error when no daemon runs', () => {
     const a = makeDaemon('alpha');
     const r = a.roam('status');

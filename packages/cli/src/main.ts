@@ -11,6 +11,7 @@ import type { DaemonFlags } from './commands/daemon.js';
 import { doctor } from './commands/doctor.js';
 import { logs } from './commands/logs.js';
 import { pause } from './commands/pause.js';
+import { projects } from './commands/projects.js';
 import { service } from './commands/service.js';
 import { status } from './commands/status.js';
 import { sync } from './commands/sync.js';
@@ -55,6 +56,12 @@ function roamProgram(io: Io): Command {
     .argument('[device]', 'device name or peer id')
     .option('--json', 'print JSON')
     .action((d: string | undefined, o: { json?: boolean }) => pause('unpause', d, o, io));
+  cmd('projects', 'list projects and choose which ones this device syncs')
+    .option('--folder <id>', 'the folder (default: claude for --only/--all, every folder for the list)')
+    .option('--only <name...>', 'sync only these projects')
+    .option('--all', 'sync every project again')
+    .option('--json', 'print JSON')
+    .action((o: { folder?: string; only?: string[]; all?: boolean; json?: boolean }) => projects(o, io));
   cmd('doctor', 'check the daemon, its folders and devices, and what to fix')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {

@@ -173,6 +173,11 @@ export class Engine {
     });
   }
 
+  /** This device's ignore rules or selective sync changed: tell the peers, decide again. */
+  refreshFolders(): Promise<void> {
+    return this.input(() => this.run(this.replicator.announceFolders(this.opts.clock.now())));
+  }
+
   /** Resolves when every input so far has been handled and every queued send has gone out. */
   async settled(): Promise<void> {
     for (;;) {

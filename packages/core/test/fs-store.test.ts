@@ -171,6 +171,20 @@ describe('FsFolderStore scan', () => {
     expect((await store.scan()).map((c) => c.state.name)).toEqual(['keep.txt']);
   });
 
+  it('never reports an item deleted because it became ignored', async () => {
+    const dirs = tempDirs();
+    let ignored = false;
+    const store = await openStore(dirs, { ignore: (n) => ignored && n.startsWith('p2') });
+    fs.mkdirSync(path.join(dirs.root, 'p2'));
+    fs.writeFileSync(path.join(dirs.root, 'p2/s.jsonl'), '{}\n');
+    expect((await store.scan()).map((c) => c.change)).toEqual(['replace']);
+    ignored = true;
+    expect(await store.scan()).toEqual([]);
+    expect(await store.scan(['p2/s.jsonl'])).toEqual([]);
+    fs.rmSync(path.join(dirs.root, 'p2'), { recursive: true });
+    expect(await store.scan()).toEqual([]);
+  });
+
   it('skips its own state dir inside the folder', async () => {
     const { root } = tempDirs();
     const store = await openStore({ root, stateDir: path.join(root, '.roam') });

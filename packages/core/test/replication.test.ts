@@ -183,6 +183,25 @@ describe('line logs', () => {
   });
 });
 
+describe('selective sync', () => {
+  it('does not pull what a device ignores, and does not count it as missing on either side', async () => {
+    const net = new MemoryNetwork();
+    const cfg: FolderConfig = { id: 'f', conflict: 'fork', logDeletes: 'local' };
+    await net.add(A, [cfg]);
+    await net.add(B, [cfg], { options: { only: () => ['p1'], ignores: (_f, name) => !name.startsWith('p1/') } });
+    const a = net.nodes.get(A)!;
+    const b = net.nodes.get(B)!;
+    a.stores.get('f')!.toolAppend('p1/x.jsonl', lines('one'));
+    a.stores.get('f')!.toolAppend('p2/y.jsonl', lines('two'));
+    await a.engine.scan('f');
+    await net.connect(A, B);
+    await net.run();
+    expect([...b.stores.get('f')!.files().keys()]).toEqual(['p1/x.jsonl']);
+    expect(a.engine.syncState(B)[0]).toMatchObject({ inSync: true, peerNeeds: { items: 0 } });
+    expect(b.engine.syncState(A)[0]).toMatchObject({ inSync: true, need: { items: 0 } });
+  });
+});
+
 describe('whole files', () => {
   it('replicate rewrites and deletes; a concurrent modification makes a conflict copy; modify beats delete', async () => {
     const { net, store, write } = await network([A, B]);

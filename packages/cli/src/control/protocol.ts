@@ -44,3 +44,13 @@ export interface Status {
   /** Sync protocol bytes received and sent since roamd started. */
   readonly traffic: { readonly bytesIn: number; readonly bytesOut: number };
 }
+
+export interface ProjectInfo {
+  readonly folder: string;
+  /** The top-level entry of the folder (for Claude Code, the project key). */
+  readonly name: string;
+  readonly synced: boolean;
+  /** Items held here, and items peers hold. */
+  readonly here: number;
+  readonly onPeers: number;
+}

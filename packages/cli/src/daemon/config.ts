@@ -2,7 +2,7 @@
  * The daemon's configuration: `config.json` in the config directory (validated), the folders to
  * sync (the tools' session roots that exist, plus user-defined ones), and the command line.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { RoamError, fromHex } from '@roam/core';
@@ -30,9 +30,16 @@ const configSchema = z.strictObject({
   folders: z.array(folderSchema).optional(),
   /** Folder ids of the tools' default folders not to sync. */
   exclude: z.array(z.string()).optional(),
+  /** Selective sync: per folder id, the top-level entries (projects) to sync; absent means all. */
+  only: z.record(z.string(), z.array(z.string().min(1).max(255)).max(1024)).optional(),
 });
 
 export type FileConfig = z.infer<typeof configSchema>;
+
+/** Writes config.json (0600), keeping what it does not change. */
+export function writeConfigFile(file: string, cfg: FileConfig): void {
+  writeFileSync(file, `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
+}
 
 export function readConfigFile(file: string): FileConfig {
   if (!existsSync(file)) return {};

@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
 import { FsFolderStore, nodeHasher } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
-import type { PeerStatus, Status } from '../control/protocol.js';
+import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import { VERSION } from '../version.js';
 import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FolderSpec } from './config.js';
 import { roamPaths, type RoamPaths } from './home.js';
@@ -46,6 +46,8 @@ export class Daemon {
   private control!: ControlServer;
   private readonly watchers: FolderWatcher[] = [];
   private readonly stores = new Map<string, FolderStore>();
+  /** Ignore rules and selective sync per folder; replaced by `reload`. */
+  private readonly rules = new Map<string, IgnoreRules>();
   private readonly ring: string[] = [];
   private readonly followers = new Set<(line: string) => void>();
   private logFile!: WriteStream;
@@ -93,8 +95,8 @@ export class Daemon {
     };
     for (const f of this.folders) {
       await mkdir(f.path, { recursive: true });
-      const rules = IgnoreRules.forFolder(f.path);
-      const ignore = (name: string) => rules.ignores(name);
+      this.rules.set(f.id, IgnoreRules.forFolder(f.path, cfg.only?.[f.id] ?? null));
+      const ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
       this.stores.set(f.id, await FsFolderStore.create({ root: f.path, stateDir: join(this.paths.state, 'folders', f.id), hasher: nodeHasher, ignore }));
       this.watchers.push(await FolderWatcher.start(f.path, ignore, onChange(f.id), (err) => this.log(`watcher ${f.id}: ${String(err)}`)));
     }
@@ -111,6 +113,11 @@ export class Daemon {
       hasher: nodeHasher,
       clock: { now: Date.now },
       log: (line) => this.log(line),
+      ignores: (folder, name) => this.rules.get(folder)?.ignores(name) ?? false,
+      only: (folder) => {
+        const only = this.rules.get(folder)?.only;
+        return only ? [...only] : null;
+      },
     });
     this.engine = engine;
     for (const [folder, names] of early) void engine.scan(folder, names === null ? undefined : [...names]);
@@ -168,6 +175,32 @@ export class Daemon {
     };
     return {
       status: async () => this.status(),
+      projects: async () => {
+        const out: ProjectInfo[] = [];
+        for (const f of this.folders) {
+          const count = new Map<string, { here: number; onPeers: number }>();
+          const bump = (name: string, k: 'here' | 'onPeers') => {
+            const top = name.split('/')[0]!;
+            const c = count.get(top) ?? { here: 0, onPeers: 0 };
+            c[k]++;
+            count.set(top, c);
+          };
+          for (const m of this.engine.replicator.localItems(f.id)) if (!m.deleted) bump(m.name, 'here');
+          for (const name of this.engine.replicator.peerItems(f.id)) bump(name, 'onPeers');
+          const only = this.rules.get(f.id)?.only ?? null;
+          for (const [name, c] of [...count].sort(([a], [b]) => (a < b ? -1 : 1))) out.push({ folder: f.id, name, synced: !only || only.has(name), ...c });
+        }
+        return out;
+      },
+      reload: async () => {
+        // Ignore rules and selective sync: re-read, rescan what is now included, tell the peers.
+        const cfg = readConfigFile(this.paths.configFile);
+        for (const f of this.folders) this.rules.set(f.id, IgnoreRules.forFolder(f.path, cfg.only?.[f.id] ?? null));
+        await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
+        await this.engine.refreshFolders();
+        this.log('reloaded ignore rules and selective sync');
+        return this.status();
+      },
       scan: async () => {
         await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
         return null;

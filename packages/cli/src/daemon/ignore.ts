@@ -95,19 +95,23 @@ export function parseRules(lines: readonly string[]): Rule[] {
 
 export class IgnoreRules {
   private readonly rules: Rule[];
-  constructor(rules: Rule[]) {
+  /** Selective sync: the top-level entries (projects) synced, or null for all. */
+  readonly only: ReadonlySet<string> | null;
+
+  constructor(rules: Rule[], only: readonly string[] | null = null) {
     this.rules = rules;
+    this.only = only ? new Set(only) : null;
   }
 
   /** Defaults first (so `.roamignore` cannot re-include roam's own bookkeeping), then the folder's file. */
-  static forFolder(root: string): IgnoreRules {
+  static forFolder(root: string, only: readonly string[] | null = null): IgnoreRules {
     let own: string[] = [];
     try {
       own = readFileSync(join(root, '.roamignore'), 'utf8').split(/\r?\n/);
     } catch {
       // No .roamignore: defaults only.
     }
-    return new IgnoreRules(parseRules([...DEFAULT_IGNORES, ...own]));
+    return new IgnoreRules(parseRules([...DEFAULT_IGNORES, ...own]), only);
   }
 
   /**
@@ -116,6 +120,7 @@ export class IgnoreRules {
    */
   ignores(name: string): boolean {
     const parts = name.split('/');
+    if (this.only && !this.only.has(parts[0]!)) return true;
     const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
     for (const r of this.rules) {
       if (prefixes.some((p) => r.re.test(p))) return !r.include;

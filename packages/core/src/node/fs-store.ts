@@ -169,15 +169,17 @@ export class FsFolderStore implements FolderStore {
   scan(names?: readonly string[], opts: ScanOptions = {}): Promise<LocalChange[]> {
     return this.serial(async () => {
       const found = new Map<string, Stats | null>();
+      // An ignored item is left as it is: not examined, and never reported deleted (an ignore
+      // rule or a selective-sync change must not delete anything on other devices).
       if (names) {
-        for (const name of names) found.set(name, await this.lstatForScan(name));
+        for (const name of names) if (!this.ignore(name)) found.set(name, await this.lstatForScan(name));
       } else {
         for (const f of await this.walk()) {
           if (f.temp || !isValidName(f.name)) continue;
           const st = await fsp.lstat(f.abs).catch(nullIfMissing);
           found.set(f.name, st?.isFile() ? st : null);
         }
-        for (const name of this.entries.keys()) if (!found.has(name)) found.set(name, null);
+        for (const name of this.entries.keys()) if (!found.has(name) && !this.ignore(name)) found.set(name, null);
       }
       const changes: LocalChange[] = [];
       for (const [name, st] of found) {

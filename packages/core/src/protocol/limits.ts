@@ -23,6 +23,9 @@ export const MAX_FOLDERS = 256;
 export const MAX_VERSION_ENTRIES = 64;
 /** Checkpoints in one `diverged` message. */
 export const MAX_CHECKPOINTS = 8192;
+
+/** Most top-level entries (projects) a selective-sync list may name. */
+export const MAX_ONLY = 1024;
 /** Characters (UTF-16 code units) of a device's display name. */
 export const MAX_DEVICE_NAME = 128;
 /** Characters of the software identification string in `hello`. */

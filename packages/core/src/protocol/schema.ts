@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { ItemMeta } from '../items.js';
 import type { LogPos as CoreLogPos } from '../log/position.js';
 import { HASH_BYTES } from '../log/hash.js';
-import { validateName } from '../names.js';
+import { MAX_COMPONENT_BYTES, validateName } from '../names.js';
 import {
   DEVICE_ID_RE,
   FOLDER_ID_RE,
@@ -25,6 +25,7 @@ import {
   MAX_ERROR_MESSAGE,
   MAX_FOLDERS,
   MAX_INDEX_ITEMS,
+  MAX_ONLY,
   MAX_SOFTWARE,
   MAX_VERSION_ENTRIES,
 } from './limits.js';
@@ -130,6 +131,11 @@ export const folderStateSchema = z.strictObject({
   indexId,
   /** The sender's current sequence: the receiver holds the sender's whole index once it has seen it. */
   seq: count,
+  /**
+   * Selective sync: the top-level entries (projects) of the folder the sender syncs, or null for
+   * all. The receiver does not count the others as something the sender lacks.
+   */
+  only: z.array(z.string().min(1).max(MAX_COMPONENT_BYTES)).max(MAX_ONLY).nullable(),
   /** The receiver's index id the sender has already seen entries of; '' if none. */
   seenIndexId: z.string().regex(/^(?:[0-9a-f]{16})?$/),
   /** The receiver's sequence the sender has seen up to under `seenIndexId`: send only newer entries. */

@@ -56,6 +56,13 @@ export interface ReplicatorOptions {
   readonly hooks?: PolicyHooks;
   /** Largest single line accepted from a peer. */
   readonly maxLineBytes?: number;
+  /**
+   * Items this device does not sync (ignore rules, selective sync): never pulled, and not counted
+   * when telling whether two devices are in sync. Asked at decision time, so rules may change.
+   */
+  readonly ignores?: (folder: string, name: string) => boolean;
+  /** Selective sync: the top-level entries of a folder this device syncs, or null for all. */
+  readonly only?: (folder: string) => readonly string[] | null;
 }
 
 /** Remote view of one folder on one peer: its index as far as we have seen it. */
@@ -64,6 +71,8 @@ interface PeerView {
   maxSeq: number;
   /** The peer's sequence when the session started (from `folders`); 0 until then. */
   announcedSeq: number;
+  /** The peer's selective sync (top-level entries it syncs), null for all. */
+  only: ReadonlySet<string> | null;
   readonly items: Map<string, ItemMeta>;
 }
 
@@ -221,7 +230,7 @@ export class Replicator {
 
   private view(f: FolderState, peer: string): PeerView {
     let v = f.peers.get(peer);
-    if (!v) f.peers.set(peer, (v = { indexId: '', maxSeq: 0, announcedSeq: 0, items: new Map() }));
+    if (!v) f.peers.set(peer, (v = { indexId: '', maxSeq: 0, announcedSeq: 0, only: null, items: new Map() }));
     return v;
   }
 
@@ -241,6 +250,13 @@ export class Replicator {
     return s?.phase === 'open' ? s.name : undefined;
   }
 
+  /** Names of live items that peers hold in a folder, as far as their indexes tell. */
+  peerItems(folder: string): Set<string> {
+    const out = new Set<string>();
+    for (const v of this.folders.get(folder)?.peers.values() ?? []) for (const m of v.items.values()) if (!m.deleted) out.add(m.name);
+    return out;
+  }
+
   connectedPeers(): string[] {
     return [...this.sessions.values()].filter((s) => s.phase === 'open').map((s) => s.peer);
   }
@@ -257,7 +273,9 @@ export class Replicator {
       const v = f.peers.get(peer);
       const need = { items: 0, bytes: 0 };
       const peerNeeds = { items: 0, bytes: 0 };
+      const ignored = (name: string) => this.opts.ignores?.(f.cfg.id, name) === true;
       for (const r of v?.items.values() ?? []) {
+        if (ignored(r.name)) continue;
         const l = f.local.get(r.name);
         const d = f.dropped.get(r.name);
         if (!l && d && !r.deleted && !this.grewElsewhere(d, r)) continue;
@@ -267,6 +285,7 @@ export class Replicator {
         }
       }
       for (const l of f.local.values()) {
+        if (ignored(l.name) || (v?.only && !v.only.has(l.name.split('/')[0]!))) continue;
         const r = v?.items.get(l.name);
         if (lacks(r, l)) {
           peerNeeds.items++;
@@ -365,11 +384,28 @@ export class Replicator {
     negotiate({ protocol: PROTOCOL_VERSION, minProtocol: MIN_PROTOCOL_VERSION }, msg);
     s.phase = 'open';
     s.name = msg.name;
+    return [this.foldersMessage(s.peer)];
+  }
+
+  private foldersMessage(peer: string): Effect {
     const folders = [...this.folders.values()].map((f) => {
-      const v = f.peers.get(s.peer);
-      return { id: f.cfg.id, indexId: f.indexId, seq: f.seq, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
+      const v = f.peers.get(peer);
+      const only = this.opts.only?.(f.cfg.id) ?? null;
+      return { id: f.cfg.id, indexId: f.indexId, seq: f.seq, only: only ? [...only] : null, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
     });
-    return [{ t: 'send', peer: s.peer, msg: { t: 'folders', folders } }];
+    return { t: 'send', peer, msg: { t: 'folders', folders } };
+  }
+
+  /**
+   * Tells every connected peer this device's folder state again (after its selective sync
+   * changed). A peer answers with the index entries we have not seen, usually none.
+   */
+  announceFolders(now: number): Effect[] {
+    const out: Effect[] = [];
+    for (const s of this.sessions.values()) if (s.phase === 'open') out.push(this.foldersMessage(s.peer));
+    // Items a new selection includes may already be on peers: decide about them again.
+    for (const f of this.folders.values()) for (const v of f.peers.values()) for (const name of v.items.keys()) out.push(...this.evaluate(f, name, now));
+    return out;
   }
 
   private onFolders(s: Session, msg: Extract<Message, { t: 'folders' }>, now: number): Effect[] {
@@ -387,6 +423,7 @@ export class Replicator {
         this.persistPeer(f, s.peer);
       }
       v.announcedSeq = entry.seq;
+      v.only = entry.only ? new Set(entry.only) : null;
       const since = entry.seenIndexId === f.indexId ? entry.seenSeq : 0;
       const items = [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
       for (let i = 0; i < items.length || i === 0; i += MAX_INDEX_ITEMS) {
@@ -586,7 +623,7 @@ export class Replicator {
   /** Decide what to do about one item, given what the connected peers hold. */
   private evaluate(f: FolderState, name: string, now: number, prefix?: LogPos): Effect[] {
     const k = key(f.cfg.id, name);
-    if (this.blocked.has(k)) return [];
+    if (this.blocked.has(k) || this.opts.ignores?.(f.cfg.id, name)) return [];
     const active = this.fetches.get(k);
     if (active && !(active.mode === 'append' && active.runStart === null)) return [];
     const peers = [...this.sessions.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();

@@ -6,7 +6,7 @@
  */
 import { Engine, type Link } from '../engine.js';
 import { nobleHasher } from '../log/hash.js';
-import type { FolderConfig } from '../replication/replicator.js';
+import type { FolderConfig, ReplicatorOptions } from '../replication/replicator.js';
 import { ManualClock } from './clock.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -36,7 +36,11 @@ export class MemoryNetwork {
     return (index + 1).toString(16).padStart(16, '0');
   }
 
-  async add(id: string, folders: readonly FolderConfig[], opts: { checkpointInterval?: number; stores?: Map<string, MemoryStore> } = {}): Promise<NetworkNode> {
+  async add(
+    id: string,
+    folders: readonly FolderConfig[],
+    opts: { checkpointInterval?: number; stores?: Map<string, MemoryStore>; options?: Pick<ReplicatorOptions, 'ignores' | 'only' | 'hooks'> } = {},
+  ): Promise<NetworkNode> {
     const stores = opts.stores ?? new Map(folders.map((f) => [f.id, new MemoryStore({ checkpointInterval: opts.checkpointInterval ?? 256 })]));
     const log: string[] = [];
     let n = 0;
@@ -44,6 +48,7 @@ export class MemoryNetwork {
       device: id, name: `dev-${id.slice(-4)}`, software: 'roam-test', folders,
       newIndexId: () => `${id.slice(-8)}${(n++).toString(16).padStart(8, '0')}`,
       stores, hasher: nobleHasher, clock: this.clock, log: (l) => log.push(l),
+      ...opts.options,
     });
     const node = { id, engine, stores, log };
     this.nodes.set(id, node);
