@@ -73,6 +73,23 @@ describe('roamd', () => {
     }
   });
 
+  it('picks up every line of a quick burst from the watcher alone, no rescan asked', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    const file = join(a.projects, '-home-a', 'burst.jsonl');
+    mkdirSync(dirname(file), { recursive: true });
+    let expected = '';
+    for (let i = 0; i < 12; i++) {
+      expected += line(i, 50);
+      appendFileSync(file, line(i, 50));
+      await new Promise((r) => setTimeout(r, 15)); // a tool writing lines 15 ms apart, then stopping
+    }
+    const onB = join(b.projects, '-home-a', 'burst.jsonl');
+    await until(() => { try { return readFileSync(onB, 'utf8') === expected; } catch { return false; } }, { timeoutMs: 5000, what: 'the whole burst on beta' });
+  });
+
   it('converges three daemons in a line (A-B-C, A and C never connected)', async () => {
     const a = makeDaemon('alpha');
     const b = makeDaemon('beta');

@@ -8,12 +8,19 @@ import { watch, type FSWatcher } from 'chokidar';
 
 /** How long to gather events before scanning: long enough to coalesce a burst, a few ms. */
 const BATCH_MS = 3;
+/**
+ * chokidar passes at most one `change` per file every 50 ms and drops the rest, so the last writes
+ * of a burst can arrive with no event at all. Each changed name is looked at once more this long
+ * after its last event, which catches whatever the dropped events would have shown.
+ */
+const TRAILING_MS = 80;
 
 export class FolderWatcher {
   private readonly watcher: FSWatcher;
   private pending = new Set<string>();
   private full = false;
   private timer: NodeJS.Timeout | null = null;
+  private readonly trailing = new Map<string, NodeJS.Timeout>();
 
   private constructor(watcher: FSWatcher) {
     this.watcher = watcher;
@@ -46,8 +53,17 @@ export class FolderWatcher {
       else fw.pending.add(name);
       fw.timer ??= setTimeout(flush, BATCH_MS);
     };
-    w.on('add', (p) => queue(rel(p)));
-    w.on('change', (p) => queue(rel(p)));
+    const changed = (p: string) => {
+      const name = rel(p);
+      queue(name);
+      clearTimeout(fw.trailing.get(name));
+      fw.trailing.set(name, setTimeout(() => {
+        fw.trailing.delete(name);
+        queue(name);
+      }, TRAILING_MS));
+    };
+    w.on('add', changed);
+    w.on('change', changed);
     w.on('unlink', (p) => queue(rel(p)));
     w.on('unlinkDir', () => queue(null));
     w.on('error', onError);
@@ -57,6 +73,8 @@ export class FolderWatcher {
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    for (const t of this.trailing.values()) clearTimeout(t);
+    this.trailing.clear();
     await this.watcher.close();
   }
 }
