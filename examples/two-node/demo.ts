@@ -1,112 +1,212 @@
 /**
- * roam demo: two devices, one Claude Code session, replicated line by line.
+ * roam demo: two real `roamd` daemons on this machine, one Claude Code session, replicated line
+ * by line.
  *
- * Two replication engines run in this process, each over a real folder in a temporary home (a
- * "laptop" and a "desktop"), joined by an in-process link that carries the real roam wire
- * protocol. A real Claude Code session is written onto the laptop one line at a time, as Claude
- * Code writes it; the desktop's copy is watched from the outside (by polling the file) and every
- * line is printed as it arrives there. One line is written in two halves, to show that a peer
- * only ever receives complete lines.
+ * Two daemons (the built `packages/cli/dist/roamd.js`) run as child processes, a "laptop" and a
+ * "desktop", each in a temporary home of its own (its ~/.claude/projects and its ROAM_HOME),
+ * listening on 127.0.0.1 only, with LAN discovery off and a group key made for this run. The
+ * desktop is told the laptop's address and joins it over libp2p (TCP, Noise, Yamux, the group's
+ * private network). A real Claude Code session is then written onto the laptop one line at a
+ * time, as Claude Code writes it; the laptop's daemon notices each write through its file watcher.
+ * The desktop's copy is watched from the outside (by polling the file) and every line is printed
+ * as it arrives there, with the time since it was written on the laptop. One line is written in
+ * two halves with a pause between them, to show that a peer never holds half a line. Then
+ * `roam sync --wait` confirms the two are in sync, and both daemons are stopped with SIGTERM.
  *
  *   npm run demo                                       (builds, then runs this)
  *   node examples/dist/two-node/demo.js [--quiet]      (--quiet: the summary alone)
  *
  * ROAM_DEMO_TMP, if set, is the directory the temporary homes are made in (default: the OS temp
- * dir). They are removed when the demo ends, however it ends.
+ * dir). The daemons are stopped and the homes removed when the demo ends, however it ends.
  */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Engine } from '@roam/core';
-import { FsFolderStore, nodeHasher } from '@roam/core/node';
-import { linkPair, type LinkPair } from '@roam/core/testing';
 
 const quiet = process.argv.includes('--quiet');
+/** Set by Ctrl-C (or SIGTERM): from then on the demo only cleans up, and prints nothing more. */
+let interrupted = false;
+/** The story, line by line (not with --quiet). */
 const say = (line = '') => {
-  if (!quiet) console.log(line);
+  if (!quiet && !interrupted) console.log(line);
+};
+/** The summary. */
+const report = (line: string) => {
+  if (!interrupted) console.log(line);
 };
 
 const SESSION_ID = '1af7fc5e-8455-4414-9ccd-011d40f70b2a';
-/** Where Claude Code keeps this session, relative to ~/.claude (the folder roam syncs). */
-const SESSION = `projects/-home-demo-app/${SESSION_ID}.jsonl`;
+/** Where Claude Code keeps this session, relative to ~/.claude/projects (the folder roam syncs). */
+const SESSION = `-home-demo-app/${SESSION_ID}.jsonl`;
 /** The session's content (see fixtures/SOURCES.md), found from examples/dist/two-node/. */
 const FIXTURE = fileURLToPath(new URL(`../../two-node/fixtures/${SESSION_ID}.jsonl`, import.meta.url));
+/** The built CLI (`tsc -b` builds it before this). */
+const CLI = fileURLToPath(new URL('../../../packages/cli/dist/', import.meta.url));
+const ROAMD = path.join(CLI, 'roamd.js');
+const ROAM = path.join(CLI, 'roam.js');
 /** Pause between two lines written on the laptop. */
 const LINE_GAP_MS = 15;
+/** How long the laptop waits between the two halves of the line it writes in two. */
+const HALF_PAUSE_MS = 500;
+/** How long the laptop waits before writing the first half of that line. */
+const QUIET_MS = 150;
+/** How long a daemon gets to stop after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 10_000;
 
-// ---------------------------------------------------------------- temporary homes
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- daemons and their homes
+
+interface Daemon {
+  readonly name: string;
+  /** Its temporary HOME; ROAM_HOME is `<home>/.roam`. */
+  readonly home: string;
+  /** ~/.claude/projects: the folder roamd syncs (Claude Code's sessions). */
+  readonly projects: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly proc: ChildProcess;
+  /** Everything the daemon printed (stdout and stderr). */
+  output: string;
+  /** Resolves with the exit code (null if killed by a signal). */
+  readonly exited: Promise<number | null>;
+}
 
 const homes: string[] = [];
+const daemons: Daemon[] = [];
+
+const running = (d: Daemon) => d.proc.exitCode === null && d.proc.signalCode === null;
+
+/** SIGTERM, then SIGKILL if it has not exited after the grace period. Resolves with its exit code. */
+async function stopDaemon(d: Daemon): Promise<number | null> {
+  if (running(d)) {
+    d.proc.kill('SIGTERM');
+    const timer = setTimeout(() => d.proc.kill('SIGKILL'), STOP_GRACE_MS);
+    await d.exited;
+    clearTimeout(timer);
+  }
+  return d.exited;
+}
 
 function removeHomes(): void {
   for (const home of homes.splice(0)) fs.rmSync(home, { recursive: true, force: true });
 }
 
-// Whatever happens (success, an error, Ctrl-C), the temporary homes go.
-process.once('exit', removeHomes);
-process.once('SIGINT', () => process.exit(130));
-process.once('SIGTERM', () => process.exit(143));
-
-// ---------------------------------------------------------------- a device
-
-interface Device {
-  readonly name: string;
-  readonly id: string;
-  /** The synced folder: this device's ~/.claude. */
-  readonly root: string;
-  readonly engine: Engine;
+let cleaning: Promise<Array<number | null>> | undefined;
+/** Stops every daemon, then removes the homes. Safe to call more than once. */
+function cleanUp(): Promise<Array<number | null>> {
+  cleaning ??= Promise.all(daemons.map(stopDaemon)).finally(removeHomes);
+  return cleaning;
 }
 
-/** A device: a temp home, its ~/.claude, and a roam engine over it (state kept in ~/.roam). */
-async function openDevice(name: string, id: string): Promise<Device> {
+// Whatever happens (success, an error, Ctrl-C), the daemons stop and the temporary homes go.
+// Ctrl-C: the daemons are stopped in order; a second Ctrl-C does not wait for them.
+process.once('exit', () => {
+  for (const d of daemons) if (running(d)) d.proc.kill('SIGKILL');
+  removeHomes();
+});
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(code);
+    say(`\n${signal}: stopping the daemons…`);
+    interrupted = true;
+    void cleanUp().finally(() => process.exit(code));
+  });
+}
+
+/** A device: a temporary HOME with an empty ~/.claude/projects and its own ROAM_HOME. */
+function makeHome(name: string, groupKey: string): Pick<Daemon, 'name' | 'home' | 'projects' | 'env'> {
   const home = fs.mkdtempSync(path.join(process.env.ROAM_DEMO_TMP || os.tmpdir(), `roam-demo-${name}-`));
   homes.push(home);
-  const root = path.join(home, '.claude');
-  fs.mkdirSync(root);
-  const store = await FsFolderStore.create({ root, stateDir: path.join(home, '.roam', 'claude') });
-  const engine = await Engine.open({
-    device: id,
-    name,
-    software: 'roam-demo',
-    // Claude Code's folder: divergent sessions become resumable forks; deleting an old session
-    // on one machine does not delete it on the others.
-    folders: [{ id: 'claude', conflict: 'fork', logDeletes: 'local' }],
-    newIndexId: () => randomBytes(8).toString('hex'),
-    stores: new Map([['claude', store]]),
-    hasher: nodeHasher,
-    clock: { now: Date.now },
-    // Notes from the engine (refused frames, conflicts): none in a clean run.
-    log: (line) => console.error(`  [${name}] ${line}`),
-  });
-  return { name, id, root, engine };
+  const projects = path.join(home, '.claude', 'projects');
+  fs.mkdirSync(projects, { recursive: true });
+  // Only what roamd needs: none of this shell's CLAUDE_CONFIG_DIR, CODEX_HOME and the like, which
+  // would point the daemon at this machine's real session folders.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, ROAM_HOME: path.join(home, '.roam'), ROAM_GROUP_KEY: groupKey };
+  return { name, home, projects, env };
 }
 
-/** Resolves when both engines are idle and nothing is in flight on the link, either way. */
-async function settle(pair: LinkPair, a: Device, b: Device): Promise<void> {
-  for (;;) {
-    const frames = pair.carried.frames;
-    await a.engine.settled();
-    await b.engine.settled();
-    await pair.drained();
-    await a.engine.settled();
-    await b.engine.settled();
-    if (pair.carried.frames === frames) return;
+/** Starts roamd on 127.0.0.1, without mDNS; resolves with its peer id and addresses once it listens. */
+async function startDaemon(name: string, groupKey: string, extra: string[] = []): Promise<Daemon & { peerId: string; addresses: string[] }> {
+  if (interrupted) throw new Error('interrupted');
+  const h = makeHome(name, groupKey);
+  const args = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', name, ...extra];
+  // detached: a process group of its own, so that Ctrl-C reaches the demo alone, which then stops
+  // the daemons in order.
+  const proc = spawn(process.execPath, [ROAMD, ...args], { env: h.env, cwd: h.home, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const exited = new Promise<number | null>((resolve) => {
+    proc.once('exit', (code) => resolve(code));
+    proc.once('error', () => resolve(null)); // could not be started
+  });
+  const d: Daemon = { ...h, proc, exited, output: '' };
+  daemons.push(d);
+  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
+  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
+  await waitFor(() => /^listening on \S+/m.test(d.output) || !running(d), 20_000, `roamd ${name} to start listening`);
+  if (!running(d)) throw new Error(`roamd ${name} exited with code ${d.proc.exitCode}:\n${d.output}`);
+  const peerId = /^peer id: (\S+)/m.exec(d.output)?.[1] ?? '?';
+  const addresses = [...d.output.matchAll(/^listening on (\S+)/gm)].map((m) => m[1]!);
+  return Object.assign(d, { peerId, addresses });
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `roam <args>` (the built CLI) against a daemon, through its control socket. */
+function roam(d: Daemon, args: string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ROAM, ...args], { env: d.env, cwd: d.home, timeout: timeoutMs }, (err, stdout, stderr) => {
+      // A number: the exit code; otherwise (killed on timeout, or not started at all) null.
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The part of `roam status --json` this demo reads. */
+interface Status {
+  name: string;
+  version: string;
+  peers: Array<{ name: string; connected: boolean; paused: boolean; inSync: boolean; need: { items: number }; peerNeeds: { items: number } }>;
+  folders: Array<{ id: string; items: number; bytes: number }>;
+}
+
+async function status(d: Daemon): Promise<Status> {
+  const r = await roam(d, ['status', '--json']);
+  if (r.code !== 0) throw new Error(`roam status (${d.name}) exited with ${r.code}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as Status;
+}
+
+/** `roam status`, as one line. */
+function statusLine(s: Status): string {
+  const peers = s.peers.map((p) => `${p.name} ${p.connected ? `connected${p.paused ? ', paused' : p.inSync ? ', in sync' : `, ${p.need.items} item(s) to receive, ${p.peerNeeds.items} to send`}` : 'offline'}`);
+  const folders = s.folders.map((f) => `folder ${f.id}: ${f.items} item(s), ${f.bytes} bytes`);
+  return [`${s.name} (roam ${s.version})`, ...peers, ...folders].join('; ');
+}
+
+/** Polls `check` every 5 ms until it holds; throws if `ms` pass first. */
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  for (const deadline = Date.now() + ms; !(await check()); await sleep(5)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
   }
 }
 
 // ---------------------------------------------------------------- watching the desktop's copy
 
 /**
- * Polls a file every 10 ms, from the outside, and calls `onLine` for each complete line that has
- * appeared since the last look. `poll()` looks right away.
+ * Polls a file every 5 ms, from the outside, and calls `onLine` for each complete line that has
+ * appeared since the last look. `poll()` looks right away; `size` is the size last seen.
  */
-function watchLines(file: string, onLine: (n: number, line: Buffer) => void): { poll(): void; stop(): void } {
+function watchLines(file: string, onLine: (n: number, line: Buffer) => void): { poll(): void; stop(): void; readonly size: number } {
   let offset = 0;
+  let size = 0;
   let n = 0;
   const poll = () => {
-    const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+    size = fs.existsSync(file) ? fs.statSync(file).size : 0;
     if (size <= offset) return;
     const buf = Buffer.alloc(size - offset);
     const fd = fs.openSync(file, 'r');
@@ -121,8 +221,14 @@ function watchLines(file: string, onLine: (n: number, line: Buffer) => void): { 
       offset += nl + 1 - from;
     }
   };
-  const timer = setInterval(poll, 10);
-  return { poll, stop: () => clearInterval(timer) };
+  const timer = setInterval(poll, 5);
+  return {
+    poll,
+    stop: () => clearInterval(timer),
+    get size() {
+      return size;
+    },
+  };
 }
 
 function splitLines(content: Buffer): Buffer[] {
@@ -136,115 +242,159 @@ function splitLines(content: Buffer): Buffer[] {
   return lines;
 }
 
-/** A Claude Code line's `type` (user, assistant, summary, …), for display only. */
-function kindOf(text: string): string {
+/** What a Claude Code line is, for display only: its `type`, and a glimpse of its content. */
+function describe(text: string): { kind: string; gist: string } {
+  let line: { type?: unknown; message?: { content?: unknown } };
   try {
-    const type: unknown = (JSON.parse(text) as { type?: unknown }).type;
-    return typeof type === 'string' ? type : '?';
+    line = JSON.parse(text) as typeof line;
   } catch {
-    return '?';
+    return { kind: '?', gist: text };
   }
+  const kind = typeof line.type === 'string' ? line.type : '?';
+  const flat = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+  const content = line.message?.content;
+  const first = (Array.isArray(content) ? content[0] : content) as { type?: string; text?: unknown; name?: unknown; input?: unknown; content?: unknown } | string | undefined;
+  let gist: string;
+  if (first === undefined) gist = text;
+  else if (typeof first === 'string') gist = first;
+  else if (first.type === 'text') gist = flat(first.text);
+  else if (first.type === 'tool_use') gist = `${flat(first.name)} ${flat(first.input)}`;
+  else if (first.type === 'tool_result') gist = `→ ${flat(Array.isArray(first.content) ? (first.content[0] as { text?: unknown } | undefined)?.text : first.content)}`;
+  else gist = flat(first);
+  return { kind, gist: gist.replace(/\s+/g, ' ').trim() };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const short = (peerId: string) => `${peerId.slice(0, 8)}…${peerId.slice(-4)}`;
 
 // ---------------------------------------------------------------- the demo
 
 async function main(): Promise<boolean> {
-  const laptop = await openDevice('laptop', '00000000000000a1');
-  const desktop = await openDevice('desktop', '00000000000000b2');
-  const pair = await linkPair({ id: laptop.id, engine: laptop.engine }, { id: desktop.id, engine: desktop.engine });
-
+  for (const file of [ROAMD, ROAM]) if (!fs.existsSync(file)) throw new Error(`${file} is missing: build first (npm run build)`);
   const content = fs.readFileSync(FIXTURE);
   const lines = splitLines(content);
-  const onA = path.join(laptop.root, SESSION);
-  const onB = path.join(desktop.root, SESSION);
+  const t0 = Date.now();
 
-  say('roam demo: two devices, one Claude Code session, replicated line by line');
+  say('roam demo: two real roamd daemons on this machine, one Claude Code session, replicated line by line');
   say();
-  say(`  laptop  (A, device ${laptop.id})   ${laptop.root}`);
-  say(`  desktop (B, device ${desktop.id})   ${desktop.root}`);
-  say('  joined in this process by a link that carries real roam protocol frames');
-  say();
-  say(`Claude Code on the laptop writes a session, one line every ${LINE_GAP_MS} ms:`);
-  say(`  ~/.claude/${SESSION}  (${lines.length} lines, ${content.length} bytes)`);
-  say('The desktop\'s copy, watched from outside: each line as it arrives there.');
+  say('Starting two daemons, each in a temporary home of its own, listening on 127.0.0.1 only');
+  say('(no LAN discovery), sharing a group key made for this run:');
+  const groupKey = randomBytes(32).toString('hex');
+  const laptop = await startDaemon('laptop', groupKey);
+  say(`  laptop   peer ${short(laptop.peerId)}  listening on ${laptop.addresses[0]!.replace(/\/p2p\/.*$/, '')}   HOME=${laptop.home}`);
+  const desktop = await startDaemon('desktop', groupKey, ['--peer', laptop.addresses[0]!]);
+  say(`  desktop  peer ${short(desktop.peerId)}  listening on ${desktop.addresses[0]!.replace(/\/p2p\/.*$/, '')}   HOME=${desktop.home}`);
+  say(`  both up in ${Date.now() - t0} ms; the desktop was given the laptop's address (--peer) and dials it`);
+
+  // Joined: the desktop reports the laptop connected and in sync (both folders empty).
+  const joinedFrom = Date.now();
+  await waitFor(
+    async () => {
+      for (const d of daemons) if (!running(d)) throw new Error(`roamd ${d.name} exited with code ${d.proc.exitCode}`);
+      return (await status(desktop)).peers.some((p) => p.name === 'laptop' && p.connected && p.inSync);
+    },
+    20_000,
+    'the desktop to connect to the laptop',
+  );
+  say(`  joined: \`roam status\` on the desktop shows the laptop connected, in sync, after ${Date.now() - joinedFrom} ms`);
   say();
 
-  // When each line was completed on A, to show how long it took to reach B.
+  const onA = path.join(laptop.projects, SESSION);
+  const onB = path.join(desktop.projects, SESSION);
+  say(`Claude Code on the laptop writes a session, one line every ${LINE_GAP_MS} ms; roamd's watcher sees each write:`);
+  say(`  ~/.claude/projects/${SESSION}  (${lines.length} lines, ${content.length} bytes)`);
+  say("The desktop's copy, watched from outside: each line as it arrives there, and how long after it was written.");
+  say();
+
+  // When each line was completed on the laptop, and how long it took to show up on the desktop.
   const writtenAt: number[] = [];
+  const latency: number[] = [];
   const watcher = watchLines(onB, (n, line) => {
     const after = Date.now() - (writtenAt[n - 1] ?? Date.now());
-    const text = line.toString('utf8').trimEnd();
-    say(`  B ← line ${String(n).padStart(2)} (${String(line.length).padStart(4)} bytes, ${kindOf(text).padEnd(10)}+${after} ms): ${text.slice(0, 80)}${text.length > 80 ? '…' : ''}`);
+    latency.push(after);
+    const { kind, gist } = describe(line.toString('utf8'));
+    say(`  desktop ← line ${String(n).padStart(2)}  +${String(after).padStart(3)} ms  ${String(line.length).padStart(4)} bytes  ${kind.padEnd(9)} ${gist.length > 48 ? `${gist.slice(0, 47)}…` : gist}`);
   });
 
-  const started = Date.now();
   fs.mkdirSync(path.dirname(onA), { recursive: true });
   // This line is written in two halves, as a tool flushing a long line might do.
   const split = Math.floor(lines.length / 2);
   let heldBack = false;
   for (const [i, line] of lines.entries()) {
     if (i === split) {
+      // A moment of quiet first: the watcher passes on at most one change of a file per 50 ms
+      // (chokidar's throttle), and this write must reach the daemon while the file ends in half a
+      // line. Lines 1 to i then reach the desktop; for the whole pause its copy must not grow.
+      await sleep(QUIET_MS);
+      const complete = lines.slice(0, i).reduce((sum, l) => sum + l.length, 0);
       const cut = Math.floor(line.length / 2);
       fs.appendFileSync(onA, line.subarray(0, cut));
-      // A looks at the file, then both engines and the link go idle: whatever A would send
-      // about this half line would have reached B by now.
-      await laptop.engine.scan('claude', [SESSION]);
-      await settle(pair, laptop, desktop);
-      watcher.poll();
-      const complete = lines.slice(0, i).reduce((sum, l) => sum + l.length, 0);
-      const onBNow = fs.existsSync(onB) ? fs.readFileSync(onB) : Buffer.alloc(0);
-      heldBack = onBNow.length === complete && onBNow[onBNow.length - 1] === 0x0a;
-      const verdict = heldBack ? 'the half line was not sent' : onBNow.length < complete ? 'UNEXPECTED: B is behind' : 'UNEXPECTED: B has part of it';
-      say(`  A ✎ line ${i + 1}: first ${cut} of ${line.length} bytes written, no newline yet`);
-      say(`    B holds ${onBNow.length} bytes (lines 1-${i} are ${complete} bytes): ${verdict}`);
-      await sleep(LINE_GAP_MS);
+      say(`  laptop ✎ line ${i + 1}: first ${cut} of ${line.length} bytes written, no newline yet; pausing ${HALF_PAUSE_MS} ms`);
+      await waitFor(() => (watcher.poll(), watcher.size >= complete), 10_000, `lines 1-${i} to reach the desktop`);
+      let most = watcher.size;
+      for (const until = Date.now() + HALF_PAUSE_MS; Date.now() < until; await sleep(5)) {
+        watcher.poll();
+        most = Math.max(most, watcher.size);
+      }
+      const onBNow = fs.readFileSync(onB);
+      heldBack = most === complete && onBNow.length === complete && onBNow[onBNow.length - 1] === 0x0a;
+      say(
+        heldBack
+          ? `    meanwhile the desktop's copy stayed at ${complete} bytes, lines 1-${i} exactly: the half line was not sent`
+          : `    UNEXPECTED: the desktop's copy reached ${most} bytes, but lines 1-${i} are ${complete} bytes`,
+      );
       fs.appendFileSync(onA, line.subarray(cut));
-      say(`  A ✎ line ${i + 1}: the other ${line.length - cut} bytes written, newline included`);
+      say(`  laptop ✎ line ${i + 1}: the other ${line.length - cut} bytes written, newline included`);
     } else {
       fs.appendFileSync(onA, line);
     }
     writtenAt[i] = Date.now();
-    // Tell A's engine to look at the file (roamd's file watcher will do this).
-    await laptop.engine.scan('claude', [SESSION]);
     await sleep(LINE_GAP_MS);
   }
+  const written = writtenAt[lines.length - 1]!;
 
-  // Wait (at most 10 s) for the desktop to hold the whole session.
-  for (const deadline = Date.now() + 10_000; !(fs.existsSync(onB) && fs.statSync(onB).size >= content.length); ) {
-    if (Date.now() > deadline) throw new Error(`the desktop did not receive the whole session within 10 s`);
-    await sleep(5);
-  }
-  await settle(pair, laptop, desktop);
-  const elapsed = Date.now() - started;
-  watcher.poll();
+  // `roam sync --wait` on the laptop: exits 0 once the desktop holds everything the laptop holds.
+  const synced = await roam(laptop, ['sync', '--wait', '--timeout', '30']);
+  if (synced.code !== 0) throw new Error(`roam sync --wait on the laptop exited with ${synced.code}: ${synced.stderr.trim()}`);
+  const syncedAfter = Date.now() - written;
+  // The last lines may still be on their way to this process's poll of the file.
+  await waitFor(() => (watcher.poll(), latency.length >= lines.length), 10_000, 'the desktop to show every line');
   watcher.stop();
+  say(`  laptop $ roam sync --wait --timeout 30   →  ${synced.stdout.trim()} (${syncedAfter} ms after the last write)`);
 
   const copy = fs.readFileSync(onB);
   const identical = fs.readFileSync(onA).equals(content) && copy.equals(content);
-  const ok = identical && heldBack;
-  console.log(quiet ? 'roam demo (two devices, one Claude Code session)' : '\nSummary');
-  console.log(`  lines: ${splitLines(copy).length} on the desktop (line ${split + 1} was written in two halves; half line held back: ${heldBack ? 'yes' : 'NO'})`);
-  console.log(`  bytes: ${copy.length}`);
-  console.log(`  frames carried: ${pair.carried.frames} (${pair.carried.bytes} bytes, both directions)`);
-  console.log(`  time: ${elapsed} ms (the laptop paused ${LINE_GAP_MS} ms between lines)`);
-  console.log(`  byte-identical: ${identical ? 'yes' : 'NO'}`);
+  const sorted = [...latency].sort((a, b) => a - b);
+  const p50 = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+  const max = sorted[sorted.length - 1] ?? 0;
+  const desktopStatus = statusLine(await status(desktop));
+  const ok = identical && heldBack && latency.length === lines.length;
 
-  await pair.close();
-  await laptop.engine.close();
-  await desktop.engine.close();
-  removeHomes();
-  say('\nBoth engines stopped, temporary homes removed.');
-  return ok;
+  report(quiet ? 'roam demo (two roamd daemons, one Claude Code session)' : '\nSummary');
+  report(`  lines: ${splitLines(copy).length} on the desktop (line ${split + 1} was written in two halves; half line held back: ${heldBack ? 'yes' : 'NO'})`);
+  report(`  bytes: ${copy.length}`);
+  report(`  arrival latency: p50 ${p50} ms, max ${max} ms (from the write on the laptop to the whole line on the desktop)`);
+  report(`  roam sync --wait on the laptop: ${synced.stdout.trim()}, ${syncedAfter} ms after the last write`);
+  report(`  byte-identical: ${identical ? 'yes' : 'NO'}`);
+  report(`  roam status on the desktop: ${desktopStatus}`);
+
+  const codes = await cleanUp();
+  const clean = codes.every((c) => c === 0);
+  const shown = codes.map((c) => c ?? 'none (killed)').join(' and ');
+  if (!clean && !interrupted) console.error(`roam demo: after SIGTERM the daemons exited with code ${shown}, expected 0 and 0`);
+  say(`\nBoth daemons stopped (SIGTERM, exit code ${shown}), temporary homes removed.`);
+  return ok && clean;
 }
 
 main().then(
   (ok) => {
     process.exitCode = ok ? 0 : 1;
   },
-  (err: unknown) => {
-    console.error('roam demo failed:', err);
-    process.exit(1); // the watcher or an engine may still hold the event loop; 'exit' cleans up
+  async (err: unknown) => {
+    // Interrupted: the daemons stopping under it is what made it fail; the handler exits.
+    if (interrupted) return;
+    console.error('roam demo failed:', err instanceof Error ? err.message : err);
+    for (const d of daemons) if (d.output) console.error(`\n--- roamd ${d.name} output ---\n${d.output.trimEnd()}`);
+    await cleanUp().catch(() => undefined);
+    process.exit(1);
   },
 );
