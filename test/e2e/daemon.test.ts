@@ -32,7 +32,8 @@ function claudeProject(projects: string, key = '-home-alice-code-app'): string {
 const line = (i: number, pad = 200) => `${JSON.stringify({ type: 'user', uuid: `u-${i}`, sessionId: SID, message: { content: `line ${i} ${'.'.repeat(pad)}` } })}\n`;
 
 async function sameTree(a: DaemonHandle, b: DaemonHandle, timeoutMs = 30_000): Promise<void> {
-  const strip = (t: Awaited<ReturnType<typeof readTree>>) => t.map(({ path, type, size, sha256 }) => ({ path, type, size, sha256 }));
+  // Whole entries, mtime and mode included: a receiver sets the mtime just after the content.
+  const strip = (t: Awaited<ReturnType<typeof readTree>>) => t.map(({ path, type, size, sha256, mtimeMs, mode }) => ({ path, type, size, sha256, mtimeMs, mode }));
   let last: unknown;
   await until(
     async () => {
@@ -88,6 +89,22 @@ describe('roamd', () => {
     }
     const onB = join(b.projects, '-home-a', 'burst.jsonl');
     await until(() => { try { return readFileSync(onB, 'utf8') === expected; } catch { return false; } }, { timeoutMs: 5000, what: 'the whole burst on beta' });
+  });
+
+  it('picks up files written into directories created a moment before (a new project)', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    // As a tool starting projects: mkdir, then the first session file at once. chokidar reads a
+    // new directory before it watches it, so without the rescan on addDir some of these go unseen.
+    for (let i = 0; i < 30; i++) {
+      const dir = join(a.projects, `-home-a-new-${i}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'first.jsonl'), line(i));
+    }
+    await sameTree(a, b);
+    expect((await readTree(b.projects)).filter((e) => e.type === 'file')).toHaveLength(30);
   });
 
   it('converges three daemons in a line (A-B-C, A and C never connected)', async () => {

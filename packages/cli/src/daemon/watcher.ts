@@ -14,6 +14,13 @@ const BATCH_MS = 3;
  * after its last event, which catches whatever the dropped events would have shown.
  */
 const TRAILING_MS = 80;
+/**
+ * chokidar reads a new directory before it watches it, so a file written into a directory just
+ * created can pass unseen (that is how a tool starts a new project). A new directory is answered
+ * with a rescan of the folder at once and again after TRAILING_MS; and the whole folder is
+ * rescanned every RESCAN_MS as a safety net (a stat per file, no content read when unchanged).
+ */
+const RESCAN_MS = 5 * 60_000;
 
 export class FolderWatcher {
   private readonly watcher: FSWatcher;
@@ -21,6 +28,8 @@ export class FolderWatcher {
   private full = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly trailing = new Map<string, NodeJS.Timeout>();
+  private dirTimer: NodeJS.Timeout | null = null;
+  private rescan: NodeJS.Timeout | null = null;
 
   private constructor(watcher: FSWatcher) {
     this.watcher = watcher;
@@ -66,14 +75,27 @@ export class FolderWatcher {
     w.on('change', changed);
     w.on('unlink', (p) => queue(rel(p)));
     w.on('unlinkDir', () => queue(null));
+    w.on('addDir', (p) => {
+      if (rel(p) === '') return;
+      queue(null);
+      if (fw.dirTimer) clearTimeout(fw.dirTimer);
+      fw.dirTimer = setTimeout(() => {
+        fw.dirTimer = null;
+        queue(null);
+      }, TRAILING_MS);
+    });
     w.on('error', onError);
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    fw.rescan = setInterval(() => queue(null), RESCAN_MS);
+    fw.rescan.unref();
     return fw;
   }
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     for (const t of this.trailing.values()) clearTimeout(t);
+    if (this.dirTimer) clearTimeout(this.dirTimer);
+    if (this.rescan) clearInterval(this.rescan);
     this.trailing.clear();
     await this.watcher.close();
   }
