@@ -149,12 +149,7 @@ export class Replicator {
   private readonly failed = new Map<string, number>();
   /** Items whose fetch a local writer interrupted: wait for its next change. */
   private readonly blocked = new Set<string>();
-  /**
-   * Items whose local version lost a conflict and was moved aside, with that record: a peer that
-   * still holds that very record (same content, same version) is not fetched from until it has
-   * resolved the conflict itself. The same content under another version may come back (the
-   * winner of a later conflict) and is fetched.
-   */
+  /** Items whose local version lost a conflict and was moved aside, with that record (see evaluate). */
   private readonly lost = new Map<string, ItemMeta>();
   /** The local record (by seq) last checked against the disk before a conflict. */
   private readonly verified = new Map<string, number>();
@@ -627,9 +622,19 @@ export class Replicator {
     const active = this.fetches.get(k);
     if (active && !(active.mode === 'append' && active.runStart === null)) return [];
     const peers = [...this.sessions.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();
+    // After losing a conflict, prefer any other version to the very record we moved aside (a peer
+    // still holding it has not resolved the conflict yet); take it only when nothing else is
+    // offered, since the group may have settled on it after all.
+    const lost = f.local.has(name) ? undefined : this.lost.get(k);
+    const isLost = (r: ItemMeta) => !!lost && sameContent(lost, r) && compareVersions(lost.version, r.version) === 'equal';
+    const alternative = !!lost && peers.some((p) => {
+      const r = f.peers.get(p)?.items.get(name);
+      return !!r && !isLost(r);
+    });
     for (const peer of peers) {
       const r = f.peers.get(peer)?.items.get(name);
       if (!r || this.failed.get(`${k}\u0000${peer}`) === r.seq) continue;
+      if (alternative && isLost(r)) continue;
       if (active && r.size > active.expected.offset) {
         // Stay with the current source while it can give what this peer has more than us.
         const src = f.peers.get(active.peer)?.items.get(name) ?? active.target;
@@ -648,8 +653,6 @@ export class Replicator {
   private judge(f: FolderState, name: string, peer: string, r: ItemMeta, now: number): Effect[] {
     const l = f.local.get(name);
     if (!l) {
-      const lost = this.lost.get(key(f.cfg.id, name));
-      if (lost && sameContent(lost, r) && compareVersions(lost.version, r.version) === 'equal') return [];
       if (r.deleted) return this.commitLocal(f, { ...r, seq: 0 });
       const d = f.dropped.get(name);
       if (d && !this.grewElsewhere(d, r)) return [];

@@ -1,0 +1,30 @@
+/**
+ * Counterexamples the convergence property once found, each the shrunk case behind a fixed bug
+ * (see the commits that fixed them). They run on every CI run, in both conflict modes.
+ */
+import { describe, it } from 'vitest';
+import type { Op } from './support/converge.js';
+import { runScenario } from './support/converge.js';
+
+const cases: Array<{ devices: number; ops: Op[]; finalPicks: number[] }> = [
+  {"devices":5,"ops":[{"op":"append","dev":3,"file":0,"lines":[""]},{"op":"append","dev":3,"file":0,"lines":[""]},{"op":"deliver","count":2,"picks":[33,22,0,0,0,0,0,0]},{"op":"toggle","a":3,"b":3},{"op":"append","dev":0,"file":0,"lines":["a"]},{"op":"append","dev":2,"file":0,"lines":[""]}],"finalPicks":[34,9,18]},
+  {"devices":4,"ops":[{"op":"append","dev":2,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[9,21,29,3,39,20,0,0]},{"op":"deliver","count":5,"picks":[8,0,0,3,1,31,8,0]},{"op":"deliver","count":1,"picks":[47,32,0,0,34,42,0,0]},{"op":"append","dev":0,"file":2,"lines":[""]},{"op":"complete","dev":0,"file":0},{"op":"append","dev":1,"file":2,"lines":[""]},{"op":"deliver","count":2,"picks":[8,32,10,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[14,23,0,0,0,0,0,0]},{"op":"append","dev":2,"file":2,"lines":["a"]}],"finalPicks":[17,31,31]},
+  {"devices":3,"ops":[{"op":"append","dev":2,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[0,22,24,0,0,0,0,0]},{"op":"append","dev":1,"file":1,"lines":[""]},{"op":"deliver","count":5,"picks":[20,33,14,39,0,0,0,0]},{"op":"append","dev":2,"file":1,"lines":["",""]},{"op":"deliver","count":7,"picks":[1,6,5,21,17,0,4,0]},{"op":"deliver","count":1,"picks":[5,0,0,0,0,0,0,0]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[0,10,0,0,0,0,0,0]},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]}],"finalPicks":[24,11,30]},
+  {"devices":3,"ops":[{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"toggle","a":1,"b":0},{"op":"deliver","count":3,"picks":[0,1,0,0,0,11,0,0]},{"op":"deliver","count":3,"picks":[31,0,0,0,0,0,0,0]},{"op":"append","dev":1,"file":1,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"append","dev":1,"file":0,"lines":[""]},{"op":"deliver","count":4,"picks":[1,33,0,0,0,0,0,0]},{"op":"append","dev":2,"file":1,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]}],"finalPicks":[0,15,19]},
+  {"devices":3,"ops":[{"op":"deliver","count":1,"picks":[0,7,39,0,0,0,0,0]},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"append","dev":2,"file":0,"lines":[""]},{"op":"partial","dev":1,"file":0,"text":"aaa"},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]}],"finalPicks":[2,46,3]},
+  {"devices":2,"ops":[{"op":"partial","dev":1,"file":0,"text":""},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"complete","dev":0,"file":0},{"op":"deliver","count":2,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":3,"picks":[0,0,0,0,0,0,0,0]},{"op":"complete","dev":0,"file":0}],"finalPicks":[0]},
+  {"devices":2,"ops":[{"op":"append","dev":0,"file":2,"lines":[""]},{"op":"deliver","count":5,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":3,"picks":[0,0,0,0,0,0,0,0]},{"op":"partial","dev":1,"file":2,"text":""},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":0,"file":2,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]}],"finalPicks":[0]},
+  {"devices":3,"ops":[{"op":"toggle","a":1,"b":0},{"op":"append","dev":0,"file":2,"lines":[""]},{"op":"deliver","count":2,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":6,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":0,"file":2,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"append","dev":1,"file":2,"lines":[""]}],"finalPicks":[1]},
+  {"devices":3,"ops":[{"op":"partial","dev":0,"file":0,"text":""},{"op":"deliver","count":5,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":1,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"toggle","a":1,"b":1},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"append","dev":0,"file":1,"lines":[""]}],"finalPicks":[3]},
+  {"devices":3,"ops":[{"op":"append","dev":2,"file":1,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":1,"file":1,"lines":[""]},{"op":"deliver","count":1,"picks":[8,3,0,46,0,3,0,0]}],"finalPicks":[13,0,5,0]},
+];
+
+describe('replication regressions', () => {
+  cases.forEach((c, i) => {
+    for (const mode of ['fork', 'syncthing'] as const) {
+      it(`case ${i + 1} (${c.devices} devices), ${mode} policy`, async () => {
+        await runScenario(mode, c);
+      });
+    }
+  });
+});
