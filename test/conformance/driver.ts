@@ -54,12 +54,23 @@ export interface Driver {
   tree(name: string, scenario: string): Promise<TreeEntry[]>;
   /** The device id part of a conflict copy's name made by this device (Syncthing: 7 characters). */
   conflictIdOf(name: string): string;
+  /**
+   * The 64-bit short id that breaks conflict ties (equal mtimes: the version from the device with the
+   * larger short id loses). Syncthing: the first 8 bytes of the device id; roam: the first 16 hex
+   * digits of sha256(peer id).
+   */
+  shortIdOf(name: string): bigint;
+  /**
+   * Replaces one device's ignore rules for the scenario's folder (`.stignore` syntax, one pattern a
+   * line) and makes the running device apply them now. Rules apply only on the device that has them.
+   */
+  setIgnores(name: string, scenario: string, lines: readonly string[]): Promise<void>;
   /** Stops everything and removes the temp dirs; idempotent, safe after a failed `start`. */
   stop(): Promise<void>;
 }
 
 /** Names that belong to the sync tool, not to the user: at the folder's top level… */
-const TOP_LEVEL_EXCLUDED = new Set(['.stfolder', '.stignore', '.stversions']);
+const TOP_LEVEL_EXCLUDED = new Set(['.stfolder', '.stignore', '.stversions', '.roamignore']);
 /** …and temp files at any depth (Syncthing's `.syncthing.<name>.tmp`, roam's `.roam-tmp-*`). */
 const TEMP_FILE = /^(\.syncthing\..*\.tmp|\.roam-tmp-.*)$/;
 const SMALL_TEXT = 4096;

@@ -244,6 +244,18 @@ export class SyncthingDriver implements Driver {
     return this.node(name).id;
   }
 
+  /** Syncthing's `ShortID`: the first 8 bytes of the device id, big-endian. */
+  shortIdOf(name: string): bigint {
+    return syncthingShortId(this.node(name).id);
+  }
+
+  /** `POST /rest/db/ignores`: writes the folder's `.stignore` and loads it at once. */
+  async setIgnores(name: string, scenario: string, lines: readonly string[]): Promise<void> {
+    const node = this.node(name);
+    if (!node.proc) throw new Error(`SyncthingDriver: setIgnores(${name}) needs it running`);
+    await this.api(node, 'POST', `/rest/db/ignores?folder=${this.scenarioId(scenario)}`, { ignore: lines });
+  }
+
   /** The peers' view from `name`: `GET /rest/system/connections`, keyed by device id. */
   async connections(name: string): Promise<Record<string, Connection>> {
     return (await this.api<{ connections: Record<string, Connection> }>(this.node(name), 'GET', '/rest/system/connections')).connections;
@@ -404,6 +416,21 @@ export interface Connection {
   /** The peer's address as seen from here, `ip:port`. */
   address: string;
   type: string;
+}
+
+/**
+ * The 64-bit short id of a device id string (`XXXXXXX-…`, 8 groups of 7 base32 characters): drop
+ * the dashes and the Luhn check character that ends every 14, base32-decode the 52 left to the
+ * 32-byte id, read its first 8 bytes big-endian (lib/protocol/deviceid.go).
+ */
+export function syncthingShortId(id: string): bigint {
+  const s = id.replace(/-/g, '');
+  if (!/^[A-Z2-7]{56}$/.test(s)) throw new Error(`not a Syncthing device id: ${id}`);
+  let data = '';
+  for (let i = 0; i < 4; i++) data += s.slice(i * 14, i * 14 + 13);
+  let bits = '';
+  for (const c of data) bits += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(c).toString(2).padStart(5, '0');
+  return BigInt(`0b${bits.slice(0, 64)}`);
 }
 
 function xmlAttr(value: string): string {
