@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IgnoreRules, parseRules } from '../src/daemon/ignore.js';
+import { IgnoreRules, parseRules } from '@roam/core';
+import { ignoreRulesFor } from '../src/daemon/ignore.js';
 import { defaultFolders, folderList, groupKeyFromEnv } from '../src/daemon/config.js';
 import { roamPaths, socketPath } from '../src/daemon/home.js';
 import { servicePlan, service } from '../src/commands/service.js';
@@ -23,7 +24,7 @@ describe('ignore rules', () => {
 
   it('skips session-roam template paths by default but keeps subagents/ and tool results', () => {
     const root = tmp();
-    const ig = IgnoreRules.forFolder(root);
+    const ig = ignoreRulesFor(root);
     for (const name of ['sessions-index.json', 'p/node_modules/x.js', 'p/.DS_Store', 'wt-worktrees/a.jsonl', 'p/x.swp', '.stfolder', 'p/.syncthing.s.jsonl.tmp']) {
       expect(ig.ignores(name), name).toBe(true);
     }
@@ -35,7 +36,7 @@ describe('ignore rules', () => {
   it('reads .roamignore in .stignore syntax: first match wins, ! re-includes, / anchors, ** and (?i)', () => {
     const root = tmp();
     writeFileSync(join(root, '.roamignore'), ['// scratch projects stay local', '!/-home-a-scratch/keep.jsonl', '/-home-a-scratch', '**/tmp-*.jsonl', '(?i)*.LOG', 'a/b'].join('\n'));
-    const ig = IgnoreRules.forFolder(root);
+    const ig = ignoreRulesFor(root);
     expect(ig.ignores('-home-a-scratch/s.jsonl')).toBe(true);
     expect(ig.ignores('-home-a-scratch/keep.jsonl')).toBe(false);
     expect(ig.ignores('x/-home-a-scratch/s.jsonl')).toBe(false); // anchored

@@ -282,8 +282,10 @@ export class Engine {
         case 'remove':
           await store.remove(e.name, e.expected);
           return { ok: true, state: null };
-        case 'rename':
-          return { ok: true, state: await store.rename(e.name, e.to, e.expected) };
+        case 'touch':
+          return { ok: true, state: await store.touch(e.name, e.mtimeMs, e.expected) };
+        case 'copy':
+          return { ok: true, state: await store.copy(e.name, e.to, e.expected) };
         case 'positionAt':
           return { ok: true, pos: await store.positionAt(e.name, e.offset) };
       }

@@ -10,3 +10,4 @@ export * from './replication/policy.js';
 export * from './replication/effects.js';
 export * from './replication/replicator.js';
 export * from './engine.js';
+export * from './ignore.js';

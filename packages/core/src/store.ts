@@ -29,8 +29,8 @@ export interface StagedWrite {
   write(offset: number, data: Uint8Array): Promise<void>;
   /**
    * Verifies size and hash against `target` (ROAM_STORE_HASH_MISMATCH otherwise), checks that the
-   * item on disk is still `expected` (null: absent or deleted), then atomically renames the temp
-   * file over the item and persists its state.
+   * item on disk is still `expected` (null: absent or deleted), keeps what it replaces in the
+   * trash, then atomically renames the temp file over the item and persists its state.
    */
   commit(target: StagedTarget, expected: DiskState | null): Promise<DiskState>;
   /** Removes the temp file. Safe to call after a failed commit. */
@@ -73,7 +73,14 @@ export interface FolderStore {
   stage(name: string): Promise<StagedWrite>;
   /** Moves the item to the trash, if the disk still matches `expected`. */
   remove(name: string, expected: DiskState): Promise<void>;
-  /** Renames an item (conflict copies, forks), if the disk still matches `expected` and `to` is free. */
+  /**
+   * Copies an item to a new name (conflict copies, forks: the original stays in place until the
+   * winner replaces it), if the disk still matches `expected` and `to` is free; mtime and mode kept.
+   */
+  copy(from: string, to: string, expected: DiskState): Promise<DiskState>;
+  /** Sets an item's mtime (identical content from a peer with a newer mtime), if the disk still matches. */
+  touch(name: string, mtimeMs: number, expected: DiskState): Promise<DiskState>;
+  /** Renames an item, if the disk still matches `expected` and `to` is free. */
   rename(from: string, to: string, expected: DiskState): Promise<DiskState>;
   /** Replication metadata (version vectors, sequences, peers' indexes), persisted beside the store. */
   readonly meta: MetaStore;

@@ -83,8 +83,8 @@ const samples: Message[] = [
   {
     t: 'folders',
     folders: [
-      { id: 'claude', indexId: IDX, seq: 7, only: null, seenIndexId: '', seenSeq: 0 },
-      { id: 'Codex_2.x-y', indexId: IDX, seq: 0, only: ['-home-a-app', 'x'], seenIndexId: 'ffffffffffffffff', seenSeq: 42 },
+      { id: 'claude', indexId: IDX, seq: 7, only: null, ignore: [], seenIndexId: '', seenSeq: 0 },
+      { id: 'Codex_2.x-y', indexId: IDX, seq: 0, only: ['-home-a-app', 'x'], ignore: ['*.log', '!keep.log'], seenIndexId: 'ffffffffffffffff', seenSeq: 42 },
     ],
   },
   { t: 'folders', folders: [] },
@@ -256,7 +256,7 @@ describe('malformed frames', () => {
   });
 
   it('refuses oversized arrays, maps and strings', () => {
-    const folder = { id: 'f', indexId: IDX, seq: 0, only: null, seenIndexId: '', seenSeq: 0 };
+    const folder = { id: 'f', indexId: IDX, seq: 0, only: null, ignore: [], seenIndexId: '', seenSeq: 0 };
     expectCode({ t: 'folders', folders: Array(MAX_FOLDERS + 1).fill(folder) }, ErrorCodes.PROTOCOL_TOO_LARGE);
     expectCode({ t: 'index', folder: 'f', indexId: IDX, items: Array(MAX_INDEX_ITEMS + 1).fill(item), upTo: 1 }, ErrorCodes.PROTOCOL_TOO_LARGE);
     const diverged = samples.find((m) => m.t === 'diverged')!;

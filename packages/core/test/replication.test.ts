@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { concatBytes, utf8 } from '../src/bytes.js';
 import { GENESIS, relate, type LogPos } from '../src/log/index.js';
+import { IgnoreRules } from '../src/ignore.js';
 import { decodeMessage, encodeMessage, type Message } from '../src/protocol/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
 import { MemoryNetwork, type MemoryStore } from '../src/testing/index.js';
@@ -199,6 +200,89 @@ describe('selective sync', () => {
     expect([...b.stores.get('f')!.files().keys()]).toEqual(['p1/x.jsonl']);
     expect(a.engine.syncState(B)[0]).toMatchObject({ inSync: true, peerNeeds: { items: 0 } });
     expect(b.engine.syncState(A)[0]).toMatchObject({ inSync: true, need: { items: 0 } });
+  });
+
+  it("does not count what a peer's ignore rules skip as missing there", async () => {
+    const net = new MemoryNetwork();
+    const cfg: FolderConfig = { id: 'f', conflict: 'fork', logDeletes: 'local' };
+    const rules = IgnoreRules.withDefaults(['*.log']);
+    await net.add(A, [cfg]);
+    await net.add(B, [cfg], { options: { ignores: (_f, name) => rules.ignores(name), ignoreLines: () => rules.lines } });
+    const a = net.nodes.get(A)!;
+    a.stores.get('f')!.toolWrite('a.log', utf8.encode('x'));
+    a.stores.get('f')!.toolAppend('s.jsonl', lines('1'));
+    await a.engine.scan('f');
+    await net.connect(A, B);
+    await net.run();
+    expect([...net.nodes.get(B)!.stores.get('f')!.files().keys()]).toEqual(['s.jsonl']);
+    expect(a.engine.syncState(B)[0]).toMatchObject({ inSync: true, peerNeeds: { items: 0 } });
+  });
+});
+
+describe('epochs, deletes and conflicts without gaps', () => {
+  it('gives identical concurrent appends the newer mtime on both sides, with no conflict', async () => {
+    const { net, store, write } = await network([A, B]);
+    await meshConnect(net, [A, B]);
+    await write(A, (s) => s.toolAppend('i.jsonl', lines('base'), 1_000));
+    await net.run();
+    await net.disconnect(A, B);
+    await write(A, (s) => s.toolAppend('i.jsonl', lines('same'), 4_000));
+    await write(B, (s) => s.toolAppend('i.jsonl', lines('same'), 5_000));
+    await meshConnect(net, [A, B]);
+    await net.run();
+    for (const id of [A, B]) {
+      expect([...store(id).files().keys()]).toEqual(['i.jsonl']);
+      expect(store(id).disk.get('i.jsonl')!.mtimeMs).toBe(5_000);
+    }
+  });
+
+  it('replicates a log truncated to zero', async () => {
+    const { net, store, write } = await network([A, B]);
+    await meshConnect(net, [A, B]);
+    await write(A, (s) => s.toolAppend('t.jsonl', lines('1', '2', '3')));
+    await net.run();
+    await write(A, (s) => s.toolWrite('t.jsonl', new Uint8Array(0)));
+    await net.run();
+    expect(store(B).files().get('t.jsonl')?.length).toBe(0);
+    expect(net.nodes.get(A)!.engine.syncState(B)[0]!.inSync).toBe(true);
+  });
+
+  it('keeps lines appended while a peer deleted the log (the modification wins, as in Syncthing)', async () => {
+    const { net, store, write } = await network([A, B], { logDeletes: 'propagate' });
+    await meshConnect(net, [A, B]);
+    await write(A, (s) => s.toolAppend('d.jsonl', lines('1')));
+    await net.run();
+    await net.disconnect(A, B);
+    await write(A, (s) => s.toolDelete('d.jsonl'));
+    await write(B, (s) => s.toolAppend('d.jsonl', lines('2')));
+    await meshConnect(net, [A, B]);
+    await net.run();
+    expect(text(store(A).files().get('d.jsonl'))).toBe('1\n2\n');
+    expectSameFolders([store(A), store(B)]);
+    // A delete of exactly what the peer holds still propagates.
+    await write(A, (s) => s.toolDelete('d.jsonl'));
+    await net.run();
+    expect(store(B).files().has('d.jsonl')).toBe(false);
+  });
+
+  it('never takes the name away on the losing side: the loser is copied, then replaced (old content in the trash)', async () => {
+    const { net, store, write } = await network([A, B]);
+    await meshConnect(net, [A, B]);
+    await write(A, (s) => s.toolAppend('c.jsonl', lines('base'), 1_000));
+    await net.run();
+    await net.disconnect(A, B);
+    await write(A, (s) => s.toolAppend('c.jsonl', lines('from A'), 5_000));
+    await write(B, (s) => s.toolAppend('c.jsonl', lines('from B'), 3_000));
+    await meshConnect(net, [A, B]);
+    // Deliver frame by frame and look at B (the loser) after each: c.jsonl is always there.
+    let frames = 0;
+    while (await net.deliverOne()) {
+      frames++;
+      expect(store(B).files().has('c.jsonl'), `after frame ${frames}`).toBe(true);
+    }
+    expect(text(store(B).files().get('c.jsonl'))).toBe('base\nfrom A\n');
+    expect(store(B).trash.map((t) => [t.name, text(t.data)])).toEqual([['c.jsonl', 'base\nfrom B\n']]);
+    expectSameFolders([store(A), store(B)]);
   });
 });
 

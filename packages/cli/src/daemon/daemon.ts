@@ -15,7 +15,8 @@ import { VERSION } from '../version.js';
 import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FolderSpec } from './config.js';
 import { roamPaths, type RoamPaths } from './home.js';
 import { loadIdentity } from './identity.js';
-import { IgnoreRules } from './ignore.js';
+import type { IgnoreRules } from '@roam/core';
+import { ignoreRulesFor } from './ignore.js';
 import { Network, deviceIdOf } from './net.js';
 import { FolderWatcher } from './watcher.js';
 
@@ -95,7 +96,7 @@ export class Daemon {
     };
     for (const f of this.folders) {
       await mkdir(f.path, { recursive: true });
-      this.rules.set(f.id, IgnoreRules.forFolder(f.path, cfg.only?.[f.id] ?? null));
+      this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
       const ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
       this.stores.set(f.id, await FsFolderStore.create({ root: f.path, stateDir: join(this.paths.state, 'folders', f.id), hasher: nodeHasher, ignore }));
       this.watchers.push(await FolderWatcher.start(f.path, ignore, onChange(f.id), (err) => this.log(`watcher ${f.id}: ${String(err)}`)));
@@ -114,6 +115,7 @@ export class Daemon {
       clock: { now: Date.now },
       log: (line) => this.log(line),
       ignores: (folder, name) => this.rules.get(folder)?.ignores(name) ?? false,
+      ignoreLines: (folder) => this.rules.get(folder)?.lines ?? [],
       only: (folder) => {
         const only = this.rules.get(folder)?.only;
         return only ? [...only] : null;
@@ -195,7 +197,7 @@ export class Daemon {
       reload: async () => {
         // Ignore rules and selective sync: re-read, rescan what is now included, tell the peers.
         const cfg = readConfigFile(this.paths.configFile);
-        for (const f of this.folders) this.rules.set(f.id, IgnoreRules.forFolder(f.path, cfg.only?.[f.id] ?? null));
+        for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
         await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
         await this.engine.refreshFolders();
         this.log('reloaded ignore rules and selective sync');

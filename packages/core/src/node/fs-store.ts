@@ -320,7 +320,25 @@ export class FsFolderStore implements FolderStore {
       });
       await syncDir(path.dirname(from), this.stats);
       await this.persist([{ t: 'del', name }]);
+      await this.pruneEmptyParents(name);
     });
+  }
+
+  /**
+   * Removes the directories above a removed item that it left empty, up to the folder root: a
+   * peer that deleted a directory (rm -rf, a renamed project) leaves none behind here either.
+   */
+  private async pruneEmptyParents(name: string): Promise<void> {
+    for (let dir = path.posix.dirname(name); dir !== '.'; dir = path.posix.dirname(dir)) {
+      const abs = itemPath(this.root, dir);
+      const st = await fsp.lstat(abs).catch(nullIfMissing);
+      if (!st?.isDirectory()) return;
+      try {
+        await fsp.rmdir(abs);
+      } catch {
+        return; // not empty (or not ours to remove): stop here
+      }
+    }
   }
 
   rename(from: string, to: string, expected: DiskState): Promise<DiskState> {
@@ -536,6 +554,8 @@ export class FsFolderStore implements FolderStore {
         const tail = target.kind === 'log' ? await this.tailOf(s.fh, target.size) : '';
         await s.close();
         const dst = itemPath(this.root, s.name);
+        // What this replaces goes to the trash (a hard link: the name never goes missing).
+        if (expected) await this.keepInTrash(s.name);
         await fsp.rename(itemPath(this.root, s.tmpName), dst);
         await syncDir(path.dirname(dst), this.stats);
         const state: DiskState = { name: s.name, kind: target.kind, deleted: false, size: target.size, lines: target.lines, hash: target.hash, mtimeMs: target.mtimeMs, mode: target.mode & 0o777 };
@@ -580,6 +600,67 @@ export class FsFolderStore implements FolderStore {
   }
 
   /** `<stateDir>/trash/<YYYYMMDDTHHMMSS-ms>[.n]/<name>`, not yet taken. */
+  touch(name: string, mtimeMs: number, expected: DiskState): Promise<DiskState> {
+    return this.serial(async () => {
+      const known = await this.checkExpected(name, expected);
+      if (!known) throw conflict(name, 'absent');
+      const abs = itemPath(this.root, name);
+      await fsp.utimes(abs, mtimeMs / 1000, mtimeMs / 1000);
+      const entry: Entry = { ...known, state: { ...known.state, mtimeMs }, disk: fingerprint(await fsp.lstat(abs)) };
+      await this.persist([{ t: 'set', name, e: encodeEntry(entry) }]);
+      return entry.state;
+    });
+  }
+
+  /** Puts the current content of an item in the trash, leaving the item in place. */
+  private async keepInTrash(name: string): Promise<void> {
+    const from = itemPath(this.root, name);
+    const to = await this.trashPath(name);
+    await fsp.mkdir(path.dirname(to), { recursive: true });
+    await fsp.link(from, to).catch(async (e: unknown) => {
+      if (errnoCode(e) !== 'EXDEV' && errnoCode(e) !== 'EPERM') throw e;
+      await fsp.copyFile(from, to, constants.COPYFILE_EXCL);
+    });
+  }
+
+  copy(from: string, to: string, expected: DiskState): Promise<DiskState> {
+    return this.serial(async () => {
+      validateName(to);
+      if (isLogName(from) !== isLogName(to)) {
+        throw new RoamError(ErrorCodes.PATH_INVALID, `copying ${from} to ${to} would change its kind`, { from, to });
+      }
+      const known = await this.checkExpected(from, expected);
+      if (!known) throw conflict(from, 'absent');
+      if ((await lstatItem(this.root, to)) !== null) throw conflict(to, 'already exists');
+      await ensureParents(this.root, to, this.stats);
+      const tmpName = path.posix.join(path.posix.dirname(to), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${path.posix.basename(to)}`.replace(/^\.\//, ''));
+      const tmp = itemPath(this.root, tmpName);
+      try {
+        await fsp.copyFile(itemPath(this.root, from), tmp, constants.COPYFILE_EXCL);
+        const fh = await fsp.open(tmp, 'r+');
+        try {
+          await fh.sync();
+          this.stats.fsyncs++;
+          await fh.chmod(known.state.mode);
+          await fh.utimes(known.state.mtimeMs / 1000, known.state.mtimeMs / 1000);
+        } finally {
+          await fh.close();
+        }
+        const st = await fsp.lstat(tmp);
+        // The copy must be what the index says `from` holds (a writer may have appended since).
+        if (st.size !== known.disk.size) throw conflict(from, 'changed on disk');
+        await fsp.rename(tmp, itemPath(this.root, to));
+        await syncDir(path.dirname(itemPath(this.root, to)), this.stats);
+        const entry: Entry = { ...known, state: { ...known.state, name: to }, disk: fingerprint(await fsp.lstat(itemPath(this.root, to))) };
+        await this.persist([{ t: 'set', name: to, e: encodeEntry(entry) }]);
+        return entry.state;
+      } catch (e) {
+        await fsp.rm(tmp, { force: true });
+        throw e;
+      }
+    });
+  }
+
   private async trashPath(name: string): Promise<string> {
     const stamp = new Date(this.now()).toISOString().replace(/[-:]/g, '').replace('.', '-').slice(0, 19);
     for (let n = 0; ; n++) {

@@ -26,6 +26,10 @@ export const MAX_CHECKPOINTS = 8192;
 
 /** Most top-level entries (projects) a selective-sync list may name. */
 export const MAX_ONLY = 1024;
+
+/** Most ignore-rule lines a device announces per folder, and the longest line. */
+export const MAX_IGNORE_LINES = 512;
+export const MAX_IGNORE_LINE = 512;
 /** Characters (UTF-16 code units) of a device's display name. */
 export const MAX_DEVICE_NAME = 128;
 /** Characters of the software identification string in `hello`. */

@@ -24,6 +24,8 @@ import {
   MAX_ERROR_CODE,
   MAX_ERROR_MESSAGE,
   MAX_FOLDERS,
+  MAX_IGNORE_LINE,
+  MAX_IGNORE_LINES,
   MAX_INDEX_ITEMS,
   MAX_ONLY,
   MAX_SOFTWARE,
@@ -136,6 +138,8 @@ export const folderStateSchema = z.strictObject({
    * all. The receiver does not count the others as something the sender lacks.
    */
   only: z.array(z.string().min(1).max(MAX_COMPONENT_BYTES)).max(MAX_ONLY).nullable(),
+  /** The sender's ignore rules (.stignore syntax, roam's defaults included): what it does not sync. */
+  ignore: z.array(z.string().max(MAX_IGNORE_LINE)).max(MAX_IGNORE_LINES),
   /** The receiver's index id the sender has already seen entries of; '' if none. */
   seenIndexId: z.string().regex(/^(?:[0-9a-f]{16})?$/),
   /** The receiver's sequence the sender has seen up to under `seenIndexId`: send only newer entries. */

@@ -25,7 +25,8 @@ export type StoreEffect =
   | { readonly t: 'stageCommit'; readonly folder: string; readonly name: string; readonly target: StagedTarget; readonly expected: DiskState | null }
   | { readonly t: 'stageAbort'; readonly folder: string; readonly name: string }
   | { readonly t: 'remove'; readonly folder: string; readonly name: string; readonly expected: DiskState }
-  | { readonly t: 'rename'; readonly folder: string; readonly name: string; readonly to: string; readonly expected: DiskState }
+  | { readonly t: 'touch'; readonly folder: string; readonly name: string; readonly mtimeMs: number; readonly expected: DiskState }
+  | { readonly t: 'copy'; readonly folder: string; readonly name: string; readonly to: string; readonly expected: DiskState }
   /** Find the local log's position at `offset` (null when it is not a line end). */
   | { readonly t: 'positionAt'; readonly folder: string; readonly name: string; readonly offset: number; readonly peer: string }
 ;

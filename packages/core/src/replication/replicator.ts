@@ -20,9 +20,12 @@ import { bytesEqual, fromHex, toHex } from '../bytes.js';
 import type { DiskState, ItemMeta, LocalChange } from '../items.js';
 import { diskStateOf } from '../items.js';
 import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
+import { IgnoreRules, parseRules } from '../ignore.js';
 import { isLogName, splitName } from '../names.js';
 import {
   MAX_DATA_BYTES,
+  MAX_IGNORE_LINE,
+  MAX_IGNORE_LINES,
   MAX_INDEX_ITEMS,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
@@ -32,7 +35,7 @@ import {
 import { isRoamError } from '../errors.js';
 import type { Applied, Effect, StoreEffect } from './effects.js';
 import { decide, type ConflictMode, type PolicyHooks } from './policy.js';
-import { EMPTY_VERSION, bumpVersion, compareVersions, type VersionVector } from './version.js';
+import { EMPTY_VERSION, bumpVersion, compareVersions, mergeVersions, type VersionVector } from './version.js';
 
 export interface FolderConfig {
   readonly id: string;
@@ -63,6 +66,8 @@ export interface ReplicatorOptions {
   readonly ignores?: (folder: string, name: string) => boolean;
   /** Selective sync: the top-level entries of a folder this device syncs, or null for all. */
   readonly only?: (folder: string) => readonly string[] | null;
+  /** This device's ignore rule lines for a folder, announced so peers know what it skips. */
+  readonly ignoreLines?: (folder: string) => readonly string[];
 }
 
 /** Remote view of one folder on one peer: its index as far as we have seen it. */
@@ -71,8 +76,8 @@ interface PeerView {
   maxSeq: number;
   /** The peer's sequence when the session started (from `folders`); 0 until then. */
   announcedSeq: number;
-  /** The peer's selective sync (top-level entries it syncs), null for all. */
-  only: ReadonlySet<string> | null;
+  /** What the peer does not sync: its announced ignore rules and selective sync. */
+  skips: IgnoreRules | null;
   readonly items: Map<string, ItemMeta>;
 }
 
@@ -149,8 +154,8 @@ export class Replicator {
   private readonly failed = new Map<string, number>();
   /** Items whose fetch a local writer interrupted: wait for its next change. */
   private readonly blocked = new Set<string>();
-  /** Items whose local version lost a conflict and was moved aside, with that record (see evaluate). */
-  private readonly lost = new Map<string, ItemMeta>();
+  /** Conflicts this device lost: the winner to fetch (and from whom) once the copy is made. */
+  private readonly replacing = new Map<string, { readonly peer: string; readonly winner: ItemMeta }>();
   /** The local record (by seq) last checked against the disk before a conflict. */
   private readonly verified = new Map<string, number>();
   private readonly dirty = new Map<string, unknown>();
@@ -225,7 +230,7 @@ export class Replicator {
 
   private view(f: FolderState, peer: string): PeerView {
     let v = f.peers.get(peer);
-    if (!v) f.peers.set(peer, (v = { indexId: '', maxSeq: 0, announcedSeq: 0, only: null, items: new Map() }));
+    if (!v) f.peers.set(peer, (v = { indexId: '', maxSeq: 0, announcedSeq: 0, skips: null, items: new Map() }));
     return v;
   }
 
@@ -280,7 +285,7 @@ export class Replicator {
         }
       }
       for (const l of f.local.values()) {
-        if (ignored(l.name) || (v?.only && !v.only.has(l.name.split('/')[0]!))) continue;
+        if (ignored(l.name) || v?.skips?.ignores(l.name)) continue;
         const r = v?.items.get(l.name);
         if (lacks(r, l)) {
           peerNeeds.items++;
@@ -386,7 +391,8 @@ export class Replicator {
     const folders = [...this.folders.values()].map((f) => {
       const v = f.peers.get(peer);
       const only = this.opts.only?.(f.cfg.id) ?? null;
-      return { id: f.cfg.id, indexId: f.indexId, seq: f.seq, only: only ? [...only] : null, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
+      const ignore = (this.opts.ignoreLines?.(f.cfg.id) ?? []).filter((l) => l.length <= MAX_IGNORE_LINE).slice(0, MAX_IGNORE_LINES);
+      return { id: f.cfg.id, indexId: f.indexId, seq: f.seq, only: only ? [...only] : null, ignore, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
     });
     return { t: 'send', peer, msg: { t: 'folders', folders } };
   }
@@ -418,7 +424,7 @@ export class Replicator {
         this.persistPeer(f, s.peer);
       }
       v.announcedSeq = entry.seq;
-      v.only = entry.only ? new Set(entry.only) : null;
+      v.skips = entry.only || entry.ignore.length ? new IgnoreRules(parseRules(entry.ignore), entry.only) : null;
       const since = entry.seenIndexId === f.indexId ? entry.seenSeq : 0;
       const items = [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
       for (let i = 0; i < items.length || i === 0; i += MAX_INDEX_ITEMS) {
@@ -577,9 +583,11 @@ export class Replicator {
         this.persistLocal(f, name);
         return [...out, ...this.pushToSubs(f, { ...l, deleted: true })];
       }
-      next = { ...l, deleted: true, size: 0, lines: 0, hash: ZERO_HASH, mtimeMs: now, version: bumpVersion(l.version, this.device), seq: l.seq, modifiedBy: this.device };
+      // A log's tombstone keeps the position it deleted, so a peer can tell lines it appended
+      // meanwhile (which the delete never saw, and which win over it) from lines it merely had.
+      const at = l.kind === 'log' ? { size: l.size, lines: l.lines, hash: l.hash } : { size: 0, lines: 0, hash: ZERO_HASH };
+      next = { ...l, ...at, deleted: true, mtimeMs: now, version: bumpVersion(l.version, this.device), seq: l.seq, modifiedBy: this.device };
     } else {
-      this.lost.delete(k);
       next = { ...c.state, version: bumpVersion(l?.version ?? f.dropped.get(name)?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: this.device };
       f.dropped.delete(name);
     }
@@ -622,19 +630,9 @@ export class Replicator {
     const active = this.fetches.get(k);
     if (active && !(active.mode === 'append' && active.runStart === null)) return [];
     const peers = [...this.sessions.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();
-    // After losing a conflict, prefer any other version to the very record we moved aside (a peer
-    // still holding it has not resolved the conflict yet); take it only when nothing else is
-    // offered, since the group may have settled on it after all.
-    const lost = f.local.has(name) ? undefined : this.lost.get(k);
-    const isLost = (r: ItemMeta) => !!lost && sameContent(lost, r) && compareVersions(lost.version, r.version) === 'equal';
-    const alternative = !!lost && peers.some((p) => {
-      const r = f.peers.get(p)?.items.get(name);
-      return !!r && !isLost(r);
-    });
     for (const peer of peers) {
       const r = f.peers.get(peer)?.items.get(name);
       if (!r || this.failed.get(`${k}\u0000${peer}`) === r.seq) continue;
-      if (alternative && isLost(r)) continue;
       if (active && r.size > active.expected.offset) {
         // Stay with the current source while it can give what this peer has more than us.
         const src = f.peers.get(active.peer)?.items.get(name) ?? active.target;
@@ -662,17 +660,25 @@ export class Replicator {
     if (ord === 'greater') return [];
     if (l.deleted && r.deleted) return ord === 'lesser' ? this.commitLocal(f, { ...r, seq: 0 }) : [];
     if (ord === 'lesser') {
-      if (r.deleted) return [{ t: 'remove', folder: f.cfg.id, name, expected: diskStateOf(l) }];
+      if (r.deleted) {
+        // A modification beats a concurrent delete (as in Syncthing). Appends do not bump the
+        // version, so for a log "concurrent" means: this log holds lines the deleted one did not.
+        if (l.kind === 'log' && !l.deleted && (l.size > r.size || (l.size === r.size && !bytesEqual(l.hash, r.hash)))) {
+          this.notes.push(`${f.cfg.id}/${name}: kept against a delete from ${r.modifiedBy}, which had not seen its last lines`);
+          return this.commitLocal(f, { ...l, version: bumpVersion(mergeVersions(l.version, r.version), this.device), modifiedBy: this.device });
+        }
+        return [{ t: 'remove', folder: f.cfg.id, name, expected: diskStateOf(l) }];
+      }
       if (l.deleted) return this.startFetch(f, peer, r, null);
       if (sameContent(l, r)) return this.commitLocal(f, { ...l, version: r.version, mtimeMs: r.mtimeMs, modifiedBy: r.modifiedBy });
       return this.startFetch(f, peer, r, l);
     }
     // Equal or concurrent versions.
     if (l.deleted !== r.deleted) return l.deleted ? this.startFetch(f, peer, r, null) : [];
-    // Identical content under concurrent versions is no conflict. Versions are never merged: a
-    // merged vector would dominate a peer that kept appending in the same epoch and read as a
-    // truncation there.
-    if (sameContent(l, r)) return [];
+    // Identical content under concurrent versions is no conflict; both keep the newer mtime, as
+    // Syncthing does. Versions are never merged: a merged vector would dominate a peer that kept
+    // appending in the same epoch and read as a truncation there.
+    if (sameContent(l, r)) return r.mtimeMs > l.mtimeMs ? [{ t: 'touch', folder: f.cfg.id, name, mtimeMs: r.mtimeMs, expected: diskStateOf(l) }] : [];
     if (l.kind === 'log') {
       if (r.size > l.size) return this.startFetch(f, peer, r, l);
       if (r.size < l.size) {
@@ -680,7 +686,7 @@ export class Replicator {
         return [{ t: 'positionAt', folder: f.cfg.id, name, offset: r.size, peer }];
       }
     }
-    return this.conflict(f, l, r, now);
+    return this.conflict(f, l, r, peer, now);
   }
 
   /** Decide about an item again (the runner asks after a deep scan that found nothing new). */
@@ -689,26 +695,46 @@ export class Replicator {
     return f ? this.evaluate(f, name, now) : [];
   }
 
-  /** Divergence: the policy picks a winner; if ours lost, move it aside and take the winner. */
-  private conflict(f: FolderState, l: ItemMeta, r: ItemMeta, now: number): Effect[] {
+  /**
+   * Divergence: the policy picks a winner. If ours lost, it is copied aside (fork or conflict
+   * copy) and then the winner, pulled whole into a temp file, replaces it: the name never goes
+   * missing, on this device or any other.
+   */
+  private conflict(f: FolderState, l: ItemMeta, r: ItemMeta, peer: string, now: number): Effect[] {
     const verify = this.verifyThen(f, l.name);
     if (verify) return verify;
     const v = decide(f.cfg.conflict, f.cfg.id, l, r, now, this.opts.hooks);
     if (v.winner === l) return [];
-    this.lost.set(key(f.cfg.id, l.name), l);
-    this.notes.push(`conflict on ${f.cfg.id}/${l.name}: keeping the version from ${r.modifiedBy}, ours moves to ${v.copyName}`);
-    // The copy may exist already: the same content (another device resolved the same conflict)
-    // needs no second copy; other content (a Syncthing-style name taken in the same second) gets
-    // a numbered name.
+    this.notes.push(`conflict on ${f.cfg.id}/${l.name}: keeping the version from ${r.modifiedBy}, ours is kept as ${v.copyName}`);
+    // The copy may exist already: the same content (another device resolved the same conflict,
+    // or a pull of the winner was interrupted) needs no second copy; other content (a
+    // Syncthing-style name taken in the same second) gets a numbered name.
     let to = v.copyName;
     for (let n = 2; ; n++) {
       const existing = f.local.get(to);
       if (!existing || existing.deleted) break;
-      if (sameContent(existing, l)) return [{ t: 'remove', folder: f.cfg.id, name: l.name, expected: diskStateOf(l) }];
+      if (sameContent(existing, l)) return this.replaceWith(f, peer, r, l);
       const { dir, stem, ext } = splitName(v.copyName);
       to = `${dir}${stem}-${n}${ext}`;
     }
-    return [{ t: 'rename', folder: f.cfg.id, name: l.name, to, expected: diskStateOf(l) }];
+    this.replacing.set(key(f.cfg.id, l.name), { peer, winner: r });
+    return [{ t: 'copy', folder: f.cfg.id, name: l.name, to, expected: diskStateOf(l) }];
+  }
+
+  /** Pulls `r` whole and puts it in place of `l` (the loser of a conflict, already copied aside). */
+  private replaceWith(f: FolderState, peer: string, r: ItemMeta, l: ItemMeta): Effect[] {
+    if (!this.sessions.has(peer)) return [];
+    const k = key(f.cfg.id, r.name);
+    const wantId = this.nextWantId++;
+    const fe: Fetch = {
+      wantId, peer, folder: f.cfg.id, name: r.name, target: r,
+      mode: r.kind === 'file' ? 'file' : 'stage',
+      expected: GENESIS, runStart: null, parts: [], partBytes: 0, nextChunk: 0,
+      replaces: diskStateOf(l), staged: false,
+    };
+    this.fetches.set(k, fe);
+    if (r.kind === 'log' && r.size === 0) return this.commitEmpty(f, fe);
+    return [{ t: 'send', peer, msg: { t: 'want', folder: f.cfg.id, name: r.name, wantId, version: r.version, kind: r.kind, from: GENESIS, hash: r.hash } }];
   }
 
   private startFetch(f: FolderState, peer: string, r: ItemMeta, l: ItemMeta | null): Effect[] {
@@ -723,12 +749,15 @@ export class Replicator {
       replaces: live ? diskStateOf(live) : null, staged: false,
     };
     this.fetches.set(k, fe);
-    if (r.kind === 'log' && r.size === 0 && !live) {
-      // An empty log has no lines to pull: create it as it is.
-      fe.mode = 'file';
-      return [{ t: 'stageCommit', folder: f.cfg.id, name: r.name, target: { kind: 'log', size: 0, lines: 0, hash: r.hash, mtimeMs: r.mtimeMs, mode: r.mode }, expected: null }];
-    }
+    if (r.kind === 'log' && r.size === 0) return this.commitEmpty(f, fe);
     return [{ t: 'send', peer, msg: { t: 'want', folder: f.cfg.id, name: r.name, wantId, version: r.version, kind: r.kind, from, hash: r.hash } }];
+  }
+
+  /** An empty log (new, or truncated to zero) has no lines to pull: write it as it is. */
+  private commitEmpty(f: FolderState, fe: Fetch): Effect[] {
+    const r = fe.target;
+    this.fetches.set(key(f.cfg.id, r.name), { ...fe, mode: 'file' });
+    return [{ t: 'stageCommit', folder: f.cfg.id, name: r.name, target: { kind: 'log', size: 0, lines: 0, hash: r.hash, mtimeMs: r.mtimeMs, mode: r.mode }, expected: fe.replaces }];
   }
 
   private dropFetch(fe: Fetch, cancel: boolean): Effect[] {
@@ -809,12 +838,13 @@ export class Replicator {
     if (!l || l.deleted) return this.evaluate(f, fe.name, now);
     if (compareVersions(l.version, fe.target.version) === 'lesser') {
       // A newer epoch that does not extend our log: fetch it whole, beside ours.
+      if (fe.target.size === 0) return this.commitEmpty(f, fe);
       const wantId = this.nextWantId++;
       this.fetches.set(key(fe.folder, fe.name), { ...fe, wantId, mode: 'stage', expected: GENESIS, runStart: null, parts: [], partBytes: 0, nextChunk: 0, staged: false });
       return [{ t: 'send', peer: s.peer, msg: { t: 'want', folder: fe.folder, name: fe.name, wantId, version: fe.target.version, kind: 'log', from: GENESIS, hash: fe.target.hash } }];
     }
     const r = f.peers.get(s.peer)?.items.get(fe.name) ?? fe.target;
-    return this.conflict(f, l, r, now);
+    return this.conflict(f, l, r, s.peer, now);
   }
 
   private onGone(s: Session, msg: Extract<Message, { t: 'gone' }>, now: number): Effect[] {
@@ -849,7 +879,7 @@ export class Replicator {
         // The disk holds what we have not recorded (a tool is mid-write, or something sits where a
         // conflict copy goes): look, and wait for a change before trying again.
         this.blocked.add(k);
-        out.push({ t: 'scan', folder: f.cfg.id, names: effect.t === 'rename' ? [effect.name, effect.to] : [effect.name] });
+        out.push({ t: 'scan', folder: f.cfg.id, names: effect.t === 'copy' ? [effect.name, effect.to] : [effect.name] });
       } else if (fe) {
         this.failed.set(`${k}\u0000${fe.peer}`, fe.target.seq);
       }
@@ -864,7 +894,6 @@ export class Replicator {
         if (!target) return [];
         // Content taken from a peer takes the peer's version as it is (see judge()).
         const version = target.version;
-        this.lost.delete(k);
         if (fe && effect.t === 'stageCommit') {
           fe.staged = false;
           if (fe.mode === 'stage') fe.mode = 'append';
@@ -879,18 +908,22 @@ export class Replicator {
         const l = f.local.get(effect.name);
         const r = this.newestRemote(f, effect.name);
         if (l && r?.deleted) return this.commitLocal(f, { ...r, seq: 0 });
-        // Removed to make way for a conflict winner whose copy already exists.
         f.local.delete(effect.name);
         this.persistLocal(f, effect.name);
         return this.evaluate(f, effect.name, now);
       }
-      case 'rename': {
+      case 'touch': {
+        const l = f.local.get(effect.name);
+        return l ? this.commitLocal(f, { ...l, mtimeMs: result.state!.mtimeMs }) : [];
+      }
+      case 'copy': {
         const state = result.state!;
-        f.local.delete(effect.name);
-        this.persistLocal(f, effect.name);
         const copy = f.local.get(state.name);
         const out = this.commitLocal(f, { ...state, version: bumpVersion(copy?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: this.device });
-        out.push(...this.evaluate(f, effect.name, now));
+        const pending = this.replacing.get(k);
+        this.replacing.delete(k);
+        const l = f.local.get(effect.name);
+        out.push(...(pending && l ? this.replaceWith(f, pending.peer, pending.winner, l) : this.evaluate(f, effect.name, now)));
         return out;
       }
       case 'positionAt': {
@@ -898,7 +931,7 @@ export class Replicator {
         const r = f.peers.get(effect.peer)?.items.get(effect.name);
         if (!l || !r || l.deleted || r.deleted || r.size !== effect.offset) return [];
         if (result.pos && samePos(result.pos, endOf(r))) return [];
-        return this.conflict(f, l, r, now);
+        return this.conflict(f, l, r, effect.peer, now);
       }
       default:
         return [];

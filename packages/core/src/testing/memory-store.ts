@@ -214,6 +214,7 @@ export class MemoryStore implements FolderStore {
           throw new RoamError(ErrorCodes.STORE_HASH_MISMATCH, `${name}: staged content does not match`);
         }
         this.checkExpected(name, expected);
+        if (expected) this.trash.push({ name, data: this.disk.get(name)!.data });
         const file: DiskFile = { data, mtimeMs: target.mtimeMs, mode: target.mode, ino: this.nextIno++ };
         this.disk.set(name, file);
         const state: DiskState = { name, kind: target.kind, deleted: false, size: target.size, lines: target.lines, hash: target.hash, mtimeMs: target.mtimeMs, mode: target.mode };
@@ -231,6 +232,28 @@ export class MemoryStore implements FolderStore {
     this.trash.push({ name, data: this.disk.get(name)!.data });
     this.disk.delete(name);
     this.known.delete(name);
+  }
+
+  async touch(name: string, mtimeMs: number, expected: DiskState): Promise<DiskState> {
+    this.checkExpected(name, expected);
+    this.disk.get(name)!.mtimeMs = mtimeMs;
+    const k = this.known.get(name)!;
+    const state = { ...k.state, mtimeMs };
+    this.known.set(name, { ...k, state });
+    return state;
+  }
+
+  async copy(from: string, to: string, expected: DiskState): Promise<DiskState> {
+    validateName(to);
+    this.checkExpected(from, expected);
+    if (this.disk.has(to)) throw new RoamError(ErrorCodes.STORE_CONFLICT, `${to} already exists`);
+    const f = this.disk.get(from)!;
+    const k = this.known.get(from)!;
+    const copy: DiskFile = { data: f.data.slice(), mtimeMs: f.mtimeMs, mode: f.mode, ino: this.nextIno++ };
+    this.disk.set(to, copy);
+    const state = { ...k.state, name: to };
+    this.known.set(to, { ...k, state, ino: copy.ino });
+    return state;
   }
 
   async rename(from: string, to: string, expected: DiskState): Promise<DiskState> {

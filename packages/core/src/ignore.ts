@@ -1,0 +1,130 @@
+/**
+ * Ignore rules: roam's defaults (what session-roam's Syncthing template skips, except `subagents/`,
+ * which resuming needs) and a per-folder `.roamignore` in Syncthing's `.stignore` syntax:
+ * one pattern per line, `//` comments, first match wins, `!` re-includes, `*` `**` `?` `[…]`,
+ * a leading `/` anchors to the folder root, a pattern without `/` matches at any depth, `(?i)`
+ * ignores case, `(?d)` is accepted (roam always lets a folder with ignored files be deleted).
+ * A pattern that matches a directory ignores everything under it.
+ *
+ * Pure: the daemon reads `.roamignore`; peers send their rule lines in `folders`, so each side
+ * knows what the other does not sync.
+ */
+
+export const DEFAULT_IGNORES = [
+  // Per machine: absolute paths inside (DESIGN.md §3).
+  'sessions-index.json',
+  // Worktrees, caches and build output that tools leave in their folders.
+  '*worktrees*',
+  'node_modules',
+  '.cache',
+  '__pycache__',
+  'webfetch-*',
+  // Editor and OS junk, lock temp files.
+  '*.swp',
+  '*.swx',
+  '*~',
+  '.#*',
+  '.DS_Store',
+  'Thumbs.db',
+  'desktop.ini',
+  '*.lock.tmp',
+  '.roam-lock.json*',
+  // Other sync tools' bookkeeping.
+  '.stfolder',
+  '.stignore',
+  '.stversions',
+  '.syncthing.*.tmp',
+  '.roamignore',
+];
+
+interface Rule {
+  readonly include: boolean;
+  readonly re: RegExp;
+}
+
+/** The regular expression source of a glob, without anchors. */
+function globSource(glob: string): string {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*' && glob[i + 2] === '/') {
+        re += '(?:.*/)?'; // `**/` also matches no directory at all
+        i += 2;
+      } else if (glob[i + 1] === '*') {
+        re += '.*';
+        i++;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) re += '\\[';
+      else {
+        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return re;
+}
+
+export function parseRules(lines: readonly string[]): Rule[] {
+  const rules: Rule[] = [];
+  for (const raw of lines) {
+    let line = raw.trim();
+    if (!line || line.startsWith('//') || line.startsWith('#include')) continue;
+    let include = false;
+    let caseless = false;
+    for (;;) {
+      if (line.startsWith('!')) {
+        include = true;
+        line = line.slice(1);
+      } else if (line.startsWith('(?i)')) {
+        caseless = true;
+        line = line.slice(4);
+      } else if (line.startsWith('(?d)')) line = line.slice(4);
+      else break;
+    }
+    line = line.replace(/\/+$/, '');
+    if (!line) continue;
+    // A leading `/` anchors to the root; a pattern without `/` matches at any depth.
+    const source = line.startsWith('/') ? globSource(line.slice(1)) : line.includes('/') ? globSource(line) : `(?:.*/)?${globSource(line)}`;
+    rules.push({ include, re: new RegExp(`^${source}$`, caseless ? 'i' : '') });
+  }
+  return rules;
+}
+
+export class IgnoreRules {
+  private readonly rules: Rule[];
+  /** Selective sync: the top-level entries (projects) synced, or null for all. */
+  readonly only: ReadonlySet<string> | null;
+
+  /** The rule lines these rules were made from (sent to peers, so they know what this device skips). */
+  readonly lines: readonly string[];
+
+  constructor(rules: Rule[], only: readonly string[] | null = null, lines: readonly string[] = []) {
+    this.rules = rules;
+    this.only = only ? new Set(only) : null;
+    this.lines = lines;
+  }
+
+  /** roam's defaults first (so a folder's own lines cannot re-include its bookkeeping), then `own`. */
+  static withDefaults(own: readonly string[], only: readonly string[] | null = null): IgnoreRules {
+    const lines = [...DEFAULT_IGNORES, ...own];
+    return new IgnoreRules(parseRules(lines), only, lines);
+  }
+
+  /**
+   * Whether an item (relative POSIX path) is ignored. As in Syncthing, a pattern matches a path or
+   * any of its parent directories, and the first pattern that matches decides.
+   */
+  ignores(name: string): boolean {
+    const parts = name.split('/');
+    if (this.only && !this.only.has(parts[0]!)) return true;
+    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    for (const r of this.rules) {
+      if (prefixes.some((p) => r.re.test(p))) return !r.include;
+    }
+    return false;
+  }
+}
