@@ -192,7 +192,6 @@ export const SCENARIOS: Scenario[] = [
       end: { all: { 's.jsonl': { content: line('n', 1), mtime: 60 } } },
     },
     sample: { on: ['B'], paths: ['s.jsonl'] },
-    knownBug: 'a log truncated to zero never reaches the peer: the new, empty epoch is served as no data at all, the pull waits forever and `roam sync --wait` never succeeds again for that pair',
     isolate: true,
   }),
   scenario({
@@ -245,7 +244,6 @@ export const SCENARIOS: Scenario[] = [
       settle(),
     ],
     expect: { end: { all: { 'keep.txt': { content: 'keep\n', mtime: 30 } } } },
-    knownBug: "roam deletes the files but leaves the emptied directories (dir/, dir/sub/) on the peer",
   }),
   scenario({
     id: 'log-deletes-local',
@@ -290,7 +288,6 @@ export const SCENARIOS: Scenario[] = [
       settle(),
     ],
     expect: { end: { all: { 'proj-renamed/s.jsonl': { content: lines('m', 1, 2), mtime: 10 }, 'proj-renamed/sub/m.json': { content: '{"m":1}', mtime: 20 } } } },
-    knownBug: 'the renamed folder arrives, but the old one stays on the peer as empty directories (proj/, proj/sub/)',
   }),
   scenario({
     id: 'empty-files',
@@ -425,7 +422,6 @@ export const SCENARIOS: Scenario[] = [
       settle(),
     ],
     expect: { end: { all: { 'a.txt': { content: 'a\n', mtime: 40 } }, A: { 'a.log': { content: 'from A\n', mtime: 20 } }, B: { 'b.log': { content: 'from B\n', mtime: 30 } } } },
-    knownBug: "a file only the peer ignores keeps `roam sync --wait` from ever succeeding on this side (A counts a.log as something B lacks: B's ignore rules are not announced)",
     isolate: true,
   }),
   scenario({
@@ -556,7 +552,6 @@ export const SCENARIOS: Scenario[] = [
     },
     fork: { difference: 'D4', expect: { end: { all: { 's.sync-conflict-<T>-A.jsonl': null, [forkName('s.jsonl', base + line('b', 1))]: { content: base + line('b', 1), mtime: 40 } } } } },
     sample: { on: ['A', 'B'], paths: ['s.jsonl', 'm.json'] },
-    knownVanish: "roam's losing device renames its file aside, then pulls the winner: the file is absent meanwhile (PROTOCOL §6)",
   }),
   scenario({
     id: 'divergent-b-newer',
@@ -582,7 +577,6 @@ export const SCENARIOS: Scenario[] = [
     },
     fork: { difference: 'D4', expect: { end: { all: { 's.sync-conflict-<T>-B.jsonl': null, [forkName('s.jsonl', base + lines('a', 1, 5))]: { content: base + lines('a', 1, 5), mtime: 40 } } } } },
     sample: { on: ['A', 'B'], paths: ['s.jsonl'] },
-    knownVanish: "roam's losing device renames its file aside, then pulls the winner: the file is absent meanwhile (PROTOCOL §6)",
   }),
   scenario({
     id: 'identical-appends',
@@ -599,7 +593,6 @@ export const SCENARIOS: Scenario[] = [
       settle(),
     ],
     expect: { end: { all: { 's.jsonl': { content: base + line('same', 1), mtime: 50 } } } },
-    knownBug: 'identical concurrent appends: each device keeps its own mtime (A T+40, B T+50); the reference gives both the newer one',
   }),
   scenario({
     id: 'delete-then-modify',
@@ -619,7 +612,6 @@ export const SCENARIOS: Scenario[] = [
       settle(),
     ],
     expect: { end: { all: { 's.jsonl': { content: base + line('b', 1), mtime: 50 }, 'n.json': { content: '{"n":"B"}', mtime: 50 } } } },
-    knownBug: "a log's delete beats a concurrent append (appends do not bump the version vector, so the tombstone dominates): B's appended log is deleted on both (to the trash); the reference keeps the modification",
   }),
   scenario({
     id: 'modify-then-delete',
@@ -639,7 +631,6 @@ export const SCENARIOS: Scenario[] = [
       settle(),
     ],
     expect: { end: { all: { 's.jsonl': { content: base + line('a', 1), mtime: 50 }, 'n.json': { content: '{"n":"A"}', mtime: 50 } } } },
-    knownBug: "a log's delete beats a concurrent append (appends do not bump the version vector, so the tombstone dominates): A's appended log is deleted on both (to the trash); the reference keeps the modification",
   }),
   scenario({
     id: 'tie-equal-mtime',
@@ -669,7 +660,6 @@ export const SCENARIOS: Scenario[] = [
     },
     fork: { difference: 'D4', expect: { end: { all: { 's.sync-conflict-<T>-S.jsonl': null, [forkName('s.jsonl', base + line('from-L', 1))]: { content: base + line('from-L', 1), mtime: 50 } } } } },
     sample: { on: ['S', 'L'], paths: ['s.jsonl'] },
-    knownVanish: "roam's losing device renames its file aside, then pulls the winner: the file is absent meanwhile (PROTOCOL §6)",
   }),
   scenario({
     id: 'fast-forward',
