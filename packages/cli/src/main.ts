@@ -8,13 +8,17 @@ import { ErrorCodes, RoamError, isRoamError } from '@roam/core';
 
 import { VERSION } from './version.js';
 import type { DaemonFlags } from './commands/daemon.js';
+import { devices } from './commands/devices.js';
 import { doctor } from './commands/doctor.js';
+import { leave } from './commands/leave.js';
 import { logs } from './commands/logs.js';
+import { pair } from './commands/pair.js';
 import { pause } from './commands/pause.js';
 import { projects } from './commands/projects.js';
 import { service } from './commands/service.js';
 import { status } from './commands/status.js';
 import { sync } from './commands/sync.js';
+import { unpair } from './commands/unpair.js';
 
 export interface Io {
   out(line: string): void;
@@ -62,6 +66,18 @@ function roamProgram(io: Io): Command {
     .option('--all', 'sync every project again')
     .option('--json', 'print JSON')
     .action((o: { folder?: string; only?: string[]; all?: boolean; json?: boolean }) => projects(o, io));
+  cmd('pair', 'pair a device: print a one-time code here, or join with the code another device printed')
+    .argument('[code]', 'the code `roam pair` printed on a device of the group')
+    .option('--timeout <seconds>', 'how long the code stays valid (default 600), or how long to try to join (default 30)', seconds)
+    .action((code: string | undefined, o: { timeout?: number }) => pair(code, o, io));
+  cmd('devices', "list this device's group: name, peer id, last seen, addresses")
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => devices(o, io));
+  cmd('unpair', 'remove a device from the group everywhere, and replace the group secret')
+    .argument('<device>', 'device name or peer id')
+    .action((d: string) => unpair(d, io));
+  cmd('leave', 'take this device out of its group')
+    .action(() => leave(io));
   cmd('doctor', 'check the daemon, its folders and devices, and what to fix')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {

@@ -43,6 +43,24 @@ export const ErrorCodes = {
   CONTROL_UNKNOWN: 'ROAM_CONTROL_UNKNOWN',
   /** `roam sync --wait` gave up before this device was in sync. */
   SYNC_TIMEOUT: 'ROAM_SYNC_TIMEOUT',
+  /** A pairing code has a typo: its checksum does not match, or it holds a character codes never use. */
+  PAIR_CODE_CHECKSUM: 'ROAM_PAIR_CODE_CHECKSUM',
+  /** Not a pairing code at all, or one made by a newer roam. */
+  PAIR_CODE_INVALID: 'ROAM_PAIR_CODE_INVALID',
+  /** The code was used already, or it expired (or `roam pair` waited in vain until its timeout). */
+  PAIR_EXPIRED: 'ROAM_PAIR_EXPIRED',
+  /** Nothing answered at the code's addresses (nor by mDNS). */
+  PAIR_UNREACHABLE: 'ROAM_PAIR_UNREACHABLE',
+  /** The other side did not prove knowledge of the code: a wrong code, or an impostor. */
+  PAIR_PROOF: 'ROAM_PAIR_PROOF',
+  /** The inviter refused this device (it was removed from that group). */
+  PAIR_REFUSED: 'ROAM_PAIR_REFUSED',
+  /** This device is in a group with other devices already (`roam leave` first). */
+  ALREADY_PAIRED: 'ROAM_ALREADY_PAIRED',
+  /** A peer holds another group secret: not in this group. */
+  NOT_IN_GROUP: 'ROAM_NOT_IN_GROUP',
+  /** A command named no device of the group (or more than one). */
+  UNKNOWN_DEVICE: 'ROAM_UNKNOWN_DEVICE',
   /** `roam doctor` found a problem. */
   DOCTOR: 'ROAM_DOCTOR',
   /** The configuration (config.json, environment) is invalid. */

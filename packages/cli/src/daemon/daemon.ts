@@ -11,6 +11,8 @@ import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
 import { FsFolderStore, nodeHasher } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
 import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
+import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
+import { Trust } from '../pairing/trust.js';
 import { VERSION } from '../version.js';
 import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FolderSpec } from './config.js';
 import { roamPaths, type RoamPaths } from './home.js';
@@ -44,6 +46,7 @@ export class Daemon {
   readonly folders: readonly FolderSpec[];
   private engine!: Engine;
   private network!: Network;
+  private trust!: Trust;
   private control!: ControlServer;
   private readonly watchers: FolderWatcher[] = [];
   private readonly stores = new Map<string, FolderStore>();
@@ -123,15 +126,32 @@ export class Daemon {
     });
     this.engine = engine;
     for (const [folder, names] of early) void engine.scan(folder, names === null ? undefined : [...names]);
+    const listen = [...(this.opts.listen?.length ? this.opts.listen : cfg.listen ?? ['/ip4/0.0.0.0/tcp/0'])];
+    const mdns = this.opts.mdns ?? cfg.mdns ?? true;
+    // Who may connect: ROAM_GROUP_KEY's holders, or the paired group's members (nobody before pairing).
+    const trust = Trust.open({
+      configDir: this.paths.config,
+      privateKey: key,
+      name: this.name,
+      ...(groupKey ? { envKey: groupKey } : {}),
+      mdns,
+      listen,
+      log: (line) => this.log(line),
+      onForget: (peerId) => this.forget(peerId),
+    });
+    this.trust = trust;
     this.network = await Network.create({
       privateKey: key,
-      listen: [...(this.opts.listen?.length ? this.opts.listen : cfg.listen ?? ['/ip4/0.0.0.0/tcp/0'])],
+      listen,
       peers: [...(this.opts.peers ?? []), ...(cfg.peers ?? [])],
-      mdns: this.opts.mdns ?? cfg.mdns ?? true,
-      ...(groupKey ? { groupKey } : {}),
+      mdns,
+      ...(groupKey
+        ? { groupKey }
+        : { protector: trust.protector!, allow: (peerId: string) => trust.allows(peerId), syncReady: (peerId: string) => trust.syncReady(peerId) }),
       sink: engine,
       log: (line) => this.log(line),
     });
+    await trust.attach(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length} folder(s)`);
   }
@@ -215,6 +235,26 @@ export class Daemon {
         await this.network.unpause(peerArg(params));
         return this.status();
       },
+      pair: async (params, stream, closed) => {
+        const timeout = typeof params.timeout === 'number' && params.timeout > 0 ? params.timeout * 1000 : undefined;
+        if (typeof params.code === 'string') {
+          const r = await this.trust.join(params.code, timeout ?? 30_000);
+          return { joined: r.inviter, devices: this.devices() } satisfies PairResult;
+        }
+        const inv = await this.trust.invite(timeout ?? 600_000);
+        // The code goes to the command only (never to the log).
+        stream({ code: inv.code, expiresAt: inv.expiresAt });
+        void closed.then(() => inv.cancel());
+        const joined = await inv.outcome;
+        return { joined, devices: this.devices() } satisfies PairResult;
+      },
+      devices: async () => this.devices(),
+      unpair: async (params) => {
+        if (typeof params.device !== 'string' || !params.device) throw new RoamError(ErrorCodes.USAGE, 'name the device to remove');
+        const r = await this.trust.unpair(params.device, deviceIdOf);
+        return { removed: { peerId: r.peerId, name: r.name }, generation: r.generation, devices: this.devices() } satisfies UnpairResult;
+      },
+      leave: async (): Promise<LeaveResult> => this.trust.leave(),
       logs: async (params, stream, closed) => {
         const lines = [...this.ring];
         if (!params.follow) return lines;
@@ -228,7 +268,35 @@ export class Daemon {
     };
   }
 
+  /** The group's members (with what the network knows of them), or in ROAM_GROUP_KEY mode the devices seen. */
+  devices(): DeviceInfo[] {
+    const s = this.status();
+    const self: DeviceInfo = { name: s.name, peerId: s.peerId, deviceId: s.deviceId, lastSeen: Date.now(), addresses: s.addresses, self: true, connected: true };
+    if (this.trust.mode === 'env') {
+      return [self, ...s.peers.map((p) => ({ name: p.name, peerId: p.peerId, deviceId: p.deviceId, lastSeen: p.lastSeen, addresses: p.addresses, self: false, connected: p.connected }))];
+    }
+    const members = this.trust.members();
+    if (!members.length) return [self];
+    return members
+      .map((m): DeviceInfo => {
+        if (m.self) return self;
+        const p = s.peers.find((x) => x.peerId === m.peerId);
+        return {
+          name: m.name, peerId: m.peerId, deviceId: deviceIdOf(m.peerId), lastSeen: p?.lastSeen ?? null,
+          addresses: [...new Set([...(p?.addresses ?? []), ...m.addresses])], self: false, connected: p?.connected ?? false,
+        };
+      })
+      .sort((a, b) => Number(b.self) - Number(a.self) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
   // ---------------------------------------------------------------- peers remembered
+
+  /** Forgets a device removed from the group. */
+  private forget(peerId: string): void {
+    const deviceId = deviceIdOf(peerId);
+    if (!this.known.delete(deviceId)) return;
+    void writeFile(join(this.paths.state, 'peers.json'), JSON.stringify(Object.fromEntries(this.known), null, 2), { mode: 0o600 }).catch(() => undefined);
+  }
 
   private async loadKnown(): Promise<Map<string, KnownPeer>> {
     try {
@@ -259,6 +327,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       if (this.network) this.status(); // remember peers' last-seen times
       await this.control?.close().catch(() => undefined);
+      await this.trust?.stop().catch(() => undefined);
       for (const w of this.watchers) await w.close().catch(() => undefined);
       await this.network?.stop().catch((err: unknown) => this.log(`network stop: ${String(err)}`));
       if (this.engine) await this.engine.close();

@@ -16,12 +16,16 @@
  * - Explicit peers and mDNS finds are redialed with backoff (0.5 s doubling to 30 s) while not
  *   connected; `stop()` cancels every timer.
  * - Event handlers never throw: failures are logged and the daemon carries on.
+ * - Access: `groupKey` keys an @libp2p/pnet private network (ROAM_GROUP_KEY); `protector` (a
+ *   paired daemon's group protector, see pairing/protector.ts) replaces it; `allow` is the
+ *   allow-list the connection gater applies to every connection. `refreshAllowList()` closes the
+ *   connections of peers no longer allowed, at once.
  */
 import '../polyfill.js';
 import { createHash } from 'node:crypto';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
+import type { Connection, ConnectionProtector, Libp2p, PeerId, PeerInfo, PrivateKey, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
 import { mdns as mdnsDiscovery } from '@libp2p/mdns';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { preSharedKey } from '@libp2p/pnet';
@@ -29,6 +33,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { MAX_FRAME_BYTES, PROTOCOL_ID, type Link } from '@roam/core';
 import { createLibp2p } from 'libp2p';
+import { NotInGroupError, swarmKey } from '../pairing/protector.js';
 
 /** What the network feeds. An `Engine` satisfies it. Peers are named by their short device id. */
 export interface SyncSink {
@@ -47,12 +52,19 @@ export interface NetworkOptions {
   mdns: boolean;
   /** 32 bytes: only devices with the same key can connect (libp2p private network). */
   groupKey?: Uint8Array;
+  /** The connection protector when there is no `groupKey` (a paired daemon's group protector). */
+  protector?: ConnectionProtector;
   sink: SyncSink;
   log: (line: string) => void;
   /** Connection allow-list by peer id (pairing). Default: allow every peer. */
   allow?: (peerId: string) => boolean;
   /** Give up one dial after this long (default 10 s). */
   dialTimeoutMs?: number;
+  /**
+   * Sync streams with a peer wait until this resolves true (a paired daemon: until the peer's
+   * membership was exchanged on this connection); false: not now (retried with backoff).
+   */
+  syncReady?: (peerId: string) => Promise<boolean>;
 }
 
 export interface NetPeer {
@@ -312,6 +324,8 @@ interface PeerState {
 interface Target {
   readonly label: string;
   readonly explicit: boolean;
+  /** Set by `setPeerAddresses` (members' known addresses), replaced when they change. */
+  readonly managed?: boolean;
   addrs: Multiaddr[];
   peerId: string | null;
   attempt: number;
@@ -410,10 +424,17 @@ function parseTarget(addr: string): { ma: Multiaddr; peerId: string | null } {
   return { ma, peerId: p2p === undefined ? null : peerIdFromString(p2p).toString() };
 }
 
-/** The swarm-key text format @libp2p/pnet reads. */
-function swarmKey(key: Uint8Array): Uint8Array {
-  if (key.length !== 32) throw new Error(`the group key must be 32 bytes, not ${key.length}`);
-  return new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${Buffer.from(key).toString('hex')}`);
+/** Every error inside an error (libp2p aggregates a dial's failures). */
+function allErrors(err: unknown, depth = 0): unknown[] {
+  const errors = (err as { errors?: unknown[] } | null)?.errors;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  const inner = [...(Array.isArray(errors) ? errors : []), ...(cause !== undefined ? [cause] : [])];
+  return depth > 4 ? [err] : [err, ...inner.flatMap((e) => allErrors(e, depth + 1))];
+}
+
+/** The group handshake's own verdict, if a dial failed on it. */
+export function notInGroup(err: unknown): NotInGroupError | null {
+  return (allErrors(err).find((e) => e instanceof NotInGroupError) as NotInGroupError | undefined) ?? null;
 }
 
 // ------------------------------------------------------------------ the network
@@ -427,6 +448,11 @@ export class Network {
   private readonly allowPeer: (peerId: string) => boolean;
   private readonly grouped: boolean;
   private readonly dialTimeoutMs: number;
+  private readonly connectListeners = new Set<(peerId: string) => void>();
+  private readonly disconnectListeners = new Set<(peerId: string) => void>();
+  private readonly syncReady: ((peerId: string) => Promise<boolean>) | undefined;
+  /** Peers whose refusal was logged lately (peer id → time), so a retrying peer does not flood the log. */
+  private readonly refusedLogged = new Map<string, number>();
   private readonly states = new Map<string, PeerState>();
   private readonly targets: Target[] = [];
   private readonly pausedPeers = new Set<string>();
@@ -439,7 +465,8 @@ export class Network {
     this.deviceId = deviceIdOf(this.peerId);
     this.sink = opts.sink;
     this.allowPeer = allow;
-    this.grouped = opts.groupKey !== undefined;
+    this.grouped = opts.groupKey !== undefined || opts.protector !== undefined;
+    this.syncReady = opts.syncReady;
     this.dialTimeoutMs = opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
     this.log = (line) => {
       try {
@@ -466,6 +493,12 @@ export class Network {
       }
     };
     const deny = (peer: PeerId): boolean => !allow(peer.toString());
+    let net: Network | undefined;
+    const denyInbound = (peer: PeerId): boolean => {
+      const denied = deny(peer);
+      if (denied) net?.logRefusal(peer.toString());
+      return denied;
+    };
     // A malformed address or peer id throws here, before anything starts: a usage error.
     const targets = opts.peers.map((addr) => ({ addr, ...parseTarget(addr) }));
 
@@ -484,7 +517,11 @@ export class Network {
           },
         }),
       ],
-      ...(opts.groupKey ? { connectionProtector: preSharedKey({ psk: swarmKey(opts.groupKey) }) } : {}),
+      ...(opts.groupKey
+        ? { connectionProtector: preSharedKey({ psk: swarmKey(opts.groupKey) }) }
+        : opts.protector
+          ? { connectionProtector: () => opts.protector! }
+          : {}),
       peerDiscovery: opts.mdns
         ? [
             (components: Parameters<ReturnType<typeof mdnsDiscovery>>[0]) => {
@@ -498,7 +535,7 @@ export class Network {
         : [],
       connectionGater: {
         denyDialPeer: deny,
-        denyInboundEncryptedConnection: deny,
+        denyInboundEncryptedConnection: denyInbound,
         denyOutboundEncryptedConnection: deny,
       },
       connectionManager: {
@@ -507,12 +544,13 @@ export class Network {
       services: {},
     });
 
-    const net = new Network(node, opts, allow);
-    onMdnsPeer = (info) => net.guard('mDNS discovery', () => net.onDiscovery(info));
+    net = new Network(node, opts, allow);
+    const created = net;
+    onMdnsPeer = (info) => created.guard('mDNS discovery', () => created.onDiscovery(info));
     try {
-      await net.start(targets);
+      await created.start(targets);
     } catch (err) {
-      net.stopped = true;
+      created.stopped = true;
       try {
         await node.stop();
       } catch {
@@ -520,7 +558,7 @@ export class Network {
       }
       throw err;
     }
-    return net;
+    return created;
   }
 
   private async start(targets: Array<{ addr: string; ma: Multiaddr; peerId: string | null }>): Promise<void> {
@@ -559,6 +597,139 @@ export class Network {
   addPeer(addr: string): void {
     const { ma, peerId } = parseTarget(addr);
     this.addTarget(addr, ma, peerId);
+  }
+
+  /**
+   * The addresses to keep dialing a member at (known from the group), replacing those given
+   * before; `--peer` addresses stay. An empty list stops dialing it (except at `--peer` ones).
+   */
+  setPeerAddresses(peerId: string, addrs: readonly string[]): void {
+    if (this.stopped || peerId === this.peerId) return;
+    const wanted = new Map<string, Multiaddr>();
+    for (const a of addrs) {
+      try {
+        const full = withPeer(a, peerId);
+        const { ma, peerId: id } = parseTarget(full);
+        if (id === peerId) wanted.set(full, ma);
+      } catch {
+        // a malformed hint: skip it
+      }
+    }
+    for (let i = this.targets.length - 1; i >= 0; i--) {
+      const t = this.targets[i]!;
+      if (t.managed && t.peerId === peerId && !wanted.has(t.label)) {
+        clearTimeout(t.timer);
+        this.targets.splice(i, 1);
+      }
+    }
+    for (const [label, ma] of wanted) {
+      if (this.targets.some((t) => t.label === label)) continue;
+      const target: Target = {
+        label, explicit: true, managed: true, addrs: [ma], peerId, attempt: 0,
+        timer: undefined, dialing: false, connectedAt: null, lastError: null,
+      };
+      this.targets.push(target);
+      this.state(peerId)?.addresses.add(label);
+      this.schedule(target, 0);
+    }
+  }
+
+  /** Dials every place to dial now, from the first backoff step (after the keys changed). */
+  redialNow(): void {
+    for (const t of this.targets) {
+      const known = t.peerId ? this.states.get(t.peerId) : undefined;
+      if (t.dialing || (known && this.isConnected(known))) continue;
+      t.attempt = 0;
+      t.lastError = null;
+      this.schedule(t, 0);
+    }
+  }
+
+  /** Stops dialing a peer, closes its connections and forgets it (a removed member). */
+  async forgetPeer(peerId: string): Promise<void> {
+    for (let i = this.targets.length - 1; i >= 0; i--) {
+      const t = this.targets[i]!;
+      if (t.peerId === peerId) {
+        clearTimeout(t.timer);
+        this.targets.splice(i, 1);
+      }
+    }
+    const ps = this.states.get(peerId);
+    if (ps) {
+      clearTimeout(ps.reopenTimer);
+      if (ps.opening) ps.opening.cancelled = true;
+      if (ps.session) await this.endSession(ps.session, 'the peer was removed from the group');
+    }
+    try {
+      await this.node.hangUp(peerIdFromString(peerId));
+    } catch (err) {
+      this.log(`closing the connections to ${deviceIdOf(peerId)} failed: ${errText(err)}`);
+    }
+    this.states.delete(peerId);
+    this.pausedPeers.delete(peerId);
+  }
+
+  /** Closes at once every connection to a peer the allow-list no longer admits. */
+  async refreshAllowList(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    const logged = new Set<string>();
+    for (const conn of this.node.getConnections()) {
+      const peer = conn.remotePeer.toString();
+      if (this.allowPeer(peer)) continue;
+      if (!logged.has(peer)) this.log(`closing the connections to ${deviceIdOf(peer)} (${peer}): no longer allowed`);
+      logged.add(peer);
+      const ps = this.states.get(peer);
+      if (ps?.session) closing.push(this.endSession(ps.session, 'the peer is no longer allowed'));
+      closing.push(conn.close().catch(() => conn.abort(new Error('no longer allowed'))));
+    }
+    await Promise.all(closing);
+  }
+
+  /** Serves another protocol, to allowed peers only. */
+  async handle(protocol: string, handler: (stream: Stream, peerId: string) => void | Promise<void>): Promise<void> {
+    await this.node.handle(protocol, (stream, conn) => {
+      const peer = conn.remotePeer.toString();
+      if (!this.allowPeer(peer)) {
+        stream.abort(new Error('peer not allowed'));
+        return;
+      }
+      this.guard(`${protocol} from ${deviceIdOf(peer)}`, () => handler(stream, peer));
+    }, { maxInboundStreams: 4, maxOutboundStreams: 4 });
+  }
+
+  /** Opens a stream of another protocol on the open connection to a peer. */
+  async openProtocolStream(peerId: string, protocol: string, signal?: AbortSignal): Promise<Stream> {
+    const ps = this.state(peerId);
+    const conn = ps ? this.openConnections(ps)[0] : undefined;
+    if (!conn) throw new Error(`not connected to ${deviceIdOf(peerId)}`);
+    return conn.newStream(protocol, { signal: signal ?? AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS) });
+  }
+
+  /** Peer ids with an open connection. */
+  connectedPeers(): string[] {
+    return [...new Set(this.node.getConnections().filter((c) => c.status === 'open').map((c) => c.remotePeer.toString()))];
+  }
+
+  /** Calls `fn` with the peer id each time a peer connects (after the gater admitted it). */
+  onPeerConnected(fn: (peerId: string) => void): () => void {
+    this.connectListeners.add(fn);
+    return () => this.connectListeners.delete(fn);
+  }
+
+  /** Calls `fn` with the peer id each time the last connection to a peer closes. */
+  onPeerDisconnected(fn: (peerId: string) => void): () => void {
+    this.disconnectListeners.add(fn);
+    return () => this.disconnectListeners.delete(fn);
+  }
+
+  /** Logs an inbound connection the allow-list refused (once a minute per peer at most). */
+  private logRefusal(peerId: string): void {
+    const now = Date.now();
+    const last = this.refusedLogged.get(peerId);
+    if (last !== undefined && now - last < 60_000) return;
+    this.refusedLogged.set(peerId, now);
+    if (this.refusedLogged.size > 1000) this.refusedLogged.clear();
+    this.log(`refused a connection from ${deviceIdOf(peerId)} (${peerId}): not a member of this group`);
   }
 
   /** Listen addresses, each ending in /p2p/<our peer id>. */
@@ -720,6 +891,7 @@ export class Network {
     for (const t of this.targets) {
       if (t.peerId === ps.peerId) t.connectedAt ??= Date.now();
     }
+    for (const fn of this.connectListeners) this.guard('peer connected', () => fn(ps.peerId));
   }
 
   private onPeerDisconnect(peer: PeerId): void {
@@ -727,6 +899,7 @@ export class Network {
     if (!ps) return;
     ps.lastSeen = Date.now();
     this.log(`disconnected from ${ps.deviceId}`);
+    for (const fn of this.disconnectListeners) this.guard('peer disconnected', () => fn(ps.peerId));
     if (this.stopped) return;
     for (const t of this.targets) {
       if (t.peerId !== ps.peerId || t.dialing) continue;
@@ -810,6 +983,11 @@ export class Network {
     const text = errText(err);
     const errors = (err as { errors?: unknown[] } | null)?.errors;
     const all = Array.isArray(errors) && errors.length ? errors.map(errText).join('; ') : text;
+    const verdict = notInGroup(err);
+    if (verdict) {
+      if (/not in a group yet/.test(verdict.message)) return `not dialing ${t.label}: ${verdict.message}`;
+      return `cannot connect to ${t.label}: ${verdict.message}`;
+    }
     if (this.grouped && !NOT_A_KEY_PROBLEM.test(all)) {
       return `peer ${t.label} refused the connection: not in this group (wrong group key?)`;
     }
@@ -825,6 +1003,17 @@ export class Network {
     if (!conn) return;
     const attempt = { cancelled: false };
     ps.opening = attempt;
+    if (this.syncReady && !(await this.syncReady(ps.peerId).catch(() => false))) {
+      if (ps.opening === attempt) ps.opening = null;
+      if (this.stopped || attempt.cancelled) return;
+      this.log(`not syncing with ${ps.deviceId} yet: its membership was not exchanged`);
+      this.scheduleReopen(ps);
+      return;
+    }
+    if (attempt.cancelled || this.stopped) {
+      if (ps.opening === attempt) ps.opening = null;
+      return;
+    }
     let stream: Stream;
     try {
       stream = await conn.newStream(PROTOCOL_ID, { signal: AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS) });
@@ -853,9 +1042,17 @@ export class Network {
     ps.reopenTimer.unref?.();
   }
 
-  private onInboundStream(stream: Stream, conn: Connection): void {
+  private async onInboundStream(stream: Stream, conn: Connection): Promise<void> {
     const ps = this.state(conn.remotePeer);
     if (!ps || this.stopped) {
+      stream.abort(new Error('not accepting sync streams'));
+      return;
+    }
+    if (this.syncReady && !(await this.syncReady(ps.peerId).catch(() => false))) {
+      stream.abort(new Error('membership not exchanged yet'));
+      return;
+    }
+    if (this.stopped || stream.status !== 'open') {
       stream.abort(new Error('not accepting sync streams'));
       return;
     }

@@ -1,0 +1,430 @@
+/**
+ * Pairing over the network: the short-lived libp2p nodes both sides run while pairing, and the
+ * `/roam/pair/1.0.0` exchange between them.
+ *
+ * - Both pairing nodes use the device's own identity, so Noise authenticates the very peer ids
+ *   that become members. Their private network is keyed from the one-time secret
+ *   (HKDF-SHA256, info "roam pair psk v1"): a device without the code cannot complete even the
+ *   handshake, and the joiner's gater admits only the inviter's peer id (from the code).
+ * - The exchange, once connected:
+ *     joiner  → hello   {nonce_j (32 random bytes), name, main addresses}
+ *     inviter → nonce_i                      (or an error: code used / expired, device removed)
+ *     joiner  → proof_j = HMAC(K_proof, "roam-pair-v1" ‖ "joiner"  ‖ inviter id ‖ joiner id ‖ nonce_i ‖ nonce_j)
+ *     inviter → proof_i = HMAC(K_proof, "roam-pair-v1" ‖ "inviter" ‖ inviter id ‖ joiner id ‖ nonce_i ‖ nonce_j)
+ *     joiner  → confirm                      (it verified proof_i)
+ *     inviter → welcome {group id, founder, secret, previous secrets, membership log, addresses}
+ *     joiner  → done                         (it stored the group)
+ *   K_proof = HKDF-SHA256(one-time secret, info "roam pair proof v1"); proofs are compared in
+ *   constant time. The peer ids are the Noise-authenticated ones of this connection and the nonces
+ *   are fresh on both sides, so a recorded proof is worth nothing on another connection, and a
+ *   relay (which must end Noise with its own id) fails both proofs. The inviter sends nothing of
+ *   the group before the joiner's proof verified, and the code is used up at that moment.
+ */
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, Stream } from '@libp2p/interface';
+import { mdns as mdnsDiscovery } from '@libp2p/mdns';
+import { tcp } from '@libp2p/tcp';
+import { lpStream } from '@libp2p/utils';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import { z } from 'zod';
+import { TrustErrorCodes, trustError } from './errors.js';
+import { MAX_PREVIOUS, addrSchema, directorySchema, secretSchema } from './group.js';
+import { MAX_LOG_ENTRIES, entrySchema, nameSchema } from './members.js';
+import { GroupProtector, NotInGroupError } from './protector.js';
+
+export const PAIR_PROTOCOL = '/roam/pair/1.0.0';
+export const PAIR_MDNS_TAG = '_roam-pair._udp.local';
+const MAX_MESSAGE = 1024 * 1024;
+const STEP_TIMEOUT_MS = 15_000;
+const DIAL_TIMEOUT_MS = 8_000;
+
+export interface PairKeys {
+  /** Keys the pairing nodes' private network. */
+  readonly psk: Uint8Array;
+  /** Keys the proofs. */
+  readonly proof: Uint8Array;
+}
+
+export function pairKeys(secret: Uint8Array): PairKeys {
+  const derive = (info: string) => new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), info, 32));
+  return { psk: derive('roam pair psk v1'), proof: derive('roam pair proof v1') };
+}
+
+function lp(s: string): Uint8Array {
+  const b = Buffer.from(s, 'utf8');
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+export function pairProof(key: Uint8Array, role: 'inviter' | 'joiner', inviter: string, joiner: string, nonceInviter: Uint8Array, nonceJoiner: Uint8Array): Buffer {
+  return createHmac('sha256', key).update('roam-pair-v1').update(lp(role)).update(lp(inviter)).update(lp(joiner)).update(nonceInviter).update(nonceJoiner).digest();
+}
+
+const hexBytes = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n * 2}}$`));
+
+const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.literal(1), nonce: hexBytes(32), name: nameSchema, addrs: z.array(addrSchema).max(16) });
+const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexBytes(32) });
+const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexBytes(32) });
+const confirmSchema = z.strictObject({ t: z.literal('confirm') });
+const doneSchema = z.strictObject({ t: z.literal('done') });
+export const errorReasons = ['used', 'expired', 'proof', 'removed', 'busy', 'internal'] as const;
+const errorSchema = z.strictObject({ t: z.literal('error'), reason: z.enum(errorReasons), message: z.string().max(500) });
+export const welcomeSchema = z.strictObject({
+  t: z.literal('welcome'),
+  group: z.strictObject({ id: hexBytes(16), founder: z.string().min(10).max(128) }),
+  secret: secretSchema,
+  previous: z.array(secretSchema.extend({ until: z.number().int() })).max(MAX_PREVIOUS),
+  log: z.array(entrySchema).max(MAX_LOG_ENTRIES),
+  directory: directorySchema,
+  inviterName: nameSchema,
+});
+
+export type Welcome = z.infer<typeof welcomeSchema>;
+export type ErrorReason = (typeof errorReasons)[number];
+
+/** One length-prefixed JSON message at a time, bounded. */
+class Wire {
+  private readonly lp;
+  constructor(readonly stream: Stream) {
+    this.lp = lpStream(stream, { maxDataLength: MAX_MESSAGE });
+  }
+  async send(msg: unknown): Promise<void> {
+    await this.lp.write(new TextEncoder().encode(JSON.stringify(msg)), { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  }
+  async receive<T>(schema: z.ZodType<T>, what: string): Promise<T | z.infer<typeof errorSchema>> {
+    const bytes = await this.lp.read({ signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(bytes.subarray()));
+    } catch {
+      throw new Error(`the peer sent something that is not JSON instead of ${what}`);
+    }
+    const err = errorSchema.safeParse(raw);
+    if (err.success) return err.data;
+    const ok = schema.safeParse(raw);
+    if (!ok.success) throw new Error(`the peer sent a malformed ${what}`);
+    return ok.data;
+  }
+}
+
+const isError = (m: unknown): m is z.infer<typeof errorSchema> => typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'error';
+
+// ------------------------------------------------------------------ pairing nodes
+
+export interface PairingNodeOptions {
+  privateKey: PrivateKey;
+  listen: string[];
+  psk: Uint8Array;
+  /** Which peer ids may connect (the joiner admits only the inviter). */
+  allow: (peerId: string) => boolean;
+  mdns: boolean;
+  log: (line: string) => void;
+  onMdnsPeer?: (info: PeerInfo) => void;
+}
+
+export async function pairingNode(opts: PairingNodeOptions): Promise<Libp2p> {
+  const protector = new GroupProtector({ log: opts.log, secretName: 'pairing code' });
+  const k = { key: opts.psk, label: 'the pairing code' };
+  protector.setKeys(k, [k]);
+  const deny = (peer: PeerId): boolean => !opts.allow(peer.toString());
+  const node = await createLibp2p({
+    start: false,
+    privateKey: opts.privateKey,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: () => protector,
+    connectionGater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny },
+    connectionManager: { dialTimeout: DIAL_TIMEOUT_MS, maxConnections: 16 },
+    peerDiscovery: opts.mdns
+      ? [
+          (components: Parameters<ReturnType<typeof mdnsDiscovery>>[0]) => {
+            const service = mdnsDiscovery({ serviceTag: PAIR_MDNS_TAG, interval: 1000 })(components);
+            service.addEventListener('peer', (evt) => opts.onMdnsPeer?.(evt.detail));
+            return service;
+          },
+        ]
+      : [],
+    services: {},
+  });
+  return node;
+}
+
+// ------------------------------------------------------------------ the inviter
+
+export interface InviterHost {
+  readonly selfId: string;
+  readonly proofKey: Uint8Array;
+  /** Why the invitation cannot be used now ('used', 'expired'), or null while it is open. */
+  closed(): 'used' | 'expired' | null;
+  /** Why this peer may not join (removed from the group), or null. */
+  refuse(joiner: string): string | null;
+  /** Takes the invitation for this joiner (single use); false if it was taken or closed meanwhile. */
+  claim(joiner: string): boolean;
+  /** Adds the joiner to the group; returns what it receives. */
+  admit(joiner: { peerId: string; name: string; addrs: string[] }): Promise<Welcome>;
+  /** The joiner stored the group (or went away after receiving it: `confirmed` false). */
+  joined(joiner: { peerId: string; name: string }, confirmed: boolean): void;
+  log(line: string): void;
+}
+
+/** Serves one pairing stream on the inviter's pairing node. Never throws. */
+export async function serveInviter(stream: Stream, conn: Connection, host: InviterHost): Promise<void> {
+  const joiner = conn.remotePeer.toString();
+  const wire = new Wire(stream);
+  const fail = async (reason: ErrorReason, message: string): Promise<void> => {
+    await wire.send({ t: 'error', reason, message }).catch(() => undefined);
+    await stream.close().catch(() => undefined);
+  };
+  try {
+    const hello = await wire.receive(helloSchema, 'hello');
+    if (isError(hello)) return;
+    const closed = host.closed();
+    if (closed) {
+      host.log(`pairing: ${joiner} tried a code that is ${closed === 'used' ? 'used up' : 'expired'}; refused`);
+      await fail(closed, closed === 'used' ? 'this code was used already' : 'this code has expired');
+      return;
+    }
+    const refused = host.refuse(joiner);
+    if (refused) {
+      host.log(`pairing: refused ${joiner}: ${refused}`);
+      await fail('removed', refused);
+      return;
+    }
+    const nonceInviter = randomBytes(32);
+    const nonceJoiner = Buffer.from(hello.nonce, 'hex');
+    await wire.send({ t: 'challenge', nonce: nonceInviter.toString('hex') });
+    const theirs = await wire.receive(proofSchema, 'proof');
+    if (isError(theirs)) return;
+    const expected = pairProof(host.proofKey, 'joiner', host.selfId, joiner, nonceInviter, nonceJoiner);
+    if (!timingSafeEqual(expected, Buffer.from(theirs.proof, 'hex'))) {
+      host.log(`pairing: refused ${joiner}: its proof of the code is wrong`);
+      await fail('proof', 'the proof of the code is wrong');
+      return;
+    }
+    if (!host.claim(joiner)) {
+      await fail(host.closed() ?? 'used', 'this code was used already');
+      return;
+    }
+    await wire.send({ t: 'proof', proof: pairProof(host.proofKey, 'inviter', host.selfId, joiner, nonceInviter, nonceJoiner).toString('hex') });
+    const confirm = await wire.receive(confirmSchema, 'confirmation');
+    if (isError(confirm)) {
+      host.log(`pairing: ${joiner} did not accept this device's proof: ${confirm.message}`);
+      return;
+    }
+    const welcome = await host.admit({ peerId: joiner, name: hello.name, addrs: hello.addrs });
+    await wire.send(welcome);
+    let confirmed = false;
+    try {
+      const done = await wire.receive(doneSchema, 'done');
+      confirmed = !isError(done);
+    } catch {
+      // it went away after the welcome: it is in the log; it may pair again with a new code
+    }
+    host.joined({ peerId: joiner, name: hello.name }, confirmed);
+    await stream.close().catch(() => undefined);
+  } catch (err) {
+    host.log(`pairing with ${joiner} failed: ${(err as Error).message}`);
+    stream.abort(err as Error);
+  }
+}
+
+// ------------------------------------------------------------------ the joiner
+
+export interface JoinOptions {
+  privateKey: PrivateKey;
+  selfId: string;
+  inviterId: string;
+  secret: Uint8Array;
+  /** The code's addresses (without /p2p). */
+  addresses: readonly string[];
+  name: string;
+  /** This device's main addresses, for the inviter's group. */
+  addrs: string[];
+  mdns: boolean;
+  deadline: number;
+  log: (line: string) => void;
+  /** Addresses to try as if found by mDNS (tests), with or without /p2p/. */
+  found?: readonly string[];
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+function allErrors(err: unknown, depth = 0): unknown[] {
+  const errors = (err as { errors?: unknown[] } | null)?.errors;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  const inner = [...(Array.isArray(errors) ? errors : []), ...(cause !== undefined ? [cause] : [])];
+  return depth > 4 ? [err] : [err, ...inner.flatMap((e) => allErrors(e, depth + 1))];
+}
+
+/**
+ * Dials the inviter (the code's addresses, then whatever mDNS finds with the inviter's peer id)
+ * and runs the exchange; `accept` checks and stores the welcome before the inviter is told it is
+ * done. Throws a RoamError with a ROAM_PAIR_* code (or what `accept` threw).
+ */
+export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
+  const keys = pairKeys(opts.secret);
+  const pending: Multiaddr[][] = [];
+  let wake: (() => void) | null = null;
+  const tried = new Set<string>();
+  const offer = (addrs: readonly (Multiaddr | string)[], via: string): void => {
+    const fresh: Multiaddr[] = [];
+    for (const a of addrs) {
+      let ma: Multiaddr;
+      try {
+        ma = typeof a === 'string' ? multiaddr(a) : a;
+      } catch {
+        continue;
+      }
+      if (!ma.getComponents().some((c) => c.name === 'tcp')) continue;
+      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+      if (id !== undefined && id !== opts.inviterId) {
+        opts.log(`pairing: ignoring ${id} found ${via}: not the inviter named in the code`);
+        continue;
+      }
+      const full = id === undefined ? ma.encapsulate(`/p2p/${opts.inviterId}`) : ma;
+      if (tried.has(full.toString())) continue;
+      tried.add(full.toString());
+      fresh.push(full);
+      if (via !== 'in the code') opts.log(`pairing: trying ${full.toString()}, found ${via}`);
+    }
+    if (fresh.length) {
+      pending.push(fresh);
+      const w = wake;
+      wake = null;
+      w?.();
+    }
+  };
+  const node = await pairingNode({
+    privateKey: opts.privateKey,
+    listen: [],
+    psk: keys.psk,
+    allow: (peer) => peer === opts.inviterId,
+    mdns: opts.mdns,
+    log: (l) => opts.log(`pairing: ${l}`),
+    onMdnsPeer: (info) => {
+      if (info.id.toString() !== opts.inviterId) return;
+      offer(info.multiaddrs.map((m) => (m.getComponents().some((c) => c.name === 'p2p') ? m : m.encapsulate(`/p2p/${info.id.toString()}`))), 'on the local network');
+    },
+  });
+  const failures: unknown[] = [];
+  try {
+    await node.start();
+    offer(opts.addresses, 'in the code');
+    if (opts.found) offer(opts.found, 'on the local network');
+    let conn: Connection | null = null;
+    while (!conn) {
+      const batch = pending.shift();
+      if (!batch) {
+        const left = opts.deadline - Date.now();
+        if (!opts.mdns || left <= 0) break;
+        // Wait for mDNS to find the inviter (or the deadline).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        continue;
+      }
+      const left = opts.deadline - Date.now();
+      if (left <= 0) break;
+      try {
+        conn = await node.dial(batch, { signal: AbortSignal.timeout(Math.min(DIAL_TIMEOUT_MS, left)) });
+        if (conn.remotePeer.toString() !== opts.inviterId) {
+          failures.push(new Error(`${conn.remoteAddr.toString()} is not the inviter`));
+          await conn.close().catch(() => undefined);
+          conn = null;
+        }
+      } catch (err) {
+        opts.log(`pairing: no pairing through ${batch.map(String).join(', ')}: ${describe(allErrors(err).find((e) => e instanceof NotInGroupError) ?? err)}`);
+        failures.push(err);
+      }
+    }
+    if (!conn) throw unreachable(opts, failures);
+    return await exchange(conn, opts, keys, accept);
+  } finally {
+    await Promise.resolve(node.stop()).catch(() => undefined);
+  }
+}
+
+function unreachable(opts: JoinOptions, failures: unknown[]): Error {
+  const all = failures.flatMap((f) => allErrors(f));
+  const verdicts = all.filter((e): e is NotInGroupError => e instanceof NotInGroupError);
+  if (verdicts.some((v) => /holds another pairing code/.test(v.message))) {
+    return trustError(TrustErrorCodes.PAIR_PROOF, 'the inviter did not accept this code: it is wrong (or belongs to another invitation); run `roam pair` again on the inviting device and use its new code');
+  }
+  if (verdicts.length) {
+    return trustError(TrustErrorCodes.PAIR_PROOF, 'the device that answered could not prove it knows the code: it is not the inviter; nothing was exchanged with it');
+  }
+  if (all.some((e) => /unexpected peer|blocked by gater|not the inviter|does not match expected remote identity/i.test(describe(e)) || (e as Error | null)?.name === 'UnexpectedPeerError')) {
+    return trustError(TrustErrorCodes.PAIR_PROOF, 'a device that is not the inviter answered at the code\'s address; nothing was exchanged with it');
+  }
+  const where = opts.addresses.length ? opts.addresses.join(', ') : 'no address in the code';
+  const why = failures.length ? `: ${describe(failures[0])}` : '';
+  return trustError(
+    TrustErrorCodes.PAIR_UNREACHABLE,
+    `could not reach the inviter (${where}${opts.mdns ? ', nor on the local network' : ''})${why}. Is \`roam pair\` still waiting on it? A code works once, and only until its timeout`,
+  );
+}
+
+async function exchange(conn: Connection, opts: JoinOptions, keys: PairKeys, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
+  let stream: Stream;
+  try {
+    stream = await conn.newStream(PAIR_PROTOCOL, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  } catch (err) {
+    throw trustError(TrustErrorCodes.PAIR_UNREACHABLE, `the inviter answered but did not open pairing: ${describe(err)}`, { cause: err });
+  }
+  const wire = new Wire(stream);
+  const refusal = (e: z.infer<typeof errorSchema>): Error => {
+    switch (e.reason) {
+      case 'used':
+        return trustError(TrustErrorCodes.PAIR_EXPIRED, 'this code was used already (a code pairs one device): run `roam pair` again on the inviting device');
+      case 'expired':
+        return trustError(TrustErrorCodes.PAIR_EXPIRED, 'this code has expired: run `roam pair` again on the inviting device');
+      case 'removed':
+        return trustError(TrustErrorCodes.PAIR_REFUSED, `the inviter refused this device: ${e.message}`);
+      case 'proof':
+        return trustError(TrustErrorCodes.PAIR_PROOF, 'the inviter did not accept the proof of the code: the code is wrong');
+      default:
+        return trustError(TrustErrorCodes.PAIR_PROOF, `the inviter refused: ${e.message}`);
+    }
+  };
+  try {
+    const nonceJoiner = randomBytes(32);
+    await wire.send({ t: 'hello', v: 1, nonce: nonceJoiner.toString('hex'), name: opts.name, addrs: opts.addrs.slice(0, 16) });
+    const challenge = await wire.receive(challengeSchema, 'challenge');
+    if (isError(challenge)) throw refusal(challenge);
+    const nonceInviter = Buffer.from(challenge.nonce, 'hex');
+    await wire.send({ t: 'proof', proof: pairProof(keys.proof, 'joiner', opts.inviterId, opts.selfId, nonceInviter, nonceJoiner).toString('hex') });
+    const theirs = await wire.receive(proofSchema, 'proof');
+    if (isError(theirs)) throw refusal(theirs);
+    const expected = pairProof(keys.proof, 'inviter', opts.inviterId, opts.selfId, nonceInviter, nonceJoiner);
+    if (!timingSafeEqual(expected, Buffer.from(theirs.proof, 'hex'))) {
+      await wire.send({ t: 'error', reason: 'proof', message: 'your proof of the code is wrong' }).catch(() => undefined);
+      throw trustError(TrustErrorCodes.PAIR_PROOF, 'the device that answered could not prove it knows the code: it is not the inviter; nothing was accepted from it');
+    }
+    await wire.send({ t: 'confirm' });
+    const welcome = await wire.receive(welcomeSchema, 'welcome');
+    if (isError(welcome)) throw refusal(welcome);
+    try {
+      await accept(welcome);
+    } catch (err) {
+      await wire.send({ t: 'error', reason: 'internal', message: 'the joiner could not take the group' }).catch(() => undefined);
+      throw err;
+    }
+    await wire.send({ t: 'done' }).catch(() => undefined);
+    await stream.close().catch(() => undefined);
+    return welcome;
+  } catch (err) {
+    stream.abort(err as Error);
+    if ((err as { code?: string }).code?.startsWith('ROAM_')) throw err;
+    throw trustError(TrustErrorCodes.PAIR_UNREACHABLE, `pairing with the inviter broke off: ${describe(err)}`, { cause: err });
+  }
+}
