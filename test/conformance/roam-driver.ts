@@ -243,13 +243,12 @@ export class RoamDriver implements Driver {
   }
 
   /**
-   * Writes the folder's `.roamignore` and has the daemon reload it. roam has no command of its own
-   * for that: `roam projects --all --folder <id>` is the one that reloads ignore rules (it also
-   * clears that folder's selective sync, which these folders never set).
+   * Writes the folder's `.roamignore`. The daemon reloads it by itself when it sees the change;
+   * `roam reload` makes sure it has before the scenario goes on.
    */
   async setIgnores(name: string, scenario: string, lines: readonly string[]): Promise<void> {
     await writeFile(path.join(this.folderPath(name, scenario), '.roamignore'), lines.map((l) => `${l}\n`).join(''));
-    await this.cliOk(name, ['projects', '--all', '--folder', scenario]);
+    await this.cliOk(name, ['reload']);
   }
 
   async status(name: string): Promise<StatusJson> {

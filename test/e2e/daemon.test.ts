@@ -221,6 +221,20 @@ describe('roamd', () => {
     await sameTree(a, b);
   });
 
+  it('applies an edited .roamignore at once, and tells the peer, so sync --wait still settles', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    writeFileSync(join(b.projects, '.roamignore'), '*.log\n');
+    await until(() => b.output.includes('reloaded ignore rules'), { timeoutMs: 10_000, what: 'beta to reload its rules' });
+    mkdirSync(join(a.projects, '-home-a'), { recursive: true });
+    writeFileSync(join(a.projects, '-home-a', 'debug.log'), 'noise\n');
+    writeFileSync(join(a.projects, '-home-a', 's.jsonl'), line(1));
+    expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
+    expect((await readTree(b.projects)).filter((e) => e.type === 'file').map((e) => e.path)).toEqual(['-home-a/s.jsonl']);
+  });
+
   it('answers roam commands with a clear error when no daemon runs', () => {
     const a = makeDaemon('alpha');
     const r = a.roam('status');

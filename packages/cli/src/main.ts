@@ -7,6 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core';
 
 import { VERSION } from './version.js';
+import { call } from './control/client.js';
+import type { Status } from './control/protocol.js';
+import { roamPaths } from './daemon/home.js';
 import type { DaemonFlags } from './commands/daemon.js';
 import { devices } from './commands/devices.js';
 import { doctor } from './commands/doctor.js';
@@ -78,6 +81,12 @@ function roamProgram(io: Io): Command {
     .action((d: string) => unpair(d, io));
   cmd('leave', 'take this device out of its group')
     .action(() => leave(io));
+  cmd('reload', "re-read config.json's selective sync and each folder's .roamignore (an edited .roamignore applies by itself)")
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const s = await call<Status>(roamPaths().socket, 'reload');
+      io.out(o.json ? JSON.stringify(s, null, 2) : 'reloaded ignore rules and selective sync');
+    });
   cmd('doctor', 'check the daemon, its folders and devices, and what to fix')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {

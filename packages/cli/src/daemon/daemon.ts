@@ -102,7 +102,13 @@ export class Daemon {
       this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
       const ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
       this.stores.set(f.id, await FsFolderStore.create({ root: f.path, stateDir: join(this.paths.state, 'folders', f.id), hasher: nodeHasher, ignore }));
-      this.watchers.push(await FolderWatcher.start(f.path, ignore, onChange(f.id), (err) => this.log(`watcher ${f.id}: ${String(err)}`)));
+      this.watchers.push(
+        await FolderWatcher.start(f.path, ignore, onChange(f.id), {
+          onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
+          // An edited .roamignore applies at once.
+          onRulesChanged: () => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${f.id}/.roamignore: ${String(err)}`)),
+        }),
+      );
     }
     if (!this.folders.length) this.log('no folders to sync: none of the tools\' session folders exists and config.json names none');
 
@@ -215,12 +221,7 @@ export class Daemon {
         return out;
       },
       reload: async () => {
-        // Ignore rules and selective sync: re-read, rescan what is now included, tell the peers.
-        const cfg = readConfigFile(this.paths.configFile);
-        for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
-        await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
-        await this.engine.refreshFolders();
-        this.log('reloaded ignore rules and selective sync');
+        await this.reloadRules();
         return this.status();
       },
       scan: async () => {
@@ -287,6 +288,15 @@ export class Daemon {
         };
       })
       .sort((a, b) => Number(b.self) - Number(a.self) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Ignore rules and selective sync: re-read, rescan what is now included, tell the peers. */
+  private async reloadRules(): Promise<void> {
+    const cfg = readConfigFile(this.paths.configFile);
+    for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
+    await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
+    await this.engine.refreshFolders();
+    this.log('reloaded ignore rules and selective sync');
   }
 
   // ---------------------------------------------------------------- peers remembered

@@ -21,6 +21,8 @@ const TRAILING_MS = 80;
  * rescanned every RESCAN_MS as a safety net (a stat per file, no content read when unchanged).
  */
 const RESCAN_MS = 5 * 60_000;
+/** The folder's own ignore rules: not an item, but a change to it reloads the rules. */
+const IGNORE_FILE = '.roamignore';
 
 export class FolderWatcher {
   private readonly watcher: FSWatcher;
@@ -39,13 +41,19 @@ export class FolderWatcher {
    * Resolves once the initial walk is done. `onChange` gets item names (relative, POSIX), or
    * `null` when the whole folder must be rescanned (a directory went away).
    */
-  static async start(root: string, ignores: (name: string) => boolean, onChange: (names: string[] | null) => void, onError: (err: unknown) => void): Promise<FolderWatcher> {
+  static async start(
+    root: string,
+    ignores: (name: string) => boolean,
+    onChange: (names: string[] | null) => void,
+    hooks: { onError: (err: unknown) => void; onRulesChanged?: () => void },
+  ): Promise<FolderWatcher> {
     const rel = (p: string) => relative(root, p).split(sep).join('/');
     const w = watch(root, {
       ignoreInitial: true,
       followSymlinks: false,
       ignored: (p: string) => {
         const name = rel(p);
+        if (name === IGNORE_FILE) return false;
         return name !== '' && !name.startsWith('..') && (name.split('/').some((c) => c.startsWith('.roam-tmp-')) || ignores(name));
       },
     });
@@ -64,6 +72,10 @@ export class FolderWatcher {
     };
     const changed = (p: string) => {
       const name = rel(p);
+      if (name === IGNORE_FILE) {
+        hooks.onRulesChanged?.();
+        return;
+      }
       queue(name);
       clearTimeout(fw.trailing.get(name));
       fw.trailing.set(name, setTimeout(() => {
@@ -73,7 +85,7 @@ export class FolderWatcher {
     };
     w.on('add', changed);
     w.on('change', changed);
-    w.on('unlink', (p) => queue(rel(p)));
+    w.on('unlink', (p) => (rel(p) === IGNORE_FILE ? hooks.onRulesChanged?.() : queue(rel(p))));
     w.on('unlinkDir', () => queue(null));
     w.on('addDir', (p) => {
       if (rel(p) === '') return;
@@ -84,7 +96,7 @@ export class FolderWatcher {
         queue(null);
       }, TRAILING_MS);
     });
-    w.on('error', onError);
+    w.on('error', hooks.onError);
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
     fw.rescan = setInterval(() => queue(null), RESCAN_MS);
     fw.rescan.unref();
