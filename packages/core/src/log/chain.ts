@@ -80,36 +80,3 @@ export class LineChain {
     return out;
   }
 }
-
-/** Chain position after folding `data`, which must consist of complete lines only. */
-export function foldLines(hasher: Hasher, start: LogPos, data: readonly Uint8Array[]): { end: LogPos; partial: number } {
-  const c = new LineChain(hasher, start, Number.MAX_SAFE_INTEGER);
-  for (const d of data) c.push(d);
-  return { end: c.pos, partial: c.partialBytes };
-}
-
-/** Index just past the last `\n` in `data` (0 when there is none). */
-export function completeLinesLength(data: Uint8Array): number {
-  return data.lastIndexOf(NL) + 1;
-}
-
-/**
- * The greatest position present in both checkpoint lists (each sorted by offset). Because
- * checkpoints depend only on content, every checkpoint inside the common prefix matches, and none
- * after the first mismatch does, so this is a binary search over the shorter list.
- */
-export function commonCheckpoint(a: readonly LogPos[], b: readonly LogPos[], same: (x: LogPos, y: LogPos) => boolean): LogPos | null {
-  let lo = 0;
-  let hi = Math.min(a.length, b.length) - 1;
-  let best: LogPos | null = null;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (same(a[mid]!, b[mid]!)) {
-      best = a[mid]!;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return best;
-}

@@ -7,7 +7,7 @@
  * Two logs that share a position (offset, line, hash) share every byte before it (up to SHA-256
  * collisions). Two logs of the same length with different hashes are divergent, never equal.
  */
-import { bytesEqual, toHex } from '../bytes.js';
+import { bytesEqual } from '../bytes.js';
 import { HASH_BYTES } from './hash.js';
 
 export interface LogPos {
@@ -24,28 +24,16 @@ export function samePos(a: LogPos, b: LogPos): boolean {
   return a.offset === b.offset && a.line === b.line && bytesEqual(a.hash, b.hash);
 }
 
-export function posToString(p: LogPos): string {
-  return `${p.offset}@${p.line}:${toHex(p.hash).slice(0, 12)}`;
-}
-
 /**
  * How a remote log relates to a local one, from their end positions alone.
  * - `equal`: same bytes.
  * - `divergent`: same length, different bytes (or same length, different line counts).
  * - `remote-longer` / `local-longer`: one may extend the other; whether the shorter one is a prefix
- *   needs the longer log's position at the shorter length (see `extendsAt`).
+ *   needs the longer log's position at the shorter length (the store's `positionAt`).
  */
 export type Relation = 'equal' | 'divergent' | 'remote-longer' | 'local-longer';
 
 export function relate(local: LogPos, remote: LogPos): Relation {
   if (local.offset === remote.offset) return samePos(local, remote) ? 'equal' : 'divergent';
   return local.offset < remote.offset ? 'remote-longer' : 'local-longer';
-}
-
-/**
- * Whether a log whose position at `shorter.offset` is `longerAt` (null when that offset is not a
- * line end of the longer log) extends the log that ends at `shorter`.
- */
-export function extendsAt(shorter: LogPos, longerAt: LogPos | null): boolean {
-  return longerAt !== null && samePos(shorter, longerAt);
 }

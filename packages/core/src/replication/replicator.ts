@@ -19,7 +19,7 @@
 import { bytesEqual, fromHex, toHex } from '../bytes.js';
 import type { DiskState, ItemMeta, LocalChange } from '../items.js';
 import { diskStateOf } from '../items.js';
-import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
+import { GENESIS, ZERO_HASH, relate, samePos, type LogPos } from '../log/position.js';
 import { IgnoreRules, parseRules } from '../ignore.js';
 import { isLogName, splitName } from '../names.js';
 import {
@@ -302,14 +302,7 @@ export class Replicator {
     return out;
   }
 
-  /** True when nothing is being pulled, except subscriptions that are caught up. */
-  idle(): boolean {
-    for (const fe of this.fetches.values()) {
-      const r = this.folders.get(fe.folder)?.peers.get(fe.peer)?.items.get(fe.name);
-      if (fe.mode !== 'append' || fe.runStart !== null || !r || r.size > fe.expected.offset) return false;
-    }
-    return true;
-  }
+
 
   // ---------------------------------------------------------------- sessions
 
@@ -680,10 +673,15 @@ export class Replicator {
     // appending in the same epoch and read as a truncation there.
     if (sameContent(l, r)) return r.mtimeMs > l.mtimeMs ? [{ t: 'touch', folder: f.cfg.id, name, mtimeMs: r.mtimeMs, expected: diskStateOf(l) }] : [];
     if (l.kind === 'log') {
-      if (r.size > l.size) return this.startFetch(f, peer, r, l);
-      if (r.size < l.size) {
-        if ((this.subs.get(key(f.cfg.id, name)) ?? []).some((s) => s.peer === peer)) return [];
-        return [{ t: 'positionAt', folder: f.cfg.id, name, offset: r.size, peer }];
+      switch (relate(endOf(l), endOf(r))) {
+        case 'remote-longer':
+          return this.startFetch(f, peer, r, l);
+        case 'local-longer':
+          // A peer pulling from us is catching up with our prefix; any other is checked.
+          if ((this.subs.get(key(f.cfg.id, name)) ?? []).some((s) => s.peer === peer)) return [];
+          return [{ t: 'positionAt', folder: f.cfg.id, name, offset: r.size, peer }];
+        default:
+          break; // divergent (equal content was handled above)
       }
     }
     return this.conflict(f, l, r, peer, now);
