@@ -28,6 +28,7 @@
  * Pairing uses the same protector with a single key derived from the one-time secret, so a joiner
  * with a wrong code gets a clear "wrong code" instead of a reset.
  */
+import './xsalsa-guard.js';
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AbortOptions, ConnectionProtector, MessageStream } from '@libp2p/interface';
 import { preSharedKey } from '@libp2p/pnet';
