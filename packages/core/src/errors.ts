@@ -65,6 +65,10 @@ export const ErrorCodes = {
   DOCTOR: 'ROAM_DOCTOR',
   /** The configuration (config.json, environment) is invalid. */
   CONFIG: 'ROAM_CONFIG',
+  /** No session has that id (or id prefix). */
+  SESSION_NOT_FOUND: 'ROAM_SESSION_NOT_FOUND',
+  /** The tool to run (claude, codex, …) is not installed: not on PATH. */
+  TOOL_NOT_FOUND: 'ROAM_TOOL_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
