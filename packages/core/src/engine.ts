@@ -173,6 +173,14 @@ export class Engine {
     });
   }
 
+  /**
+   * Runs `fn` between two inputs, with no store effect in flight: for work on a store's files that
+   * must not interleave with replication (moving a project's files to another local directory).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.input(fn);
+  }
+
   /** This device's ignore rules or selective sync changed: tell the peers, decide again. */
   refreshFolders(): Promise<void> {
     return this.input(() => this.run(this.replicator.announceFolders(this.opts.clock.now())));

@@ -69,6 +69,8 @@ export const ErrorCodes = {
   SESSION_NOT_FOUND: 'ROAM_SESSION_NOT_FOUND',
   /** The tool to run (claude, codex, …) is not installed: not on PATH. */
   TOOL_NOT_FOUND: 'ROAM_TOOL_NOT_FOUND',
+  /** Another device (or another terminal here) is writing the session: resume would fork it. */
+  SESSION_BUSY: 'ROAM_SESSION_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

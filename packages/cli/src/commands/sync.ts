@@ -13,31 +13,55 @@ import { peerLine } from './status.js';
 
 const POLL_MS = 100;
 
-export async function sync(opts: { wait?: boolean; timeout?: number; all?: boolean; json?: boolean }, io: Io, tty = process.stderr.isTTY): Promise<void> {
-  const socket = roamPaths().socket;
+export interface WaitOptions {
+  /** Seconds; absent: no limit. */
+  readonly timeout?: number | undefined;
+  /** Also wait for members that are offline. */
+  readonly all?: boolean | undefined;
+  /** Told what is still missing, each time that changes. */
+  readonly progress?: (why: string) => void;
+  /** Resolve with `connected: false` instead of waiting while connected to no device, once this many ms passed. */
+  readonly aloneAfterMs?: number;
+}
+
+export interface WaitResult {
+  readonly connected: boolean;
+  readonly status: Status;
+  readonly peers: string[];
+  readonly offline: Status['peers'];
+}
+
+/** Rescans, then waits until in sync with every connected member (see the command's contract). */
+export async function waitInSync(socket: string, opts: WaitOptions): Promise<WaitResult> {
   // Look at the disk now, so a write made just before this command counts.
   await call(socket, 'scan');
-  if (!opts.wait) {
-    io.out('rescanned; use --wait to wait until in sync');
-    return;
-  }
-  const deadline = opts.timeout !== undefined ? Date.now() + opts.timeout * 1000 : Infinity;
+  const start = Date.now();
+  const deadline = opts.timeout !== undefined ? start + opts.timeout * 1000 : Infinity;
   let last = '';
   for (;;) {
     const s = await call<Status>(socket, 'status');
     const live = s.peers.filter((p) => p.connected && !p.paused);
     const offline = s.peers.filter((p) => !p.connected);
     const blocking = opts.all ? s.peers.filter((p) => !(p.connected && p.inSync)) : live.filter((p) => !p.inSync);
-    if (live.length > 0 && blocking.length === 0) {
-      for (const p of offline) io.err(`not checked: ${p.name} is offline, ${ago(p.lastSeen)}`);
-      if (opts.json) io.out(JSON.stringify({ inSync: true, peers: live.map((p) => p.name), offline: offline.map((p) => ({ name: p.name, lastSeen: p.lastSeen })) }));
-      else io.out(`in sync with ${live.map((p) => p.name).join(', ')}`);
-      return;
-    }
+    if (live.length > 0 && blocking.length === 0) return { connected: true, status: s, peers: live.map((p) => p.name), offline };
+    if (live.length === 0 && opts.aloneAfterMs !== undefined && Date.now() - start >= opts.aloneAfterMs) return { connected: false, status: s, peers: [], offline };
     const why = live.length === 0 ? `connected to no device${s.peers.length ? ` (known: ${s.peers.map((p) => p.name).join(', ')})` : ''}` : blocking.map(peerLine).join('; ');
-    if (tty && why !== last) io.err(`waiting: ${why}`);
+    if (why !== last) opts.progress?.(why);
     last = why;
     if (Date.now() >= deadline) throw new RoamError(ErrorCodes.SYNC_TIMEOUT, `not in sync after ${opts.timeout} s: ${why}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+export async function sync(opts: { wait?: boolean; timeout?: number; all?: boolean; json?: boolean }, io: Io, tty = process.stderr.isTTY): Promise<void> {
+  const socket = roamPaths().socket;
+  if (!opts.wait) {
+    await call(socket, 'scan');
+    io.out('rescanned; use --wait to wait until in sync');
+    return;
+  }
+  const r = await waitInSync(socket, { timeout: opts.timeout, all: opts.all, ...(tty ? { progress: (why: string) => io.err(`waiting: ${why}`) } : {}) });
+  for (const p of r.offline) io.err(`not checked: ${p.name} is offline, ${ago(p.lastSeen)}`);
+  if (opts.json) io.out(JSON.stringify({ inSync: true, peers: r.peers, offline: r.offline.map((p) => ({ name: p.name, lastSeen: p.lastSeen })) }));
+  else io.out(`in sync with ${r.peers.join(', ')}`);
 }

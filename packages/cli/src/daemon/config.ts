@@ -32,6 +32,16 @@ const configSchema = z.strictObject({
   exclude: z.array(z.string()).optional(),
   /** Selective sync: per folder id, the top-level entries (projects) to sync; absent means all. */
   only: z.record(z.string(), z.array(z.string().min(1).max(255)).max(1024)).optional(),
+  /** Claude Code projects: a project's wire name (`roam map`) → its directory on this device. */
+  map: z.record(z.string().min(1).max(255), z.string().min(1)).optional(),
+  /** `roam resume`'s warnings: the namespace projects should live under, and when a session is stale. */
+  resume: z
+    .strictObject({
+      namespace: z.string().min(1).nullable().optional(),
+      staleHours: z.number().positive().nullable().optional(),
+      syncTimeout: z.number().positive().optional(),
+    })
+    .optional(),
 });
 
 export type FileConfig = z.infer<typeof configSchema>;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
@@ -14,13 +15,18 @@ import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
 import { Trust } from '../pairing/trust.js';
 import { VERSION } from '../version.js';
-import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FolderSpec } from './config.js';
+import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FolderSpec } from './config.js';
 import { roamPaths, type RoamPaths } from './home.js';
 import { loadIdentity } from './identity.js';
 import type { IgnoreRules } from '@roam/core';
 import { ignoreRulesFor } from './ignore.js';
 import { Network, deviceIdOf } from './net.js';
 import { FolderWatcher } from './watcher.js';
+import { MappedStore } from './mapped-store.js';
+import { ProjectNames, type ProjectEntry } from './project-names.js';
+import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
+import { liveClaudeSessions } from './claude-live.js';
+import { gitIdentity } from './git.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -50,6 +56,17 @@ export class Daemon {
   private control!: ControlServer;
   private readonly watchers: FolderWatcher[] = [];
   private readonly stores = new Map<string, FolderStore>();
+  /** Claude Code's projects folder: wire names ↔ this device's project keys. */
+  private projectNames: ProjectNames | null = null;
+  private mapped: MappedStore | null = null;
+  /** roam's own folder: one file per device with its leases and its projects' git remotes. */
+  private sharedDir = '';
+  private shared: SharedInfo | null = null;
+  private deviceId = '';
+  /** Sessions whose log grew here: id → first and last time. */
+  private readonly activity = new Map<string, { since: number; last: number; project: string }>();
+  private readonly leaseSince = new Map<string, number>();
+  private tick: NodeJS.Timeout | null = null;
   /** Ignore rules and selective sync per folder; replaced by `reload`. */
   private readonly rules = new Map<string, IgnoreRules>();
   private readonly ring: string[] = [];
@@ -64,6 +81,10 @@ export class Daemon {
     this.folders = folders;
   }
 
+  private get env(): NodeJS.ProcessEnv {
+    return this.opts.env ?? process.env;
+  }
+
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
     const env = opts.env ?? process.env;
     const paths = roamPaths(env);
@@ -71,7 +92,9 @@ export class Daemon {
     await mkdir(paths.state, { recursive: true, mode: 0o700 });
     const cfg = readConfigFile(paths.configFile);
     const groupKey = groupKeyFromEnv(env);
-    const d = new Daemon(paths, folderList(cfg, env), opts);
+    const sharedDir = join(paths.state, 'shared');
+    const d = new Daemon(paths, [...folderList(cfg, env), { id: SHARED_FOLDER, path: sharedDir, conflict: 'syncthing', logDeletes: 'propagate' }], opts);
+    d.sharedDir = sharedDir;
     d.name = opts.name ?? cfg.name ?? defaultDeviceName();
     d.logFile = createWriteStream(paths.log, { flags: 'a', mode: 0o600 });
     try {
@@ -89,7 +112,9 @@ export class Daemon {
     // Watch first, so nothing written between the start-up scan and the watcher is missed.
     const early = new Map<string, Set<string> | null>();
     let engine: Engine | undefined;
-    const onChange = (folder: string) => (names: string[] | null) => {
+    const onChange = (folder: string) => (local: string[] | null) => {
+      const names = local && folder === 'claude' && this.projectNames ? local.map((n) => this.projectNames!.toWire(n)) : local;
+      if (folder === SHARED_FOLDER && engine) void this.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
       if (engine) void engine.scan(folder, names ?? undefined);
       else {
         const set = early.get(folder);
@@ -100,8 +125,32 @@ export class Daemon {
     for (const f of this.folders) {
       await mkdir(f.path, { recursive: true });
       this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
-      const ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
-      this.stores.set(f.id, await FsFolderStore.create({ root: f.path, stateDir: join(this.paths.state, 'folders', f.id), hasher: nodeHasher, ignore }));
+      let ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
+      const stateDir = join(this.paths.state, 'folders', f.id);
+      if (f.id === 'claude') {
+        const names = new ProjectNames({
+          root: f.path,
+          home: this.env.HOME || homedir(),
+          file: join(stateDir, 'projects.json'),
+          overrides: () => readConfigFile(this.paths.configFile).map ?? {},
+          remoteOf: (wire) => {
+            for (const d of readShared(this.sharedDir)) {
+              const p = d.device !== this.deviceId ? d.projects[wire] : undefined;
+              if (p) return { remote: p.remote, sub: p.sub, root: '' };
+            }
+            return null;
+          },
+          log: (line) => this.log(line),
+        });
+        this.projectNames = names;
+        // Ignore rules and selective sync speak of wire names; the disk and the watcher of local ones.
+        ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
+        const fsStore = await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore });
+        this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(changes));
+        this.stores.set(f.id, this.mapped);
+      } else {
+        this.stores.set(f.id, await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore }));
+      }
       this.watchers.push(
         await FolderWatcher.start(f.path, ignore, onChange(f.id), {
           onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
@@ -110,9 +159,10 @@ export class Daemon {
         }),
       );
     }
-    if (!this.folders.length) this.log('no folders to sync: none of the tools\' session folders exists and config.json names none');
+    if (this.folders.length === 1) this.log('no folders to sync: none of the tools\' session folders exists and config.json names none');
 
     const deviceId = deviceIdOf(peerIdFromPrivateKey(key).toString());
+    this.deviceId = deviceId;
     engine = await Engine.open({
       device: deviceId,
       name: this.name,
@@ -159,6 +209,9 @@ export class Daemon {
     });
     await trust.attach(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
+    this.refreshShared();
+    this.tick = setInterval(() => this.refreshShared(), 5_000);
+    this.tick.unref();
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length} folder(s)`);
   }
 
@@ -250,6 +303,24 @@ export class Daemon {
         return { joined, devices: this.devices() } satisfies PairResult;
       },
       devices: async () => this.devices(),
+      leases: async (params) => {
+        const now = Date.now();
+        const session = typeof params.session === 'string' ? params.session : null;
+        const wanted = (l: Lease) => session === null || l.session === session;
+        const mine = this.ownLeases(now).filter(wanted).map((l) => ({ ...l, device: this.deviceId, name: this.name, self: true, heartbeat: now }));
+        const others = readShared(this.sharedDir)
+          .filter((d) => d.device !== this.deviceId && now - d.updatedAt <= LEASE_TTL_MS)
+          .flatMap((d) => d.leases.filter(wanted).map((l) => ({ ...l, device: d.device, name: d.name, self: false, heartbeat: d.updatedAt })));
+        return { now, ttlMs: LEASE_TTL_MS, leases: [...mine, ...others] };
+      },
+      map: async (params) => {
+        if (typeof params.wire === 'string' && typeof params.path === 'string') {
+          const cfg = readConfigFile(this.paths.configFile);
+          writeConfigFile(this.paths.configFile, { ...cfg, map: { ...(cfg.map ?? {}), [params.wire]: params.path } });
+          return { changed: await this.remapProject(params.wire, params.path, 'roam map'), projects: this.projectMap() };
+        }
+        return { projects: this.projectMap() };
+      },
       unpair: async (params) => {
         if (typeof params.device !== 'string' || !params.device) throw new RoamError(ErrorCodes.USAGE, 'name the device to remove');
         const r = await this.trust.unpair(params.device, deviceIdOf);
@@ -299,6 +370,100 @@ export class Daemon {
     this.log('reloaded ignore rules and selective sync');
   }
 
+  // ---------------------------------------------------------------- sessions: leases, project names
+
+  private noteActivity(changes: readonly { change: string; state: { name: string } }[]): void {
+    const now = Date.now();
+    for (const c of changes) {
+      const m = /^([^/]+)\/([^/]+)\.jsonl$/.exec(c.state.name);
+      if (!m || c.change === 'delete') continue;
+      const prev = this.activity.get(m[2]!);
+      this.activity.set(m[2]!, { since: prev && now - prev.last < ACTIVE_MS ? prev.since : now, last: now, project: m[1]! });
+    }
+    if (changes.length) this.refreshShared();
+  }
+
+  private claudeConfigDir(): string | null {
+    const f = this.folders.find((x) => x.id === 'claude');
+    return f ? join(f.path, '..') : null;
+  }
+
+  /** The leases this device holds now: sessions open in Claude Code here, or whose log grew here lately. */
+  private ownLeases(now: number): Lease[] {
+    const out: Lease[] = [];
+    const dir = this.claudeConfigDir();
+    for (const l of dir ? liveClaudeSessions(dir) : []) {
+      if (out.some((x) => x.session === l.sessionId)) continue;
+      const a = this.activity.get(l.sessionId);
+      out.push({ tool: 'claude', session: l.sessionId, project: a?.project ?? null, since: this.leaseSince.get(l.sessionId) ?? now, lastActive: Math.max(a?.last ?? 0, now), pid: l.pid, cwd: l.cwd });
+    }
+    for (const [id, a] of this.activity) {
+      if (now - a.last >= ACTIVE_MS) {
+        this.activity.delete(id);
+        continue;
+      }
+      if (!out.some((x) => x.session === id)) out.push({ tool: 'claude', session: id, project: a.project, since: a.since, lastActive: a.last, pid: null, cwd: null });
+    }
+    for (const l of out) if (!this.leaseSince.has(l.session)) this.leaseSince.set(l.session, l.since);
+    for (const id of [...this.leaseSince.keys()]) if (!out.some((x) => x.session === id)) this.leaseSince.delete(id);
+    return out;
+  }
+
+  /** Rewrites this device's file in the shared folder when something changed or a heartbeat is due. */
+  private refreshShared(): void {
+    if (!this.engine || !this.sharedDir) return;
+    try {
+      const now = Date.now();
+      const projects: SharedInfo['projects'] = {};
+      for (const e of this.projectNames?.entries() ?? []) {
+        if (!e.path || e.how === 'missing' || e.how === 'raw') continue;
+        const g = gitIdentity(e.path);
+        if (g) projects[e.wire] = { remote: g.remote, sub: g.sub };
+      }
+      const info: SharedInfo = { v: 1, device: this.deviceId, name: this.name, updatedAt: now, leases: this.ownLeases(now), projects };
+      if (writeShared(this.sharedDir, info, this.shared)) {
+        this.shared = info;
+        void this.engine.scan(SHARED_FOLDER, [`${this.deviceId}.json`]);
+      }
+    } catch (err) {
+      this.log(`writing this device's shared state: ${String(err)}`);
+    }
+  }
+
+  /** Projects stored under a directory that does not exist here, now found by a git remote a peer published. */
+  private async remapByRemote(): Promise<void> {
+    const names = this.projectNames;
+    if (!names) return;
+    for (const wire of Object.keys(names.wires())) {
+      const better = names.betterPath(wire);
+      if (better) await this.remapProject(wire, better, 'git remote');
+    }
+  }
+
+  /** Points a project's wire name at a directory here and moves its files to that directory's key. */
+  async remapProject(wire: string, path: string, why: string): Promise<{ wire: string; from: string | null; to: string; moved: number }> {
+    const names = this.projectNames;
+    const store = this.mapped;
+    if (!names || !store) throw new RoamError(ErrorCodes.USAGE, 'this device does not sync Claude Code projects');
+    return this.engine.exclusive(async () => {
+      const items = this.engine.replicator
+        .localItems('claude')
+        .filter((m) => !m.deleted && m.name.startsWith(`${wire}/`))
+        .map((m) => names.toLocal(m.name));
+      const { from, to } = names.remap(wire, path);
+      const moved = from && from !== to ? await store.move(wire, from, to, items) : 0;
+      this.log(`project ${wire} now lives in ${to} (${why}); moved ${moved} file(s)${from && from !== to ? ` from ${from}` : ''}`);
+      return { wire, from, to, moved };
+    });
+  }
+
+  projectMap(): Array<ProjectEntry & { wires: string[] }> {
+    const names = this.projectNames;
+    if (!names) return [];
+    const wires = names.wires();
+    return names.entries().map((e) => ({ ...e, wires: Object.keys(wires).filter((w) => wires[w] === e.key) }));
+  }
+
   // ---------------------------------------------------------------- peers remembered
 
   /** Forgets a device removed from the group. */
@@ -335,6 +500,7 @@ export class Daemon {
   /** Stops everything in order and flushes state. Safe to call twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.tick) clearInterval(this.tick);
       if (this.network) this.status(); // remember peers' last-seen times
       await this.control?.close().catch(() => undefined);
       await this.trust?.stop().catch(() => undefined);

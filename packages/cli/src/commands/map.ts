@@ -1,0 +1,59 @@
+/**
+ * `roam map [<project> <directory>] [--json]`: how the projects of Claude Code's folder are placed on
+ * this device. Each project has one name on the wire (its path relative to the home directory, or
+ * its absolute path outside it) and one key directory here; `roam map <project> <directory>` puts a
+ * project from another device in another directory here (its files move; the other devices see
+ * nothing change).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ErrorCodes, RoamError } from '@roam/core';
+import type { Io } from '../main.js';
+import { call } from '../control/client.js';
+import { roamPaths } from '../daemon/home.js';
+import { decodePath, type ProjectEntry } from '../daemon/project-names.js';
+
+type MapEntry = ProjectEntry & { wires: string[] };
+
+/** A wire name as a person reads it: `~/code/app`, `/work/app`, or the key it stands for. */
+export function displayWire(wire: string): string {
+  if (wire.startsWith('~')) return wire === '~' ? '~' : `~/${decodePath(wire.slice(1))}`;
+  if (wire.startsWith('=')) return decodePath(wire.slice(1));
+  return wire;
+}
+
+/** Accepts a project as shown (`~/code/app`, `/work/app`) or as its wire name. */
+export function wireOfDisplay(s: string, known: readonly string[]): string {
+  if (known.includes(s)) return s;
+  const hit = known.find((w) => displayWire(w) === s || displayWire(w) === s.replace(/\/+$/, ''));
+  if (hit) return hit;
+  throw new RoamError(ErrorCodes.USAGE, `no project ${JSON.stringify(s)} here; \`roam map\` lists them`);
+}
+
+export async function map(project: string | undefined, dir: string | undefined, opts: { json?: boolean }, io: Io): Promise<void> {
+  const socket = roamPaths().socket;
+  if ((project === undefined) !== (dir === undefined)) throw new RoamError(ErrorCodes.USAGE, 'give both a project and a directory, or neither');
+  if (project !== undefined && dir !== undefined) {
+    const { projects } = await call<{ projects: MapEntry[] }>(socket, 'map');
+    const wire = wireOfDisplay(project, projects.flatMap((p) => p.wires));
+    const path = resolve(dir);
+    if (!existsSync(path)) throw new RoamError(ErrorCodes.USAGE, `${path} does not exist`);
+    const r = await call<{ changed: { wire: string; from: string | null; to: string; moved: number }; projects: MapEntry[] }>(socket, 'map', { wire, path });
+    if (opts.json) io.out(JSON.stringify(r, null, 2));
+    else io.out(`${displayWire(wire)} → ${path} (key ${r.changed.to}); moved ${r.changed.moved} file(s)`);
+    return;
+  }
+  const { projects } = await call<{ projects: MapEntry[] }>(socket, 'map');
+  if (opts.json) {
+    io.out(JSON.stringify(projects.map((p) => ({ ...p, display: p.wires.map(displayWire) })), null, 2));
+    return;
+  }
+  if (!projects.length) {
+    io.out('no projects yet');
+    return;
+  }
+  for (const p of projects) {
+    const names = p.wires.length ? p.wires.map(displayWire).join(', ') : displayWire(p.wire);
+    io.out(`${names}\n    here: ${p.path ?? '(no directory known)'}  key ${p.key}  (${p.how})`);
+  }
+}

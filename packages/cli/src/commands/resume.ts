@@ -1,0 +1,201 @@
+/**
+ * `roam resume [<session id>] [--tool t] [--force] [--dry-run] [-- <tool args>]`: the command a
+ * user types on the machine they walked to.
+ *
+ * 1. Waits until this device holds what its connected devices hold (bounded, with a progress line;
+ *    alone, it says so and goes on with what it has).
+ * 2. Picks the session: the id given (or a unique prefix of one), else the most recent session of
+ *    the current directory's project, whichever device wrote it (the logs of one project live under
+ *    this device's own key for it: see daemon/project-names.ts).
+ * 3. Refuses, unless --force, while another device holds the session's lease (its tool has the
+ *    session open or wrote to it within the last minute), or while the tool has it open here.
+ * 4. Warns when the directory is outside the configured namespace or the session is stale.
+ * 5. Runs the tool's resume command in the project's directory here, in the foreground, and exits
+ *    with the tool's exit code. --dry-run prints {"cwd", "command"} instead.
+ */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
+import { ErrorCodes, RoamError, isRoamError } from '@roam/core';
+import type { Io } from '../main.js';
+import { call } from '../control/client.js';
+import { roamPaths } from '../daemon/home.js';
+import { readConfigFile } from '../daemon/config.js';
+import { liveClaudeSessions } from '../daemon/claude-live.js';
+import type { Lease } from '../daemon/shared.js';
+import type { ProjectEntry } from '../daemon/project-names.js';
+import { runTool, ToolExit } from '../sessions/exec.js';
+import type { SessionAdapter, SessionInfo, ToolName } from '../sessions/types.js';
+import { ago } from './format.js';
+import { waitInSync } from './sync.js';
+
+export interface ResumeOptions {
+  readonly tool?: string;
+  readonly in?: string;
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+  /** Seconds to wait for sync (default: config resume.syncTimeout, else 120). */
+  readonly timeout?: number;
+}
+
+export interface ResumeDeps {
+  readonly adapter: (tool: ToolName) => SessionAdapter;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Whether progress lines go to stderr (a terminal). */
+  readonly tty?: boolean;
+}
+
+type LeaseView = Lease & { device: string; name: string; self: boolean; heartbeat: number };
+
+const DEFAULT_SYNC_TIMEOUT_S = 120;
+/** How long to wait for a first connection when the daemon knows devices but none is connected yet. */
+const ALONE_AFTER_MS = 3_000;
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function expandHome(p: string, home: string): string {
+  return p === '~' ? home : p.startsWith('~/') ? join(home, p.slice(2)) : p;
+}
+
+function within(child: string, parent: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith('..') && !r.startsWith(sep) && r !== '..');
+}
+
+export async function resume(id: string | undefined, toolArgs: readonly string[], opts: ResumeOptions, io: Io, deps: ResumeDeps): Promise<void> {
+  const env = deps.env ?? process.env;
+  const tool = (opts.tool ?? 'claude') as ToolName;
+  if (tool !== 'claude') throw new RoamError(ErrorCodes.USAGE, `--tool ${tool}: only claude is supported so far`);
+  if (opts.in && opts.in !== tool) throw new RoamError(ErrorCodes.USAGE, `--in ${opts.in}: resuming a session in another tool is not supported yet`);
+  const adapter = deps.adapter(tool);
+  const paths = roamPaths(env);
+  const cfg = readConfigFile(paths.configFile);
+  const home = real(env.HOME || homedir());
+  const cwd = real(deps.cwd ?? process.cwd());
+
+  // 1. Catch up with the other devices.
+  let daemon = true;
+  try {
+    const r = await waitInSync(paths.socket, {
+      timeout: opts.timeout ?? cfg.resume?.syncTimeout ?? DEFAULT_SYNC_TIMEOUT_S,
+      aloneAfterMs: ALONE_AFTER_MS,
+      progress: (why) => {
+        if (deps.tty ?? process.stderr.isTTY) io.err(`roam: waiting for sync: ${why}`);
+      },
+    });
+    if (!r.connected) {
+      const last = r.offline.reduce<number | null>((m, p) => (p.lastSeen !== null && (m === null || p.lastSeen > m) ? p.lastSeen : m), null);
+      io.err(`roam: warning: connected to no device; resuming what this machine has${r.offline.length ? ` (${ago(last)})` : ''}`);
+    }
+  } catch (err) {
+    if (isRoamError(err) && err.code === ErrorCodes.NOT_RUNNING) {
+      daemon = false;
+      io.err('roam: warning: roamd is not running, so nothing was synced; resuming what this machine has');
+    } else if (isRoamError(err) && err.code === ErrorCodes.SYNC_TIMEOUT && opts.force) {
+      io.err(`roam: warning: ${err.message}; resuming anyway (--force)`);
+    } else throw err;
+  }
+
+  // 2. The session.
+  const session = id ? await findById(adapter, id) : await newestHere(adapter, cwd, daemon ? paths.socket : null);
+
+  // 3. Who is writing it.
+  const leases: LeaseView[] = daemon ? (await call<{ leases: LeaseView[] }>(paths.socket, 'leases', { session: session.id })).leases : [];
+  const elsewhere = leases.filter((l) => !l.self);
+  const configDir = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
+  const openHere = liveClaudeSessions(configDir).filter((l) => l.sessionId === session.id);
+  const busy = [
+    ...elsewhere.map((l) => `${l.name} is ${l.pid !== null ? `running it (pid ${l.pid} there)` : 'writing to it'}, last active ${Math.max(0, Math.round((Date.now() - l.lastActive) / 1000))} s ago`),
+    ...openHere.map((l) => `it is open in another terminal here (pid ${l.pid})`),
+  ];
+  if (busy.length && !opts.force) {
+    throw new RoamError(ErrorCodes.SESSION_BUSY, `session ${session.id} is in use: ${busy.join('; ')}. Stop it there, or resume anyway with --force (both continuations are kept, one as a fork)`);
+  }
+  for (const b of busy) io.err(`roam: warning: ${b}; resuming anyway (--force)`);
+
+  // 4. Warnings.
+  const namespace = cfg.resume?.namespace === undefined ? '~/Desktop' : cfg.resume.namespace;
+  if (namespace) {
+    const ns = real(expandHome(namespace, home));
+    if (!within(cwd, ns)) io.err(`roam: warning: ${cwd} is outside your sessions namespace ${namespace} (config.json resume.namespace; null turns this off)`);
+  }
+  const staleHours = cfg.resume?.staleHours === undefined ? 24 : cfg.resume.staleHours;
+  const age = Date.now() - Date.parse(session.lastActivity);
+  if (staleHours && age > staleHours * 3_600_000) io.err(`roam: warning: session ${session.id} was last active ${Math.round(age / 3_600_000)} h ago (config.json resume.staleHours)`);
+
+  // 5. Where and what to run.
+  const where = await projectDir(session, adapter, cwd, daemon ? paths.socket : null);
+  const command = adapter.resumeCommand(session.id, { cwd: where });
+  const argv = [...command.argv, ...toolArgs];
+  const runIn = command.cwd ?? where;
+  if (opts.dryRun) {
+    io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, file: session.file }));
+    return;
+  }
+  const code = await runTool(argv, { cwd: runIn, env });
+  if (code !== 0) throw new ToolExit(code);
+}
+
+async function findById(adapter: SessionAdapter, id: string): Promise<SessionInfo> {
+  const exact = await adapter.find(id);
+  if (exact) return exact;
+  const all = await adapter.list();
+  const hits = all.filter((s) => s.id.startsWith(id));
+  if (hits.length === 1) return hits[0]!;
+  if (hits.length > 1) throw new RoamError(ErrorCodes.USAGE, `${id} matches ${hits.length} sessions: ${hits.slice(0, 5).map((s) => s.id).join(', ')}${hits.length > 5 ? ', …' : ''}`);
+  throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session ${id} on this machine (roam list --all shows them)`);
+}
+
+/** The most recent session of the project in `cwd` (or of the nearest parent directory that has one). */
+async function newestHere(adapter: SessionAdapter, cwd: string, socket: string | null): Promise<SessionInfo> {
+  for (let dir = cwd; ; ) {
+    const [newest] = await adapter.list({ project: dir, limit: 1 });
+    if (newest) return newest;
+    // A project mapped here by `roam map` may be kept under another key.
+    if (socket) {
+      const mapped = (await mappedProjects(socket)).find((e) => e.path !== null && real(e.path) === dir);
+      if (mapped) {
+        const [m] = (await adapter.list({ limit: 100_000 })).filter((s) => s.projectKey === mapped.key);
+        if (m) return m;
+      }
+    }
+    const up = resolve(dir, '..');
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session of ${cwd} (key ${adapter.projectKey(cwd)}) on this machine; \`roam list --all\` lists every project, \`roam map\` shows how projects from other devices are placed`);
+}
+
+async function mappedProjects(socket: string): Promise<ProjectEntry[]> {
+  try {
+    return (await call<{ projects: ProjectEntry[] }>(socket, 'map')).projects;
+  } catch {
+    return [];
+  }
+}
+
+/** The session's project directory on this device: here if it is this directory's project, else where the map puts it. */
+async function projectDir(session: SessionInfo, adapter: SessionAdapter, cwd: string, socket: string | null): Promise<string> {
+  if (session.projectKey === adapter.projectKey(cwd)) return cwd;
+  if (socket) {
+    const entry = (await mappedProjects(socket)).find((e) => e.key === session.projectKey);
+    if (entry?.path && isDir(entry.path)) return entry.path;
+  }
+  if (session.cwd && existsSync(session.cwd) && adapter.projectKey(real(session.cwd)) === session.projectKey) return real(session.cwd);
+  return cwd;
+}

@@ -1,0 +1,77 @@
+/**
+ * What each device tells the others about itself besides the sessions: a small JSON file per
+ * device in roam's own synced folder (`roam`, under the state directory), replicated like any other
+ * whole file. It carries
+ * - leases: the sessions this device is writing now (Claude Code has one open, or the log grew here
+ *   within the last minute), refreshed every HEARTBEAT_MS while any is held, so `roam resume` on
+ *   another device can refuse to resume a session still being written;
+ * - projects: the git remote (and path inside the repository) of each project this device keeps,
+ *   so a device where the same repository lives elsewhere can map it (project-names.ts).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const SHARED_FOLDER = 'roam';
+export const HEARTBEAT_MS = 15_000;
+/** A lease whose heartbeat is older than this is over (the device went away without saying so). */
+export const LEASE_TTL_MS = 60_000;
+/** A session whose log grew here this recently counts as being written here. */
+export const ACTIVE_MS = 60_000;
+
+const leaseSchema = z.object({
+  tool: z.string(),
+  session: z.string(),
+  /** The project's wire name, when known. */
+  project: z.string().nullable(),
+  since: z.number(),
+  /** Last time the tool was seen writing or running it. */
+  lastActive: z.number(),
+  /** The tool's process on that device, from its live-session registry. */
+  pid: z.number().nullable(),
+  cwd: z.string().nullable(),
+});
+export type Lease = z.infer<typeof leaseSchema>;
+
+const sharedSchema = z.object({
+  v: z.literal(1),
+  device: z.string(),
+  name: z.string(),
+  updatedAt: z.number(),
+  leases: z.array(leaseSchema),
+  projects: z.record(z.string(), z.object({ remote: z.string(), sub: z.string() })),
+});
+export type SharedInfo = z.infer<typeof sharedSchema>;
+
+/** Reads every device's file in the shared folder (malformed files are skipped). */
+export function readShared(dir: string): SharedInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const out: SharedInfo[] = [];
+  for (const n of names) {
+    try {
+      const p = sharedSchema.safeParse(JSON.parse(readFileSync(join(dir, n), 'utf8')));
+      if (p.success && `${p.data.device}.json` === n) out.push(p.data);
+    } catch {
+      // being replaced, or not ours
+    }
+  }
+  return out;
+}
+
+/** Writes this device's file atomically when its content (heartbeat aside) changed or a heartbeat is due. */
+export function writeShared(dir: string, info: SharedInfo, previous: SharedInfo | null): boolean {
+  const same = previous && JSON.stringify({ ...previous, updatedAt: 0 }) === JSON.stringify({ ...info, updatedAt: 0 });
+  const heartbeatDue = info.leases.length > 0 && (!previous || info.updatedAt - previous.updatedAt >= HEARTBEAT_MS);
+  if (same && !heartbeatDue && existsSync(join(dir, `${info.device}.json`))) return false;
+  mkdirSync(dir, { recursive: true });
+  // Written beside the folder (same file system), so the watcher never sees a half-written file.
+  const tmp = join(dir, '..', `shared-${info.device}.json.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(info, null, 1)}\n`);
+  renameSync(tmp, join(dir, `${info.device}.json`));
+  return true;
+}
