@@ -362,6 +362,20 @@ describe('FsFolderStore writes', () => {
     await expectCode(store.remove('taken.jsonl', s2), ErrorCodes.STORE_CONFLICT);
   });
 
+  it('sees lines a tool appended right behind its own append (and keeps their mtime)', async () => {
+    const dirs = tempDirs();
+    const own = enc('{"from":"peer"}\n');
+    const tools = enc('{"from":"tool"}\n');
+    const file = path.join(dirs.root, 'race.jsonl');
+    // The tool writes between our write and the state we record (the race e2e hit under load).
+    const store = await openStore(dirs, { afterAppendWrite: async () => fs.appendFileSync(file, tools) });
+    const state = await store.appendLog('race.jsonl', GENESIS, [own], fold(own).end, 1_000_000);
+    expect(state.size).toBe(own.length);
+    expect(fs.statSync(file).mtimeMs).not.toBe(1_000_000);
+    const changes = await store.scan();
+    expect(changes).toEqual([{ change: 'append', state: expect.objectContaining({ name: 'race.jsonl', size: own.length + tools.length, lines: 2 }) }]);
+  });
+
   it('rolls back an append whose commit never reached the index', async () => {
     const dirs = tempDirs();
     let store = await openStore(dirs);

@@ -21,6 +21,13 @@ const TRAILING_MS = 80;
  * rescanned every RESCAN_MS as a safety net (a stat per file, no content read when unchanged).
  */
 const RESCAN_MS = 5 * 60_000;
+/**
+ * chokidar starts watching a new directory some time after its `addDir` event (under load, well
+ * past TRAILING_MS): a write into it in between raises no event. One more rescan this long after a
+ * new directory closes that gap (seen when a tool appended to a log roamd had just received into a
+ * new project directory).
+ */
+const DIR_SETTLE_MS = 1_000;
 /** The folder's own ignore rules: not an item, but a change to it reloads the rules. */
 const IGNORE_FILE = '.roamignore';
 
@@ -31,6 +38,7 @@ export class FolderWatcher {
   private timer: NodeJS.Timeout | null = null;
   private readonly trailing = new Map<string, NodeJS.Timeout>();
   private dirTimer: NodeJS.Timeout | null = null;
+  private dirSettle: NodeJS.Timeout | null = null;
   private rescan: NodeJS.Timeout | null = null;
 
   private constructor(watcher: FSWatcher) {
@@ -95,6 +103,11 @@ export class FolderWatcher {
         fw.dirTimer = null;
         queue(null);
       }, TRAILING_MS);
+      if (fw.dirSettle) clearTimeout(fw.dirSettle);
+      fw.dirSettle = setTimeout(() => {
+        fw.dirSettle = null;
+        queue(null);
+      }, DIR_SETTLE_MS);
     });
     w.on('error', hooks.onError);
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
@@ -107,6 +120,7 @@ export class FolderWatcher {
     if (this.timer) clearTimeout(this.timer);
     for (const t of this.trailing.values()) clearTimeout(t);
     if (this.dirTimer) clearTimeout(this.dirTimer);
+    if (this.dirSettle) clearTimeout(this.dirSettle);
     if (this.rescan) clearInterval(this.rescan);
     this.trailing.clear();
     await this.watcher.close();

@@ -48,6 +48,8 @@ export interface FsFolderStoreOptions {
   ignore?: (name: string) => boolean;
   /** Clock for deletion times and trash folder names. */
   now?: () => number;
+  /** Fault injection for tests: runs after an append's data is durable, before its state is taken. */
+  afterAppendWrite?: (name: string) => Promise<void>;
 }
 
 export interface FsStoreStats {
@@ -115,6 +117,7 @@ export class FsFolderStore implements FolderStore {
   private readonly interval: number;
   private readonly ignore: (name: string) => boolean;
   private readonly now: () => number;
+  private readonly afterAppendWrite: ((name: string) => Promise<void>) | undefined;
   /** Serializes every operation that writes or scans. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -129,6 +132,7 @@ export class FsFolderStore implements FolderStore {
     this.hasher = opts.hasher ?? nodeHasher;
     this.interval = opts.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
     this.ignore = opts.ignore ?? (() => false);
+    this.afterAppendWrite = opts.afterAppendWrite;
     this.now = opts.now ?? Date.now;
   }
 
@@ -271,12 +275,18 @@ export class FsFolderStore implements FolderStore {
         if (total > 0 && (await file.writev(data as Uint8Array[])).bytesWritten !== total) throw new Error(`short write to ${name}`);
         await file.sync();
         this.stats.fsyncs++;
+        await this.afterAppendWrite?.(name);
         if (mode !== undefined && ((await file.stat()).mode & 0o777) !== mode) await file.chmod(mode);
-        await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
+        // A tool may append right behind us. Then its mtime is kept, and the fingerprint records
+        // our end (not the size seen), so the next scan reads its lines as a local append instead
+        // of taking the grown file for the state just written.
+        const raced = (await file.stat()).size !== end.offset;
+        if (!raced) await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
         const after = await file.stat();
         if (!known) await syncDir(path.dirname(itemPath(this.root, name)), this.stats);
         const state: DiskState = { name, kind: 'log', deleted: false, size: end.offset, lines: end.line, hash: end.hash, mtimeMs, mode: after.mode & 0o777 };
-        const entry: Entry = { state, disk: fingerprint(after), tail: await this.tailOf(file, end.offset), checkpoints: [] };
+        const disk = raced || after.size !== end.offset ? { ...fingerprint(after), size: end.offset, mtimeMs: -1 } : fingerprint(after);
+        const entry: Entry = { state, disk, tail: await this.tailOf(file, end.offset), checkpoints: [] };
         await this.persist([{ t: known ? 'add' : 'set', name, e: encodeEntry(entry, chain.takeCheckpoints()) }]);
         return state;
       } catch (e) {
