@@ -3,7 +3,7 @@
  * control socket that `roam` talks to.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -388,10 +388,16 @@ export class Daemon {
     return f ? join(f.path, '..') : null;
   }
 
-  /** The leases this device holds now: sessions open in Claude Code here, or whose log grew here lately. */
+  /**
+   * The leases this device holds now. Claude Code registers each open session (its live-session
+   * registry): a session open there is leased, and once the registry exists, a session written to
+   * by a process that has exited is not (the user stopped, and may walk to another device at once).
+   * Without a registry (older CLIs) a session whose log grew here in the last ACTIVE_MS is leased.
+   */
   private ownLeases(now: number): Lease[] {
     const out: Lease[] = [];
     const dir = this.claudeConfigDir();
+    const registry = dir !== null && existsSync(join(dir, 'sessions'));
     for (const l of dir ? liveClaudeSessions(dir) : []) {
       if (out.some((x) => x.session === l.sessionId)) continue;
       const a = this.activity.get(l.sessionId);
@@ -402,7 +408,7 @@ export class Daemon {
         this.activity.delete(id);
         continue;
       }
-      if (!out.some((x) => x.session === id)) out.push({ tool: 'claude', session: id, project: a.project, since: a.since, lastActive: a.last, pid: null, cwd: null });
+      if (!registry && !out.some((x) => x.session === id)) out.push({ tool: 'claude', session: id, project: a.project, since: a.since, lastActive: a.last, pid: null, cwd: null });
     }
     for (const l of out) if (!this.leaseSince.has(l.session)) this.leaseSince.set(l.session, l.since);
     for (const id of [...this.leaseSince.keys()]) if (!out.some((x) => x.session === id)) this.leaseSince.delete(id);
