@@ -123,7 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mock?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
+  if (root) rmSync(root, { recursive: true, force: true, maxRetries: 5 });
 });
 
 /** Copies A's session file into machine `m` under the given key dirs (optionally edited). */
@@ -468,6 +468,7 @@ describe('Claude Code CLI interactive (pseudo-terminal)', () => {
       expect(pty.screen()).toContain(`claude --resume ${idA}`);
     } finally {
       pty.kill();
+      await pty.exited;
     }
     expect(readdirSync(B.sessions).filter((f) => f.endsWith('.json'))).toEqual([]);
     const history = lines(join(B.home, '.claude', 'history.jsonl'));

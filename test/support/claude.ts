@@ -9,7 +9,7 @@
  * platform package's own copy if the postinstall did not run). See docs/CLAUDE-CODE.md.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -250,16 +250,45 @@ export function startClaudePty(opts: Omit<RunClaudeOptions, 'stdin'>): ClaudePty
     detached: true,
   });
   let raw = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (raw += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (raw += d));
+  // `script` runs the CLI in a new session (its pty), outside script's process group: find its
+  // pid (script's only child) so that kill() reaches it and `exited` waits for it.
+  let cliPid: number | undefined;
+  const findCli = (): void => {
+    if (cliPid !== undefined || child.pid === undefined) return;
+    try {
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
+      if (kids[0]) cliPid = Number(kids[0]);
+    } catch {
+      // Not Linux, or script already gone.
+    }
+  };
+  const onData = (d: string): void => {
+    raw += d;
+    findCli();
+  };
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
   child.stdin.on('error', () => {});
   let done = false;
-  const kill = (): void => {
-    if (child.pid === undefined) return;
+  const alive = (pid: number): boolean => {
     try {
-      process.kill(-child.pid, 'SIGKILL');
+      process.kill(pid, 0);
+      return true;
     } catch {
-      // Already gone.
+      return false;
+    }
+  };
+  const kill = (): void => {
+    findCli();
+    for (const target of [cliPid, child.pid]) {
+      if (target === undefined) continue;
+      for (const pid of [-target, target]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
     }
   };
   const timer = setTimeout(kill, opts.timeoutMs);
@@ -268,7 +297,14 @@ export function startClaudePty(opts: Omit<RunClaudeOptions, 'stdin'>): ClaudePty
       done = true;
       clearTimeout(timer);
       kill();
-      resolve(code);
+      // The CLI may outlive script by a moment (it exits on the pty's hangup); wait for it so a
+      // caller can delete its HOME safely.
+      const deadline = Date.now() + 10_000;
+      const wait = (): void => {
+        if (cliPid === undefined || !alive(cliPid) || Date.now() > deadline) resolve(code);
+        else setTimeout(wait, 20);
+      };
+      wait();
     });
     child.on('error', () => {
       done = true;
