@@ -444,9 +444,16 @@ export class FsFolderStore implements FolderStore {
     let pos: LogPos;
     let checkpoints: LogPos[] = [];
     let tail = '';
+    let appended = false;
     if (isLogName(name)) {
       const chain = new LineChain(this.hasher, GENESIS, this.interval);
-      await this.readRange(fh, 0, fst.size, (c) => chain.push(c));
+      // A log that still holds its known content and only grew past it was appended to, not
+      // rewritten, even when a deep scan reads it whole: a new epoch would make this device's
+      // version dominate a peer's concurrent lines, which would then be replaced, not forked.
+      const prefix = known?.state.kind === 'log' ? Math.min(known.state.size, fst.size) : 0;
+      await this.readRange(fh, 0, prefix, (c) => chain.push(c));
+      if (known?.state.kind === 'log' && samePos(chain.pos, endOf(known.state))) appended = true;
+      await this.readRange(fh, prefix, fst.size, (c) => chain.push(c));
       pos = chain.pos;
       checkpoints = chain.takeCheckpoints();
       tail = await this.tailOf(fh, pos.offset);
@@ -459,7 +466,7 @@ export class FsFolderStore implements FolderStore {
     const same = known !== undefined && sameContent(known.state, state);
     const entry: Entry = { state: same ? known.state : state, disk: fingerprint(fst), tail, checkpoints };
     await this.persist([{ t: 'set', name, e: encodeEntry(entry) }]);
-    return same ? null : { change: 'replace', state };
+    return same ? null : { change: appended && pos.offset > known!.state.size ? 'append' : 'replace', state };
   }
 
   /** lstat for a named scan: a symlink or non-file counts as absent (an invalid name is still refused). */
