@@ -3,9 +3,11 @@
  * issue: until `roam --help` lists them, this entry says "not built yet" and measures nothing (the
  * 10,000-session generator still runs in the full mode, so that it is ready).
  *
- * Once they exist: a roamd over a HOME holding the sessions (indexed), then `roam list --json` and
- * `roam search <token>` (a token planted in every 100th session), each timed end to end as a user
- * runs them (a fresh `roam` process), alternating, 5 times each in the full mode.
+ * Once they exist: a roamd over a HOME holding the sessions (indexed), then `roam list --json --all`
+ * (every project: the harness's own directory is none of them) and `roam search <token>` (a token
+ * planted in every 100th session), each timed end to end as a user runs them (a fresh `roam`
+ * process), alternating, 5 times each in the full mode. The first `roam list` reads every session
+ * (no metadata cache yet: the cold figure); the later ones answer from the cache.
  */
 import { corpus, type Ctx, type WorkloadResult } from '../lib/context.js';
 import { linkTree } from '../lib/fsutil.js';
@@ -44,9 +46,10 @@ export async function listSearch(ctx: Ctx, res: WorkloadResult): Promise<void> {
     const search: number[] = [];
     const reps = ctx.quick ? 1 : 5;
     for (let i = 0; i < reps; i++) {
-      const l = node.cli('list', '--json');
-      if (l.status !== 0) throw new Error(`roam list --json exited ${l.status}: ${l.stderr.slice(0, 500)}`);
-      JSON.parse(l.stdout);
+      const l = node.cli('list', '--json', '--all');
+      if (l.status !== 0) throw new Error(`roam list --json --all exited ${l.status}: ${l.stderr.slice(0, 500)}`);
+      const listed = (JSON.parse(l.stdout) as unknown[]).length;
+      if (listed !== m.sessions) throw new Error(`roam list --json --all listed ${listed} sessions, not ${m.sessions}`);
       list.push(l.ms);
       const s = node.cli('search', m.needle ?? 'zebracorn');
       if (s.status !== 0) throw new Error(`roam search exited ${s.status}: ${s.stderr.slice(0, 500)}`);
@@ -54,7 +57,7 @@ export async function listSearch(ctx: Ctx, res: WorkloadResult): Promise<void> {
     }
     const ls = summarize(list);
     const ss = summarize(search);
-    res.figures.push({ id: 'list.time', label: `roam list --json over ${m.sessions} sessions (process start to exit)`, unit: 'ms', summary: ls, samples: list, target: { text: '≤ 300 ms', met: ls.median <= 300 } });
+    res.figures.push({ id: 'list.time', label: `roam list --json --all over ${m.sessions} sessions (process start to exit)`, unit: 'ms', summary: ls, samples: list, target: { text: '≤ 300 ms', met: ls.median <= 300 } });
     res.figures.push({ id: 'search.time', label: `roam search over ${m.sessions} sessions (process start to exit)`, unit: 'ms', summary: ss, samples: search, target: { text: '≤ 2 s', met: ss.median <= 2000 } });
   } finally {
     await node.stop();

@@ -22,6 +22,13 @@ import { service } from './commands/service.js';
 import { status } from './commands/status.js';
 import { sync } from './commands/sync.js';
 import { unpair } from './commands/unpair.js';
+import { fork } from './commands/fork.js';
+import { list } from './commands/list.js';
+import { newSession } from './commands/new.js';
+import { search } from './commands/search.js';
+import { show } from './commands/show.js';
+import { ToolExit } from './sessions/exec.js';
+import { count } from './sessions/index.js';
 
 export interface Io {
   out(line: string): void;
@@ -95,6 +102,30 @@ function roamProgram(io: Io): Command {
   cmd('logs', "print the daemon's log")
     .option('-f, --follow', 'keep printing new lines')
     .action((o: { follow?: boolean }) => logs(o, io));
+  cmd('list', "list the current directory's sessions, newest first (on a terminal: pick one to resume)")
+    .option('--all', 'every project')
+    .option('--tool <tool>', 'only this tool (claude, codex, gemini, copilot)')
+    .option('--limit <n>', 'at most this many', count)
+    .option('--json', 'print JSON')
+    .action((o: { all?: boolean; tool?: string; limit?: number; json?: boolean }) => list(o, io));
+  cmd('search', "search every session's messages and titles (case-insensitive)")
+    .argument('<text>', 'the text to look for')
+    .option('--tool <tool>', 'only this tool')
+    .option('--limit <n>', 'at most this many hits (default 100, 0: all)', count)
+    .option('--json', 'print JSON')
+    .action((text: string, o: { tool?: string; limit?: number; json?: boolean }) => search(text, o, io));
+  cmd('show', 'print a session as markdown (the conversation up to its latest message)')
+    .argument('<session>', 'session id, or a unique prefix of one')
+    .option('--json', 'print JSON')
+    .action((id: string, o: { json?: boolean }) => show(id, o, io));
+  cmd('new', 'start a new named Claude Code session in the current directory')
+    .argument('<name>', "the session's name")
+    .option('--dry-run', 'print the command as JSON instead of running it')
+    .action((name: string, o: { dryRun?: boolean }) => newSession(name, o, io));
+  cmd('fork', "fork a session with the tool's own fork (new id, the original untouched)")
+    .argument('[session]', "session id or unique prefix (default: the current directory's latest)")
+    .option('--dry-run', 'print the command as JSON instead of running it')
+    .action((id: string | undefined, o: { dryRun?: boolean }) => fork(id, o, io));
   const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
   for (const action of ['install', 'uninstall'] as const) {
     svc
@@ -143,6 +174,7 @@ export async function run(which: 'roam' | 'roamd', argv: readonly string[], io: 
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
+    if (err instanceof ToolExit) return err.code; // the tool ran and said everything itself
     if (err instanceof CommanderError) {
       // Help and version end through here too, with exit code 0.
       if (err.exitCode === 0) return 0;

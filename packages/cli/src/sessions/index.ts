@@ -1,0 +1,106 @@
+/**
+ * The session adapters, and what the commands share: which adapters a `--tool` means, and finding
+ * a session by id or unique id prefix across them.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { ErrorCodes, RoamError } from '@roam/core';
+import type { Io } from '../main.js';
+import { ClaudeAdapter, type ClaudeAdapterOptions } from './claude.js';
+import { ToolExit, runTool } from './exec.js';
+import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type ToolName } from './types.js';
+
+export type { SessionAdapter, SessionInfo, ToolName } from './types.js';
+
+/** The adapters built so far (Codex, Gemini and Copilot come later). */
+export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
+  return [new ClaudeAdapter(opts)];
+}
+
+/** The adapters of `--tool <t>` (all without it). A known tool without an adapter yet is a usage error. */
+export function adaptersFor(tool: string | undefined, opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
+  const all = allAdapters(opts);
+  if (tool === undefined) return all;
+  if (!(TOOLS as readonly string[]).includes(tool)) throw new RoamError(ErrorCodes.USAGE, `unknown tool: ${tool} (one of ${TOOLS.join(', ')})`);
+  const a = all.filter((x) => x.tool === (tool as ToolName));
+  if (!a.length) throw new RoamError(ErrorCodes.USAGE, `roam cannot read ${tool} sessions yet (only ${all.map((x) => x.tool).join(', ')})`);
+  return a;
+}
+
+/**
+ * The session whose id is `ref`, or whose id starts with `ref` when that is unique. None: ROAM_SESSION_NOT_FOUND;
+ * several: ROAM_USAGE naming them.
+ */
+export async function resolveSession(adapters: readonly SessionAdapter[], ref: string): Promise<{ adapter: SessionAdapter; session: SessionInfo }> {
+  const id = ref.trim();
+  if (!id) throw new RoamError(ErrorCodes.USAGE, 'no session id given');
+  for (const adapter of adapters) {
+    const session = await adapter.find(id);
+    if (session) return { adapter, session };
+  }
+  const matches = new Map<string, { adapter: SessionAdapter; session: SessionInfo }>();
+  for (const adapter of adapters) {
+    for (const session of await adapter.list()) {
+      if (session.id.startsWith(id) && !matches.has(`${adapter.tool}:${session.id}`)) matches.set(`${adapter.tool}:${session.id}`, { adapter, session });
+    }
+  }
+  const found = [...matches.values()];
+  if (found.length === 1) return found[0]!;
+  if (!found.length) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session ${id}`, { id });
+  const names = found.slice(0, 10).map((f) => `${f.session.id} (${f.adapter.tool}${f.session.title ? `: ${f.session.title.slice(0, 40)}` : ''})`);
+  throw new RoamError(ErrorCodes.USAGE, `${found.length} sessions start with ${id}: ${names.join(', ')}${found.length > 10 ? ', …' : ''}`, { id, candidates: found.map((f) => f.session.id) });
+}
+
+/** What the session commands take from their surroundings; tests replace parts of it. */
+export interface SessionContext {
+  readonly env?: NodeJS.ProcessEnv;
+  /** The current directory (default: process.cwd()). */
+  readonly cwd?: string;
+  /** Now, for relative times (default: Date.now()). */
+  readonly now?: number;
+}
+
+/** The directory as the tools see it: its real path (symlinks resolved), or the path itself if that fails. */
+export function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+/** Where to run a tool for a session: its recorded directory when that exists here, else `fallback`. */
+export function sessionDir(session: SessionInfo, fallback: string): string {
+  if (session.cwd && statSync(session.cwd, { throwIfNoEntry: false })?.isDirectory()) return session.cwd;
+  return fallback;
+}
+
+/**
+ * `--dry-run`: prints `{"cwd", "command"}` as JSON. Otherwise runs the command with the terminal and
+ * throws ToolExit when the tool exits non-zero, so that roam exits with its code.
+ */
+export async function runOrPrint(cmd: ToolCommand, dryRun: boolean | undefined, io: Io, env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
+  const dir = cmd.cwd ?? cwd;
+  if (dryRun) {
+    io.out(JSON.stringify({ cwd: dir, command: cmd.argv }, null, 2));
+    return;
+  }
+  const code = await runTool(cmd.argv, { cwd: dir, env });
+  if (code !== 0) throw new ToolExit(code);
+}
+
+/** "3 min ago", "2 d ago". */
+export function relativeTime(ms: number, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  if (s < 86400 * 60) return `${Math.round(s / 86400)} d ago`;
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** A positive whole number, for `--limit` (0: no limit). */
+export function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new RoamError(ErrorCodes.USAGE, `not a count: ${value}`);
+  return n;
+}

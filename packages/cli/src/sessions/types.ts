@@ -1,0 +1,116 @@
+/**
+ * The session layer's contract (DESIGN §2: "session knowledge is at the edge"). The engine only
+ * replicates bytes; everything that knows what a tool's session file means (where the files live,
+ * their titles, how to search and print them, which command resumes one) is an adapter of this
+ * interface, one per tool. Claude Code's is in claude.ts; Codex, Gemini and Copilot come later.
+ */
+
+export const TOOLS = ['claude', 'codex', 'gemini', 'copilot'] as const;
+export type ToolName = (typeof TOOLS)[number];
+
+export interface SessionInfo {
+  readonly tool: ToolName;
+  /** The id the tool resumes it by. */
+  readonly id: string;
+  /** The transcript file, absolute. */
+  readonly file: string;
+  /** The project the tool filed it under (Claude Code: the key directory's name). */
+  readonly projectKey: string;
+  /** The last working directory recorded in the session, or null. */
+  readonly cwd: string | null;
+  /** custom title > AI title > summary > first prompt, whitespace collapsed, at most 200 chars. */
+  readonly title: string | null;
+  /** The first thing the user typed (a slash command as `/name args`), whitespace collapsed, at most 200 chars. */
+  readonly firstPrompt: string | null;
+  /** ISO time of the last timestamp in the file, else of its mtime. */
+  readonly lastActivity: string;
+  /** User + assistant lines of the main conversation (side chains not counted). */
+  readonly messages: number;
+  /** False when `messages` is an estimate: a large file, counted on a bounded read and scaled by size. */
+  readonly messagesExact: boolean;
+  /** The last git branch recorded, or null. */
+  readonly gitBranch: string | null;
+  /** The file's size in bytes. */
+  readonly bytes: number;
+  readonly mtimeMs: number;
+}
+
+export interface ListOptions {
+  /** Only the sessions of this project directory (an absolute, real path); without it, every project. */
+  readonly project?: string;
+  /** At most this many (newest first). */
+  readonly limit?: number;
+}
+
+export interface SearchOptions {
+  /** Only this project directory (absolute, real path); without it, every project. */
+  readonly project?: string;
+  /** Stop after this many hits (sessions are scanned newest first). */
+  readonly limit?: number;
+  /** Files read at the same time (default 8). */
+  readonly concurrency?: number;
+}
+
+export interface SearchHit {
+  readonly session: SessionInfo;
+  /** 1-based line number of the matching line in `session.file`. */
+  readonly line: number;
+  /** What matched: a user or assistant message, or a title line. */
+  readonly role: 'user' | 'assistant' | 'title';
+  /** About 120 characters around the first match in that line, whitespace collapsed. */
+  readonly snippet: string;
+}
+
+export interface ToolUse {
+  readonly id: string | null;
+  readonly name: string;
+  readonly input: unknown;
+}
+
+export interface ToolResult {
+  readonly toolUseId: string | null;
+  readonly text: string;
+  readonly isError: boolean;
+}
+
+/** One line of the conversation as the tool would replay it. */
+export interface TranscriptEntry {
+  readonly role: 'user' | 'assistant';
+  readonly uuid: string | null;
+  readonly timestamp: string | null;
+  /** The text blocks, joined by blank lines ('' when the line holds only tool calls or results). */
+  readonly text: string;
+  readonly toolUses: readonly ToolUse[];
+  readonly toolResults: readonly ToolResult[];
+  /** A line the tool sends to the model but does not show (Claude Code's `isMeta`). */
+  readonly meta?: boolean;
+}
+
+/** A command to run for the user: argv[0] is the tool's name, looked up on PATH by `runTool`. */
+export interface ToolCommand {
+  readonly argv: string[];
+  /** Where to run it; absent: the current directory. */
+  readonly cwd?: string;
+}
+
+export interface SessionAdapter {
+  readonly tool: ToolName;
+  /** The tool's home (Claude Code: `$CLAUDE_CONFIG_DIR` or `~/.claude`). */
+  root(env?: NodeJS.ProcessEnv): string;
+  /** Sessions, newest first (by lastActivity). */
+  list(opts?: ListOptions): Promise<SessionInfo[]>;
+  /** Case-insensitive substring search over user and assistant text and titles. */
+  search(text: string, opts?: SearchOptions): Promise<SearchHit[]>;
+  /** The session with exactly this id, or null. */
+  find(id: string): Promise<SessionInfo | null>;
+  /** The conversation: from the root to the current leaf. Throws ROAM_SESSION_NOT_FOUND. */
+  show(id: string): Promise<TranscriptEntry[]>;
+  /** Resume a session in the tool (cwd: where to run it, e.g. the session's own directory). */
+  resumeCommand(id: string, opts?: { cwd?: string }): ToolCommand;
+  /** The tool's own fork: a new session id holding the conversation so far; the original is untouched. */
+  forkCommand(id: string, opts?: { cwd?: string }): ToolCommand;
+  /** Start a new session with a display name. */
+  newCommand(name: string, opts?: { cwd?: string }): ToolCommand;
+  /** The tool's project key of a directory (an absolute path as the tool sees it). */
+  projectKey(path: string): string;
+}
