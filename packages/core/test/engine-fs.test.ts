@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { Engine } from '../src/engine.js';
+import { forkUuid } from '../src/replication/policy.js';
 import { LineChain } from '../src/log/chain.js';
 import { GENESIS } from '../src/log/position.js';
 import { FsFolderStore, nodeHasher } from '../src/node/index.js';
@@ -389,10 +390,11 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     await a.engine.scan('claude');
     await b.engine.scan('claude');
 
-    // Together again: the newer last line (B's) keeps the name; A's continuation becomes
-    // `<stem>.fork-<12 hex of its chain hash>.jsonl` on both devices.
+    // Together again: the newer last line (B's) keeps the name; A's continuation becomes a
+    // session of its own, `<uuid derived from the id and its chain hash>.jsonl`, on both devices.
     await link(a, b);
-    const fork = `projects/-home-a-app/${sid}.fork-${chainHash(base + onA).slice(0, 12)}.jsonl`;
+    const fork = `projects/-home-a-app/${forkUuid(sid, Buffer.from(chainHash(base + onA), 'hex'))}.jsonl`;
+    expect(fork).toMatch(/\/[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.jsonl$/);
     await until(() => fs.existsSync(path.join(b.root, fork)) && sameTree(readTree(a.root), readTree(b.root)), {
       what: 'both folders to hold the session and its fork',
       detail: () => ({ a: sizes(readTree(a.root)), b: sizes(readTree(b.root)), aLog: a.log, bLog: b.log }),
