@@ -28,7 +28,10 @@ import { newSession } from './commands/new.js';
 import { search } from './commands/search.js';
 import { show } from './commands/show.js';
 import { ToolExit } from './sessions/exec.js';
-import { count } from './sessions/index.js';
+import { count, adaptersFor } from './sessions/index.js';
+import { resume } from './commands/resume.js';
+import { map } from './commands/map.js';
+import { conflicts } from './commands/conflicts.js';
 
 export interface Io {
   out(line: string): void;
@@ -45,7 +48,7 @@ function output(io: Io) {
   return { writeOut: (s: string) => io.out(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()), outputError: () => {} };
 }
 
-function roamProgram(io: Io): Command {
+function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
   const program = new Command('roam')
     .description('Keep AI coding sessions in sync across your machines, peer to peer.')
     .version(VERSION, '-V, --version')
@@ -126,6 +129,25 @@ function roamProgram(io: Io): Command {
     .argument('[session]', "session id or unique prefix (default: the current directory's latest)")
     .option('--dry-run', 'print the command as JSON instead of running it')
     .action((id: string | undefined, o: { dryRun?: boolean }) => fork(id, o, io));
+  cmd('resume', "wait until this device has caught up, then resume a session in its tool (default: this directory's latest)")
+    .argument('[session]', 'session id, or a unique prefix of one')
+    .option('--tool <tool>', 'the tool (default claude)')
+    .option('--in <tool>', 'resume it in another tool')
+    .option('--force', 'resume even while another device is writing the session, or sync timed out')
+    .option('--dry-run', 'print {"cwd", "command"} as JSON instead of running it')
+    .option('--timeout <seconds>', 'how long to wait for sync (default 120, config resume.syncTimeout)', seconds)
+    .addHelpText('after', '\nArguments after `--` go to the tool: roam resume <id> -- -p "go on"')
+    .action((id: string | undefined, o: { tool?: string; in?: string; force?: boolean; dryRun?: boolean; timeout?: number }) =>
+      resume(id, toolArgs, o, io, { adapter: (t) => adaptersFor(t)[0]! }),
+    );
+  cmd('conflicts', 'list sessions that diverged and where each continuation went')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => conflicts(o, io));
+  cmd('map', "show where other devices' projects live here; or put one in another directory")
+    .argument('[project]', 'a project as `roam map` shows it (~/code/app, /work/app)')
+    .argument('[directory]', 'its directory on this device')
+    .option('--json', 'print JSON')
+    .action((project: string | undefined, dir: string | undefined, o: { json?: boolean }) => map(project, dir, o, io));
   const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
   for (const action of ['install', 'uninstall'] as const) {
     svc
@@ -169,7 +191,11 @@ function seconds(value: string): number {
 
 /** Runs a program and returns its exit code; never throws. */
 export async function run(which: 'roam' | 'roamd', argv: readonly string[], io: Io = stdio): Promise<number> {
-  const program = which === 'roam' ? roamProgram(io) : roamdProgram(io);
+  // `roam resume … -- <args>`: what follows `--` goes to the tool untouched.
+  const dash = which === 'roam' && argv[0] === 'resume' ? argv.indexOf('--') : -1;
+  const toolArgs = dash >= 0 ? argv.slice(dash + 1) : [];
+  if (dash >= 0) argv = argv.slice(0, dash);
+  const program = which === 'roam' ? roamProgram(io, toolArgs) : roamdProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

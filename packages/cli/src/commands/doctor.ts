@@ -3,8 +3,7 @@
  * its identity file, the folders (and whether Syncthing still shares one, as it does for
  * session-roam users switching over), the devices, and leftover conflict copies.
  */
-import { existsSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isRoamError } from '@roam/core';
 import type { Io } from '../main.js';
@@ -13,12 +12,22 @@ import type { Status } from '../control/protocol.js';
 import { folderList, readConfigFile } from '../daemon/config.js';
 import { roamPaths } from '../daemon/home.js';
 import { VERSION } from '../version.js';
+import { SHARED_FOLDER, readShared } from '../daemon/shared.js';
+import { ClaudeAdapter } from '../sessions/claude.js';
+import { findConflicts } from './conflicts.js';
+import { servicePlan } from './service.js';
+import { ago } from './format.js';
 
 export interface Check {
   readonly check: string;
   readonly level: 'ok' | 'warn' | 'error';
   readonly detail: string;
+  /** What to do about it (warnings and errors). */
+  readonly fix?: string;
 }
+
+/** Clock skew above this makes leases and staleness warnings unreliable. */
+const SKEW_WARN_MS = 30_000;
 
 /** The nearest folder at or above `path` that Syncthing marks as shared (`.stfolder`), if any. */
 function syncthingShare(path: string): string | null {
@@ -26,19 +35,6 @@ function syncthingShare(path: string): string | null {
     if (existsSync(join(p, '.stfolder'))) return p;
     if (dirname(p) === p) return null;
   }
-}
-
-async function conflictCopies(root: string, limit = 1000): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    if (depth > 12 || found.length >= limit) return;
-    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await walk(join(dir, e.name), depth + 1);
-      else if (e.name.includes('.sync-conflict-')) found.push(join(dir, e.name));
-    }
-  };
-  await walk(root, 0);
-  return found;
 }
 
 export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
@@ -54,7 +50,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
       ? { check: 'daemon', level: 'ok', detail: `roamd ${status.version} runs as ${status.name}` }
       : { check: 'daemon', level: 'warn', detail: `roamd is ${status.version}, this roam is ${VERSION}: restart roamd after upgrading` });
   } catch (err) {
-    checks.push({ check: 'daemon', level: 'error', detail: isRoamError(err) ? err.message : String(err) });
+    checks.push({ check: 'daemon', level: 'error', detail: isRoamError(err) ? err.message : String(err), fix: 'start it: `roamd` (or `roam service install` to have it start at login)' });
   }
 
   if (existsSync(paths.identity)) {
@@ -82,9 +78,26 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
     checks.push(share
       ? { check: `folder ${f.id}`, level: 'warn', detail: `Syncthing still shares ${share} (it has .stfolder): once roam is in sync, remove that folder from Syncthing so two tools do not write the same files` }
       : { check: `folder ${f.id}`, level: 'ok', detail: f.path });
-    const copies = await conflictCopies(f.path);
-    if (copies.length) checks.push({ check: `conflicts ${f.id}`, level: 'warn', detail: `${copies.length} Syncthing conflict cop${copies.length === 1 ? 'y' : 'ies'}, e.g. ${copies[0]}` });
+    if (f.id === SHARED_FOLDER) continue;
+    const own = join(f.path, '.roamignore');
+    checks.push({ check: `ignore ${f.id}`, level: 'ok', detail: existsSync(own) ? `roam's defaults + ${readFileSync(own, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('//')).length} rule(s) in ${own}` : "roam's defaults (no .roamignore)" });
   }
+  const found = await findConflicts(folders);
+  checks.push(found.length
+    ? { check: 'conflicts', level: 'warn', detail: `${found.length} diverged item(s), e.g. ${found[0]!.folder}/${found[0]!.copy}`, fix: '`roam conflicts` shows where each continuation went' }
+    : { check: 'conflicts', level: 'ok', detail: 'none' });
+  try {
+    const sessions = await new ClaudeAdapter({ env }).list();
+    const projects = new Set(sessions.map((x) => x.projectKey)).size;
+    const newest = sessions[0];
+    checks.push({ check: 'sessions', level: 'ok', detail: `${sessions.length} Claude Code session(s) in ${projects} project(s)${newest ? `, newest ${newest.id} (${newest.lastActivity})` : ''}` });
+  } catch (err) {
+    checks.push({ check: 'sessions', level: 'warn', detail: `could not list sessions: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  const unit = servicePlan(env).file;
+  checks.push(existsSync(unit)
+    ? { check: 'service', level: 'ok', detail: `roamd starts at login (${unit})` }
+    : { check: 'service', level: 'warn', detail: 'roamd does not start at login', fix: '`roam service install`' });
 
   if (status) {
     const connected = status.peers.filter((p) => p.connected);
@@ -92,7 +105,35 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
       ? { check: 'devices', level: 'warn', detail: 'no other device yet: pair one with `roam pair`, or start roamd with --peer' }
       : connected.length
         ? { check: 'devices', level: 'ok', detail: `connected to ${connected.map((p) => p.name).join(', ')}` }
-        : { check: 'devices', level: 'warn', detail: `no device connected (known: ${status.peers.map((p) => p.name).join(', ')})` });
+        : { check: 'devices', level: 'warn', detail: `no device connected (known: ${status.peers.map((p) => p.name).join(', ')})`, fix: 'start roamd on them, or give their address with `roamd --peer <multiaddr>`' });
+    for (const p of status.peers) {
+      checks.push(p.connected
+        ? p.inSync
+          ? { check: `sync ${p.name}`, level: 'ok', detail: 'in sync' }
+          : { check: `sync ${p.name}`, level: 'warn', detail: `receiving ${p.need.items} item(s), sending ${p.peerNeeds.items}`, fix: '`roam sync --wait` waits for it; `roam status` shows progress' }
+        : { check: `sync ${p.name}`, level: 'warn', detail: `offline, ${ago(p.lastSeen)}` });
+    }
+    try {
+      const { leases } = await call<{ leases: Array<{ session: string; name: string; self: boolean; pid: number | null }> }>(paths.socket, 'leases');
+      checks.push({ check: 'leases', level: 'ok', detail: leases.length ? leases.map((l) => `${l.session} is being written on ${l.self ? 'this device' : l.name}`).join('; ') : 'no session is being written anywhere' });
+    } catch (err) {
+      checks.push({ check: 'leases', level: 'warn', detail: isRoamError(err) ? err.message : String(err), fix: 'restart roamd after upgrading roam' });
+    }
+    const shared = join(paths.state, 'shared');
+    for (const d of readShared(shared)) {
+      if (d.device === status.deviceId) continue;
+      let received: number;
+      try {
+        received = statSync(join(shared, `${d.device}.json`)).ctimeMs;
+      } catch {
+        continue;
+      }
+      // Written at updatedAt by its clock, changed here at ctime by ours: skew plus the transfer time.
+      const skew = received - d.updatedAt;
+      checks.push(Math.abs(skew) > SKEW_WARN_MS
+        ? { check: `clock ${d.name}`, level: 'warn', detail: `its clock is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? 'behind' : 'ahead of'} this one`, fix: 'turn on time sync (NTP) on both devices: leases and staleness warnings rely on clocks' }
+        : { check: `clock ${d.name}`, level: 'ok', detail: `within ${Math.max(1, Math.round(Math.abs(skew) / 1000))} s of this one` });
+    }
   }
   return checks;
 }
@@ -100,6 +141,6 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
 export async function doctor(opts: { json?: boolean }, io: Io): Promise<boolean> {
   const checks = await diagnose();
   if (opts.json) io.out(JSON.stringify({ ok: !checks.some((c) => c.level === 'error'), checks }, null, 2));
-  else for (const c of checks) io.out(`${c.level === 'ok' ? 'ok   ' : c.level === 'warn' ? 'warn ' : 'ERROR'}  ${c.check}: ${c.detail}`);
+  else for (const c of checks) io.out(`${c.level === 'ok' ? 'ok   ' : c.level === 'warn' ? 'warn ' : 'ERROR'}  ${c.check}: ${c.detail}${c.fix ? `\n       fix: ${c.fix}` : ''}`);
   return !checks.some((c) => c.level === 'error');
 }

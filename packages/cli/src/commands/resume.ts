@@ -42,8 +42,6 @@ export interface ResumeDeps {
   readonly adapter: (tool: ToolName) => SessionAdapter;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  /** Whether progress lines go to stderr (a terminal). */
-  readonly tty?: boolean;
 }
 
 type LeaseView = Lease & { device: string; name: string; self: boolean; heartbeat: number };
@@ -94,9 +92,7 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
     const r = await waitInSync(paths.socket, {
       timeout: opts.timeout ?? cfg.resume?.syncTimeout ?? DEFAULT_SYNC_TIMEOUT_S,
       aloneAfterMs: ALONE_AFTER_MS,
-      progress: (why) => {
-        if (deps.tty ?? process.stderr.isTTY) io.err(`roam: waiting for sync: ${why}`);
-      },
+      progress: (why) => io.err(`roam: waiting for sync: ${why}`),
     });
     if (!r.connected) {
       const last = r.offline.reduce<number | null>((m, p) => (p.lastSeen !== null && (m === null || p.lastSeen > m) ? p.lastSeen : m), null);

@@ -34,6 +34,8 @@ export interface MetaReadOptions {
   readonly window?: number;
 }
 
+const UUID_STEM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const EXACT_LIMIT = 8 * 1024 * 1024;
 export const WINDOW = 64 * 1024;
 const TITLE_MAX = 200;
@@ -200,7 +202,10 @@ class Accumulator {
     const summary = summaries.reverse().find((s) => s.leaf === null || this.leafIn(s.leaf))?.summary ?? null;
     const title = oneLine(this.customTitle ?? this.aiTitle ?? summary ?? this.firstPrompt, TITLE_MAX);
     const ids = [...this.headIds, ...(this.tailId ? [this.tailId] : [])];
-    const id = ids.includes(stem) ? stem : (this.tailId ?? this.headIds[0] ?? stem);
+    // Claude Code resumes a session by its file name (measured: a copy under another UUID resumes
+    // by that UUID, and the lines it appends carry it), so a UUID stem is the id, whatever the
+    // lines say: roam's forks of a diverged session start with the original's id.
+    const id = ids.includes(stem) || UUID_STEM.test(stem) ? stem : (this.tailId ?? this.headIds[0] ?? stem);
     return {
       id, cwd: this.cwd ?? null, title, firstPrompt: this.firstPrompt, lastTimestamp: this.last ?? null,
       messages, messagesExact, gitBranch: this.branch ?? null,
