@@ -795,7 +795,14 @@ export class Replicator {
       this.failed.set(`${key(fe.folder, fe.name)}\u0000${fe.peer}`, fe.target.seq);
       return this.dropFetch(fe, true);
     }
-    if (msg.end === null) return [];
+    if (msg.end === null) {
+      // A sender finishes one line before it starts another, so the parts another pull from
+      // this peer still holds were abandoned: pull that item again. Held on to, they would let a
+      // peer make us keep a line's worth of memory (up to maxLineBytes) for every item at once.
+      if (msg.chunk !== 0) return [];
+      const abandoned = [...this.fetches.values()].filter((o) => o !== fe && o.peer === fe.peer && o.partBytes > 0);
+      return abandoned.flatMap((o) => this.restart(o, now));
+    }
     const start = fe.runStart!;
     const data = fe.parts;
     fe.runStart = null;
