@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, realpathSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claudeKeyMatches, claudeProjectKey } from '../src/daemon/claude-key.js';
+import { keyMatches as claudeKeyMatches, projectKey as claudeProjectKey } from '../src/sessions/claude.js';
 import { gitIdentity, normaliseRemote, remoteFromConfig } from '../src/daemon/git.js';
 import { ProjectNames, decodePath, encodePath, pathOfWire, wireNameOf } from '../src/daemon/project-names.js';
 

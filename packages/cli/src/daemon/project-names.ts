@@ -24,7 +24,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, openSync, readSync, closeSync, writeFileSync, type Dirent } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { validateName } from '@roam/core';
-import { claudeKeyMatches, claudeProjectKey } from './claude-key.js';
+import { keyMatches as claudeKeyMatches, projectKey as claudeProjectKey } from '../sessions/claude.js';
 import { gitIdentity, type GitIdentity } from './git.js';
 
 export type Resolution = 'override' | 'cwd' | 'dir' | 'home' | 'absolute' | 'remote' | 'missing' | 'raw';
