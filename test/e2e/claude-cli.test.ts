@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
+import { projectKey as roamProjectKey } from '../../packages/cli/src/sessions/claude.js';
 import { claudeBin, claudeProjectKey, runClaude, startClaudePty, type RunClaudeResult } from '../support/claude.js';
 import {
   conversationRequests,
@@ -412,6 +413,8 @@ describe('Claude Code CLI (real binary, mock API)', () => {
     ok(await claude(M, uni, ['-p', 'hi']));
     const keys = readdirSync(M.projects).sort();
     expect(keys).toEqual([claudeProjectKey(long), claudeProjectKey(uni)].sort());
+    // roam's own rule (the session adapter's, which roamd also uses) gives the CLI's keys exactly.
+    expect(keys).toEqual([roamProjectKey(long), roamProjectKey(uni)].sort());
     const k = claudeProjectKey(long);
     expect(k.slice(0, 200)).toBe(long.replace(/[^a-zA-Z0-9]/g, '-').slice(0, 200));
     expect(k).toMatch(/^.{200}-[0-9a-z]+$/);
