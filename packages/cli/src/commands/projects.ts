@@ -10,6 +10,16 @@ import { call } from '../control/client.js';
 import type { ProjectInfo } from '../control/protocol.js';
 import { readConfigFile, writeConfigFile } from '../daemon/config.js';
 import { roamPaths } from '../daemon/home.js';
+import { encodePath } from '../daemon/project-names.js';
+import { displayWire } from './map.js';
+
+/** `~/code/app` → `~code%2Fapp`, `/work/app` → `=%2Fwork%2Fapp`; a wire name or key as it is. */
+function wireName(p: string): string {
+  if (p === '~' || p === '~/') return '~';
+  if (p.startsWith('~/')) return `~${encodePath(p.slice(2).replace(/\/+$/, ''))}`;
+  if (p.startsWith('/')) return `=${encodePath(p.replace(/\/+$/, ''))}`;
+  return p;
+}
 
 export async function projects(opts: { folder?: string; only?: string[]; all?: boolean; json?: boolean }, io: Io): Promise<void> {
   const paths = roamPaths();
@@ -21,6 +31,8 @@ export async function projects(opts: { folder?: string; only?: string[]; all?: b
     if (opts.all) delete only[folder];
     else {
       if (!opts.only!.length) throw new RoamError(ErrorCodes.USAGE, '--only needs at least one project');
+      // Claude Code projects may be named as `roam projects` shows them: ~/code/app, /work/app.
+      if (folder === 'claude') opts = { ...opts, only: opts.only!.map((p) => wireName(p)) };
       const bad = opts.only!.find((p) => p.includes('/') || p === '.' || p === '..');
       if (bad !== undefined) throw new RoamError(ErrorCodes.USAGE, `not a project name: ${bad} (use the top-level name shown by \`roam projects\`)`);
       only[folder] = [...new Set(opts.only!)];
@@ -34,5 +46,5 @@ export async function projects(opts: { folder?: string; only?: string[]; all?: b
     return;
   }
   if (!list.length) io.out('no projects yet');
-  for (const p of list) io.out(`${p.synced ? 'synced ' : 'skipped'}  ${p.folder}  ${p.name}  (${p.here} here, ${p.onPeers} on other devices)`);
+  for (const p of list) io.out(`${p.synced ? 'synced ' : 'skipped'}  ${p.folder}  ${p.folder === 'claude' ? displayWire(p.name) : p.name}  (${p.here} here, ${p.onPeers} on other devices)`);
 }
