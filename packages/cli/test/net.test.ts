@@ -333,4 +333,27 @@ describe('roamd network', () => {
     console.log(`the remaining ${FRAMES - 1} MiB went through in ${Date.now() - t0} ms`);
     expect(received).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
   });
+
+  it('sends each frame, length prefix included, as one muxer message (one yamux frame on the wire)', async () => {
+    // A separate prefix cost a yamux frame of its own: 30 B of headers and a 30 B window update back.
+    const [rKey, aKey] = await sortedKeys(2);
+    let link: Link | null = null;
+    const sink: SyncSink = { attach: async (_p, l) => void (link = l), detach: async () => undefined, onFrame: async () => undefined };
+    const A = await Network.create({ privateKey: aKey!, listen: LISTEN, peers: [], mdns: false, sink, log: () => undefined });
+    networks.push(A);
+    const raw = await createLibp2p({
+      privateKey: rKey!, addresses: { listen: LISTEN }, transports: [tcp()],
+      connectionEncrypters: [noise()], streamMuxers: [yamux()], services: {},
+    });
+    rawNodes.push(raw);
+    const stream: Stream = await raw.dialProtocol(multiaddr(A.addresses()[0]!), PROTOCOL_ID);
+    const messages: number[] = [];
+    stream.addEventListener('message', (evt) => void messages.push(evt.data.byteLength));
+    await until(() => link !== null, 'A to attach the raw client');
+    await link!.send(new Uint8Array(300).fill(1));
+    await link!.send(new Uint8Array(5).fill(2));
+    await until(() => messages.length >= 2, 'both frames to arrive', 5000, () => messages);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(messages).toEqual([2 + 300, 1 + 5]);
+  });
 });
