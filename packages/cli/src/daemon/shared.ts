@@ -63,9 +63,20 @@ export function readShared(dir: string): SharedInfo[] {
   return out;
 }
 
+/**
+ * What decides a rewrite before the heartbeat is due: everything but the heartbeat itself and each
+ * lease's `lastActive`, which moves with every line the tool writes (or every tick, for a session
+ * open in the tool's registry). Rewriting for it sent the file to every peer on each appended line
+ * (about 1.7 KB on the wire beside the line's own 2 KB); the heartbeat carries it at most
+ * HEARTBEAT_MS late.
+ */
+function substance(info: SharedInfo): string {
+  return JSON.stringify({ ...info, updatedAt: 0, leases: info.leases.map((l) => ({ ...l, lastActive: 0 })) });
+}
+
 /** Writes this device's file atomically when its content (heartbeat aside) changed or a heartbeat is due. */
 export function writeShared(dir: string, info: SharedInfo, previous: SharedInfo | null): boolean {
-  const same = previous && JSON.stringify({ ...previous, updatedAt: 0 }) === JSON.stringify({ ...info, updatedAt: 0 });
+  const same = previous && substance(previous) === substance(info);
   const heartbeatDue = info.leases.length > 0 && (!previous || info.updatedAt - previous.updatedAt >= HEARTBEAT_MS);
   if (same && !heartbeatDue && existsSync(join(dir, `${info.device}.json`))) return false;
   mkdirSync(dir, { recursive: true });
