@@ -5,7 +5,7 @@
  * the CLI sends on B carries the same history as a resume on A does; then back on A.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -224,14 +224,21 @@ describe('roam resume with the real Claude Code CLI', () => {
     // A large append (40 MB) on A; B's resume must not run the tool before every byte is here.
     let big = '';
     for (let i = 2; i < 2 + 400; i++) big += entry(i, 100_000);
+    const before = size(logB);
     appendFileSync(logA, big);
     const total = size(logA);
-    await until(() => size(logB) > size(logA) - total + 1 || /receiving/.test(b.roam('status').stdout), { timeoutMs: 30_000, what: 'B to learn of the append' });
+    // B cannot wait for what A has not announced yet: start once A's roamd has (the user walking
+    // from A to B takes longer than that).
+    await until(() => size(logB) > before || /receiving/.test(b.roam('status').stdout), { timeoutMs: 30_000, what: 'B to learn of the append' });
+    // Warnings, configurable: B's project is outside ~/Desktop; the session's last line is an hour old.
+    writeFileSync(join(b.roamHome, 'config.json'), JSON.stringify({ resume: { staleHours: 0.5 } }));
     const r = await roamIn(b, projB, ['resume', id, '--dry-run', '--force']);
     const atExit = size(logB);
     expect(r.code, r.stderr).toBe(0);
     expect(atExit).toBe(total);
     expect(r.stderr).toMatch(/waiting for sync/);
+    expect(r.stderr).toMatch(/outside your sessions namespace ~\/Desktop/);
+    expect(r.stderr).toMatch(/was last active 1 h ago/);
 
     // A wrote to the session within the last minute: it holds the lease; B refuses without --force.
     await until(() => /being written on alpha/.test(b.roam('doctor').stdout), { timeoutMs: 30_000, what: "A's lease to reach B" });

@@ -228,6 +228,35 @@ describe('metadata', () => {
   });
 });
 
+describe('metadata of large lines', () => {
+  it('grows the tail window until a whole line fits, when the last lines are longer than it', () => {
+    const d = temp();
+    const s = new Session(uid('d'), '/home/dev/big');
+    s.user('Run it');
+    const file = join(d, `${s.id}.jsonl`);
+    const fd = openSync(file, 'w');
+    writeSync(fd, s.text());
+    let size = Buffer.byteLength(s.text());
+    // 9 MB of 300 KB lines (tool outputs), the last one stamped an hour ago.
+    const big = new Session(s.id, '/home/dev/big/later', 'feature');
+    for (let i = 0; i < 30; i++) big.user(`output ${i} ${'o'.repeat(300_000)}`);
+    writeSync(fd, big.text());
+    size += Buffer.byteLength(big.text());
+    closeSync(fd);
+    let bytes = 0;
+    const read = (f: number, buf: Uint8Array, off: number, len: number, pos: number) => {
+      const n = readSync(f, buf, off, len, pos);
+      bytes += n;
+      return n;
+    };
+    const m = readClaudeMeta(file, size, { read })!;
+    expect(m).toMatchObject({ cwd: '/home/dev/big/later', gitBranch: 'feature' });
+    expect(m.lastTimestamp).not.toBeNull();
+    // A bounded read all the same: the head window and a tail of at most 4 MiB per try.
+    expect(bytes).toBeLessThan(size / 2);
+  });
+});
+
 describe('listing', () => {
   it('lists <key>/*.jsonl files, including conflict copies, and not sub-agents or other files', async () => {
     const root = temp();

@@ -38,6 +38,8 @@ const UUID_STEM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 export const EXACT_LIMIT = 8 * 1024 * 1024;
 export const WINDOW = 64 * 1024;
+/** The most the tail window grows to when no complete line fits in it. */
+export const TAIL_MAX = 4 * 1024 * 1024;
 const TITLE_MAX = 200;
 
 let scratch = Buffer.allocUnsafe(0);
@@ -64,15 +66,27 @@ export function readClaudeMeta(file: string, size: number, opts: MetaReadOptions
       acc.leafIn = (uuid) => buf.subarray(0, end).includes(`"uuid":"${uuid}"`);
       return acc.result(basename(file, '.jsonl'), counted.count, true);
     }
-    buffer(2 * window);
-    const h = readFully(read, fd, scratch, 0, window, 0);
-    const t = readFully(read, fd, scratch, h, window, size - window);
-    const buf = scratch.subarray(0, h + t);
-    const headEnd = lastLineEnd(buf, 0, h);
-    // The tail window starts inside a line: its first (cut) line is skipped.
-    const cut = buf.indexOf(NL, h);
-    const tailStart = cut < 0 ? h + t : cut + 1;
-    const tailEnd = Math.max(tailStart, lastLineEnd(buf, h, h + t));
+    // The tail window grows (×4, up to TAIL_MAX) until it holds a complete line: a session's last
+    // lines can be tool results far longer than the window.
+    let h = 0;
+    let t = 0;
+    let buf = scratch;
+    let headEnd = 0;
+    let tailStart = 0;
+    let tailEnd = 0;
+    for (let w = window; ; w *= 4) {
+      const tw = Math.min(w, size - window);
+      buffer(window + tw);
+      h = readFully(read, fd, scratch, 0, window, 0);
+      t = readFully(read, fd, scratch, h, tw, size - tw);
+      buf = scratch.subarray(0, h + t);
+      headEnd = lastLineEnd(buf, 0, h);
+      // The tail window starts inside a line: its first (cut) line is skipped.
+      const cut = buf.indexOf(NL, h);
+      tailStart = cut < 0 ? h + t : cut + 1;
+      tailEnd = Math.max(tailStart, lastLineEnd(buf, h, h + t));
+      if (tailEnd > tailStart || tw >= size - window || w >= TAIL_MAX) break;
+    }
     const head = countMessages(buf, 0, headEnd);
     const tail = countMessages(buf, tailStart, tailEnd);
     const acc = new Accumulator(buf, window);
