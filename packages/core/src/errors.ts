@@ -71,6 +71,12 @@ export const ErrorCodes = {
   TOOL_NOT_FOUND: 'ROAM_TOOL_NOT_FOUND',
   /** Another device (or another terminal here) is writing the session: resume would fork it. */
   SESSION_BUSY: 'ROAM_SESSION_BUSY',
+  /** Not a roam session bundle, a bundle of an unknown format version, or its files do not match its manifest. */
+  BUNDLE_INVALID: 'ROAM_BUNDLE_INVALID',
+  /** A file in a session bundle does not hash to what its manifest says: damaged or tampered with. */
+  BUNDLE_HASH_MISMATCH: 'ROAM_BUNDLE_HASH_MISMATCH',
+  /** The session file cannot be read here (e.g. a zstd-compressed Codex rollout on a Node.js without zstd). */
+  SESSION_UNREADABLE: 'ROAM_SESSION_UNREADABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

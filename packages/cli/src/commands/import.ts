@@ -1,0 +1,67 @@
+/**
+ * `roam import <bundle> [--dry-run] [--json]`: a bundle made by `roam share` becomes a session here.
+ * The bundle is verified first (format, file names, every hash: src/share/bundle.ts); then a Claude
+ * Code session is written under the current directory's project key, with a new id when its id is
+ * taken here (src/share/importer.ts). Prints the id and the command that resumes it. --dry-run
+ * verifies and prints the plan, writing nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ErrorCodes, RoamError } from '@roam/core';
+import type { Io } from '../main.js';
+import { adaptersFor, realDir, type SessionContext } from '../sessions/index.js';
+import { ClaudeAdapter } from '../sessions/claude.js';
+import { decodeBundle } from '../share/bundle.js';
+import { applyPlan, planClaude, type ImportPlan } from '../share/importer.js';
+
+export interface ImportFlags {
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx: SessionContext = {}): Promise<ImportPlan> {
+  const env = ctx.env ?? process.env;
+  const cwd = realDir(ctx.cwd ?? process.cwd());
+  const file = resolve(cwd, path);
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    throw new RoamError(ErrorCodes.USAGE, `cannot read ${file}: ${(err as Error).message}`, { file });
+  }
+  const bundle = decodeBundle(data);
+  const m = bundle.manifest;
+  const adapter = adaptersFor(m.tool, { env })[0]!;
+  let plan: ImportPlan;
+  if (adapter instanceof ClaudeAdapter) plan = await planClaude(bundle, adapter, cwd);
+  else {
+    const importer = adapter as unknown as { planImport?: (b: typeof bundle, cwd: string) => Promise<ImportPlan> };
+    if (typeof importer.planImport !== 'function') throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
+    plan = await importer.planImport(bundle, cwd);
+  }
+  if (!flags.dryRun) applyPlan(plan);
+  const report = {
+    dryRun: !!flags.dryRun,
+    tool: plan.tool,
+    id: plan.id,
+    originalId: plan.originalId,
+    renamed: plan.renamed,
+    transcript: plan.transcript,
+    files: plan.files.map((f) => f.path),
+    command: plan.command,
+    manifest: { title: m.title, sourceDevice: m.sourceDevice, exported: m.exported, created: m.created, redacted: m.redacted },
+  };
+  if (flags.json) io.out(JSON.stringify(report, null, 2));
+  else {
+    const verb = flags.dryRun ? 'would import' : 'imported';
+    io.out(`${verb} ${m.tool} session ${plan.id}${m.title ? ` "${m.title}"` : ''} from ${m.sourceDevice}${plan.renamed ? ` (a new id: ${plan.originalId} is taken here)` : ''}`);
+    io.out(`${flags.dryRun ? 'into' : 'in'} ${plan.transcript}${plan.files.length > 1 ? ` (+${plan.files.length - 1} files)` : ''}`);
+    const cmd = plan.command;
+    io.out(`resume it: ${cmd.cwd && cmd.cwd !== cwd ? `cd ${shellQuote(cmd.cwd)} && ` : ''}${cmd.argv.map(shellQuote).join(' ')}${plan.tool === 'claude' ? `   (or: roam resume ${plan.id})` : ''}`);
+  }
+  return plan;
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,63 @@
+/**
+ * `roam share <session> [--out <file>] [--tool <t>] [--json]`: the session in one portable file
+ * (src/share/bundle.ts: gzipped JSON, a manifest with each file's sha256), every file redacted. The
+ * default name is `roam-<id>.json.gz` in the current directory; an existing file is never
+ * overwritten. `roam import <file>` on another machine (or for another person) brings it back.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ErrorCodes, RoamError } from '@roam/core';
+import type { Io } from '../main.js';
+import { readConfigFile, defaultDeviceName } from '../daemon/config.js';
+import { roamPaths } from '../daemon/home.js';
+import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
+import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
+import { encodeBundle, makeBundle } from '../share/bundle.js';
+import { describeCounts } from '../share/redact.js';
+
+export interface ShareFlags {
+  out?: string;
+  tool?: string;
+  json?: boolean;
+}
+
+/** The name this device goes by: config.json's `name`, else the host name. */
+export function deviceName(env: NodeJS.ProcessEnv): string {
+  try {
+    return readConfigFile(roamPaths(env).configFile).name ?? defaultDeviceName();
+  } catch {
+    return defaultDeviceName();
+  }
+}
+
+/** An adapter that can hand over a transcript's bytes itself (Codex's `.jsonl.zst`). */
+interface ReadsTranscript {
+  readTranscript(session: SessionInfo): Buffer;
+}
+
+export async function share(id: string, flags: ShareFlags, io: Io, ctx: SessionContext = {}): Promise<void> {
+  const env = ctx.env ?? process.env;
+  const { adapter, session } = await resolveSession(adaptersFor(flags.tool, { env }), id);
+  const reader = adapter as SessionAdapter & Partial<ReadsTranscript>;
+  const bundle = makeBundle(session, {
+    sourceDevice: deviceName(env),
+    ...(ctx.now !== undefined ? { now: ctx.now } : {}),
+    ...(typeof reader.readTranscript === 'function' ? { readTranscript: (s: SessionInfo) => reader.readTranscript!(s) } : {}),
+  });
+  const file = resolve(ctx.cwd ?? process.cwd(), flags.out ?? `roam-${session.id}.json.gz`);
+  const data = encodeBundle(bundle);
+  try {
+    writeFileSync(file, data, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RoamError(ErrorCodes.USAGE, `${file} exists already (--out <file> for another name)`, { file });
+    throw err;
+  }
+  const m = bundle.manifest;
+  if (flags.json) {
+    io.out(JSON.stringify({ file, bytes: data.length, manifest: m }, null, 2));
+    return;
+  }
+  io.out(`wrote ${file} (${data.length} bytes): ${m.tool} session ${m.sessionId}${m.title ? ` "${m.title}"` : ''}, ${m.files.length} file${m.files.length === 1 ? '' : 's'}`);
+  io.out(describeCounts(m.redactions));
+  io.out('redaction is best effort: read the session (roam export <id>) before you give it away');
+}
