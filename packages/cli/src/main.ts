@@ -4,34 +4,45 @@
  * ROAM_* code.
  */
 import { Command, CommanderError } from 'commander';
-import { ErrorCodes, RoamError, isRoamError } from '@roam/core';
+import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 
 import { VERSION } from './version.js';
 import { call } from './control/client.js';
 import type { Status } from './control/protocol.js';
 import { roamPaths } from './daemon/home.js';
 import type { DaemonFlags } from './commands/daemon.js';
-import { devices } from './commands/devices.js';
-import { doctor } from './commands/doctor.js';
-import { leave } from './commands/leave.js';
-import { logs } from './commands/logs.js';
-import { pair } from './commands/pair.js';
-import { pause } from './commands/pause.js';
-import { projects } from './commands/projects.js';
-import { service } from './commands/service.js';
-import { status } from './commands/status.js';
-import { sync } from './commands/sync.js';
-import { unpair } from './commands/unpair.js';
-import { fork } from './commands/fork.js';
-import { list } from './commands/list.js';
-import { newSession } from './commands/new.js';
-import { search } from './commands/search.js';
-import { show } from './commands/show.js';
 import { ToolExit } from './sessions/exec.js';
 import { count, adaptersFor } from './sessions/index.js';
-import { resume } from './commands/resume.js';
-import { map } from './commands/map.js';
-import { conflicts } from './commands/conflicts.js';
+
+/**
+ * A command's code is loaded when the command runs, not when `roam` starts: `roam list` should not
+ * pay for loading the replication core and libp2p (most of a short command's time is module loading).
+ */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, key: K): M[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never {
+  return (async (...args: any[]) => ((await load())[key] as any)(...args)) as any;
+}
+const devices = lazy(() => import('./commands/devices.js'), 'devices');
+const doctor = lazy(() => import('./commands/doctor.js'), 'doctor');
+const leave = lazy(() => import('./commands/leave.js'), 'leave');
+const logs = lazy(() => import('./commands/logs.js'), 'logs');
+const pair = lazy(() => import('./commands/pair.js'), 'pair');
+const pause = lazy(() => import('./commands/pause.js'), 'pause');
+const projects = lazy(() => import('./commands/projects.js'), 'projects');
+const service = lazy(() => import('./commands/service.js'), 'service');
+const status = lazy(() => import('./commands/status.js'), 'status');
+const sync = lazy(() => import('./commands/sync.js'), 'sync');
+const unpair = lazy(() => import('./commands/unpair.js'), 'unpair');
+const fork = lazy(() => import('./commands/fork.js'), 'fork');
+const list = lazy(() => import('./commands/list.js'), 'list');
+const newSession = lazy(() => import('./commands/new.js'), 'newSession');
+const search = lazy(() => import('./commands/search.js'), 'search');
+const show = lazy(() => import('./commands/show.js'), 'show');
+const resume = lazy(() => import('./commands/resume.js'), 'resume');
+const map = lazy(() => import('./commands/map.js'), 'map');
+const conflicts = lazy(() => import('./commands/conflicts.js'), 'conflicts');
+const exportSession = lazy(() => import('./commands/export.js'), 'exportSession');
+const share = lazy(() => import('./commands/share.js'), 'share');
+const importBundle = lazy(() => import('./commands/import.js'), 'importBundle');
 
 export interface Io {
   out(line: string): void;
@@ -143,6 +154,26 @@ function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
   cmd('conflicts', 'list sessions that diverged and where each continuation went')
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => conflicts(o, io));
+  cmd('export', 'print a session as markdown or JSON, secrets redacted')
+    .argument('<session>', 'session id, or a unique prefix of one')
+    .option('--format <format>', 'md (as roam show prints it) or json (the entries)', 'md')
+    .option('--out <file>', 'write it to this file (not overwritten) instead of stdout')
+    .option('--no-redact', 'keep secrets as they are')
+    .option('--tool <tool>', 'only this tool')
+    .action((id: string, o: { format?: string; out?: string; redact?: boolean; tool?: string }) => exportSession(id, o, io));
+  cmd('share', 'put a session in one portable file (redacted, with a manifest of hashes) for roam import')
+    .argument('<session>', 'session id, or a unique prefix of one')
+    .option('--out <file>', 'the bundle file (default: roam-<id>.json.gz here; not overwritten)')
+    .option('--tool <tool>', 'only this tool')
+    .option('--json', 'print JSON')
+    .action((id: string, o: { out?: string; tool?: string; json?: boolean }) => share(id, o, io));
+  cmd('import', "verify a bundle made by roam share and add its session to the current directory's project")
+    .argument('<bundle>', 'the file roam share wrote')
+    .option('--dry-run', 'verify it and print what would be written, write nothing')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o: { dryRun?: boolean; json?: boolean }) => {
+      await importBundle(file, o, io);
+    });
   cmd('map', "show where other devices' projects live here; or put one in another directory")
     .argument('[project]', 'a project as `roam map` shows it (~/code/app, /work/app)')
     .argument('[directory]', 'its directory on this device')

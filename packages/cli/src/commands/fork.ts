@@ -4,7 +4,7 @@
  * session's directory when it exists here. Without an id: the most recent session of the current
  * directory's project. --dry-run prints `{"cwd", "command"}` as JSON instead.
  */
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { adaptersFor, realDir, resolveSession, runOrPrint, sessionDir, type SessionContext } from '../sessions/index.js';
 

@@ -3,7 +3,7 @@
  * current directory (`claude --name <name>`). --dry-run prints `{"cwd", "command"}` as JSON instead.
  * roam exits with the tool's exit code.
  */
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { adaptersFor, realDir, runOrPrint, type SessionContext } from '../sessions/index.js';
 

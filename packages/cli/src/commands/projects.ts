@@ -4,7 +4,7 @@
  * syncs them. --only keeps only the named ones; --all syncs every project again. The choice is
  * kept in config.json and applied by the running daemon at once; nothing is deleted anywhere.
  */
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import type { ProjectInfo } from '../control/protocol.js';

@@ -16,7 +16,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { ErrorCodes, RoamError, isRoamError } from '@roam/core';
+import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../daemon/home.js';

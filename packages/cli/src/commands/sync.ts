@@ -3,7 +3,7 @@
  * one member and, with every connected member, each holds everything the other holds. Offline
  * members are named with their last-seen time and block only with `--all`.
  */
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import type { Status } from '../control/protocol.js';

@@ -1,6 +1,6 @@
 /** `roam`'s side of the control socket. */
 import { createConnection } from 'node:net';
-import { RoamError, type ErrorCode } from '@roam/core';
+import { RoamError, type ErrorCode } from '@roam/core/errors';
 import { CONTROL_VERSION, type Response } from './protocol.js';
 
 let nextId = 1;

@@ -13,7 +13,7 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { MetaCache } from './cache.js';
 import { readClaudeMeta, type MetaReadOptions } from './claude-meta.js';
 import type { ReadFn } from './lines.js';

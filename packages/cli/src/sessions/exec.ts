@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 
 const INSTALL: Record<string, string> = {
   claude: 'npm i -g @anthropic-ai/claude-code',

@@ -3,7 +3,7 @@
  * a session by id or unique id prefix across them.
  */
 import { realpathSync, statSync } from 'node:fs';
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { ClaudeAdapter, type ClaudeAdapterOptions } from './claude.js';
 import { ToolExit, runTool } from './exec.js';
