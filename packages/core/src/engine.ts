@@ -11,7 +11,7 @@
  * - a malformed frame closes that peer's link, never the engine.
  */
 import { concatBytes } from './bytes.js';
-import { RoamError, isRoamError } from './errors.js';
+import { ErrorCodes, RoamError, isRoamError } from './errors.js';
 import type { DiskState, ItemMeta, LocalChange } from './items.js';
 import { LineChain } from './log/chain.js';
 import type { Hasher } from './log/hash.js';
@@ -38,7 +38,14 @@ export interface EngineOptions extends ReplicatorOptions {
   readonly hasher: Hasher;
   readonly clock: Clock;
   readonly log?: (line: string) => void;
+  /**
+   * After a pull failed on a store I/O error (a full disk), try it again after this long,
+   * doubling up to 60 s while it keeps failing (default 2 s).
+   */
+  readonly ioRetryMs?: number;
 }
+
+const IO_RETRY_MAX_MS = 60_000;
 
 interface PeerChannel {
   readonly link: Link;
@@ -53,12 +60,16 @@ export class Engine {
   private readonly peers = new Map<string, PeerChannel>();
   private readonly staged = new Map<string, StagedWrite>();
   private serial: Promise<void> = Promise.resolve();
+  private ioRetry: ReturnType<typeof setTimeout> | undefined;
+  private ioRetryDelay: number;
+  private closing = false;
   /** Counters for status and benchmarks. */
   readonly stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, refusedFrames: 0 };
 
   private constructor(opts: EngineOptions, replicator: Replicator) {
     this.opts = opts;
     this.replicator = replicator;
+    this.ioRetryDelay = opts.ioRetryMs ?? 2_000;
   }
 
   /**
@@ -201,6 +212,8 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.ioRetry);
     await this.settled();
     for (const [peer] of this.peers) this.closePeer(peer, 'engine closing');
     for (const s of this.staged.values()) await s.abort();
@@ -237,6 +250,8 @@ export class Engine {
           break;
         default: {
           const result = await this.applyStore(e);
+          if (!result.ok && result.code === ErrorCodes.STORE_IO) this.retryIoLater();
+          else if (result.ok && (e.t === 'append' || e.t === 'stageCommit')) this.ioRetryDelay = this.opts.ioRetryMs ?? 2_000;
           await this.run(this.replicator.applied(e, result, this.opts.clock.now()));
         }
       }
@@ -301,6 +316,23 @@ export class Engine {
       if (isRoamError(err)) return { ok: false, code: err.code, message: err.message };
       throw err;
     }
+  }
+
+  /**
+   * A pull failed on a store I/O error (a full disk, say): the replicator does not try it again
+   * by itself (nothing in the folder changes when space is freed elsewhere), so try later, with
+   * a growing delay while it keeps failing.
+   */
+  private retryIoLater(): void {
+    if (this.closing || this.ioRetry !== undefined) return;
+    const delay = this.ioRetryDelay;
+    this.ioRetryDelay = Math.min(delay * 2, IO_RETRY_MAX_MS);
+    this.ioRetry = setTimeout(() => {
+      this.ioRetry = undefined;
+      if (this.closing) return;
+      void this.input(() => this.run(this.replicator.retryFailedIo(this.opts.clock.now()))).catch((err: unknown) => this.log(`retrying failed writes: ${String(err)}`));
+    }, delay);
+    (this.ioRetry as { unref?: () => void }).unref?.();
   }
 
   // ---------------------------------------------------------------- sending

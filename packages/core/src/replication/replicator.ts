@@ -32,7 +32,7 @@ import {
   negotiate,
   type Message,
 } from '../protocol/index.js';
-import { isRoamError } from '../errors.js';
+import { ErrorCodes, isRoamError } from '../errors.js';
 import type { Applied, Effect, StoreEffect } from './effects.js';
 import { decide, type ConflictMode, type PolicyHooks } from './policy.js';
 import { EMPTY_VERSION, bumpVersion, compareVersions, mergeVersions, type VersionVector } from './version.js';
@@ -152,6 +152,8 @@ export class Replicator {
   private readonly subs = new Map<string, Sub[]>();
   /** Peer records we could not fetch (by item and peer: the record's seq), not retried until they change. */
   private readonly failed = new Map<string, number>();
+  /** Of those, the ones that failed on a store I/O error (a full disk): `retryFailedIo` retries them. */
+  private readonly ioFailed = new Set<string>();
   /** Items whose fetch a local writer interrupted: wait for its next change. */
   private readonly blocked = new Set<string>();
   /** Conflicts this device lost: the winner to fetch (and from whom) once the copy is made. */
@@ -687,6 +689,27 @@ export class Replicator {
     return this.conflict(f, l, r, peer, now);
   }
 
+  /**
+   * Pulls that failed on a store I/O error (ENOSPC, EIO…) are not retried until the peer's record
+   * changes, like any failed pull; the runner calls this later to try them again (the disk may
+   * have room again).
+   */
+  retryFailedIo(now: number): Effect[] {
+    const items = new Set<string>();
+    for (const fk of this.ioFailed) {
+      this.failed.delete(fk);
+      items.add(fk.slice(0, fk.lastIndexOf('\u0000')));
+    }
+    this.ioFailed.clear();
+    const out: Effect[] = [];
+    for (const k of items) {
+      const cut = k.indexOf('\u0000');
+      const f = this.folders.get(k.slice(0, cut));
+      if (f) out.push(...this.evaluate(f, k.slice(cut + 1), now));
+    }
+    return out;
+  }
+
   /** Decide about an item again (the runner asks after a deep scan that found nothing new). */
   recheck(folder: string, name: string, now: number): Effect[] {
     const f = this.folders.get(folder);
@@ -887,6 +910,7 @@ export class Replicator {
         out.push({ t: 'scan', folder: f.cfg.id, names: effect.t === 'copy' ? [effect.name, effect.to] : [effect.name] });
       } else if (fe) {
         this.failed.set(`${k}\u0000${fe.peer}`, fe.target.seq);
+        if (result.code === ErrorCodes.STORE_IO) this.ioFailed.add(`${k}\u0000${fe.peer}`);
       }
       return out;
     }
