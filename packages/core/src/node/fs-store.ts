@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { bytesEqual, fromHex, toHex } from '../bytes.js';
+import { bytesEqual, concatBytes, fromHex, toHex } from '../bytes.js';
 import { ErrorCodes, RoamError, isRoamError } from '../errors.js';
 import type { DiskState, ItemKind, LocalChange } from '../items.js';
 import { DEFAULT_CHECKPOINT_INTERVAL, LineChain } from '../log/chain.js';
@@ -24,7 +24,7 @@ import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
 import { isLogName, validateName } from '../names.js';
 import type { FolderStore, ScanOptions, StagedTarget, StagedWrite } from '../store.js';
 import { nodeHasher } from './hash.js';
-import { asRoamError, errnoCode, syncDir, writeAll } from './io.js';
+import { asRoamError, checkRoom, errnoCode, syncDir, writeAll } from './io.js';
 import { Journal, JournalMetaStore } from './journal.js';
 import { O_NOFOLLOW, checkParents, ensureParents, itemPath, lstatItem, openItem } from './safe-path.js';
 
@@ -262,6 +262,9 @@ export class FsFolderStore implements FolderStore {
       if (known ? !(st?.isFile() && sameDisk(fingerprint(st), known.disk) && st.size === start.offset) : st !== null) {
         throw conflict(name, 'changed on disk');
       }
+      // Refuse a batch the disk cannot hold before writing any of it: a write that runs out of
+      // space midway shows a partial line (or a new, half-written file) until it is undone.
+      await checkRoom(this.root, total);
       const intent: IntentRecord = { t: 'intent', name, from: start.offset, to: end.offset, ino: known?.disk.ino ?? null, dev: known?.disk.dev ?? null };
       await this.persist([intent]);
       let fh: FileHandle | undefined;
@@ -272,7 +275,10 @@ export class FsFolderStore implements FolderStore {
         if (!known) undo = () => fsp.unlink(itemPath(this.root, name)); // O_EXCL: we created it
         else if (sameDisk(fingerprint(await file.stat()), known.disk)) undo = () => file.truncate(start.offset);
         else throw conflict(name, 'changed on disk');
-        if (total > 0 && (await file.writev(data as Uint8Array[])).bytesWritten !== total) throw new Error(`short write to ${name}`);
+        const wrote = total > 0 ? (await file.writev(data as Uint8Array[])).bytesWritten : 0;
+        // A short write (the disk filled up midway): write the rest, which fails with the real
+        // cause (ENOSPC…) for the log to name; the batch is undone below either way.
+        if (wrote !== total) await writeAll(file, concatBytes(data).subarray(wrote));
         await file.sync();
         this.stats.fsyncs++;
         await this.afterAppendWrite?.(name);

@@ -38,3 +38,24 @@ export function asRoamError(e: unknown): RoamError {
   const message = e instanceof Error ? e.message : String(e);
   return new RoamError(ErrorCodes.STORE_IO, `store I/O failed: ${message}`, { code: errnoCode(e) }, { cause: e });
 }
+
+/**
+ * Throws ENOSPC (as a store I/O error) when the file system holding `dir` has less than `bytes`
+ * (plus a block) free for this user. Best effort: another writer may take the space meanwhile,
+ * and the write itself still fails cleanly then; when the space is unknown, nothing is said.
+ */
+export async function checkRoom(dir: string, bytes: number): Promise<void> {
+  let free: number;
+  let block: number;
+  try {
+    const st = await fsp.statfs(dir);
+    if (!(st.blocks > 0 && st.bsize > 0)) return; // a file system that does not say (some FUSE ones)
+    free = st.bavail * st.bsize;
+    block = st.bsize;
+  } catch {
+    return;
+  }
+  if (free < bytes + block) {
+    throw new RoamError(ErrorCodes.STORE_IO, `store I/O failed: ENOSPC: no space left on device (${bytes} bytes to write, ${free} free)`, { code: 'ENOSPC' });
+  }
+}
