@@ -112,9 +112,9 @@ describe('roam list', () => {
     process.chdir(base);
     expect((await roam('list')).out).toMatch(/^no sessions in /);
     expect(JSON.parse((await roam('list', '--json')).out)).toEqual([]);
-    const codex = await roam('list', '--tool', 'codex');
-    expect(codex.code).toBe(2);
-    expect(codex.err).toMatch(/^ROAM_USAGE: roam cannot read codex sessions yet/);
+    const gemini = await roam('list', '--tool', 'gemini');
+    expect(gemini.code).toBe(2);
+    expect(gemini.err).toMatch(/^ROAM_USAGE: roam cannot read gemini sessions yet/);
     expect((await roam('list', '--tool', 'vim')).err).toMatch(/^ROAM_USAGE: unknown tool: vim/);
     expect((await roam('list', '--limit', 'many')).code).toBe(2);
   });

@@ -1,18 +1,20 @@
 /**
  * `roam import <bundle> [--dry-run] [--json]`: a bundle made by `roam share` becomes a session here.
  * The bundle is verified first (format, file names, every hash: src/share/bundle.ts); then a Claude
- * Code session is written under the current directory's project key, with a new id when its id is
- * taken here (src/share/importer.ts). Prints the id and the command that resumes it. --dry-run
+ * Code session is written under the current directory's project key, a Codex session as a rollout
+ * of its own date whose cwd is the current directory, each with a new id when its id
+ * is taken here (src/share/importer.ts). Prints the id and the command that resumes it. --dry-run
  * verifies and prints the plan, writing nothing.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { adaptersFor, realDir, type SessionContext } from '../sessions/index.js';
 import { ClaudeAdapter } from '../sessions/claude.js';
+import { CodexAdapter } from '../sessions/codex.js';
 import { decodeBundle } from '../share/bundle.js';
-import { applyPlan, planClaude, type ImportPlan } from '../share/importer.js';
+import { applyPlan, planClaude, planCodex, type ImportPlan } from '../share/importer.js';
 
 export interface ImportFlags {
   dryRun?: boolean;
@@ -34,11 +36,8 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
   const adapter = adaptersFor(m.tool, { env })[0]!;
   let plan: ImportPlan;
   if (adapter instanceof ClaudeAdapter) plan = await planClaude(bundle, adapter, cwd);
-  else {
-    const importer = adapter as unknown as { planImport?: (b: typeof bundle, cwd: string) => Promise<ImportPlan> };
-    if (typeof importer.planImport !== 'function') throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
-    plan = await importer.planImport(bundle, cwd);
-  }
+  else if (adapter instanceof CodexAdapter) plan = await planCodex(bundle, adapter, cwd);
+  else throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
   if (!flags.dryRun) applyPlan(plan);
   const report = {
     dryRun: !!flags.dryRun,

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { readConfigFile, defaultDeviceName } from '../daemon/config.js';
 import { roamPaths } from '../daemon/home.js';

@@ -6,14 +6,17 @@ import { realpathSync, statSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { ClaudeAdapter, type ClaudeAdapterOptions } from './claude.js';
+import { CodexAdapter } from './codex.js';
 import { ToolExit, runTool } from './exec.js';
 import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type ToolName } from './types.js';
 
 export type { SessionAdapter, SessionInfo, ToolName } from './types.js';
 
-/** The adapters built so far (Codex, Gemini and Copilot come later). */
+/** The adapters built so far (Gemini and Copilot come later). */
 export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
-  return [new ClaudeAdapter(opts)];
+  // A cache file given for Claude Code's metadata: Codex's goes beside it.
+  const codexCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.codex` };
+  return [new ClaudeAdapter(opts), new CodexAdapter({ ...(opts.env ? { env: opts.env } : {}), ...codexCache })];
 }
 
 /** The adapters of `--tool <t>` (all without it). A known tool without an adapter yet is a usage error. */

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionInfo, ToolName } from '../sessions/types.js';
 import { mergeCounts, redactFileContent, type RedactionCounts } from './redact.js';
 

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { ErrorCodes, RoamError } from '@roam/core';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionAdapter, ToolCommand, ToolName } from '../sessions/types.js';
 import { SESSION_FILE, type Bundle } from './bundle.js';
 
@@ -134,4 +134,50 @@ export function applyPlan(plan: ImportPlan): void {
     for (const p of written.reverse()) rmSync(p, { force: true });
     throw err;
   }
+}
+
+export interface CodexTarget {
+  root(): string;
+  find: SessionAdapter['find'];
+  resumeCommand: SessionAdapter['resumeCommand'];
+}
+
+/** `2025-11-01T11-34-37`: a rollout name's time, in local time as Codex writes it. */
+function rolloutTime(d: Date): { dir: string[]; stamp: string } {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const [y, mo, da] = [String(d.getFullYear()), p(d.getMonth() + 1), p(d.getDate())];
+  return { dir: [y, mo, da], stamp: `${y}-${mo}-${da}T${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}` };
+}
+
+/**
+ * The plan of a Codex bundle: a rollout `sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl` under
+ * `$CODEX_HOME` (the date of the session's first line), its `session_meta` id changed to a new
+ * UUID when the id is taken here, and the recorded cwd (`session_meta`, `turn_context`) changed to
+ * `cwd`, the directory it is imported into: Codex's picker lists a directory's sessions by it.
+ */
+export async function planCodex(bundle: Bundle, adapter: CodexTarget, cwd: string, newId: () => string = randomUUID, now = Date.now()): Promise<ImportPlan> {
+  const original = bundle.manifest.sessionId;
+  let id = original;
+  if (!UUID.test(original) || (await adapter.find(original)) !== null) {
+    do id = newId();
+    while ((await adapter.find(id)) !== null);
+  }
+  const raw = bundle.files.get(SESSION_FILE);
+  if (!raw || bundle.files.size !== 1) throw new RoamError(ErrorCodes.BUNDLE_INVALID, `a Codex bundle holds ${SESSION_FILE} and nothing else`);
+  const bytes = rewriteLines(raw, '"payload"', (o) => {
+    const p = o.payload as Record<string, unknown> | undefined;
+    if (!p || typeof p !== 'object') return false;
+    let changed = false;
+    if (o.type === 'session_meta') {
+      if (p.id === original && id !== original) (p.id = id), (changed = true);
+      if (typeof p.cwd === 'string' && p.cwd !== cwd) (p.cwd = cwd), (changed = true);
+    } else if (o.type === 'turn_context' && typeof p.cwd === 'string' && p.cwd !== cwd) (p.cwd = cwd), (changed = true);
+    return changed;
+  });
+  const created = bundle.manifest.created !== null ? new Date(bundle.manifest.created) : new Date(now);
+  const t = rolloutTime(Number.isFinite(created.getTime()) ? created : new Date(now));
+  const dir = join(adapter.root(), 'sessions', ...t.dir);
+  const transcript = join(dir, `rollout-${t.stamp}-${id}.jsonl`);
+  if (existsSync(transcript)) throw new RoamError(ErrorCodes.USAGE, `${transcript} exists already`);
+  return { tool: 'codex', originalId: original, id, renamed: id !== original, transcript, files: [{ path: transcript, bytes }], command: adapter.resumeCommand(id, { cwd }) };
 }
