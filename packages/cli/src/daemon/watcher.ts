@@ -3,7 +3,8 @@
  * batches. The store's own writes come back here too, but the store already recorded them, so
  * the scan they trigger finds nothing to report: they never echo back as local changes.
  */
-import { relative, sep } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 /** How long to gather events before scanning: long enough to coalesce a burst, a few ms. */
@@ -17,15 +18,17 @@ const TRAILING_MS = 80;
 /**
  * chokidar reads a new directory before it watches it, so a file written into a directory just
  * created can pass unseen (that is how a tool starts a new project). A new directory is answered
- * with a rescan of the folder at once and again after TRAILING_MS; and the whole folder is
- * rescanned every RESCAN_MS as a safety net (a stat per file, no content read when unchanged).
+ * with a look at every file under it at once and again after TRAILING_MS (only that directory: a
+ * rescan of the whole folder per new directory made an initial sync, which creates thousands of
+ * them, quadratic); and the whole folder is rescanned every RESCAN_MS as a safety net (a stat per
+ * file, no content read when unchanged).
  */
 const RESCAN_MS = 5 * 60_000;
 /**
  * chokidar starts watching a new directory some time after its `addDir` event (under load, well
- * past TRAILING_MS): a write into it in between raises no event. One more rescan this long after a
- * new directory closes that gap (seen when a tool appended to a log roamd had just received into a
- * new project directory).
+ * past TRAILING_MS): a write into it in between raises no event. One more look under it this long
+ * after closes that gap (seen when a tool appended to a log roamd had just received into a new
+ * project directory).
  */
 const DIR_SETTLE_MS = 1_000;
 /** The folder's own ignore rules: not an item, but a change to it reloads the rules. */
@@ -37,9 +40,10 @@ export class FolderWatcher {
   private full = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly trailing = new Map<string, NodeJS.Timeout>();
-  private dirTimer: NodeJS.Timeout | null = null;
-  private dirSettle: NodeJS.Timeout | null = null;
+  /** New directories to look under again, each after TRAILING_MS and DIR_SETTLE_MS. */
+  private readonly dirTimers = new Set<NodeJS.Timeout>();
   private rescan: NodeJS.Timeout | null = null;
+  private closed = false;
 
   private constructor(watcher: FSWatcher) {
     this.watcher = watcher;
@@ -56,13 +60,14 @@ export class FolderWatcher {
     hooks: { onError: (err: unknown) => void; onRulesChanged?: () => void },
   ): Promise<FolderWatcher> {
     const rel = (p: string) => relative(root, p).split(sep).join('/');
+    const skip = (name: string) => name.split('/').some((c) => c.startsWith('.roam-tmp-')) || ignores(name);
     const w = watch(root, {
       ignoreInitial: true,
       followSymlinks: false,
       ignored: (p: string) => {
         const name = rel(p);
         if (name === IGNORE_FILE) return false;
-        return name !== '' && !name.startsWith('..') && (name.split('/').some((c) => c.startsWith('.roam-tmp-')) || ignores(name));
+        return name !== '' && !name.startsWith('..') && skip(name);
       },
     });
     const fw = new FolderWatcher(w);
@@ -95,19 +100,25 @@ export class FolderWatcher {
     w.on('change', changed);
     w.on('unlink', (p) => (rel(p) === IGNORE_FILE ? hooks.onRulesChanged?.() : queue(rel(p))));
     w.on('unlinkDir', () => queue(null));
+    /** Queues every file under a directory (none if it is gone: its removal is an event of its own). */
+    const lookUnder = (dir: string) => {
+      void filesUnder(root, rel(dir), skip).then(
+        (names) => {
+          if (!fw.closed) for (const n of names) queue(n);
+        },
+        (err: unknown) => hooks.onError(err),
+      );
+    };
     w.on('addDir', (p) => {
       if (rel(p) === '') return;
-      queue(null);
-      if (fw.dirTimer) clearTimeout(fw.dirTimer);
-      fw.dirTimer = setTimeout(() => {
-        fw.dirTimer = null;
-        queue(null);
-      }, TRAILING_MS);
-      if (fw.dirSettle) clearTimeout(fw.dirSettle);
-      fw.dirSettle = setTimeout(() => {
-        fw.dirSettle = null;
-        queue(null);
-      }, DIR_SETTLE_MS);
+      lookUnder(p);
+      for (const ms of [TRAILING_MS, DIR_SETTLE_MS]) {
+        const t = setTimeout(() => {
+          fw.dirTimers.delete(t);
+          lookUnder(p);
+        }, ms);
+        fw.dirTimers.add(t);
+      }
     });
     w.on('error', hooks.onError);
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
@@ -119,10 +130,34 @@ export class FolderWatcher {
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     for (const t of this.trailing.values()) clearTimeout(t);
-    if (this.dirTimer) clearTimeout(this.dirTimer);
-    if (this.dirSettle) clearTimeout(this.dirSettle);
+    for (const t of this.dirTimers) clearTimeout(t);
+    this.dirTimers.clear();
     if (this.rescan) clearInterval(this.rescan);
+    this.closed = true;
     this.trailing.clear();
     await this.watcher.close();
   }
+}
+
+/** The regular files under `dir` (a name relative to `root`), recursively, as item names; none if it is gone. */
+async function filesUnder(root: string, dir: string, skip: (name: string) => boolean): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(join(root, ...d.split('/')), { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return; // removed or replaced meanwhile
+      throw err;
+    }
+    for (const e of entries) {
+      const name = `${d}/${e.name}`;
+      if (skip(name)) continue;
+      if (e.isDirectory()) await visit(name);
+      else if (e.isFile()) out.push(name);
+    }
+  };
+  await visit(dir);
+  return out;
 }
