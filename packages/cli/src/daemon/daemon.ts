@@ -212,7 +212,7 @@ export class Daemon {
     this.refreshShared();
     this.tick = setInterval(() => this.refreshShared(), 5_000);
     this.tick.unref();
-    this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length} folder(s)`);
+    this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
   }
 
   // ---------------------------------------------------------------- status
@@ -238,7 +238,8 @@ export class Daemon {
         peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: [], need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, inSync: false });
       }
     }
-    const folders = this.folders.map((f) => {
+    // roam's own folder (leases, projects' remotes) is an implementation detail, not the user's.
+    const folders = this.folders.filter((f) => f.id !== SHARED_FOLDER).map((f) => {
       const items = this.engine.replicator.localItems(f.id).filter((m) => !m.deleted);
       return { id: f.id, path: f.path, items: items.length, bytes: items.reduce((a, m) => a + m.size, 0) };
     });
@@ -259,6 +260,7 @@ export class Daemon {
       projects: async () => {
         const out: ProjectInfo[] = [];
         for (const f of this.folders) {
+          if (f.id === SHARED_FOLDER) continue;
           const count = new Map<string, { here: number; onPeers: number }>();
           const bump = (name: string, k: 'here' | 'onPeers') => {
             const top = name.split('/')[0]!;
