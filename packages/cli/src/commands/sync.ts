@@ -20,7 +20,7 @@ export interface WaitOptions {
   readonly all?: boolean | undefined;
   /** Told what is still missing, each time that changes. */
   readonly progress?: (why: string) => void;
-  /** Resolve with `connected: false` instead of waiting while connected to no device, once this many ms passed. */
+  /** Resolve with `connected: false` instead of waiting while connected to no device: at once when no device is known, else once this many ms passed. */
   readonly aloneAfterMs?: number;
 }
 
@@ -44,7 +44,8 @@ export async function waitInSync(socket: string, opts: WaitOptions): Promise<Wai
     const offline = s.peers.filter((p) => !p.connected);
     const blocking = opts.all ? s.peers.filter((p) => !(p.connected && p.inSync)) : live.filter((p) => !p.inSync);
     if (live.length > 0 && blocking.length === 0) return { connected: true, status: s, peers: live.map((p) => p.name), offline };
-    if (live.length === 0 && opts.aloneAfterMs !== undefined && Date.now() - start >= opts.aloneAfterMs) return { connected: false, status: s, peers: [], offline };
+    // Alone: at once when this device knows no other, else after a moment for a connection to come up.
+    if (live.length === 0 && opts.aloneAfterMs !== undefined && (s.peers.length === 0 || Date.now() - start >= opts.aloneAfterMs)) return { connected: false, status: s, peers: [], offline };
     const why = live.length === 0 ? `connected to no device${s.peers.length ? ` (known: ${s.peers.map((p) => p.name).join(', ')})` : ''}` : blocking.map(peerLine).join('; ');
     if (why !== last) opts.progress?.(why);
     last = why;
