@@ -136,7 +136,9 @@ describe('Codex adapter on generated rollouts', () => {
     const all = await a.list();
     expect(all.map((s) => s.id)).toEqual([moved.id, r.id, BIG, SMALL, old.id]);
     expect(all[1]).toMatchObject({ title: 'Flaky test, for real', firstPrompt: 'Fix the flaky test', messages: 2, cwd: link });
-    expect(all[0]).toMatchObject({ cwd: '/second/place', gitBranch: 'main' });
+    expect(all[0]).toMatchObject({ cwd: '/second/place', projectKey: '/first/place', gitBranch: 'main' });
+    expect((await a.list({ project: '/first/place' })).map((s) => s.id)).toEqual([moved.id]);
+    expect((await a.list({ project: '/second/place' })).map((s) => s.id)).toEqual([moved.id]);
     expect(all[4]!.file).toContain(join(codexHome, 'archived_sessions'));
     expect((await a.list({ project: realpathSync(real) })).map((s) => s.id)).toEqual([r.id]);
     expect((await a.search('flaky', { project: realpathSync(real) })).map((h) => h.session.title)).toEqual(['Flaky test, for real']);
@@ -167,6 +169,27 @@ describe('Codex adapter on generated rollouts', () => {
       { timestamp: '2026-01-01T00:00:02Z', type: 'event_msg', payload: { type: 'agent_message', message: 'hello' } },
     ].map((l) => JSON.stringify(l)).join('\n');
     expect(codexTranscript(events).map((x: TranscriptEntry) => [x.role, x.text])).toEqual([['user', 'hi'], ['assistant', 'hello']]);
+  });
+
+  it('a fork (Codex 0.16x) shows the history it inherits from its parent up to the fork point; sharing it is refused', async () => {
+    const parent = new Rollout('0199ffff-0000-7000-8000-000000000001', project).user('parent question').assistant('parent answer');
+    const cut = Buffer.byteLength(parent.text());
+    parent.user('after the fork point').assistant('not inherited');
+    parent.write(codexHome);
+    const fork = new Rollout('0199ffff-0000-7000-8000-000000000002', project, Date.UTC(2026, 0, 6));
+    fork.lines.splice(1); // a fork starts with its session_meta alone
+    Object.assign(fork.lines[0]!.payload, { forked_from_id: parent.id, history_mode: 'paginated', history_base: { thread_id: parent.id, end_ordinal_exclusive: 6, end_byte_offset: cut } });
+    fork.user('fork question').assistant('fork answer');
+    fork.write(codexHome);
+    const texts = (await adapter().show(fork.id)).filter((e) => !e.meta).map((e) => e.text);
+    expect(texts).toEqual(['parent question', 'parent answer', 'fork question', 'fork answer']);
+    const shared = await roam('share', fork.id, '--out', join(base, 'fork.json.gz'));
+    expect(shared.code).toBe(2);
+    expect(shared.err).toMatch(new RegExp(`^ROAM_USAGE: Codex session ${fork.id} is a fork of ${parent.id}`));
+    rmSync(parent.path(codexHome));
+    const orphan = await adapter().show(fork.id);
+    expect(orphan[0]).toMatchObject({ meta: true, text: expect.stringContaining(`in Codex session ${parent.id}, which is not on this machine`) });
+    expect(orphan.filter((e) => !e.meta).map((e) => e.text)).toEqual(['fork question', 'fork answer']);
   });
 
   it('a large rollout is read in two windows and its messages estimated; a cut last line and junk lines are skipped', async () => {

@@ -15,7 +15,9 @@
  * first prompt.
  *
  * Codex has no project key: it files sessions by date and filters its picker by the recorded cwd,
- * so this adapter's `projectKey(path)` is the path, and `list({project})` matches the session's cwd.
+ * so this adapter's `projectKey(path)` is the path, a session's projectKey is the directory it
+ * started in (session_meta's cwd), its cwd the last one recorded (turn_context), and
+ * `list({project})` matches either.
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -106,7 +108,10 @@ function messageOf(o: Line): { role: 'user' | 'assistant' | 'developer' | 'syste
 
 export interface CodexMeta {
   readonly id: string;
+  /** The last recorded working directory (session_meta, then each turn_context). */
   readonly cwd: string | null;
+  /** The directory the session started in (its session_meta's cwd). */
+  readonly startCwd: string | null;
   readonly firstPrompt: string | null;
   readonly lastTimestamp: string | null;
   readonly messages: number;
@@ -118,6 +123,7 @@ export interface CodexMeta {
 export function readCodexMeta(text: string, nameId: string, complete: boolean, size = text.length): CodexMeta | null {
   let id: string | null = null;
   let cwd: string | null = null;
+  let startCwd: string | null = null;
   let branch: string | null = null;
   let first: string | null = null;
   let firstEvent: string | null = null;
@@ -133,7 +139,10 @@ export function readCodexMeta(text: string, nameId: string, complete: boolean, s
     if (o.type === 'session_meta' && p) {
       any = true;
       if (id === null && typeof p.id === 'string') id = p.id;
-      if (typeof p.cwd === 'string') cwd = p.cwd;
+      if (typeof p.cwd === 'string') {
+        cwd = p.cwd;
+        startCwd ??= p.cwd;
+      }
       const git = p.git as { branch?: unknown } | undefined;
       if (git && typeof git.branch === 'string') branch = git.branch;
       continue;
@@ -160,6 +169,7 @@ export function readCodexMeta(text: string, nameId: string, complete: boolean, s
   return {
     id: id ?? nameId,
     cwd,
+    startCwd,
     firstPrompt: oneLine(first ?? firstEvent, TITLE_MAX),
     lastTimestamp: last,
     messages: complete ? count : Math.round((count * size) / Math.max(1, text.length)),
@@ -208,9 +218,17 @@ export class CodexAdapter implements SessionAdapter {
     return z(raw);
   }
 
-  /** For `roam share`: the transcript's bytes. */
+  /**
+   * For `roam share`: the transcript's bytes. A fork written by Codex 0.16x keeps its history in the
+   * rollout it was forked from (`history_base`), which a bundle does not carry: refused.
+   */
   readTranscript(session: SessionInfo): Buffer {
-    return this.readRollout(session.file);
+    const bytes = this.readRollout(session.file);
+    const base = historyBase(bytes.toString('utf8', 0, Math.min(bytes.length, 1024 * 1024)));
+    if (base) {
+      throw new RoamError(ErrorCodes.USAGE, `Codex session ${session.id} is a fork of ${base.threadId} and keeps the history before the fork in that session's rollout, which a bundle does not carry; share ${base.threadId} instead`, { id: session.id, parent: base.threadId });
+    }
+    return bytes;
   }
 
   /** Thread names (`/rename`) by id: the last entry of each id in `session_index.jsonl`. */
@@ -235,7 +253,7 @@ export class CodexAdapter implements SessionAdapter {
   private readInfo(f: RolloutFile): SessionInfo | null {
     let meta: CodexMeta | null;
     if (f.compressed && !this.zstd()) {
-      meta = { id: f.nameId, cwd: null, firstPrompt: null, lastTimestamp: null, messages: 0, messagesExact: false, gitBranch: null };
+      meta = { id: f.nameId, cwd: null, startCwd: null, firstPrompt: null, lastTimestamp: null, messages: 0, messagesExact: false, gitBranch: null };
     } else {
       try {
         if (f.compressed || f.size <= CODEX_EXACT_LIMIT) meta = readCodexMeta(this.readRollout(f.file).toString('utf8'), f.nameId, true);
@@ -249,7 +267,7 @@ export class CodexAdapter implements SessionAdapter {
       tool: 'codex',
       id: meta.id,
       file: f.file,
-      projectKey: meta.cwd ?? '-',
+      projectKey: meta.startCwd ?? meta.cwd ?? '-',
       cwd: meta.cwd,
       title: f.compressed && !this.zstd() ? ZSTD_TITLE : meta.firstPrompt,
       firstPrompt: meta.firstPrompt,
@@ -291,7 +309,7 @@ export class CodexAdapter implements SessionAdapter {
     cache.save();
     if (opts.project !== undefined) {
       const project = opts.project;
-      infos = infos.filter((s) => s.cwd !== null && (s.cwd === project || real(s.cwd) === project));
+      infos = infos.filter((s) => inProject(s, project));
     }
     infos = newestFirst(infos);
     return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
@@ -316,7 +334,8 @@ export class CodexAdapter implements SessionAdapter {
     const cache = this.cache();
     let files = this.files().filter((f) => !f.compressed || this.zstd()).sort((a, b) => b.mtimeMs - a.mtimeMs);
     if (opts.project !== undefined) {
-      const keep = new Set(this.infos(files, cache).filter((s) => s.cwd !== null && (s.cwd === opts.project || real(s.cwd) === opts.project)).map((s) => s.file));
+      const project = opts.project;
+      const keep = new Set(this.infos(files, cache).filter((s) => inProject(s, project)).map((s) => s.file));
       files = files.filter((f) => keep.has(f.file));
     }
     const check = (o: Record<string, unknown>): { role: SearchHit['role']; snippet: string } | null => {
@@ -362,7 +381,25 @@ export class CodexAdapter implements SessionAdapter {
   async show(id: string): Promise<TranscriptEntry[]> {
     const info = await this.find(id);
     if (!info) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no Codex session ${id}`, { id });
-    return codexTranscript(this.readRollout(info.file).toString('utf8'));
+    return this.withHistory(this.readRollout(info.file).toString('utf8'), 0);
+  }
+
+  /**
+   * A rollout's conversation, preceded by the history it inherits: a fork made by Codex 0.16x
+   * starts with `session_meta.history_base` = {thread_id, end_byte_offset}, the first bytes of the
+   * rollout it was forked from (itself perhaps a fork), which Codex replays before the fork's own lines.
+   */
+  private async withHistory(text: string, depth: number): Promise<TranscriptEntry[]> {
+    const own = codexTranscript(text);
+    const base = historyBase(text);
+    if (!base || depth >= 16) return own;
+    const parent = await this.find(base.threadId);
+    if (!parent) {
+      return [{ role: 'user', uuid: null, timestamp: null, text: `[the history before this fork is in Codex session ${base.threadId}, which is not on this machine]`, toolUses: [], toolResults: [], meta: true }, ...own];
+    }
+    let bytes = this.readRollout(parent.file);
+    if (base.endByteOffset !== null) bytes = bytes.subarray(0, base.endByteOffset);
+    return [...(await this.withHistory(bytes.toString('utf8'), depth + 1)), ...own];
   }
 
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
@@ -383,7 +420,16 @@ export class CodexAdapter implements SessionAdapter {
   }
 }
 
-/** The conversation of a rollout's text, in file order. */
+/** The session a fork's history comes from (`session_meta.history_base` of its first line), or null. */
+export function historyBase(text: string): { threadId: string; endByteOffset: number | null } | null {
+  const nl = text.indexOf('\n');
+  const o = parse(nl < 0 ? text : text.slice(0, nl));
+  const base = o?.type === 'session_meta' ? (o.payload?.history_base as { thread_id?: unknown; end_byte_offset?: unknown } | undefined) : undefined;
+  if (!base || typeof base.thread_id !== 'string') return null;
+  return { threadId: base.thread_id, endByteOffset: typeof base.end_byte_offset === 'number' ? base.end_byte_offset : null };
+}
+
+/** The conversation of a rollout's text, in file order (without the history a fork inherits). */
 export function codexTranscript(text: string): TranscriptEntry[] {
   const entries: TranscriptEntry[] = [];
   const events: TranscriptEntry[] = [];
@@ -518,6 +564,16 @@ function collect(dir: string, depth: number, out: RolloutFile[]): void {
       if (st?.isDirectory()) collect(p, depth + 1, out);
     }
   }
+}
+
+/**
+ * Whether a session is of the project in `dir` (a real path): it started there (its projectKey) or
+ * was last run there (its cwd). A session resumed on another machine in another directory stays a
+ * session of the project it started in, here.
+ */
+function inProject(s: SessionInfo, dir: string): boolean {
+  for (const p of [s.projectKey, s.cwd]) if (p && p !== '-' && (p === dir || real(p) === dir)) return true;
+  return false;
 }
 
 function real(p: string): string {
