@@ -149,11 +149,17 @@ describe('Codex sessions with the real Codex CLI', () => {
     for (const r of mock.requests.slice(mark)) expect(r.rawBody).not.toContain(token);
 
     // Codex's own fork (`codex exec fork`): a new id whose rollout points at the history it forks.
+    const before = readFileSync(rep.transcript);
     mark = mock.requests.length;
     const forked = await runCodex({ args: ['exec', '--skip-git-repo-check', 'fork', id, 'On a branch now.'], cwd: projB, home: homeB, timeoutMs: 60_000 });
     expect(forked.code, forked.stderr).toBe(0);
     const forkId = sessionIdOf(forked.stderr + forked.stdout)!;
     expect(forkId).not.toBe(id);
+    expect(readFileSync(rep.transcript).equals(before)).toBe(true);
+    const forkFile = rollouts(join(homeB, '.codex')).find((r) => r.includes(forkId))!;
+    expect(JSON.parse(readFileSync(join(homeB, '.codex', forkFile), 'utf8').split('\n')[0]!).payload).toMatchObject({
+      id: forkId, forked_from_id: id, history_base: { thread_id: id, end_byte_offset: before.length },
+    });
     expect(conversation(lastResponses(mark)).slice(0, 4)).toEqual([
       ['user', 'Deploy with GITHUB_TOKEN=[REDACTED:github] please'],
       ['assistant', 'Mock answer.'],
