@@ -121,6 +121,9 @@ function encodeVarint(n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** Frames up to this size go out in one write with their prefix (a copy); larger ones in two. */
+const COALESCE_MAX = 64 * 1024;
+
 /** Bytes of the varint prefix of the largest allowed frame. */
 const MAX_PREFIX_BYTES = encodeVarint(MAX_FRAME_BYTES).length;
 
@@ -372,11 +375,17 @@ class Session {
     try {
       // Prefix and frame in one `send`: each `send` becomes a yamux data frame of its own (12 B of
       // header, 18 B of Noise, and a 30 B window update back), 60 B per frame for a separate prefix.
+      // A large frame is not worth copying for that (yamux cuts it into window-sized pieces anyway).
       const prefix = encodeVarint(frame.length);
-      const out = new Uint8Array(prefix.length + frame.length);
-      out.set(prefix, 0);
-      out.set(frame, prefix.length);
-      ok = s.send(out);
+      if (frame.length <= COALESCE_MAX) {
+        const out = new Uint8Array(prefix.length + frame.length);
+        out.set(prefix, 0);
+        out.set(frame, prefix.length);
+        ok = s.send(out);
+      } else {
+        ok = s.send(prefix);
+        ok = s.send(frame) && ok;
+      }
     } catch {
       return; // closed under us: the close event ends the session
     }
