@@ -7,6 +7,8 @@
  * file by that name in the key's folder), the session is imported under a new random UUID, and
  * the `sessionId` of its lines is rewritten to it, as the CLI's own `--fork-session` does.
  *
+ * Codex: a rollout under `$CODEX_HOME/sessions/` (planCodex below; docs/CODEX.md).
+ *
  * Nothing is ever overwritten: each file is written to a hidden temporary name and then linked to
  * its final name, which fails if that exists; the transcript comes last.
  */

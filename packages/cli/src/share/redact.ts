@@ -320,10 +320,13 @@ export function redactJsonLine(line: string, counts: RedactionCounts = {}): stri
  * A cheap test whether a text can hold anything a rule matches (most lines of a session do not):
  * the triggers of every rule.
  */
-const TRIGGER = /sk-|AIza|GOCSPX|ya29\.|gh[pousr]_|github_pat_|gl[a-z]{1,4}-|xox|xapp-|hooks\.slack|_live_|_test_|whsec_|A[KSBC3][A-Z0-9]{2}[A-Z0-9]{14}|npm_|pypi-|eyJ|PRIVATE KEY|:\/\/[^\s/@]*:[^\s/@]*@|authori[sz]ation|api-key|auth-token|private-token|gitlab-token|:_|(?:key|secret|token|word|wd|pass|phrase|entials?)\\*["']?\s*[:=]/i;
+const TRIGGER = /sk-|AIza|GOCSPX|ya29\.|gh[pousr]_|github_pat_|gl[a-z]{1,4}-|xox|xapp-|hooks\.slack|_live_|_test_|whsec_|npm_|pypi-|eyJ|PRIVATE KEY|:\/\/[^\s/@]*:[^\s/@]*@|authori[sz]ation|api-key|auth-token|private-token|gitlab-token|:_|(?:key|secret|token|word|wd|pass|phrase|entials?)\\*["']?\s*[:=]/i;
+
+/** AWS key ids, case-sensitive (with the `i` flag this would fire on most base64 blobs). */
+const AWS_TRIGGER = /(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}/;
 
 export function mayHoldSecret(text: string): boolean {
-  return TRIGGER.test(text);
+  return TRIGGER.test(text) || AWS_TRIGGER.test(text);
 }
 
 /** Redacts a whole JSONL document (lines kept as they are when clean; the final newline kept). */
