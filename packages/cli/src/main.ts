@@ -142,14 +142,14 @@ function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
     .action((id: string | undefined, o: { dryRun?: boolean }) => fork(id, o, io));
   cmd('resume', "wait until this device has caught up, then resume a session in its tool (default: this directory's latest)")
     .argument('[session]', 'session id, or a unique prefix of one')
-    .option('--tool <tool>', 'the tool (default claude)')
+    .option('--tool <tool>', 'only sessions of this tool (claude, codex)')
     .option('--in <tool>', 'resume it in another tool')
     .option('--force', 'resume even while another device is writing the session, or sync timed out')
     .option('--dry-run', 'print {"cwd", "command"} as JSON instead of running it')
     .option('--timeout <seconds>', 'how long to wait for sync (default 120, config resume.syncTimeout)', seconds)
     .addHelpText('after', '\nArguments after `--` go to the tool: roam resume <id> -- -p "go on"')
     .action((id: string | undefined, o: { tool?: string; in?: string; force?: boolean; dryRun?: boolean; timeout?: number }) =>
-      resume(id, toolArgs, o, io, { adapter: (t) => adaptersFor(t)[0]! }),
+      resume(id, toolArgs, o, io, { adapters: (t) => adaptersFor(t) }),
     );
   cmd('conflicts', 'list sessions that diverged and where each continuation went')
     .option('--json', 'print JSON')

@@ -244,6 +244,16 @@ describe('roam commands with Codex sessions', () => {
     expect((await roam('list', '--tool', 'gemini')).err).toMatch(/^ROAM_USAGE: roam cannot read gemini sessions yet \(only claude, codex\)/);
   });
 
+  it('roam resume picks the Codex session by id prefix, runs codex resume in its directory, and needs no --tool', async () => {
+    // No roamd here: resume says so and goes on with what this machine has.
+    const r = await roam('resume', BIG.slice(0, 8), '--dry-run');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ command: ['codex', 'resume', BIG], session: BIG });
+    expect(r.err).toMatch(/roamd is not running/);
+    // --in another tool is not supported yet: a usage error, not a wrong conversion.
+    expect((await roam('resume', BIG, '--in', 'claude', '--dry-run')).code).toBe(2);
+  });
+
   it('roam search and roam show by prefix, and roam export', async () => {
     const s = await roam('search', 'zebracorn', '--tool', 'codex');
     expect(s.out.split('\n')).toEqual([

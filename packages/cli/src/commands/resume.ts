@@ -25,7 +25,8 @@ import { liveClaudeSessions } from '../daemon/claude-live.js';
 import type { Lease } from '../daemon/shared.js';
 import type { ProjectEntry } from '../daemon/project-names.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
-import type { SessionAdapter, SessionInfo, ToolName } from '../sessions/types.js';
+import { resolveSession } from '../sessions/index.js';
+import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
 import { ago } from './format.js';
 import { waitInSync } from './sync.js';
 
@@ -39,7 +40,8 @@ export interface ResumeOptions {
 }
 
 export interface ResumeDeps {
-  readonly adapter: (tool: ToolName) => SessionAdapter;
+  /** The adapters `--tool` means (every adapter without it). */
+  readonly adapters: (tool: string | undefined) => SessionAdapter[];
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
 }
@@ -77,10 +79,7 @@ function within(child: string, parent: string): boolean {
 
 export async function resume(id: string | undefined, toolArgs: readonly string[], opts: ResumeOptions, io: Io, deps: ResumeDeps): Promise<void> {
   const env = deps.env ?? process.env;
-  const tool = (opts.tool ?? 'claude') as ToolName;
-  if (tool !== 'claude') throw new RoamError(ErrorCodes.USAGE, `--tool ${tool}: only claude is supported so far`);
-  if (opts.in && opts.in !== tool) throw new RoamError(ErrorCodes.USAGE, `--in ${opts.in}: resuming a session in another tool is not supported yet`);
-  const adapter = deps.adapter(tool);
+  const adapters = deps.adapters(opts.tool);
   const paths = roamPaths(env);
   const cfg = readConfigFile(paths.configFile);
   const home = real(env.HOME || homedir());
@@ -107,14 +106,15 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
     } else throw err;
   }
 
-  // 2. The session.
-  const session = id ? await findById(adapter, id) : await newestHere(adapter, cwd, daemon ? paths.socket : null);
+  // 2. The session (and so the tool).
+  const { adapter, session } = id ? await resolveSession(adapters, id) : await newestHere(adapters, cwd, daemon ? paths.socket : null);
+  if (opts.in && opts.in !== adapter.tool) throw new RoamError(ErrorCodes.USAGE, `--in ${opts.in}: resuming a ${adapter.tool} session in another tool is not supported yet`);
 
   // 3. Who is writing it.
   const leases: LeaseView[] = daemon ? (await call<{ leases: LeaseView[] }>(paths.socket, 'leases', { session: session.id })).leases : [];
   const elsewhere = leases.filter((l) => !l.self);
   const configDir = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
-  const openHere = liveClaudeSessions(configDir).filter((l) => l.sessionId === session.id);
+  const openHere = adapter.tool === 'claude' ? liveClaudeSessions(configDir).filter((l) => l.sessionId === session.id) : [];
   const busy = [
     ...elsewhere.map((l) => `${l.name} is ${l.pid !== null ? `running it (pid ${l.pid} there)` : 'writing to it'}, last active ${Math.max(0, Math.round((Date.now() - l.lastActive) / 1000))} s ago`),
     ...openHere.map((l) => `it is open in another terminal here (pid ${l.pid})`),
@@ -147,34 +147,31 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   if (code !== 0) throw new ToolExit(code);
 }
 
-async function findById(adapter: SessionAdapter, id: string): Promise<SessionInfo> {
-  const exact = await adapter.find(id);
-  if (exact) return exact;
-  const all = await adapter.list();
-  const hits = all.filter((s) => s.id.startsWith(id));
-  if (hits.length === 1) return hits[0]!;
-  if (hits.length > 1) throw new RoamError(ErrorCodes.USAGE, `${id} matches ${hits.length} sessions: ${hits.slice(0, 5).map((s) => s.id).join(', ')}${hits.length > 5 ? ', …' : ''}`);
-  throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session ${id} on this machine (roam list --all shows them)`);
-}
-
-/** The most recent session of the project in `cwd` (or of the nearest parent directory that has one). */
-async function newestHere(adapter: SessionAdapter, cwd: string, socket: string | null): Promise<SessionInfo> {
+/**
+ * The most recent session of the project in `cwd` (or of the nearest parent directory that has one),
+ * whichever tool wrote it.
+ */
+async function newestHere(adapters: readonly SessionAdapter[], cwd: string, socket: string | null): Promise<{ adapter: SessionAdapter; session: SessionInfo }> {
+  const mapped = socket ? await mappedProjects(socket) : [];
   for (let dir = cwd; ; ) {
-    const [newest] = await adapter.list({ project: dir, limit: 1 });
-    if (newest) return newest;
-    // A project mapped here by `roam map` may be kept under another key.
-    if (socket) {
-      const mapped = (await mappedProjects(socket)).find((e) => e.path !== null && real(e.path) === dir);
-      if (mapped) {
-        const [m] = (await adapter.list({ limit: 100_000 })).filter((s) => s.projectKey === mapped.key);
-        if (m) return m;
+    const found: Array<{ adapter: SessionAdapter; session: SessionInfo }> = [];
+    for (const adapter of adapters) {
+      const [newest] = await adapter.list({ project: dir, limit: 1 });
+      if (newest) found.push({ adapter, session: newest });
+      // A Claude project placed here by `roam map` may be kept under another key.
+      const m = adapter.tool === 'claude' ? mapped.find((e) => e.path !== null && real(e.path) === dir && e.key !== adapter.projectKey(dir)) : undefined;
+      if (m) {
+        const [s] = (await adapter.list()).filter((x) => x.projectKey === m.key);
+        if (s) found.push({ adapter, session: s });
       }
     }
+    const newest = found.sort((a, b) => (a.session.lastActivity < b.session.lastActivity ? 1 : -1))[0];
+    if (newest) return newest;
     const up = resolve(dir, '..');
     if (up === dir) break;
     dir = up;
   }
-  throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session of ${cwd} (key ${adapter.projectKey(cwd)}) on this machine; \`roam list --all\` lists every project, \`roam map\` shows how projects from other devices are placed`);
+  throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session of ${cwd} on this machine; \`roam list --all\` lists every project, \`roam map\` shows how projects from other devices are placed`);
 }
 
 async function mappedProjects(socket: string): Promise<ProjectEntry[]> {
