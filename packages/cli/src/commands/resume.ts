@@ -49,6 +49,8 @@ export interface ResumeDeps {
 type LeaseView = Lease & { device: string; name: string; self: boolean; heartbeat: number };
 
 const DEFAULT_SYNC_TIMEOUT_S = 120;
+/** How long a lease held elsewhere may take to be released before resume refuses. */
+const LEASE_GRACE_MS = 10_000;
 /** How long to wait for a first connection when the daemon knows devices but none is connected yet. */
 const ALONE_AFTER_MS = 3_000;
 
@@ -111,8 +113,19 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   if (opts.in && opts.in !== adapter.tool) throw new RoamError(ErrorCodes.USAGE, `--in ${opts.in}: resuming a ${adapter.tool} session in another tool is not supported yet`);
 
   // 3. Who is writing it.
-  const leases: LeaseView[] = daemon ? (await call<{ leases: LeaseView[] }>(paths.socket, 'leases', { session: session.id })).leases : [];
-  const elsewhere = leases.filter((l) => !l.self);
+  const othersHolding = async (): Promise<LeaseView[]> =>
+    daemon ? (await call<{ leases: LeaseView[] }>(paths.socket, 'leases', { session: session.id })).leases.filter((l) => !l.self) : [];
+  let elsewhere = await othersHolding();
+  // A device whose tool just closed the session releases it a moment later (its next shared-state
+  // write has to arrive): give it that moment before refusing.
+  if (elsewhere.length && !opts.force) {
+    io.err(`roam: ${elsewhere.map((l) => l.name).join(', ')} still holds session ${session.id}; waiting up to ${LEASE_GRACE_MS / 1000} s for it to let go`);
+    const until = Date.now() + LEASE_GRACE_MS;
+    while (elsewhere.length && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      elsewhere = await othersHolding();
+    }
+  }
   const configDir = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
   const openHere = adapter.tool === 'claude' ? liveClaudeSessions(configDir).filter((l) => l.sessionId === session.id) : [];
   const busy = [

@@ -3,7 +3,7 @@
  * control socket that `roam` talks to.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,9 @@ export class Daemon {
   private readonly activity = new Map<string, { since: number; last: number; project: string }>();
   private readonly leaseSince = new Map<string, number>();
   private tick: NodeJS.Timeout | null = null;
+  /** Claude Code's live-session registry, watched so a session closed here is released at once. */
+  private registryWatch: FSWatcher | null = null;
+  private registryTimer: NodeJS.Timeout | null = null;
   /** Ignore rules and selective sync per folder; replaced by `reload`. */
   private readonly rules = new Map<string, IgnoreRules>();
   private readonly ring: string[] = [];
@@ -210,8 +213,12 @@ export class Daemon {
     await trust.attach(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
     this.refreshShared();
-    this.tick = setInterval(() => this.refreshShared(), 5_000);
+    this.tick = setInterval(() => {
+      if (!this.registryWatch) this.watchRegistry();
+      this.refreshShared();
+    }, 5_000);
     this.tick.unref();
+    this.watchRegistry();
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
   }
 
@@ -417,6 +424,29 @@ export class Daemon {
     return out;
   }
 
+  /**
+   * Watches Claude Code's live-session registry: a session opened or closed here changes this
+   * device's leases within ~100 ms rather than at the next tick, so a user who quits the CLI and
+   * walks to another device is not refused there by a lease that is already over.
+   */
+  private watchRegistry(): void {
+    const dir = this.claudeConfigDir();
+    if (!dir) return;
+    try {
+      this.registryWatch = watch(join(dir, 'sessions'), () => {
+        if (this.registryTimer) return;
+        this.registryTimer = setTimeout(() => {
+          this.registryTimer = null;
+          this.refreshShared();
+        }, 100);
+      });
+      this.registryWatch.on('error', () => undefined);
+      this.registryWatch.unref();
+    } catch {
+      // No registry yet (an older CLI, or Claude Code never ran here): the tick covers it.
+    }
+  }
+
   /** Rewrites this device's file in the shared folder when something changed or a heartbeat is due. */
   private refreshShared(): void {
     if (!this.engine || !this.sharedDir) return;
@@ -509,6 +539,8 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.tick) clearInterval(this.tick);
+      if (this.registryTimer) clearTimeout(this.registryTimer);
+      this.registryWatch?.close();
       if (this.network) this.status(); // remember peers' last-seen times
       await this.control?.close().catch(() => undefined);
       await this.trust?.stop().catch(() => undefined);
