@@ -1,9 +1,10 @@
 /**
- * The folder watcher: a new directory is answered by a look at the files under it (at once and
- * twice more), not by a rescan of the whole folder: an initial sync creates a directory per session
- * and per project, and a full rescan for each made it quadratic in the folder's size.
+ * The folder watcher: every write, creation and removal is reported by name; a new directory is
+ * answered by a look at the files under it, not by a rescan of the whole folder (an initial sync
+ * creates a directory per session and per project: a full rescan for each made it quadratic); only a
+ * directory that goes away asks for a full rescan. On Linux it watches directories, not files.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +51,48 @@ describe('FolderWatcher', () => {
     expect([...names()].filter((n) => n.startsWith('-home-old-'))).toEqual([]);
     expect([...names()].filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect([...names()].filter((n) => n.startsWith('error'))).toEqual([]);
+  });
+
+  it('reports appends, new files and deletions by name', async () => {
+    const { root, calls, names } = await watched();
+    appendFileSync(join(root, '-home-old-1', 's1.jsonl'), '{"more":1}\n');
+    writeFileSync(join(root, '-home-old-2', 'new.jsonl'), '{}\n');
+    unlinkSync(join(root, '-home-old-3', 's3.jsonl'));
+    writeFileSync(join(root, '-home-old-4', 'x.tmp'), 'ignored');
+    await until(() => ['-home-old-1/s1.jsonl', '-home-old-2/new.jsonl', '-home-old-3/s3.jsonl'].every((n) => names().has(n)), 'the three names');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(names().has('-home-old-4/x.tmp')).toBe(false);
+    expect(calls).not.toContain(null);
+  });
+
+  it('follows a directory moved inside the folder: the old name is rescanned, the new one watched', async () => {
+    const { root, calls, names } = await watched();
+    renameSync(join(root, '-home-old-5'), join(root, '-home-moved'));
+    await until(() => calls.includes(null) && names().has('-home-moved/s0.jsonl'), 'a rescan and the moved files');
+    writeFileSync(join(root, '-home-moved', 'later.jsonl'), '{}\n');
+    await until(() => names().has('-home-moved/later.jsonl'), 'a file written under the new name');
+  });
+
+  it.runIf(process.platform === 'linux')('watches directories only, one inotify watch each', async () => {
+    await watched();
+    // 20 project directories and the root; none for the 200 files.
+    const fds = readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    const inotify = fds.filter((l) => l === 'anon_inode:inotify').length;
+    expect(inotify).toBeGreaterThan(0);
+    const watches = readdirSync('/proc/self/fdinfo').reduce((n, fd) => {
+      try {
+        return n + (readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').match(/^inotify wd:/gm)?.length ?? 0);
+      } catch {
+        return n;
+      }
+    }, 0);
+    expect(watches).toBe(21);
   });
 
   it('still rescans the whole folder when a directory goes away', async () => {
