@@ -24,6 +24,7 @@ import { readConfigFile } from '../daemon/config.js';
 import { liveClaudeSessions } from '../daemon/claude-live.js';
 import type { Lease } from '../daemon/shared.js';
 import type { ProjectEntry } from '../daemon/project-names.js';
+import { resumeIn } from '../convert/index.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
 import { resolveSession } from '../sessions/index.js';
 import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
@@ -110,7 +111,10 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
 
   // 2. The session (and so the tool).
   const { adapter, session } = id ? await resolveSession(adapters, id) : await newestHere(adapters, cwd, daemon ? paths.socket : null);
-  if (opts.in && opts.in !== adapter.tool) throw new RoamError(ErrorCodes.USAGE, `--in ${opts.in}: resuming a ${adapter.tool} session in another tool is not supported yet`);
+  if (opts.in && opts.in !== adapter.tool) {
+    // Converted into a new session of the other tool (docs/CONVERT.md); the source is only read.
+    return resumeIn({ adapter, session, target: opts.in, toolArgs, dryRun: opts.dryRun === true, adapters: deps.adapters, env, cwd, socket: daemon ? paths.socket : null, io });
+  }
 
   // 3. Who is writing it.
   const othersHolding = async (): Promise<LeaseView[]> =>

@@ -1,0 +1,264 @@
+/**
+ * `roam resume <id> --in <tool>`: a session of one tool converted into a real session of another
+ * (Claude Code ⇄ Codex CLI), registered where that tool looks for it, then resumed there. The
+ * mapping and what each direction drops: docs/CONVERT.md.
+ *
+ *   convertText     the pure conversion of a session's text (what the unit tests drive)
+ *   planConversion  reads the source, picks the new id and path, and finds an identical earlier
+ *                   conversion to reuse
+ *   applyConversion writes it (importer.ts's applyPlan: a temporary file linked into place, nothing
+ *                   overwritten)
+ *   resumeIn        what `roam resume --in` runs: plan, report what was dropped on stderr, write,
+ *                   exec the target tool's resume (or print it all with --dry-run)
+ *
+ * The new id is derived from the source (tool, id, bytes), the target tool and the directory
+ * (ids.ts), so converting the same session again lands on the same id. When a session with that id
+ * exists: the same bytes, it is reused as it is; other bytes (the conversion was resumed since, and
+ * grew), the next derived id is tried. The source session is only read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
+import type { Io } from '../main.js';
+import { call } from '../control/client.js';
+import { liveClaudeSessions } from '../daemon/claude-live.js';
+import { CodexAdapter, historyBase } from '../sessions/codex.js';
+import { ToolExit, runTool, whichTool } from '../sessions/exec.js';
+import { realDir, sessionDir } from '../sessions/index.js';
+import type { SessionAdapter, SessionInfo, ToolName } from '../sessions/types.js';
+import { applyPlan } from '../share/importer.js';
+import { fromClaude } from './claude-source.js';
+import { fromCodex } from './codex-source.js';
+import { convertedId, sha256Hex } from './ids.js';
+import { Notes, TOOL_LABEL, type Conversation, type Dropped } from './ir.js';
+import { toClaude } from './to-claude.js';
+import { toCodex } from './to-codex.js';
+
+export type { Dropped } from './ir.js';
+
+/** The tools roam converts between. */
+export const CONVERTIBLE = ['claude', 'codex'] as const;
+export type ConvertibleTool = (typeof CONVERTIBLE)[number];
+
+export function isConvertible(tool: string): tool is ConvertibleTool {
+  return (CONVERTIBLE as readonly string[]).includes(tool);
+}
+
+function checkTool(tool: string, what: string): asserts tool is ConvertibleTool {
+  if (!isConvertible(tool)) {
+    throw new RoamError(ErrorCodes.USAGE, `${what} ${tool}: roam converts sessions between ${CONVERTIBLE.join(' and ')} only (gemini and copilot are not supported yet)`, { tool });
+  }
+}
+
+/** A session's conversation, read from its text. */
+export function readConversation(tool: ConvertibleTool, id: string, text: string, notes: Notes): Conversation {
+  return tool === 'claude' ? fromClaude(text, id, notes) : fromCodex(text, id, notes);
+}
+
+export interface ConvertTextOptions {
+  /** The new session's id. */
+  readonly id: string;
+  /** The directory it is registered under (real path). */
+  readonly cwd: string;
+  /** Timestamp for lines that have none (default: the epoch). */
+  readonly fallbackTime?: string;
+}
+
+/** Writes a conversation in the target's format. */
+export function writeConversation(conv: Conversation, target: ConvertibleTool, opts: ConvertTextOptions, notes: Notes): string {
+  const o = { id: opts.id, cwd: opts.cwd, fallbackTime: opts.fallbackTime ?? new Date(0).toISOString() };
+  return target === 'claude' ? toClaude(conv, o, notes) : toCodex(conv, o, notes);
+}
+
+/** The pure conversion: a session's text in the source's format to the target's, and what was dropped. */
+export function convertText(source: { tool: ConvertibleTool; id: string }, text: string, target: ConvertibleTool, opts: ConvertTextOptions): { text: string; dropped: Dropped[]; conversation: Conversation } {
+  const read = new Notes();
+  const conversation = readConversation(source.tool, source.id, text, read);
+  const written = new Notes();
+  const out = writeConversation(conversation, target, opts, written);
+  return { text: out, dropped: [...read.list(), ...written.list()], conversation };
+}
+
+/**
+ * The bytes of a session as its tool replays it: a Claude Code transcript as it is; a Codex
+ * rollout decompressed, behind the history a fork inherits from its parent (`history_base`).
+ */
+export async function readSource(adapter: SessionAdapter, session: SessionInfo): Promise<Buffer> {
+  if (adapter.tool !== 'codex') return readFileSync(session.file);
+  const codex = adapter instanceof CodexAdapter ? adapter : null;
+  const read = (file: string) => (codex ? codex.readRollout(file) : readFileSync(file));
+  const parts: Buffer[] = [read(session.file)];
+  for (let depth = 0; depth < 16; depth++) {
+    const base = historyBase(parts[0]!.toString('utf8', 0, Math.min(parts[0]!.length, 1024 * 1024)));
+    if (!base) break;
+    const parent = await adapter.find(base.threadId);
+    if (!parent) {
+      throw new RoamError(ErrorCodes.SESSION_UNREADABLE, `Codex session ${session.id} is a fork of ${base.threadId}, whose rollout (the history before the fork) is not on this machine`, { id: session.id, parent: base.threadId });
+    }
+    const bytes = read(parent.file);
+    parts.unshift(base.endByteOffset === null ? bytes : bytes.subarray(0, base.endByteOffset));
+  }
+  return Buffer.concat(parts);
+}
+
+export interface ConversionPlan {
+  readonly source: { readonly tool: ToolName; readonly id: string; readonly file: string };
+  readonly target: ConvertibleTool;
+  /** The converted session's id. */
+  readonly id: string;
+  /** Its transcript (rollout) file. */
+  readonly file: string;
+  readonly bytes: Buffer;
+  /** An identical conversion is there already (nothing to write). */
+  readonly exists: boolean;
+  /** The directory it is registered under and resumed in. */
+  readonly cwd: string;
+  readonly dropped: Dropped[];
+}
+
+/** `YYYY/MM/DD` and `YYYY-MM-DDThh-mm-ss` of a rollout, in local time as Codex writes them. */
+export function rolloutTime(d: Date): { dir: string[]; stamp: string } {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const [y, mo, da] = [String(d.getFullYear()), p(d.getMonth() + 1), p(d.getDate())];
+  return { dir: [y, mo, da], stamp: `${y}-${mo}-${da}T${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}` };
+}
+
+/** Where the target keeps a session of this id, converted in `dir`. */
+function targetPath(target: SessionAdapter, id: string, dir: string, started: string): string {
+  if (target.tool === 'claude') return join(target.root(), 'projects', target.projectKey(dir), `${id}.jsonl`);
+  let d = new Date(started);
+  if (!Number.isFinite(d.getTime())) d = new Date(0);
+  const t = rolloutTime(d);
+  return join(target.root(), 'sessions', ...t.dir, `rollout-${t.stamp}-${id}.jsonl`);
+}
+
+function sameBytes(file: string, bytes: Buffer): boolean {
+  try {
+    return readFileSync(file).equals(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** The most candidate ids tried before giving up (each one taken by a grown earlier conversion). */
+const MAX_ATTEMPTS = 1000;
+
+/** Reads the source and decides the converted session's id, file and bytes (writes nothing). */
+export async function planConversion(src: { adapter: SessionAdapter; session: SessionInfo }, target: SessionAdapter, dir: string): Promise<ConversionPlan> {
+  const { adapter, session } = src;
+  checkTool(adapter.tool, 'a session of');
+  checkTool(target.tool, '--in');
+  if (adapter.tool === target.tool) throw new RoamError(ErrorCodes.USAGE, `session ${session.id} is a ${target.tool} session already`);
+  const bytes = await readSource(adapter, session);
+  const read = new Notes();
+  const conv = readConversation(adapter.tool, session.id, bytes.toString('utf8'), read);
+  if (!conv.items.some((i) => i.type === 'text')) {
+    throw new RoamError(ErrorCodes.USAGE, `${TOOL_LABEL[adapter.tool]} session ${session.id} has no messages to convert`, { id: session.id });
+  }
+  const fallbackTime = session.lastActivity;
+  const started = conv.started ?? fallbackTime;
+  const source = { tool: adapter.tool, id: session.id, sha256: sha256Hex(bytes) };
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const id = convertedId(source, target.tool, dir, attempt);
+    const written = new Notes();
+    const out = Buffer.from(writeConversation(conv, target.tool, { id, cwd: dir, fallbackTime }, written), 'utf8');
+    const file = targetPath(target, id, dir, started);
+    const plan = { source: { tool: adapter.tool, id: session.id, file: session.file }, target: target.tool, id, bytes: out, cwd: dir, dropped: [...read.list(), ...written.list()] };
+    const existing = await target.find(id);
+    if (existing) {
+      if (sameBytes(existing.file, out)) return { ...plan, file: existing.file, exists: true };
+      continue;
+    }
+    // A file or folder by that name with no session in it (Claude Code: `<key>/<id>/` holds a session's tool results).
+    if (existsSync(file) || (target.tool === 'claude' && existsSync(file.slice(0, -'.jsonl'.length)))) continue;
+    return { ...plan, file, exists: false };
+  }
+  throw new RoamError(ErrorCodes.INTERNAL, `no free id for a conversion of ${session.id} after ${MAX_ATTEMPTS} tries`);
+}
+
+/** Writes a planned conversion (nothing when an identical one exists). Never overwrites a file. */
+export function applyConversion(plan: ConversionPlan): void {
+  if (plan.exists) return;
+  applyPlan({ tool: plan.target, originalId: plan.source.id, id: plan.id, renamed: true, transcript: plan.file, files: [{ path: plan.file, bytes: plan.bytes }], command: { argv: [] } });
+}
+
+/**
+ * The target's resume command for the converted session, with the arguments given after `--`.
+ * Codex's non-interactive form is `codex exec resume <id> [options] [prompt]`: arguments that start
+ * with `exec` (`roam resume <id> --in codex -- exec --skip-git-repo-check "go on"`) give that form;
+ * others follow `codex resume <id>`.
+ */
+export function resumeArgv(target: SessionAdapter, id: string, toolArgs: readonly string[], cwd: string): string[] {
+  const argv = target.resumeCommand(id, { cwd }).argv;
+  if (target.tool === 'codex' && toolArgs[0] === 'exec' && argv[1] === 'resume') return [argv[0]!, 'exec', ...argv.slice(1), ...toolArgs.slice(1)];
+  return [...argv, ...toolArgs];
+}
+
+/** Where a converted session is registered and resumed: here when this is its project, else its recorded directory if it exists here. */
+export function conversionDir(adapter: SessionAdapter, session: SessionInfo, cwd: string): string {
+  if (session.projectKey === adapter.projectKey(cwd)) return cwd;
+  return realDir(sessionDir(session, cwd));
+}
+
+export interface ResumeInArgs {
+  readonly adapter: SessionAdapter;
+  readonly session: SessionInfo;
+  /** The tool named by `--in`. */
+  readonly target: string;
+  readonly toolArgs: readonly string[];
+  readonly dryRun?: boolean;
+  /** The adapters of a tool (resume's `deps.adapters`). */
+  readonly adapters: (tool: string | undefined) => SessionAdapter[];
+  readonly env: NodeJS.ProcessEnv;
+  /** The current directory (real path). */
+  readonly cwd: string;
+  /** roamd's control socket, or null when it is not running. */
+  readonly socket: string | null;
+  readonly io: Io;
+}
+
+/** Warnings when the source is still being written: the conversion holds what is on disk now. */
+async function busyWarnings(a: ResumeInArgs): Promise<string[]> {
+  const out: string[] = [];
+  if (a.socket) {
+    try {
+      const { leases } = await call<{ leases: Array<{ self: boolean; name: string }> }>(a.socket, 'leases', { session: a.session.id });
+      for (const l of leases.filter((x) => !x.self)) out.push(`${l.name} is still writing session ${a.session.id}`);
+    } catch {
+      // no lease information: nothing to warn about
+    }
+  }
+  if (a.adapter.tool === 'claude') {
+    const configDir = a.adapter.root(a.env);
+    for (const l of liveClaudeSessions(configDir).filter((x) => x.sessionId === a.session.id)) out.push(`session ${a.session.id} is open in another terminal here (pid ${l.pid})`);
+  }
+  return out;
+}
+
+/** `roam resume <id> --in <tool>`: convert, say what was dropped, write, and run the target's resume. */
+export async function resumeIn(a: ResumeInArgs): Promise<void> {
+  checkTool(a.target, '--in');
+  checkTool(a.adapter.tool, `a session of`);
+  const [target] = a.adapters(a.target);
+  if (!target) throw new RoamError(ErrorCodes.USAGE, `--in ${a.target}: no adapter for it`);
+  for (const w of await busyWarnings(a)) a.io.err(`roam: warning: ${w}; converting what this machine holds now`);
+  const dir = conversionDir(a.adapter, a.session, a.cwd);
+  const plan = await planConversion({ adapter: a.adapter, session: a.session }, target, dir);
+  const command = resumeArgv(target, plan.id, a.toolArgs, dir);
+  const from = `${TOOL_LABEL[a.adapter.tool]} session ${a.session.id}`;
+  a.io.err(plan.exists
+    ? `roam: ${from} was converted before: resuming ${TOOL_LABEL[plan.target]} session ${plan.id} (${plan.file})`
+    : `roam: ${from} converted to ${TOOL_LABEL[plan.target]} session ${plan.id}${a.dryRun ? ' (dry run: not written)' : ''} (${plan.file})`);
+  for (const d of plan.dropped) a.io.err(`roam: not carried as it was: ${d.count} × ${d.detail}`);
+  if (a.dryRun) {
+    a.io.out(JSON.stringify({
+      cwd: dir, command, session: plan.id, file: plan.file, exists: plan.exists,
+      convertedFrom: { tool: a.adapter.tool, session: a.session.id, file: a.session.file }, dropped: plan.dropped,
+    }));
+    return;
+  }
+  whichTool(command[0]!, a.env); // not installed: say so before writing anything
+  applyConversion(plan);
+  const code = await runTool(command, { cwd: dir, env: a.env });
+  if (code !== 0) throw new ToolExit(code);
+}
