@@ -250,8 +250,10 @@ describe('roam commands with Codex sessions', () => {
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ command: ['codex', 'resume', BIG], session: BIG });
     expect(r.err).toMatch(/roamd is not running/);
-    // --in another tool is not supported yet: a usage error, not a wrong conversion.
-    expect((await roam('resume', BIG, '--in', 'claude', '--dry-run')).code).toBe(2);
+    // --in another tool converts it (docs/CONVERT.md, test/convert*.test.ts): a dry run writes nothing.
+    const other = await roam('resume', BIG, '--in', 'claude', '--dry-run');
+    expect(other.code, other.err).toBe(0);
+    expect(JSON.parse(other.out)).toMatchObject({ command: ['claude', '--resume', expect.any(String)], exists: false, convertedFrom: { tool: 'codex', session: BIG } });
   });
 
   it('roam search and roam show by prefix, and roam export', async () => {
