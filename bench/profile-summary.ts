@@ -1,7 +1,9 @@
 /**
  * Summarizes a V8 .cpuprofile (from `npm run bench -- --profile`, which runs every roamd with
  * --cpu-prof): self time and total (inclusive) time per function, top N.
- *   node bench/dist/profile-summary.js <file.cpuprofile> [--top 25] [--filter text]
+ *   node bench/dist/profile-summary.js <file.cpuprofile> [--top 25] [--filter text] [--timeline 100]
+ * --timeline <ms>: also, per window of that many ms from the process start, how busy it was and the
+ * functions of roam (pkg:) and its dependencies (nm:) most on the stack then: where a start-up's time goes.
  */
 import { readFileSync } from 'node:fs';
 
@@ -70,3 +72,39 @@ const show = (title: string, m: Map<string, number>) => {
 };
 show('self time', self);
 show('total time (inclusive)', total);
+
+const tlIdx = args.indexOf('--timeline');
+if (tlIdx >= 0) {
+  const bucketMs = Number(args[tlIdx + 1] ?? 100);
+  // Sample i is taken at startTime + sum(timeDeltas[0..i]) and lasts until the next one.
+  const buckets = new Map<number, { busy: number; total: number; fns: Map<string, number> }>();
+  let t = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    const dt = p.timeDeltas[i + 1] ?? 0;
+    const b = Math.floor(t / 1000 / bucketMs);
+    let e = buckets.get(b);
+    if (!e) buckets.set(b, (e = { busy: 0, total: 0, fns: new Map() }));
+    e.total += dt;
+    const leaf = byId.get(p.samples[i]!)!;
+    if (leaf.callFrame.functionName === '(idle)') continue;
+    e.busy += dt;
+    // The innermost frame of roam's own code, else of a dependency, else the leaf.
+    let pick: Node | undefined;
+    for (let cur: number | undefined = leaf.id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur)!;
+      if (/\/packages\//.test(n.callFrame.url)) {
+        pick = n;
+        break;
+      }
+      if (!pick && /node_modules/.test(n.callFrame.url)) pick = n;
+    }
+    const k = key(pick ?? leaf);
+    e.fns.set(k, (e.fns.get(k) ?? 0) + dt);
+  }
+  process.stdout.write(`\ntimeline (${bucketMs} ms windows from the process start: busy share, then the code most on the stack)\n`);
+  for (const [b, e] of [...buckets].sort((x, y) => x[0] - y[0])) {
+    const fns = [...e.fns].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([k, us]) => `${k} ${(us / 1000).toFixed(0)}`).join('; ');
+    process.stdout.write(`${String(b * bucketMs).padStart(7)} ms  ${String(Math.round((100 * e.busy) / Math.max(1, e.total))).padStart(3)} %  ${fns}\n`);
+  }
+}

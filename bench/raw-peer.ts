@@ -12,14 +12,14 @@
  * The receiver writes each file to disk and fsyncs it before closing (roam and Syncthing make their
  * files durable too). PSK: the 64 hex characters in RAW_PSK.
  *
- * One deviation from roamd's stack: every XSalsa20 update is sliced to ≤ 64 KiB (tools/xsalsa-chunk.cts;
- * same keystream, same bytes, negligible cost). Without it the reference itself dies, like roamd, of
- * the xsalsa20 WebAssembly-memory leak under @libp2p/pnet (tools/pnet-limit.ts) on large corpora.
+ * Like roamd, it loads roam's own guard (packages/cli/src/pairing/xsalsa-guard.ts), which feeds
+ * pnet's XSalsa20 in 64 KiB slices (same keystream, same bytes): without it the reference itself dies
+ * of the xsalsa20 WebAssembly-memory leak on large corpora (tools/pnet-limit.ts).
  */
 import './polyfill.js';
-import './tools/xsalsa-chunk.cjs';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import type { Stream } from '@libp2p/interface';
@@ -31,6 +31,10 @@ import { createLibp2p } from 'libp2p';
 const PROTOCOL = '/roam-bench/raw/1.0.0';
 const CHUNK = 64 * 1024;
 const STREAM_WINDOW = 4 * 1024 * 1024;
+
+// roamd's guard, from the built CLI (bench/dist/raw-peer.js → the repository root is two levels up).
+const guard = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'packages', 'cli', 'dist', 'pairing', 'xsalsa-guard.js');
+if (!((await import(pathToFileURL(guard).href)) as { xsalsaGuarded: boolean }).xsalsaGuarded) throw new Error('raw-peer: roam\'s xsalsa20 guard did not install');
 
 const [mode, ...rest] = process.argv.slice(2);
 const opt = (name: string): string => {

@@ -11,7 +11,6 @@
  *   --seed <s>              corpus seed (default "roam")
  *   --no-syncthing          skip the Syncthing reference
  *   --no-raw                skip the raw-stream reference (W2)
- *   --pnet-fix-variant      W2 also runs roamd with the proposed pnet fix preloaded (labelled as such)
  *   --profile               run every roamd with --cpu-prof; profiles go to <out>/profiles/
  *   --roamd-node-args "…"   more node flags for every roamd (diagnostics, e.g. a --require probe)
  *   --analysis <file>       markdown appended to RESULTS.md (full mode default: bench/ANALYSIS.md)
@@ -41,11 +40,11 @@ const value = (f: string): string | undefined => {
   const i = argv.indexOf(f);
   if (i < 0) return undefined;
   const v = argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`${f} needs a value`);
+  if (v === undefined || (v.startsWith('--') && f !== '--roamd-node-args')) throw new Error(`${f} needs a value`);
   return v;
 };
 
-const KNOWN = new Set(['--render', '--roamd-node-args', '--pnet-fix-variant', '--quick', '--st-delays', '--no-raw', '--sync-box', '--only', '--out', '--corpus-dir', '--work-dir', '--seed', '--no-syncthing', '--profile', '--analysis',
+const KNOWN = new Set(['--render', '--roamd-node-args', '--quick', '--st-delays', '--no-raw', '--sync-box', '--only', '--out', '--corpus-dir', '--work-dir', '--seed', '--no-syncthing', '--profile', '--analysis',
   '--appends', '--st-appends', '--initial-files', '--initial-bytes', '--initial-reps', '--log-bytes', '--log-reps', '--restart-files',
   '--restart-bytes', '--restart-reps', '--small-files', '--small-bytes', '--sessions', '--sessions-bytes']);
 
@@ -58,7 +57,13 @@ async function main(): Promise<number> {
     log(`wrote ${out.md} and ${out.json}`);
     return 0;
   }
-  for (const a of argv) if (a.startsWith('--') && !KNOWN.has(a)) throw new Error(`unknown flag ${a} (see bench/run.ts)`);
+  const BOOLEAN = new Set(['--quick', '--no-raw', '--no-syncthing', '--profile']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    if (!KNOWN.has(a)) throw new Error(`unknown flag ${a} (see bench/run.ts)`);
+    if (!BOOLEAN.has(a)) i++; // its value (which may itself start with --, as --roamd-node-args "--require …")
+  }
   const quick = has('--quick');
   const sizes: Sizes = { ...(quick ? QUICK : FULL) };
   type NumKey = { [K in keyof Sizes]: Sizes[K] extends number ? K : never }[keyof Sizes];
@@ -107,7 +112,7 @@ async function main(): Promise<number> {
   const profileDir = has('--profile') ? path.join(outDir, 'profiles') : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const ctx: Ctx = {
-    quick, sizes, seed: value('--seed') ?? 'roam', work, corpusRoot, syncthing: useSt, raw: !has('--no-raw'), pnetFixVariant: has('--pnet-fix-variant'),
+    quick, sizes, seed: value('--seed') ?? 'roam', work, corpusRoot, syncthing: useSt, raw: !has('--no-raw'),
     roamdNodeArgs: [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(value('--roamd-node-args')?.split(' ').filter(Boolean) ?? [])], profileDir,
   };
 

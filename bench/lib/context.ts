@@ -54,7 +54,7 @@ export const FULL: Sizes = {
   appends: 200, stAppends: 100, stDelays: [2, 1], appendGapMs: 100, appendCorpusFiles: 40, appendCorpusBytes: 8 * MiB,
   initialFiles: 5_000, initialBytes: 1 * GiB, initialReps: 3,
   bigLogBytes: 100 * MiB, bigLogReps: 10, quietMs: 1_000,
-  restartFiles: 10_000, restartBytes: 2 * GiB, restartReps: 3, syncBoxMs: 240_000, settleMs: 3_000,
+  restartFiles: 10_000, restartBytes: 2 * GiB, restartReps: 3, syncBoxMs: 360_000, settleMs: 3_000,
   smallFiles: 1_000, smallBytes: 200 * MiB,
   sessions: 10_000, sessionsBytes: 1 * GiB,
 };
@@ -124,8 +124,6 @@ export interface Ctx {
   syncthing: boolean;
   /** W2's raw-stream reference. */
   raw: boolean;
-  /** W2: also run roam with the proposed pnet fix preloaded (a labelled variant, not the shipped roam). */
-  pnetFixVariant: boolean;
   /** Extra node flags for every roamd (profiling). */
   roamdNodeArgs: string[];
   profileDir: string | null;

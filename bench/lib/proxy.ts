@@ -9,6 +9,8 @@ export class CountingProxy {
   up = 0;
   down = 0;
   connections = 0;
+  /** When set (diagnostics), every chunk seen: ms since the epoch, direction, bytes. */
+  trace: Array<{ at: number; dir: 'up' | 'down'; bytes: number }> | null = null;
   private readonly sockets = new Set<net.Socket>();
   private constructor(private readonly server: net.Server, readonly port: number) {}
 
@@ -27,8 +29,14 @@ export class CountingProxy {
           upstream.destroy();
         });
       }
-      client.on('data', (b: Buffer) => (p.up += b.length));
-      upstream.on('data', (b: Buffer) => (p.down += b.length));
+      client.on('data', (b: Buffer) => {
+        p.up += b.length;
+        p.trace?.push({ at: Date.now(), dir: 'up', bytes: b.length });
+      });
+      upstream.on('data', (b: Buffer) => {
+        p.down += b.length;
+        p.trace?.push({ at: Date.now(), dir: 'down', bytes: b.length });
+      });
       client.pipe(upstream);
       upstream.pipe(client);
     });

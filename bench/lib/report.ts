@@ -42,7 +42,7 @@ function pkgVersion(name: string): string {
 export function collectVersions(): Record<string, string> {
   const out: Record<string, string> = { node: process.version };
   out.roam = pkgVersion('roam');
-  for (const p of ['libp2p', '@libp2p/tcp', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/pnet', '@libp2p/utils', 'chokidar']) out[p] = pkgVersion(p);
+  for (const p of ['libp2p', '@libp2p/tcp', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/pnet', '@libp2p/utils', 'xsalsa20', '@msgpack/msgpack', 'zod']) out[p] = pkgVersion(p);
   const st = spawnSync('syncthing', ['--version'], { encoding: 'utf8' });
   out.syncthing = st.status === 0 ? st.stdout.trim() : 'not installed';
   return out;

@@ -5,10 +5,10 @@
  * socket (the same newline-delimited JSON the `roam` CLI speaks) so that polling costs no process.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
-import { ROAM, ROAMD, track, until } from './util.js';
+import { ROAM, ROAMD, STORE_STATS, sleep, track, until } from './util.js';
 
 export const BENCH_GROUP_KEY = 'b3'.repeat(32);
 
@@ -36,6 +36,17 @@ export interface RoamStatus {
 export interface RoamNodeOptions {
   /** Extra node flags for roamd (e.g. --cpu-prof --cpu-prof-dir <dir>). */
   nodeArgs?: string[];
+  /** Preload tools/store-stats.cjs so that `storeStats()` can read the store's own counters. */
+  storeStats?: boolean;
+}
+
+/** The store counters of every folder of a roamd (tools/store-stats.cts), summed, or per folder. */
+export interface StoreStats {
+  bytesRead: number;
+  tailBytesRead: number;
+  bytesHashed: number;
+  fsyncs: number;
+  folders: Array<{ root: string; bytesRead: number; tailBytesRead: number; bytesHashed: number; fsyncs: number }>;
 }
 
 export class RoamNode {
@@ -45,6 +56,8 @@ export class RoamNode {
   readonly projects: string;
   readonly env: NodeJS.ProcessEnv;
   readonly socket: string;
+  /** Where the store-stats preload writes the counters (with `storeStats`). */
+  readonly statsFile: string;
   proc: ChildProcess | null = null;
   output = '';
   peerId = '';
@@ -61,7 +74,31 @@ export class RoamNode {
     if (Buffer.byteLength(this.socket) > 100) throw new Error(`RoamNode: ${this.socket} is too long for a unix socket; use a shorter temp dir`);
     mkdirSync(this.projects, { recursive: true });
     mkdirSync(this.roamHome, { recursive: true, mode: 0o700 });
-    this.env = { PATH: process.env.PATH, HOME: this.home, ROAM_HOME: this.roamHome, ROAM_GROUP_KEY: BENCH_GROUP_KEY, TZ: 'UTC' };
+    this.statsFile = path.join(root, 'store-stats.json');
+    this.env = { PATH: process.env.PATH, HOME: this.home, ROAM_HOME: this.roamHome, ROAM_GROUP_KEY: BENCH_GROUP_KEY, TZ: 'UTC', ...(opts.storeStats ? { ROAM_BENCH_STORE_STATS: this.statsFile } : {}) };
+  }
+
+  /** The store's own counters now (needs `storeStats`): asks roamd with SIGUSR2, reads its dump. */
+  async storeStats(): Promise<StoreStats | null> {
+    if (!this.opts.storeStats || !this.running) return null;
+    const seqOf = () => {
+      try {
+        return (JSON.parse(readFileSync(this.statsFile, 'utf8')) as { seq: number }).seq;
+      } catch {
+        return 0;
+      }
+    };
+    const before = seqOf();
+    this.proc!.kill('SIGUSR2');
+    const deadline = Date.now() + 5_000;
+    while (seqOf() === before) {
+      if (Date.now() > deadline) return null;
+      await sleep(5);
+    }
+    const dump = JSON.parse(readFileSync(this.statsFile, 'utf8')) as { hooked: boolean; stores: StoreStats['folders'] };
+    if (!dump.hooked) return null;
+    const sum = (k: 'bytesRead' | 'tailBytesRead' | 'bytesHashed' | 'fsyncs') => dump.stores.reduce((a, x) => a + x[k], 0);
+    return { bytesRead: sum('bytesRead'), tailBytesRead: sum('tailBytesRead'), bytesHashed: sum('bytesHashed'), fsyncs: sum('fsyncs'), folders: dump.stores };
   }
 
   get pid(): number {
@@ -84,7 +121,7 @@ export class RoamNode {
   /** Spawns roamd and resolves once it listens (its control socket may come a moment later). */
   async start(peers: string[] = []): Promise<void> {
     if (this.running) throw new Error(`roamd ${this.name} is already running`);
-    const args = [...(this.opts.nodeArgs ?? []), ROAMD, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', this.name, ...peers.flatMap((p) => ['--peer', p])];
+    const args = [...(this.opts.storeStats ? ['--require', STORE_STATS] : []), ...(this.opts.nodeArgs ?? []), ROAMD, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', this.name, ...peers.flatMap((p) => ['--peer', p])];
     this.output = '';
     this.stopping = false;
     this.spawnedAt = Date.now();
@@ -99,7 +136,8 @@ export class RoamNode {
     proc.once('exit', (code, signal) => {
       if (!this.stopping) process.stderr.write(`[bench] roamd ${this.name} exited unexpectedly (${signal ?? code}); last output:\n${this.output.slice(-4000)}\n`);
     });
-    await until(`roamd ${this.name} to start`, 60_000, () => (/listening on \S+/.test(this.output) || proc.exitCode !== null ? undefined : 'no "listening on" yet'), 10);
+    // Long: roamd listens only once it has indexed its folders (minutes for a fresh 2 GB corpus on a busy machine).
+    await until(`roamd ${this.name} to start`, 900_000, () => (/listening on \S+/.test(this.output) || proc.exitCode !== null ? undefined : 'no "listening on" yet'), 10);
     if (proc.exitCode !== null) throw new Error(`roamd ${this.name} exited with ${proc.exitCode}:\n${this.output.slice(-3000)}`);
     this.peerId = /peer id: (\S+)/.exec(this.output)![1]!;
     this.addresses = [...this.output.matchAll(/listening on (\S+)/g)].map((m) => m[1]!);

@@ -16,8 +16,8 @@ export const ROAMD = path.join(CLI_DIST, 'roamd.js');
 export const ROAM = path.join(CLI_DIST, 'roam.js');
 /** The compiled raw-stream peer (bench/raw-peer.ts). */
 export const RAW_PEER = path.join(REPO, 'bench', 'dist', 'raw-peer.js');
-/** The proposed pnet fix as a preload (bench/tools/xsalsa-chunk.cts). */
-export const XSALSA_CHUNK = path.join(REPO, 'bench', 'dist', 'tools', 'xsalsa-chunk.cjs');
+/** The store-counter preload (bench/tools/store-stats.cts). */
+export const STORE_STATS = path.join(REPO, 'bench', 'dist', 'tools', 'store-stats.cjs');
 
 function findRepo(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

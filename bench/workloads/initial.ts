@@ -18,7 +18,7 @@ import { roamIndexed, scratch } from '../lib/pairs.js';
 import { cpuMs, sampleMemory } from '../lib/proc.js';
 import { pairState, RoamNode } from '../lib/roam.js';
 import { stHolds, StPair } from '../lib/syncthing.js';
-import { log, median, RAW_PEER, summarize, track, until, XSALSA_CHUNK } from '../lib/util.js';
+import { log, median, RAW_PEER, summarize, track, until } from '../lib/util.js';
 
 interface Run {
   ms: number;
@@ -38,17 +38,15 @@ export async function initialSync(ctx: Ctx, res: WorkloadResult): Promise<void> 
   res.sizes = { corpus: `${n} files, ${(total / 1e6).toFixed(1)} MB (${c.manifest.sessions} sessions)`, rounds: s.initialReps };
   const timeoutMs = Math.max(120_000, (total / 1e6) * 2_000);
 
-  // A sides, started once: roam A indexed (one per roam variant), Syncthing A scanned.
+  // A sides, started once: roam A indexed, Syncthing A scanned.
   const lanes: Array<{ key: string; label: string; a: RoamNode; nodeArgs: string[] }> = [];
-  const variants = [{ key: 'roam', label: 'roam', nodeArgs: ctx.roamdNodeArgs }];
-  if (ctx.pnetFixVariant) variants.push({ key: 'roamfix', label: 'roam + proposed pnet fix (preloaded)', nodeArgs: [...ctx.roamdNodeArgs, '--require', XSALSA_CHUNK] });
-  for (const v of variants) {
+  for (const v of [{ key: 'roam', label: 'roam', nodeArgs: ctx.roamdNodeArgs }]) {
     const a = new RoamNode(path.join(scratch(ctx, 'iA'), 'roam'), 'A', { nodeArgs: v.nodeArgs });
     await linkTree(c.dir, a.projects, c.manifest.files);
     lanes.push({ ...v, a });
   }
   let st: StPair | null = null;
-  const runs: Record<string, Run[]> = { roam: [], roamfix: [], syncthing: [], raw: [] };
+  const runs: Record<string, Run[]> = { roam: [], syncthing: [], raw: [] };
   const failures: string[] = [];
   try {
     for (const lane of lanes) {
@@ -118,8 +116,7 @@ export async function initialSync(ctx: Ctx, res: WorkloadResult): Promise<void> 
     const roamFailed = failures.filter((f) => f.includes(': roam failed')).length;
     if (roamFailed) res.error = `roam failed ${roamFailed} of ${s.initialReps} round(s): ${failures.find((f) => f.includes(': roam failed'))!.replace(/^round \d+: roam failed: /, '')}`;
   }
-  if (ctx.pnetFixVariant) res.notes.push('"roam + proposed pnet fix (preloaded)" is roamd unchanged but started with `--require bench/dist/tools/xsalsa-chunk.cjs`, which slices every XSalsa20 update to ≤ 64 KiB (see the analysis): it shows what roam does once it no longer crashes; it is not the shipped roam');
-  const labels: Record<string, string> = { roam: 'roam', roamfix: 'roam + proposed pnet fix (preloaded)', syncthing: 'Syncthing (delay 2)', raw: 'raw libp2p stream (tcp+noise+yamux+pnet)' };
+  const labels: Record<string, string> = { roam: 'roam', syncthing: 'Syncthing (delay 2)', raw: 'raw libp2p stream (tcp+noise+yamux+pnet)' };
   for (const [k, rs] of Object.entries(runs)) {
     if (!rs.length) continue;
     res.figures.push({ id: `initial.time.${k}`, label: `initial sync, B spawn → identical, ${labels[k]}`, unit: 'ms', summary: summarize(rs.map((x) => x.ms)), samples: rs.map((x) => x.ms) });
@@ -131,7 +128,7 @@ export async function initialSync(ctx: Ctx, res: WorkloadResult): Promise<void> 
     res.figures.push({ id: `initial.rssA.${k}`, label: `peak RSS while syncing, sending side, ${labels[k]}`, unit: 'MB', summary: summarize(rs.map((x) => x.peakRssA / 1e6)) });
   }
   const paired = (a: Run[], b: Run[]) => median(a.map((x, i) => (b[i] ? x.mbps / b[i]!.mbps : NaN)).filter(Number.isFinite));
-  for (const k of ['roam', 'roamfix']) {
+  for (const k of ['roam']) {
     const rm_ = runs[k]!;
     if (!rm_.length) continue;
     const who = labels[k]!;

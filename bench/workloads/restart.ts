@@ -3,7 +3,7 @@
  *
  * W5, for the small ("1k") and the large ("10k") corpus: peak RSS of roamd A while it indexes, of
  * A and B while B syncs from empty (sampled every 200 ms), and idle RSS after sync (median of 3 s of
- * samples taken 3 s after). The transfer of the large corpus is time-boxed (--sync-box, default 4 min
+ * samples taken 3 s after). The transfer of the large corpus is time-boxed (--sync-box, default 6 min
  * in the full mode): if B has not received everything by then, the peak over the box and how far it
  * got are reported, and the idle figure comes from the pre-seeded pair below.
  *
@@ -23,7 +23,7 @@ import { corpus, type Corpus, type Ctx, type WorkloadResult } from '../lib/conte
 import { Arrivals, dirBytes, lastLanded, evictCache, linkTree, verifyTree } from '../lib/fsutil.js';
 import { roamIndexed, scratch } from '../lib/pairs.js';
 import { cpuMs, ioCounters, memory, sampleMemory } from '../lib/proc.js';
-import { pairState, RoamNode } from '../lib/roam.js';
+import { pairState, RoamNode, type StoreStats } from '../lib/roam.js';
 import { log, median, sleep, summarize, until } from '../lib/util.js';
 
 const MB = 1e6;
@@ -148,10 +148,10 @@ async function idleRss(ctx: Ctx, pair: Pair): Promise<{ a: number; b: number; cp
   return { a: median(idle.map((x) => x.a)), b: median(idle.map((x) => x.b)), cpuA: (cpuMs([pair.a.pid]) - cpu0[0]) / ms, cpuB: (cpuMs([pair.b.pid]) - cpu0[1]) / ms };
 }
 
-function newPair(ctx: Ctx): Pair {
+function newPair(ctx: Ctx, storeStats = false): Pair {
   const root = scratch(ctx, 'm');
-  const a = new RoamNode(path.join(root, 'A'), 'A', { nodeArgs: ctx.roamdNodeArgs });
-  const b = new RoamNode(path.join(root, 'B'), 'B', { nodeArgs: ctx.roamdNodeArgs });
+  const a = new RoamNode(path.join(root, 'A'), 'A', { nodeArgs: ctx.roamdNodeArgs, storeStats });
+  const b = new RoamNode(path.join(root, 'B'), 'B', { nodeArgs: ctx.roamdNodeArgs, storeStats });
   return { a, b, stop: async () => void (await Promise.allSettled([a.stop(), b.stop()])) };
 }
 
@@ -209,7 +209,7 @@ async function transfer(ctx: Ctx, c: Corpus, boxMs: number): Promise<Transfer> {
 async function preseededPair(ctx: Ctx, c: Corpus, copies: string[]): Promise<{ pair: Pair; files: number; peakA: number; peakB: number; idleA: number; idleB: number; idleCpuA: number; idleCpuB: number }> {
   const n = c.manifest.files.length;
   const total = c.manifest.totalBytes;
-  const pair = newPair(ctx);
+  const pair = newPair(ctx, true);
   const { a, b } = pair;
   const timeoutMs = Math.max(180_000, (total / MB) * 3_000);
   try {
@@ -250,6 +250,8 @@ async function restarts(ctx: Ctx, c: Corpus, pair: Pair, w4: WorkloadResult, tar
   const rcharLater: number[] = [];
   const cpu: number[] = [];
   const stopMs: number[] = [];
+  /** roamd's own store counters (tools/store-stats.cts) at in-sync and 3 s later. */
+  const store: Array<{ at: StoreStats | null; later: StoreStats | null }> = [];
   let evicted = true;
   for (let r = 0; r < ctx.sizes.restartReps; r++) {
     const t0 = Date.now();
@@ -273,14 +275,16 @@ async function restarts(ctx: Ctx, c: Corpus, pair: Pair, w4: WorkloadResult, tar
     const ms = Date.now() - b.spawnedAt;
     const io1 = ioCounters([pid]);
     cpu.push(cpuMs([pid]));
+    const st1 = await b.storeStats();
     await sleep(ctx.sizes.settleMs);
     const io2 = ioCounters([pid]);
+    store.push({ at: st1, later: await b.storeStats() });
     times.push(ms);
     readAtSync.push(io1.readBytes);
     readLater.push(io2.readBytes);
     rcharAtSync.push(io1.rchar);
     rcharLater.push(io2.rchar);
-    log(`W4 restart ${r + 1}: in sync ${ms} ms after spawn; read_bytes ${io1.readBytes} (+3 s: ${io2.readBytes}), rchar ${io1.rchar}`);
+    log(`W4 restart ${r + 1}: in sync ${ms} ms after spawn; read_bytes ${io1.readBytes} (+3 s: ${io2.readBytes}), rchar ${io1.rchar}; store: ${st1 ? `${st1.bytesRead} B of items read, ${st1.tailBytesRead} B of tails, ${st1.bytesHashed} B hashed, ${st1.fsyncs} fsyncs` : 'counters unavailable'}`);
   }
   const stateBytes = dirBytes(path.join(b.roamHome, 'state'));
   const allowance = stateBytes + 4096 * c.manifest.files.length + (1 << 20);
@@ -294,6 +298,17 @@ async function restarts(ctx: Ctx, c: Corpus, pair: Pair, w4: WorkloadResult, tar
   w4.figures.push({ id: 'restart.rchar', label: 'restart: rchar until in sync (files + sockets, cached or not)', unit: 'B', summary: summarize(rcharAtSync) });
   w4.figures.push({ id: 'restart.rchar_3s', label: `restart: rchar ${ctx.sizes.settleMs / 1000} s after in sync`, unit: 'B', summary: summarize(rcharLater) });
   w4.figures.push({ id: 'restart.cpu', label: 'restart: CPU time of B until in sync (incl. Node start-up)', unit: 'ms', summary: summarize(cpu) });
+  if (store.every((x) => x.at && x.later)) {
+    const pick = (k: 'bytesRead' | 'tailBytesRead' | 'bytesHashed' | 'fsyncs', when: 'at' | 'later') => store.map((x) => x[when]![k]);
+    w4.figures.push({
+      id: 'restart.store.bytesRead', label: `restart: item bytes B's store read until in sync (roamd's own counter: content read to hash, fold or serve; +${ctx.sizes.settleMs / 1000} s in the note)`, unit: 'B',
+      summary: summarize(pick('bytesRead', 'at')), note: `${ctx.sizes.settleMs / 1000} s later: ${pick('bytesRead', 'later').join(', ')} B; the line appended meanwhile is ${Buffer.byteLength(lines[0]!)} B`,
+      target: { text: 'no content re-read: ≤ the lines appended meanwhile + 1 MiB', met: Math.max(...pick('bytesRead', 'later')) <= Math.max(...lines.map((l) => Buffer.byteLength(l))) + (1 << 20) },
+    });
+    w4.figures.push({ id: 'restart.store.tailBytesRead', label: "restart: tail-check bytes B's store read until in sync (≤ 4 KiB per log)", unit: 'B', summary: summarize(pick('tailBytesRead', 'at')) });
+    w4.figures.push({ id: 'restart.store.bytesHashed', label: "restart: bytes B's store hashed until in sync", unit: 'B', summary: summarize(pick('bytesHashed', 'at')) });
+    w4.figures.push({ id: 'restart.store.fsyncs', label: "restart: fsyncs of B's store until in sync", unit: 'calls', summary: summarize(pick('fsyncs', 'at')) });
+  } else w4.notes.push("roamd's store counters could not be read (tools/store-stats.cjs): only /proc figures");
   w4.figures.push({ id: 'restart.stop', label: 'stop: SIGTERM → exit (context)', unit: 'ms', summary: summarize(stopMs) });
   w4.notes.push(`B's state directory: ${stateBytes} B for ${c.manifest.files.length} files; corpus ${c.manifest.totalBytes} B`);
 }
