@@ -381,11 +381,16 @@ export class Daemon {
 
   // ---------------------------------------------------------------- sessions: leases, project names
 
-  private noteActivity(changes: readonly { change: string; state: { name: string } }[]): void {
+  private noteActivity(changes: readonly { change: string; state: { name: string; mtimeMs: number } }[]): void {
     const now = Date.now();
     for (const c of changes) {
       const m = /^([^/]+)\/([^/]+)\.jsonl$/.exec(c.state.name);
       if (!m || c.change === 'delete') continue;
+      // A log last written long ago was found, not written: the first index of a folder, or what
+      // changed while roamd was down. Leasing those made every session of a 10,000-file folder
+      // "being written here" for a minute (a 0.5 MB shared file sent to every peer, and resume
+      // refused everywhere else).
+      if (now - c.state.mtimeMs >= ACTIVE_MS) continue;
       const prev = this.activity.get(m[2]!);
       this.activity.set(m[2]!, { since: prev && now - prev.last < ACTIVE_MS ? prev.since : now, last: now, project: m[1]! });
     }
