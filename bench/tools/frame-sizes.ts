@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { encodeMessage, type ItemMeta, type Message } from '@roam/core';
 
 const lineBytes = Number(process.argv[2] ?? 1007);
-const name = '-home-dev-code-big-project/0b1d5e55-4c0f-4d6a-9a1e-2f0e5c1b7a01.jsonl';
+// The wire name: a project travels under its canonical name (project-names.ts), here the encoded
+// path of the directory the local key -home-dev-code-big-project stands for (10 B longer).
+const name = '=%2Fhome%2Fdev%2Fcode%2Fbig-project/0b1d5e55-4c0f-4d6a-9a1e-2f0e5c1b7a01.jsonl';
 const h = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 const A = '0123456789abcdef';
 const B = 'fedcba9876543210';
