@@ -148,11 +148,9 @@ describe('roam resume --in', () => {
   });
 
   it('--in a tool roam does not convert to: ROAM_USAGE, nothing written', async () => {
-    for (const t of ['gemini', 'vim']) {
-      const r = await roam('resume', CLAUDE_ID, '--in', t);
-      expect(r.code).toBe(2);
-      expect(r.err).toMatch(new RegExp(`ROAM_USAGE: --in ${t}: roam converts sessions between claude and codex only`));
-    }
+    const r = await roam('resume', CLAUDE_ID, '--in', 'vim');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/ROAM_USAGE: --in vim: roam converts sessions between claude(, | and )codex\b.* only/);
     expect(converted()).toEqual([]);
     expect(existsSync(record)).toBe(false);
   });

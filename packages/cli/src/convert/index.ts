@@ -1,13 +1,13 @@
 /**
  * `roam resume <id> --in <tool>`: a session of one tool converted into a real session of another
- * (Claude Code ⇄ Codex CLI), registered where that tool looks for it, then resumed there. The
- * mapping and what each direction drops: docs/CONVERT.md.
+ * (each tool with an entry in formats.ts, to and from every other), registered where that tool looks
+ * for it, then resumed there. The mapping and what each direction drops: docs/CONVERT.md.
  *
  *   convertText     the pure conversion of a session's text (what the unit tests drive)
  *   planConversion  reads the source, picks the new id and path, and finds an identical earlier
  *                   conversion to reuse
- *   applyConversion writes it (importer.ts's applyPlan: a temporary file linked into place, nothing
- *                   overwritten)
+ *   applyConversion writes it (importer.ts's applyPlan: temporary files linked into place, nothing
+ *                   overwritten) and registers it in the target's own index where it has one
  *   resumeIn        what `roam resume --in` runs: plan, report what was dropped on stderr, write,
  *                   exec the target tool's resume (or print it all with --dry-run)
  *
@@ -17,42 +17,46 @@
  * grew), the next derived id is tried. The source session is only read.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import { liveClaudeSessions } from '../daemon/claude-live.js';
-import { CodexAdapter, historyBase } from '../sessions/codex.js';
 import { ToolExit, runTool, whichTool } from '../sessions/exec.js';
 import { realDir, sessionDir } from '../sessions/index.js';
-import type { SessionAdapter, SessionInfo, ToolName } from '../sessions/types.js';
+import { TOOLS, type SessionAdapter, type SessionInfo, type ToolName } from '../sessions/types.js';
 import { applyPlan } from '../share/importer.js';
-import { fromClaude } from './claude-source.js';
-import { fromCodex } from './codex-source.js';
+import { FORMATS, type Format, type TargetFile } from './formats.js';
 import { convertedId, sha256Hex } from './ids.js';
 import { Notes, TOOL_LABEL, type Conversation, type Dropped } from './ir.js';
-import { toClaude } from './to-claude.js';
-import { toCodex } from './to-codex.js';
 
 export type { Dropped } from './ir.js';
+export { rolloutTime } from './formats.js';
 
-/** The tools roam converts between. */
-export const CONVERTIBLE = ['claude', 'codex'] as const;
-export type ConvertibleTool = (typeof CONVERTIBLE)[number];
+/** The tools roam converts between (those with an entry in formats.ts). */
+export const CONVERTIBLE = Object.keys(FORMATS) as ToolName[];
+export type ConvertibleTool = ToolName;
 
 export function isConvertible(tool: string): tool is ConvertibleTool {
   return (CONVERTIBLE as readonly string[]).includes(tool);
 }
 
-function checkTool(tool: string, what: string): asserts tool is ConvertibleTool {
-  if (!isConvertible(tool)) {
-    throw new RoamError(ErrorCodes.USAGE, `${what} ${tool}: roam converts sessions between ${CONVERTIBLE.join(' and ')} only (gemini and copilot are not supported yet)`, { tool });
+/** "a, b and c". */
+function andList(xs: readonly string[]): string {
+  return xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
+function format(tool: string, what: string): Format {
+  const f = isConvertible(tool) ? FORMATS[tool] : undefined;
+  if (!f) {
+    const others = TOOLS.filter((t) => !isConvertible(t));
+    throw new RoamError(ErrorCodes.USAGE, `${what} ${tool}: roam converts sessions between ${andList(CONVERTIBLE)} only${others.length ? ` (${andList(others)} not yet)` : ''}`, { tool });
   }
+  return f;
 }
 
 /** A session's conversation, read from its text. */
 export function readConversation(tool: ConvertibleTool, id: string, text: string, notes: Notes): Conversation {
-  return tool === 'claude' ? fromClaude(text, id, notes) : fromCodex(text, id, notes);
+  return format(tool, 'a session of').read(text, id, notes);
 }
 
 export interface ConvertTextOptions {
@@ -64,10 +68,9 @@ export interface ConvertTextOptions {
   readonly fallbackTime?: string;
 }
 
-/** Writes a conversation in the target's format. */
+/** Writes a conversation in the target's format (its transcript's text). */
 export function writeConversation(conv: Conversation, target: ConvertibleTool, opts: ConvertTextOptions, notes: Notes): string {
-  const o = { id: opts.id, cwd: opts.cwd, fallbackTime: opts.fallbackTime ?? new Date(0).toISOString() };
-  return target === 'claude' ? toClaude(conv, o, notes) : toCodex(conv, o, notes);
+  return format(target, '--in').write(conv, { id: opts.id, cwd: opts.cwd, fallbackTime: opts.fallbackTime ?? new Date(0).toISOString() }, notes);
 }
 
 /** The pure conversion: a session's text in the source's format to the target's, and what was dropped. */
@@ -79,26 +82,10 @@ export function convertText(source: { tool: ConvertibleTool; id: string }, text:
   return { text: out, dropped: [...read.list(), ...written.list()], conversation };
 }
 
-/**
- * The bytes of a session as its tool replays it: a Claude Code transcript as it is; a Codex
- * rollout decompressed, behind the history a fork inherits from its parent (`history_base`).
- */
+/** The bytes of a session as its tool replays it (a Codex rollout decompressed, behind its fork parent's history). */
 export async function readSource(adapter: SessionAdapter, session: SessionInfo): Promise<Buffer> {
-  if (adapter.tool !== 'codex') return readFileSync(session.file);
-  const codex = adapter instanceof CodexAdapter ? adapter : null;
-  const read = (file: string) => (codex ? codex.readRollout(file) : readFileSync(file));
-  const parts: Buffer[] = [read(session.file)];
-  for (let depth = 0; depth < 16; depth++) {
-    const base = historyBase(parts[0]!.toString('utf8', 0, Math.min(parts[0]!.length, 1024 * 1024)));
-    if (!base) break;
-    const parent = await adapter.find(base.threadId);
-    if (!parent) {
-      throw new RoamError(ErrorCodes.SESSION_UNREADABLE, `Codex session ${session.id} is a fork of ${base.threadId}, whose rollout (the history before the fork) is not on this machine`, { id: session.id, parent: base.threadId });
-    }
-    const bytes = read(parent.file);
-    parts.unshift(base.endByteOffset === null ? bytes : bytes.subarray(0, base.endByteOffset));
-  }
-  return Buffer.concat(parts);
+  const f = format(adapter.tool, 'a session of');
+  return f.source ? f.source(adapter, session) : readFileSync(session.file);
 }
 
 export interface ConversionPlan {
@@ -108,28 +95,15 @@ export interface ConversionPlan {
   readonly id: string;
   /** Its transcript (rollout) file. */
   readonly file: string;
+  /** The transcript's bytes. */
   readonly bytes: Buffer;
+  /** Every file to write, the transcript first (none when `exists`). */
+  readonly files: readonly TargetFile[];
   /** An identical conversion is there already (nothing to write). */
   readonly exists: boolean;
   /** The directory it is registered under and resumed in. */
   readonly cwd: string;
   readonly dropped: Dropped[];
-}
-
-/** `YYYY/MM/DD` and `YYYY-MM-DDThh-mm-ss` of a rollout, in local time as Codex writes them. */
-export function rolloutTime(d: Date): { dir: string[]; stamp: string } {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const [y, mo, da] = [String(d.getFullYear()), p(d.getMonth() + 1), p(d.getDate())];
-  return { dir: [y, mo, da], stamp: `${y}-${mo}-${da}T${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}` };
-}
-
-/** Where the target keeps a session of this id, converted in `dir`. */
-function targetPath(target: SessionAdapter, id: string, dir: string, started: string): string {
-  if (target.tool === 'claude') return join(target.root(), 'projects', target.projectKey(dir), `${id}.jsonl`);
-  let d = new Date(started);
-  if (!Number.isFinite(d.getTime())) d = new Date(0);
-  const t = rolloutTime(d);
-  return join(target.root(), 'sessions', ...t.dir, `rollout-${t.stamp}-${id}.jsonl`);
 }
 
 function sameBytes(file: string, bytes: Buffer): boolean {
@@ -143,11 +117,11 @@ function sameBytes(file: string, bytes: Buffer): boolean {
 /** The most candidate ids tried before giving up (each one taken by a grown earlier conversion). */
 const MAX_ATTEMPTS = 1000;
 
-/** Reads the source and decides the converted session's id, file and bytes (writes nothing). */
+/** Reads the source and decides the converted session's id, files and bytes (writes nothing). */
 export async function planConversion(src: { adapter: SessionAdapter; session: SessionInfo }, target: SessionAdapter, dir: string): Promise<ConversionPlan> {
   const { adapter, session } = src;
-  checkTool(adapter.tool, 'a session of');
-  checkTool(target.tool, '--in');
+  format(adapter.tool, 'a session of');
+  const to = format(target.tool, '--in');
   if (adapter.tool === target.tool) throw new RoamError(ErrorCodes.USAGE, `session ${session.id} is a ${target.tool} session already`);
   const bytes = await readSource(adapter, session);
   const read = new Notes();
@@ -161,37 +135,41 @@ export async function planConversion(src: { adapter: SessionAdapter; session: Se
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const id = convertedId(source, target.tool, dir, attempt);
     const written = new Notes();
-    const out = Buffer.from(writeConversation(conv, target.tool, { id, cwd: dir, fallbackTime }, written), 'utf8');
-    const file = targetPath(target, id, dir, started);
+    const opts = { id, cwd: dir, fallbackTime };
+    const out = Buffer.from(to.write(conv, opts, written), 'utf8');
+    const file = to.transcriptPath(target, id, dir, started);
     const plan = { source: { tool: adapter.tool, id: session.id, file: session.file }, target: target.tool, id, bytes: out, cwd: dir, dropped: [...read.list(), ...written.list()] };
     const existing = await target.find(id);
     if (existing) {
-      if (sameBytes(existing.file, out)) return { ...plan, file: existing.file, exists: true };
+      if (sameBytes(existing.file, out)) return { ...plan, file: existing.file, files: [], exists: true };
       continue;
     }
-    // A file or folder by that name with no session in it (Claude Code: `<key>/<id>/` holds a session's tool results).
-    if (existsSync(file) || (target.tool === 'claude' && existsSync(file.slice(0, -'.jsonl'.length)))) continue;
-    return { ...plan, file, exists: false };
+    const companions = to.companions?.(conv, opts, file) ?? [];
+    // A file or folder by one of its names with no session in it.
+    if ([file, ...(to.taken?.(file) ?? []), ...companions.map((c) => c.path)].some((p) => existsSync(p))) continue;
+    return { ...plan, file, files: [{ path: file, bytes: out }, ...companions], exists: false };
   }
   throw new RoamError(ErrorCodes.INTERNAL, `no free id for a conversion of ${session.id} after ${MAX_ATTEMPTS} tries`);
 }
 
-/** Writes a planned conversion (nothing when an identical one exists). Never overwrites a file. */
-export function applyConversion(plan: ConversionPlan): void {
-  if (plan.exists) return;
-  applyPlan({ tool: plan.target, originalId: plan.source.id, id: plan.id, renamed: true, transcript: plan.file, files: [{ path: plan.file, bytes: plan.bytes }], command: { argv: [] } });
+/**
+ * Writes a planned conversion (nothing when an identical one exists; never overwrites a file),
+ * then registers it where the target needs it. Returns what the registration did, for stderr.
+ */
+export function applyConversion(plan: ConversionPlan, target?: SessionAdapter, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (!plan.exists) {
+    applyPlan({ tool: plan.target, originalId: plan.source.id, id: plan.id, renamed: true, transcript: plan.file, files: plan.files, command: { argv: [] } });
+  }
+  const register = FORMATS[plan.target]?.register;
+  if (!register || !target) return [];
+  return register({ id: plan.id, cwd: plan.cwd, files: plan.exists ? [{ path: plan.file, bytes: plan.bytes }] : plan.files }, target, env);
 }
 
-/**
- * The target's resume command for the converted session, with the arguments given after `--`.
- * Codex's non-interactive form is `codex exec resume <id> [options] [prompt]`: arguments that start
- * with `exec` (`roam resume <id> --in codex -- exec --skip-git-repo-check "go on"`) give that form;
- * others follow `codex resume <id>`.
- */
+/** The target's resume command for the converted session, with the arguments given after `--` (formats.ts: `resumeArgv`). */
 export function resumeArgv(target: SessionAdapter, id: string, toolArgs: readonly string[], cwd: string): string[] {
   const argv = target.resumeCommand(id, { cwd }).argv;
-  if (target.tool === 'codex' && toolArgs[0] === 'exec' && argv[1] === 'resume') return [argv[0]!, 'exec', ...argv.slice(1), ...toolArgs.slice(1)];
-  return [...argv, ...toolArgs];
+  const f = FORMATS[target.tool];
+  return f?.resumeArgv ? f.resumeArgv(argv, toolArgs) : [...argv, ...toolArgs];
 }
 
 /** Where a converted session is registered and resumed: here when this is its project, else its recorded directory if it exists here. */
@@ -237,8 +215,8 @@ async function busyWarnings(a: ResumeInArgs): Promise<string[]> {
 
 /** `roam resume <id> --in <tool>`: convert, say what was dropped, write, and run the target's resume. */
 export async function resumeIn(a: ResumeInArgs): Promise<void> {
-  checkTool(a.target, '--in');
-  checkTool(a.adapter.tool, `a session of`);
+  format(a.target, '--in');
+  format(a.adapter.tool, 'a session of');
   const [target] = a.adapters(a.target);
   if (!target) throw new RoamError(ErrorCodes.USAGE, `--in ${a.target}: no adapter for it`);
   for (const w of await busyWarnings(a)) a.io.err(`roam: warning: ${w}; converting what this machine holds now`);
@@ -258,7 +236,7 @@ export async function resumeIn(a: ResumeInArgs): Promise<void> {
     return;
   }
   whichTool(command[0]!, a.env); // not installed: say so before writing anything
-  applyConversion(plan);
+  for (const line of applyConversion(plan, target, a.env)) a.io.err(`roam: ${line}`);
   const code = await runTool(command, { cwd: dir, env: a.env });
   if (code !== 0) throw new ToolExit(code);
 }

@@ -17,6 +17,7 @@ import { existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionAdapter, ToolCommand, ToolName } from '../sessions/types.js';
+import { rolloutTime } from '../convert/formats.js';
 import { SESSION_FILE, type Bundle } from './bundle.js';
 
 export interface PlannedFile {
@@ -142,13 +143,6 @@ export interface CodexTarget {
   root(): string;
   find: SessionAdapter['find'];
   resumeCommand: SessionAdapter['resumeCommand'];
-}
-
-/** `2025-11-01T11-34-37`: a rollout name's time, in local time as Codex writes it. */
-function rolloutTime(d: Date): { dir: string[]; stamp: string } {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const [y, mo, da] = [String(d.getFullYear()), p(d.getMonth() + 1), p(d.getDate())];
-  return { dir: [y, mo, da], stamp: `${y}-${mo}-${da}T${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}` };
 }
 
 /**
