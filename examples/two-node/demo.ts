@@ -321,9 +321,8 @@ async function main(): Promise<boolean> {
   let heldBack = false;
   for (const [i, line] of lines.entries()) {
     if (i === split) {
-      // A moment of quiet first: the watcher passes on at most one change of a file per 50 ms
-      // (chokidar's throttle), and this write must reach the daemon while the file ends in half a
-      // line. Lines 1 to i then reach the desktop; for the whole pause its copy must not grow.
+      // A moment of quiet first: the watcher gathers a burst of changes before it looks, and this
+      // write must reach the daemon while the file ends in half a line. Lines 1 to i then reach the desktop; for the whole pause its copy must not grow.
       await sleep(QUIET_MS);
       const complete = lines.slice(0, i).reduce((sum, l) => sum + l.length, 0);
       const cut = Math.floor(line.length / 2);

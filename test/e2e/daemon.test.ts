@@ -96,8 +96,8 @@ describe('roamd', () => {
     const b = makeDaemon('beta');
     await a.start();
     await b.start(['--peer', a.addresses[0]!]);
-    // As a tool starting projects: mkdir, then the first session file at once. chokidar reads a
-    // new directory before it watches it, so without the rescan on addDir some of these go unseen.
+    // As a tool starting projects: mkdir, then the first session file at once. A new directory is
+    // watched only after its event arrives, so without a look into it some of these go unseen.
     for (let i = 0; i < 30; i++) {
       const dir = join(a.projects, `-home-a-new-${i}`);
       mkdirSync(dir, { recursive: true });

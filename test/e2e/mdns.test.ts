@@ -146,9 +146,8 @@ describe('roamd over mDNS', () => {
     try {
       const a = makeDaemon('alpha');
       const b = makeDaemon('beta');
-      // The project's directories exist before the daemons start: chokidar reads a new directory
-      // before it watches it, so a file written into a directory created a moment earlier can go
-      // unseen (a watcher race, not what this test is about).
+      // The project's directories exist before the daemons start: a new directory is watched a
+      // moment after it appears (a watcher race with a rescan behind it, not what this test is about).
       const dir = join(a.projects, '-home-alice-code-app');
       mkdirSync(join(dir, SID, 'subagents'), { recursive: true });
       await Promise.all([startIn(nsA, a), startIn(nsB, b)]);
