@@ -5,15 +5,17 @@
  * table only; a tool converts from and to every other tool as soon as it has an entry here.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { CodexAdapter, historyBase } from '../sessions/codex.js';
 import type { SessionAdapter, SessionInfo, ToolName } from '../sessions/types.js';
 import { fromClaude } from './claude-source.js';
 import { fromCodex } from './codex-source.js';
+import { fromCopilot } from './copilot-source.js';
 import type { Conversation, Notes } from './ir.js';
 import { toClaude } from './to-claude.js';
 import { toCodex } from './to-codex.js';
+import { copilotWorkspace, toCopilot } from './to-copilot.js';
 
 export interface WriteOptions {
   /** The new session's id. */
@@ -103,5 +105,18 @@ const codex: Format = {
   },
 };
 
+/**
+ * Copilot CLI: a session is a directory, `session-state/<id>/` with `events.jsonl` (the transcript)
+ * and `workspace.yaml`; the CLI resumes it from these alone (measured, docs/COPILOT.md: no index
+ * entry needed). The directory existing at all takes the id.
+ */
+const copilot: Format = {
+  read: fromCopilot,
+  write: toCopilot,
+  transcriptPath: (target, id) => join(target.root(), 'session-state', id, 'events.jsonl'),
+  companions: (conv, opts, transcript) => [{ path: join(dirname(transcript), 'workspace.yaml'), bytes: Buffer.from(copilotWorkspace(conv, opts), 'utf8') }],
+  taken: (transcript) => [dirname(transcript)],
+};
+
 /** Every tool roam converts from and to. */
-export const FORMATS: Partial<Record<ToolName, Format>> = { claude, codex };
+export const FORMATS: Partial<Record<ToolName, Format>> = { claude, codex, copilot };

@@ -7,6 +7,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { ClaudeAdapter, type ClaudeAdapterOptions } from './claude.js';
 import { CodexAdapter } from './codex.js';
+import { CopilotAdapter } from './copilot.js';
 import { ToolExit, runTool } from './exec.js';
 import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type ToolName } from './types.js';
 
@@ -16,7 +17,12 @@ export type { SessionAdapter, SessionInfo, ToolName } from './types.js';
 export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
   // A cache file given for Claude Code's metadata: Codex's goes beside it.
   const codexCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.codex` };
-  return [new ClaudeAdapter(opts), new CodexAdapter({ ...(opts.env ? { env: opts.env } : {}), ...codexCache })];
+  const copilotCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.copilot` };
+  return [
+    new ClaudeAdapter(opts),
+    new CodexAdapter({ ...(opts.env ? { env: opts.env } : {}), ...codexCache }),
+    new CopilotAdapter({ ...(opts.env ? { env: opts.env } : {}), ...copilotCache }),
+  ];
 }
 
 /** The adapters of `--tool <t>` (all without it). A known tool without an adapter yet is a usage error. */
