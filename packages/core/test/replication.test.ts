@@ -8,7 +8,7 @@ import { GENESIS, relate, type LogPos } from '../src/log/index.js';
 import { IgnoreRules } from '../src/ignore.js';
 import { decodeMessage, encodeMessage, type Message } from '../src/protocol/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
-import { MemoryNetwork, type MemoryStore } from '../src/testing/index.js';
+import { MemoryNetwork, type MemoryMetaStore, type MemoryStore } from '../src/testing/index.js';
 
 const A = MemoryNetwork.deviceId(0);
 const B = MemoryNetwork.deviceId(1);
@@ -372,6 +372,60 @@ describe('sessions between peers', () => {
     const indexFromB = sent.filter((x) => x.from === B && x.msg.t === 'index').flatMap((x) => (x.msg as Extract<Message, { t: 'index' }>).items);
     expect(indexFromB.map((i) => i.name)).toEqual(['s3.jsonl']);
     expect(text(store(B).files().get('s3.jsonl'))).toBe('line 3\nwhile B was down\n');
+  });
+
+  it('a connection lost between the batches of a first index exchange: the rest of the index still arrives', async () => {
+    const { net, store, write } = await network([A, B]);
+    const N = 600; // three index batches of at most 256
+    await write(A, (s) => {
+      for (let i = 0; i < N; i++) s.toolAppend(`s${i}.jsonl`, lines(`line ${i}`));
+    });
+    await write(B, (s) => s.toolAppend('b.jsonl', lines('from B')));
+    await net.connect(A, B);
+    // Deliver frames until B has taken in A's first index batch, then drop the connection.
+    let batches = 0;
+    for (let n = 0; batches === 0; n++) {
+      if (n > 100) throw new Error('A never sent its index');
+      await net.settleAll();
+      const busy = net.busy();
+      const at = busy.findIndex((p) => p.from === A);
+      const i = at >= 0 ? at : 0;
+      const p = busy[i]!;
+      const msg = decodeMessage(p.frames[0]!);
+      if (p.from === A && msg.t === 'index' && msg.items.length > 0) batches++;
+      await net.deliverOne(() => i);
+    }
+    await net.disconnect(A, B);
+    await net.connect(A, B);
+    await net.run();
+    expect([...store(B).files().keys()].filter((n) => n.startsWith('s'))).toHaveLength(N);
+    const state = (id: string, peer: string) => net.nodes.get(id)!.engine.syncState(peer)[0]!;
+    expect(state(A, B)).toMatchObject({ inSync: true, need: { items: 0 }, peerNeeds: { items: 0 } });
+    expect(state(B, A)).toMatchObject({ inSync: true, need: { items: 0 }, peerNeeds: { items: 0 } });
+  });
+
+  it('a peer view persisted by the old batching (claims records it lacks) asks for the whole index once on restart', async () => {
+    const { net, store, write } = await network([A, B]);
+    await write(A, (s) => {
+      for (let i = 0; i < 300; i++) s.toolAppend(`s${i}.jsonl`, lines(`line ${i}`));
+    });
+    await net.connect(A, B);
+    await net.run();
+    const stores = await net.remove(B);
+    // What the old code left behind: the view's maxSeq covers every record, but records are missing.
+    const meta = stores.get('f')!.meta as MemoryMetaStore;
+    const viewKey = [...meta.map.keys()].find((k) => k === `p/f/${A}`)!;
+    const { format: _format, ...old } = meta.map.get(viewKey) as Record<string, unknown>;
+    meta.map.set(viewKey, old);
+    const records = [...meta.map.keys()].filter((k) => k.startsWith(`r/f/${A}/`));
+    expect(records).toHaveLength(300);
+    for (const k of records.slice(100)) meta.map.delete(k);
+    await net.add(B, [{ id: 'f', conflict: 'fork', logDeletes: 'local' }], { stores });
+    await net.connect(A, B);
+    await net.run();
+    const state = net.nodes.get(B)!.engine.syncState(A)[0]!;
+    expect(state).toMatchObject({ inSync: true, need: { items: 0 }, peerNeeds: { items: 0 } });
+    expect(store(B).files().size).toBe(300);
   });
 
   it('closes the session of a peer that sends a malformed frame, and keeps serving the others', async () => {

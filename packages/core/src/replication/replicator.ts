@@ -130,6 +130,12 @@ interface Session {
 
 const key = (folder: string, name: string) => `${folder}\u0000${name}`;
 
+/**
+ * The persisted peer view's format. 2: `maxSeq` only covers records received (before, an index
+ * sent in several batches claimed its last sequence from the first batch on).
+ */
+const PEER_VIEW_FORMAT = 2;
+
 export interface SyncState {
   readonly folder: string;
   readonly peer: string;
@@ -203,7 +209,7 @@ export class Replicator {
   }
   private persistPeer(f: FolderState, peer: string, name?: string): void {
     const v = f.peers.get(peer);
-    this.dirty.set(`p/${f.cfg.id}/${peer}`, v ? { indexId: v.indexId, maxSeq: v.maxSeq } : null);
+    this.dirty.set(`p/${f.cfg.id}/${peer}`, v ? { indexId: v.indexId, maxSeq: v.maxSeq, format: PEER_VIEW_FORMAT } : null);
     if (name !== undefined) {
       const m = v?.items.get(name);
       this.dirty.set(`r/${f.cfg.id}/${peer}/${name}`, m ? metaToJson(m) : null);
@@ -222,10 +228,12 @@ export class Replicator {
       } else if (kind === 'l') f.local.set(rest.join('/'), metaFromJson(v));
       else if (kind === 'd') f.dropped.set(rest.join('/'), metaFromJson(v));
       else if (kind === 'p') {
-        const s = v as { indexId: string; maxSeq: number };
+        const s = v as { indexId: string; maxSeq: number; format?: number };
         const view = this.view(f, rest[0]!);
         view.indexId = s.indexId;
-        view.maxSeq = s.maxSeq;
+        // A view written before PEER_VIEW_FORMAT 2 may claim records it never received: ask the
+        // peer for its whole index once (the records themselves are kept and refreshed).
+        view.maxSeq = (s.format ?? 1) >= PEER_VIEW_FORMAT ? s.maxSeq : 0;
       } else if (kind === 'r') this.view(f, rest[0]!).items.set(rest.slice(1).join('/'), metaFromJson(v));
     }
   }
@@ -423,7 +431,12 @@ export class Replicator {
       const since = entry.seenIndexId === f.indexId ? entry.seenSeq : 0;
       const items = [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
       for (let i = 0; i < items.length || i === 0; i += MAX_INDEX_ITEMS) {
-        out.push({ t: 'send', peer: s.peer, msg: { t: 'index', folder: f.cfg.id, indexId: f.indexId, items: items.slice(i, i + MAX_INDEX_ITEMS), upTo: f.seq } });
+        const batch = items.slice(i, i + MAX_INDEX_ITEMS);
+        // `upTo` promises the peer every record up to it: only the last batch may claim f.seq. An
+        // earlier batch claims its own last record, so a stream lost between batches makes the
+        // peer ask again from there (it used to claim f.seq at once, and the rest never came).
+        const last = i + MAX_INDEX_ITEMS >= items.length;
+        out.push({ t: 'send', peer: s.peer, msg: { t: 'index', folder: f.cfg.id, indexId: f.indexId, items: batch, upTo: last ? f.seq : batch[batch.length - 1]!.seq } });
       }
       s.ready.add(f.cfg.id);
       for (const name of v.items.keys()) out.push(...this.evaluate(f, name, now));
