@@ -27,6 +27,7 @@ import type { ProjectEntry } from '../daemon/project-names.js';
 import { resumeIn } from '../convert/index.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
 import { resolveSession } from '../sessions/index.js';
+import { GeminiAdapter } from '../sessions/gemini.js';
 import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
 import { ago } from './format.js';
 import { waitInSync } from './sync.js';
@@ -156,6 +157,8 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   const command = adapter.resumeCommand(session.id, { cwd: where });
   const argv = [...command.argv, ...toolArgs];
   const runIn = command.cwd ?? where;
+  // Gemini CLI finds a session only under its directory's project slug: register this directory for it (docs/GEMINI.md).
+  if (adapter instanceof GeminiAdapter && !opts.dryRun) for (const line of await adapter.prepareResume(session, runIn)) io.err(`roam: ${line}`);
   if (opts.dryRun) {
     io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, file: session.file }));
     return;

@@ -71,7 +71,7 @@ export function defaultFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec
   const candidates = [
     session('claude', join(env.CLAUDE_CONFIG_DIR || join(home, '.claude'), 'projects')),
     session('codex', join(env.CODEX_HOME || join(home, '.codex'), 'sessions')),
-    session('gemini', join(env.GEMINI_CLI_HOME || join(home, '.gemini'), 'tmp')),
+    session('gemini', join(env.GEMINI_CLI_HOME || home, '.gemini', 'tmp')), // GEMINI_CLI_HOME stands for the home directory (docs/GEMINI.md)
     session('copilot', join(env.COPILOT_HOME || join(home, '.copilot'), 'session-state')),
   ];
   return candidates.filter((f) => existsSync(f.path));

@@ -8,6 +8,7 @@ import type { Io } from '../main.js';
 import { ClaudeAdapter, type ClaudeAdapterOptions } from './claude.js';
 import { CodexAdapter } from './codex.js';
 import { CopilotAdapter } from './copilot.js';
+import { GeminiAdapter } from './gemini.js';
 import { ToolExit, runTool } from './exec.js';
 import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type ToolName } from './types.js';
 
@@ -18,9 +19,11 @@ export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
   // A cache file given for Claude Code's metadata: Codex's goes beside it.
   const codexCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.codex` };
   const copilotCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.copilot` };
+  const geminiCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.gemini` };
   return [
     new ClaudeAdapter(opts),
     new CodexAdapter({ ...(opts.env ? { env: opts.env } : {}), ...codexCache }),
+    new GeminiAdapter({ ...(opts.env ? { env: opts.env } : {}), ...geminiCache }),
     new CopilotAdapter({ ...(opts.env ? { env: opts.env } : {}), ...copilotCache }),
   ];
 }
