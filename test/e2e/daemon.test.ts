@@ -126,6 +126,27 @@ describe('roamd', () => {
     expect(status.peers.filter((p) => p.connected).map((p) => p.name)).toEqual(['beta']);
   });
 
+  it('keeps its connection through a 14 s stall of the peer (SIGSTOP) and syncs what was written meanwhile', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    await until(() => /syncing with/.test(a.output) && /syncing with/.test(b.output), { timeoutMs: 20_000, what: 'the sync stream' });
+    const [markA, markB] = [a.output.length, b.output.length];
+    const file = join(a.projects, '-home-a', 'during-stall.jsonl');
+    mkdirSync(dirname(file), { recursive: true });
+    b.proc!.kill('SIGSTOP');
+    try {
+      for (let i = 0; i < 20; i++) appendFileSync(file, line(i));
+      // The stall itself: longer than libp2p's default ping timeout (5 s) plus its 10 s interval's worst case.
+      await new Promise((r) => setTimeout(r, 14_000));
+    } finally {
+      b.proc!.kill('SIGCONT');
+    }
+    await sameTree(a, b);
+    for (const out of [a.output.slice(markA), b.output.slice(markB)]) expect(out).not.toMatch(/disconnected from|sync with \S+ ended/);
+  });
+
   it('roam sync --wait fails while connected to nobody, and returns only once the peer holds every byte', async () => {
     const a = makeDaemon('alpha');
     const b = makeDaemon('beta');

@@ -105,6 +105,13 @@ const BACKOFF_MAX_MS = 30_000;
 const STABLE_MS = 10_000;
 const OPEN_STREAM_TIMEOUT_MS = 10_000;
 const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
+/**
+ * libp2p's connection monitor pings every peer every 10 s and aborts the connection when a ping
+ * takes longer than an adaptive timeout, 5 s at least by default. A device busy with a large sync
+ * (or a laptop swapping) stalls that long, and the connection was dropped mid-transfer. 15 s
+ * tolerates a 14 s stall; a peer that vanished without closing is still noticed within 25 s.
+ */
+const PING_TIMEOUT_MIN_MS = 15_000;
 const MDNS_SERVICE_TAG = '_roam._udp.local';
 
 const backoff = (attempt: number): number => Math.min(BACKOFF_MIN_MS * 2 ** attempt, BACKOFF_MAX_MS);
@@ -555,6 +562,7 @@ export class Network {
       connectionManager: {
         dialTimeout: opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       },
+      connectionMonitor: { pingTimeout: { minTimeout: PING_TIMEOUT_MIN_MS } },
       services: {},
     });
 
