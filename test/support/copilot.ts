@@ -29,8 +29,8 @@ let cached: string | undefined;
 export function copilotBin(): string {
   if (cached) return cached;
   const wrapper = dirname(require.resolve('@github/copilot/package.json'));
-  const pkg = dirname(require.resolve(`@github/copilot-${platform()}-${arch()}/package.json`, { paths: [wrapper] }));
-  const bin = join(pkg, platform() === 'win32' ? 'copilot.exe' : 'copilot');
+  // The platform package exports its executable as its main entry (as npm-loader.js resolves it).
+  const bin = require.resolve(`@github/copilot-${platform()}-${arch()}`, { paths: [wrapper] });
   if (!existsSync(bin)) throw new Error(`Copilot CLI executable not found at ${bin}; run npm install without --omit=optional`);
   cached = bin;
   return bin;
