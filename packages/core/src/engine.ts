@@ -185,6 +185,31 @@ export class Engine {
   }
 
   /**
+   * `roam rm`: deletes items on every device, also logs in a folder whose local deletes stay local
+   * (see `Replicator.removeEverywhere`). Each item here goes to the store's trash; the result says,
+   * per name, whether this device now holds this device's tombstone for it (false: nobody held it,
+   * or the disk changed under the remove: a tool is writing it).
+   */
+  removeEverywhere(folder: string, names: readonly string[]): Promise<Array<{ name: string; removed: boolean; wasHere: boolean }>> {
+    return this.input(async () => {
+      const store = this.opts.stores.get(folder);
+      if (!store) throw new RoamError(ErrorCodes.USAGE, `no folder ${folder}`);
+      // Record what the disk holds now (lines appended since the last scan), so the delete covers it.
+      const changes = await store.scan(names);
+      if (changes.length) await this.run(this.replicator.localChanges(folder, changes, this.opts.clock.now()));
+      const out: Array<{ name: string; removed: boolean; wasHere: boolean }> = [];
+      for (const name of names) {
+        const before = this.replicator.local(folder, name);
+        await this.run(this.replicator.removeEverywhere(folder, name, this.opts.clock.now()));
+        const after = this.replicator.local(folder, name);
+        const removed = !!after?.deleted && after.modifiedBy === this.replicator.device && after.seq !== before?.seq;
+        out.push({ name, removed, wasHere: !!before && !before.deleted });
+      }
+      return out;
+    });
+  }
+
+  /**
    * Runs `fn` between two inputs, with no store effect in flight: for work on a store's files that
    * must not interleave with replication (moving a project's files to another local directory).
    */

@@ -164,6 +164,8 @@ export class Replicator {
   private readonly blocked = new Set<string>();
   /** Conflicts this device lost: the winner to fetch (and from whom) once the copy is made. */
   private readonly replacing = new Map<string, { readonly peer: string; readonly winner: ItemMeta }>();
+  /** Items this device is removing everywhere (`removeEverywhere`): their tombstone follows the remove. */
+  private readonly removing = new Set<string>();
   /** The local record (by seq) last checked against the disk before a conflict. */
   private readonly verified = new Map<string, number>();
   private readonly dirty = new Map<string, unknown>();
@@ -624,6 +626,53 @@ export class Replicator {
     return out;
   }
 
+  /**
+   * `roam rm`: delete an item on every device, even a log in a folder whose local deletes stay
+   * local. A live item here is moved to the trash by a `remove` effect and its tombstone committed
+   * once that is done; an item only peers hold gets its tombstone at once. The tombstone's version
+   * dominates every version this device knows of the item, and a log's tombstone keeps the
+   * position deleted (ours, or the longest a peer announced), so a device holding lines the delete
+   * never saw keeps them and announces them again: a modification beats a concurrent delete.
+   * Returns no effects when no device is known to hold the item.
+   */
+  removeEverywhere(folder: string, name: string, now: number): Effect[] {
+    const f = this.folders.get(folder);
+    if (!f) return [];
+    const k = key(f.cfg.id, name);
+    const out: Effect[] = [];
+    const fe = this.fetches.get(k);
+    if (fe) out.push(...this.dropFetch(fe, true));
+    this.replacing.delete(k);
+    const l = f.local.get(name);
+    if (l && !l.deleted) {
+      this.removing.add(k);
+      return [...out, { t: 'remove', folder: f.cfg.id, name, expected: diskStateOf(l) }];
+    }
+    return [...out, ...this.commitRemoval(f, name, now)];
+  }
+
+  /** The tombstone of `removeEverywhere` (see there); nothing when no device holds the item. */
+  private commitRemoval(f: FolderState, name: string, now: number): Effect[] {
+    const l = f.local.get(name);
+    const known: ItemMeta[] = [];
+    if (l) known.push(l);
+    const d = f.dropped.get(name);
+    if (d) known.push(d);
+    for (const v of f.peers.values()) {
+      const r = v.items.get(name);
+      if (r) known.push(r);
+    }
+    const live = known.filter((m) => !m.deleted);
+    if (!live.length) return [];
+    const base = l && !l.deleted ? l : live.reduce((a, b) => (b.size > a.size ? b : a));
+    let version = EMPTY_VERSION;
+    for (const m of known) version = mergeVersions(version, m.version);
+    const at = base.kind === 'log' ? { size: base.size, lines: base.lines, hash: base.hash } : { size: 0, lines: 0, hash: ZERO_HASH };
+    f.dropped.delete(name);
+    this.notes.push(`${f.cfg.id}/${name}: removed on every device (roam rm)`);
+    return this.commitLocal(f, { ...base, ...at, name, deleted: true, mtimeMs: now, version: bumpVersion(version, this.device), seq: 0, modifiedBy: this.device });
+  }
+
   // ---------------------------------------------------------------- deciding what to pull
 
   private grewElsewhere(dropped: ItemMeta, r: ItemMeta): boolean {
@@ -659,7 +708,11 @@ export class Replicator {
   private judge(f: FolderState, name: string, peer: string, r: ItemMeta, now: number): Effect[] {
     const l = f.local.get(name);
     if (!l) {
-      if (r.deleted) return this.commitLocal(f, { ...r, seq: 0 });
+      if (r.deleted) {
+        // A log dropped here (a local delete) that is now deleted everywhere: the tombstone replaces it.
+        f.dropped.delete(name);
+        return this.commitLocal(f, { ...r, seq: 0 });
+      }
       const d = f.dropped.get(name);
       if (d && !this.grewElsewhere(d, r)) return [];
       return this.startFetch(f, peer, r, null);
@@ -911,6 +964,7 @@ export class Replicator {
     const fe = this.fetches.get(k);
     if (!result.ok) {
       this.notes.push(`${effect.t} ${effect.folder}/${effect.name} failed: ${result.code} ${result.message}`);
+      if (effect.t === 'remove') this.removing.delete(k);
       const out: Effect[] = fe ? this.dropFetch(fe, true) : [];
       const l = f.local.get(effect.name);
       if (result.code === 'ROAM_STORE_CONFLICT' && effect.t === 'append' && !(l && samePos(endOf(l), effect.start))) {
@@ -947,6 +1001,7 @@ export class Replicator {
         return out;
       }
       case 'remove': {
+        if (this.removing.delete(k)) return [...this.commitRemoval(f, effect.name, now), ...this.evaluate(f, effect.name, now)];
         const l = f.local.get(effect.name);
         const r = this.newestRemote(f, effect.name);
         if (l && r?.deleted) return this.commitLocal(f, { ...r, seq: 0 });

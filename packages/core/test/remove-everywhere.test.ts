@@ -1,0 +1,170 @@
+/**
+ * `Engine.removeEverywhere` (`roam rm`): a delete that reaches every device, even for logs in a
+ * folder whose local deletes stay local (`logDeletes: 'local'`), over in-memory links.
+ */
+import { describe, expect, it } from 'vitest';
+import { utf8 } from '../src/bytes.js';
+import type { FolderConfig } from '../src/replication/replicator.js';
+import { MemoryNetwork, type MemoryStore } from '../src/testing/index.js';
+
+const A = MemoryNetwork.deviceId(0);
+const B = MemoryNetwork.deviceId(1);
+const C = MemoryNetwork.deviceId(2);
+const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+const lines = (...l: string[]) => utf8.encode(l.map((x) => `${x}\n`).join(''));
+const CFG: FolderConfig = { id: 'f', conflict: 'fork', logDeletes: 'local' };
+
+async function network(ids: string[]) {
+  const net = new MemoryNetwork();
+  for (const id of ids) await net.add(id, [CFG], { checkpointInterval: 64 });
+  const store = (id: string) => net.nodes.get(id)!.stores.get('f')!;
+  const engine = (id: string) => net.nodes.get(id)!.engine;
+  const write = async (id: string, fn: (s: MemoryStore) => void, names?: string[]) => {
+    fn(store(id));
+    await engine(id).scan('f', names);
+  };
+  const mesh = async (list = ids) => {
+    for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) if (!net.isConnected(list[i]!, list[j]!)) await net.connect(list[i]!, list[j]!);
+  };
+  return { net, store, engine, write, mesh };
+}
+
+const SESSION = ['p/s.jsonl', 'p/s/subagents/agent-1.jsonl', 'p/s/tool-results/r1.txt'];
+
+async function session(t: Awaited<ReturnType<typeof network>>, on: string) {
+  await t.write(on, (s) => {
+    s.toolAppend('p/s.jsonl', lines('{"a":1}', '{"a":2}'));
+    s.toolAppend('p/s/subagents/agent-1.jsonl', lines('{"sub":1}'));
+    s.toolWrite('p/s/tool-results/r1.txt', utf8.encode('output'));
+    s.toolAppend('p/other.jsonl', lines('{"keep":1}'));
+  });
+  await t.net.run();
+}
+
+describe('removeEverywhere', () => {
+  it('rm on A removes the session on B and C, each copy into its own trash; other items stay', async () => {
+    const t = await network([A, B, C]);
+    await t.mesh();
+    await session(t, A);
+    for (const id of [B, C]) expect([...t.store(id).files().keys()].sort()).toEqual([...SESSION, 'p/other.jsonl'].sort());
+
+    const res = await t.engine(A).removeEverywhere('f', SESSION);
+    expect(res.map((r) => [r.name, r.removed, r.wasHere])).toEqual(SESSION.map((n) => [n, true, true]));
+    await t.net.run();
+    for (const id of [A, B, C]) {
+      expect([...t.store(id).files().keys()], id).toEqual(['p/other.jsonl']);
+      expect(t.store(id).trash.map((x) => x.name).sort(), id).toEqual([...SESSION].sort());
+      expect(text(t.store(id).trash.find((x) => x.name === 'p/s.jsonl')!.data)).toBe('{"a":1}\n{"a":2}\n');
+      for (const n of SESSION) expect(t.engine(id).replicator.local('f', n)?.deleted, `${id} ${n}`).toBe(true);
+    }
+    for (const [x, y] of [[A, B], [B, C], [A, C]] as const) expect(t.engine(x).syncState(y)[0]!.inSync).toBe(true);
+  });
+
+  it('reaches a device that was offline, and one that had dropped the log locally', async () => {
+    const t = await network([A, B, C]);
+    await t.mesh();
+    await session(t, A);
+    await t.net.disconnect(A, C);
+    await t.net.disconnect(B, C);
+    // C's tool cleaned the log up (a local delete: stays local, remembered as dropped).
+    await t.write(C, (s) => s.toolDelete('p/s.jsonl'));
+    await t.engine(A).removeEverywhere('f', SESSION);
+    await t.net.run();
+    expect([...t.store(B).files().keys()]).toEqual(['p/other.jsonl']);
+    expect([...t.store(C).files().keys()].sort()).toEqual([...SESSION.slice(1), 'p/other.jsonl'].sort());
+    await t.mesh();
+    await t.net.run();
+    expect([...t.store(C).files().keys()]).toEqual(['p/other.jsonl']);
+    expect(t.engine(C).replicator.local('f', 'p/s.jsonl')?.deleted).toBe(true);
+  });
+
+  it('a log that grew on B while A removed it survives everywhere (the modification wins)', async () => {
+    const t = await network([A, B, C]);
+    await t.mesh();
+    await session(t, A);
+    await t.net.disconnect(A, B);
+    await t.net.disconnect(B, C);
+    await t.write(B, (s) => s.toolAppend('p/s.jsonl', lines('{"b":3}')));
+    await t.engine(A).removeEverywhere('f', SESSION);
+    await t.net.run();
+    expect(t.store(C).files().has('p/s.jsonl')).toBe(false);
+    await t.mesh();
+    await t.net.run();
+    // B kept its log (it holds a line the delete never saw) and A and C take it back whole;
+    // the files B had merely received are deleted everywhere.
+    for (const id of [A, B, C]) {
+      expect([...t.store(id).files().keys()].sort(), id).toEqual(['p/other.jsonl', 'p/s.jsonl']);
+      expect(text(t.store(id).files().get('p/s.jsonl')), id).toBe('{"a":1}\n{"a":2}\n{"b":3}\n');
+    }
+    expect(t.net.nodes.get(B)!.log.some((l) => l.includes('kept against a delete'))).toBe(true);
+  });
+
+  it('a plain local delete of a log still stays local', async () => {
+    const t = await network([A, B]);
+    await t.mesh();
+    await session(t, A);
+    await t.write(A, (s) => s.toolDelete('p/s.jsonl'));
+    await t.net.run();
+    expect(t.store(A).files().has('p/s.jsonl')).toBe(false);
+    expect(text(t.store(B).files().get('p/s.jsonl'))).toBe('{"a":1}\n{"a":2}\n');
+    // …and A does not fetch it again, until it grows elsewhere.
+    await t.net.disconnect(A, B);
+    await t.mesh();
+    await t.net.run();
+    expect(t.store(A).files().has('p/s.jsonl')).toBe(false);
+    await t.write(B, (s) => s.toolAppend('p/s.jsonl', lines('{"b":3}')));
+    await t.net.run();
+    expect(text(t.store(A).files().get('p/s.jsonl'))).toBe('{"a":1}\n{"a":2}\n{"b":3}\n');
+  });
+
+  it('removes a session this device no longer holds (dropped here, live on peers)', async () => {
+    const t = await network([A, B]);
+    await t.mesh();
+    await session(t, A);
+    await t.write(B, (s) => s.toolDelete('p/s.jsonl'));
+    await t.net.run();
+    expect(t.store(A).files().has('p/s.jsonl')).toBe(true);
+    const res = await t.engine(B).removeEverywhere('f', ['p/s.jsonl']);
+    expect(res).toEqual([{ name: 'p/s.jsonl', removed: true, wasHere: false }]);
+    await t.net.run();
+    expect(t.store(A).files().has('p/s.jsonl')).toBe(false);
+    expect(t.store(A).trash.map((x) => x.name)).toEqual(['p/s.jsonl']);
+    // An item nobody holds: nothing to do.
+    expect(await t.engine(B).removeEverywhere('f', ['p/none.jsonl'])).toEqual([{ name: 'p/none.jsonl', removed: false, wasHere: false }]);
+  });
+
+  it('covers lines appended here since the last scan', async () => {
+    const t = await network([A, B]);
+    await t.mesh();
+    await session(t, A);
+    // Written, not yet scanned: the remove scans first, so the tombstone covers this line too.
+    t.store(A).toolAppend('p/s.jsonl', lines('{"a":3}'));
+    const res = await t.engine(A).removeEverywhere('f', ['p/s.jsonl']);
+    expect(res[0]!.removed).toBe(true);
+    await t.net.run();
+    expect(t.store(B).files().has('p/s.jsonl')).toBe(false);
+    expect(text(t.store(A).trash[0]!.data)).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
+  });
+
+  it('a restart of either side neither brings the session back nor deletes anything else', async () => {
+    const t = await network([A, B, C]);
+    await t.mesh();
+    await session(t, A);
+    await t.engine(B).removeEverywhere('f', SESSION);
+    await t.net.run();
+    for (const id of [A, C]) {
+      const stores = await t.net.remove(id);
+      await t.net.add(id, [CFG], { stores });
+    }
+    await t.mesh();
+    await t.net.run();
+    for (const id of [A, B, C]) {
+      expect([...t.store(id).files().keys()], id).toEqual(['p/other.jsonl']);
+      expect(t.store(id).trash.map((x) => x.name).sort(), id).toEqual([...SESSION].sort());
+    }
+    // Restoring on one device (a new local change) brings it back everywhere.
+    await t.write(A, (s) => s.toolAppend('p/s.jsonl', lines('{"a":1}', '{"a":2}')));
+    await t.net.run();
+    for (const id of [B, C]) expect(text(t.store(id).files().get('p/s.jsonl')), id).toBe('{"a":1}\n{"a":2}\n');
+  });
+});
