@@ -6,7 +6,8 @@
  * 1. A Claude Code session made by the real `claude -p` (a text, a Bash call that really runs, its
  *    output, a text) resumed `--in copilot -- -p …`: the real Copilot CLI accepts the converted
  *    session directory and sends the same user and assistant texts in order, the Bash call as its
- *    own `bash` tool call answered by the output, then the new prompt.
+ *    own `bash` tool call answered by the output, then the new prompt. A `codex exec` session
+ *    resumed `--in copilot` likewise sends its texts in order.
  * 2. A Copilot session made by the real `copilot -p` (a bash call the CLI really runs, its output,
  *    a text) resumed `--in claude -- -p …` and `--in codex -- exec …`: Claude Code and Codex send
  *    the same texts in order, and the call as their own shell call with its output.
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectKey } from '../../packages/cli/src/sessions/claude.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
-import { codexBin, writeCodexConfig } from '../support/codex.js';
+import { codexBin, runCodex, sessionIdOf as codexSessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { copilotArgs, copilotBin, copilotEnv, runCopilot, sessionIdOf } from '../support/copilot.js';
 import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
 import { chatMessages, chatRequests, chatTools, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
@@ -192,6 +193,28 @@ describe('roam resume --in copilot / from copilot, with the real CLIs', () => {
     expect(readFileSync(events, 'utf8')).toContain('Which word?');
     const listed = JSON.parse((await roam(['list', '--tool', 'copilot', '--json'])).out) as Array<{ id: string; title: string; cwd: string }>;
     expect(listed).toEqual([expect.objectContaining({ id: newId, title: 'Remember the word zebracorn, then check it.', cwd: project })]);
+  }, 120_000);
+
+  it('a Codex session resumed in Copilot CLI: Copilot sends its texts in order', async () => {
+    const first = await runCodex({ args: ['exec', '--skip-git-repo-check', 'Remember the word axolotl.'], cwd: project, home, timeoutMs: 60_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const id = codexSessionIdOf(first.stderr + first.stdout)!;
+    const [source] = files(join(home, '.codex', 'sessions'), new RegExp(`${id}\\.jsonl$`));
+    const before = readFileSync(source!);
+
+    const mark = copilot.requests.length;
+    const r = await roam(['resume', id, '--in', 'copilot', '--', ...copilotArgs('Which animal?')]);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(r.err).toMatch(/converted to Copilot CLI session [0-9a-f-]{36}/);
+    expect(r.err).toMatch(/not carried as it was: \d+ × Codex's developer\/system messages/);
+    const sent = chatRequests(copilot.requests.slice(mark));
+    expect(sent).toHaveLength(1);
+    expect(chatMessages(sent[0]!)).toEqual([
+      ['user', 'Remember the word axolotl.'],
+      ['assistant', 'Codex mock answer.'],
+      ['user', 'Which animal?'],
+    ]);
+    expect(readFileSync(source!).equals(before)).toBe(true);
   }, 120_000);
 
   it('a Copilot CLI session resumed in Claude Code and in Codex: each sends its texts in order, the bash call as its own shell call', async () => {
