@@ -2,8 +2,12 @@
  * `Engine.removeEverywhere` (`roam rm`): a delete that reaches every device, even for logs in a
  * folder whose local deletes stay local (`logDeletes: 'local'`), over in-memory links.
  */
-import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../src/bytes.js';
+import { FsFolderStore, trashStampTime } from '../src/node/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
 import { MemoryNetwork, type MemoryStore } from '../src/testing/index.js';
 
@@ -166,5 +170,80 @@ describe('removeEverywhere', () => {
     await t.write(A, (s) => s.toolAppend('p/s.jsonl', lines('{"a":1}', '{"a":2}')));
     await t.net.run();
     for (const id of [B, C]) expect(text(t.store(id).files().get('p/s.jsonl')), id).toBe('{"a":1}\n{"a":2}\n');
+  });
+});
+
+describe('the file store\'s trash', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
+  });
+  const DAY = 86_400_000;
+
+  async function fsStore(now: { t: number }) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'roam-trash-'));
+    cleanup.push(() => fs.promises.rm(base, { recursive: true, force: true }));
+    const root = path.join(base, 'root');
+    fs.mkdirSync(path.join(root, 'p'), { recursive: true });
+    const store = await FsFolderStore.create({ root, stateDir: path.join(base, 'state'), now: () => now.t });
+    cleanup.push(() => store.close());
+    await store.open();
+    return { root, base, store };
+  }
+
+  it('lists what was removed (newest first), restores it as a new local change, never over a file', async () => {
+    const now = { t: Date.UTC(2026, 0, 2, 3, 4, 5, 6) };
+    const { root, store } = await fsStore(now);
+    fs.writeFileSync(path.join(root, 'p/s.jsonl'), '{"a":1}\n');
+    fs.writeFileSync(path.join(root, 'p/x.txt'), 'x');
+    await store.scan();
+    await store.remove('p/s.jsonl', store.stat('p/s.jsonl')!);
+    now.t += 1000;
+    await store.remove('p/x.txt', store.stat('p/x.txt')!);
+    expect(fs.existsSync(path.join(root, 'p'))).toBe(false); // the emptied directory went too
+    const list = await store.listTrash();
+    expect(list.map((e) => [e.entry, e.name, e.size, e.deletedAt])).toEqual([
+      ['20260102T030406-006/p/x.txt', 'p/x.txt', 1, now.t],
+      ['20260102T030405-006/p/s.jsonl', 'p/s.jsonl', 8, now.t - 1000],
+    ]);
+    expect(trashStampTime('20260102T030405-006.3')).toBe(now.t - 1000);
+    expect(trashStampTime('../etc')).toBe(null);
+
+    // Something new took the name meanwhile: refused, nothing changes.
+    fs.mkdirSync(path.join(root, 'p'));
+    fs.writeFileSync(path.join(root, 'p/s.jsonl'), 'new\n');
+    await expect(store.restoreFromTrash(list[1]!.entry)).rejects.toMatchObject({ code: 'ROAM_STORE_CONFLICT' });
+    expect(fs.readFileSync(path.join(root, 'p/s.jsonl'), 'utf8')).toBe('new\n');
+    expect(await store.listTrash()).toHaveLength(2);
+    fs.rmSync(path.join(root, 'p/s.jsonl'));
+
+    expect(await store.restoreFromTrash(list[1]!.entry)).toBe('p/s.jsonl');
+    expect(fs.readFileSync(path.join(root, 'p/s.jsonl'), 'utf8')).toBe('{"a":1}\n');
+    expect((await store.listTrash()).map((e) => e.name)).toEqual(['p/x.txt']);
+    // The store did not record it: the next scan reports it as a change of the folder.
+    expect((await store.scan()).map((c) => c.state.name)).toEqual(['p/s.jsonl']);
+
+    // Names from the caller never leave the trash or the folder.
+    for (const bad of ['20260102T030406-006/../../../etc/passwd', '../x/p/x.txt', '20260102T030406-006/p/missing.txt']) {
+      await expect(store.restoreFromTrash(bad)).rejects.toMatchObject({ name: 'RoamError' });
+    }
+    await expect(store.restoreFromTrash(list[0]!.entry, '../outside.txt')).rejects.toMatchObject({ name: 'RoamError' });
+  });
+
+  it('expires entries older than the limit, never a younger one', async () => {
+    const now = { t: Date.UTC(2026, 0, 1) };
+    const { root, base, store } = await fsStore(now);
+    for (const [i, age] of [31, 30, 29, 0].entries()) {
+      now.t = Date.UTC(2026, 0, 1) + (31 - age) * DAY;
+      fs.writeFileSync(path.join(root, `p/f${i}.txt`), String(age));
+      await store.scan();
+      await store.remove(`p/f${i}.txt`, store.stat(`p/f${i}.txt`)!);
+      fs.mkdirSync(path.join(root, 'p'), { recursive: true });
+    }
+    fs.mkdirSync(path.join(base, 'state/trash/not-a-stamp'));
+    now.t = Date.UTC(2026, 0, 1) + 31 * DAY + 1;
+    expect(await store.expireTrash(30 * DAY)).toBe(2);
+    expect((await store.listTrash()).map((e) => e.name)).toEqual(['p/f3.txt', 'p/f2.txt']);
+    expect(fs.existsSync(path.join(base, 'state/trash/not-a-stamp'))).toBe(true);
   });
 });
