@@ -2,8 +2,10 @@
  * GitHub Copilot CLI's session adapter (docs/COPILOT.md, measured on `@github/copilot` 1.0.102).
  *
  * Root: `$COPILOT_HOME` (the directory itself, the CLI's `.copilot`), else `~/.copilot`. A session
- * is a directory `session-state/<uuid>/` holding `events.jsonl` (an append-only event log: every
- * line `{type, data, id, timestamp, parentId}`, each event's parentId the id of the one before) and
+ * is a directory `session-state/<uuid>/` holding `events.jsonl` (an event log, appended to by
+ * prompts, resumes, tool calls and compactions, but replaced by a shorter, re-serialised file on
+ * `/rewind`: every line `{type, data, id, timestamp, parentId}`, each event's parentId the id of
+ * the one before) and
  * `workspace.yaml` (rewritten by the CLI: id, cwd, name, user_named, summary_count, created_at,
  * updated_at, …), beside `checkpoints/`, `files/`, `research/`, `rewind-file-snapshots/` and
  * sometimes a `session.db`. The transcript roam reads (`SessionInfo.file`) is `events.jsonl`.
