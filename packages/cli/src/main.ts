@@ -43,6 +43,8 @@ const conflicts = lazy(() => import('./commands/conflicts.js'), 'conflicts');
 const exportSession = lazy(() => import('./commands/export.js'), 'exportSession');
 const share = lazy(() => import('./commands/share.js'), 'share');
 const importBundle = lazy(() => import('./commands/import.js'), 'importBundle');
+const rm = lazy(() => import('./commands/rm.js'), 'rm');
+const restore = lazy(() => import('./commands/restore.js'), 'restore');
 
 export interface Io {
   out(line: string): void;
@@ -179,6 +181,18 @@ function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
     .argument('[directory]', 'its directory on this device')
     .option('--json', 'print JSON')
     .action((project: string | undefined, dir: string | undefined, o: { json?: boolean }) => map(project, dir, o, io));
+  cmd('rm', 'delete a session on every device (each keeps it in its trash for 30 days: roam restore)')
+    .argument('<session>', 'session id, or a unique prefix of one')
+    .option('--force', 'remove it even while it is open here or another device holds it')
+    .option('--dry-run', 'print what would be removed, remove nothing')
+    .option('-y, --yes', 'do not ask (roam asks only on a terminal)')
+    .option('--json', 'print JSON')
+    .action((id: string, o: { force?: boolean; dryRun?: boolean; yes?: boolean; json?: boolean }) => rm(id, o, io));
+  cmd('restore', "list roam's trash (newest first), or put an entry or a session's files back")
+    .argument('[entry]', 'an id from the list, or a session id (or unique prefix)')
+    .option('--list', 'list the trash (with an argument: only that entry or session)')
+    .option('--json', 'print JSON')
+    .action((ref: string | undefined, o: { list?: boolean; json?: boolean }) => restore(ref, o, io));
   const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
   for (const action of ['install', 'uninstall'] as const) {
     svc

@@ -4,12 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
+import { createHash } from 'node:crypto';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
-import { FsFolderStore, nodeHasher } from '@roam/core/node';
+import { FsFolderStore, nodeHasher, type TrashEntry } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
 import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
@@ -56,6 +57,9 @@ export class Daemon {
   private control!: ControlServer;
   private readonly watchers: FolderWatcher[] = [];
   private readonly stores = new Map<string, FolderStore>();
+  /** Each folder's file store (under the mapped one for Claude Code): its trash is `roam restore`'s. */
+  private readonly fsStores = new Map<string, FsFolderStore>();
+  private trashTimer: NodeJS.Timeout | null = null;
   /** Claude Code's projects folder: wire names ↔ this device's project keys. */
   private projectNames: ProjectNames | null = null;
   private mapped: MappedStore | null = null;
@@ -149,10 +153,13 @@ export class Daemon {
         // Ignore rules and selective sync speak of wire names; the disk and the watcher of local ones.
         ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
         const fsStore = await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore });
+        this.fsStores.set(f.id, fsStore);
         this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(changes));
         this.stores.set(f.id, this.mapped);
       } else {
-        this.stores.set(f.id, await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore }));
+        const fsStore = await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore });
+        this.fsStores.set(f.id, fsStore);
+        this.stores.set(f.id, fsStore);
       }
       this.watchers.push(
         await FolderWatcher.start(f.path, ignore, onChange(f.id), {
@@ -219,6 +226,7 @@ export class Daemon {
     }, 5_000);
     this.tick.unref();
     this.watchRegistry();
+    this.startTrashExpiry();
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
   }
 
@@ -336,6 +344,7 @@ export class Daemon {
         return { removed: { peerId: r.peerId, name: r.name }, generation: r.generation, devices: this.devices() } satisfies UnpairResult;
       },
       leave: async (): Promise<LeaveResult> => this.trust.leave(),
+      ...this.removeHandlers(),
       logs: async (params, stream, closed) => {
         const lines = [...this.ring];
         if (!params.follow) return lines;
@@ -507,6 +516,169 @@ export class Daemon {
     return names.entries().map((e) => ({ ...e, wires: Object.keys(wires).filter((w) => wires[w] === e.key) }));
   }
 
+  // ---------------------------------------------------------------- roam rm, the trash, roam restore
+
+  /**
+   * `rm`: a session's files deleted on every device (the engine's `removeEverywhere`), each copy
+   * into its device's trash. `trash`: what this device's trash holds. `restore`: an entry, or a
+   * session's files, put back as new local changes, so they reach the other devices again.
+   */
+  private removeHandlers(): Record<string, Handler> {
+    return {
+      rm: async (params) => this.removeSession(params),
+      trash: async () => ({ entries: await this.trashEntries(), keepDays: TRASH_DAYS }),
+      restore: async (params) => this.restore(params),
+    };
+  }
+
+  private async removeSession(params: Record<string, unknown>): Promise<RemoveResult> {
+    const ref = typeof params.session === 'string' ? params.session.trim() : '';
+    if (!ref) throw new RoamError(ErrorCodes.USAGE, 'name the session to remove');
+    const file = typeof params.file === 'string' ? params.file : null;
+    const found = file ? await this.sessionByFile(ref, file) : this.sessionByName(ref);
+    const { folder, id, names } = found;
+    if (!params.force) {
+      const now = Date.now();
+      const busy = [
+        ...this.ownLeases(now).filter((l) => l.session === id).map((l) => (l.pid !== null ? `it is open here (pid ${l.pid})` : 'it is being written here')),
+        ...readShared(this.sharedDir)
+          .filter((d) => d.device !== this.deviceId && now - d.updatedAt <= LEASE_TTL_MS)
+          .flatMap((d) => d.leases.filter((l) => l.session === id).map(() => `${d.name} is using it`)),
+      ];
+      if (busy.length) throw new RoamError(ErrorCodes.SESSION_BUSY, `session ${id} is in use: ${busy.join('; ')}. Stop it first, or remove it anyway with --force`, { id });
+    }
+    const local = (name: string) => (folder === 'claude' && this.projectNames ? this.projectNames.toLocal(name) : name);
+    const root = this.folders.find((f) => f.id === folder)!.path;
+    const here = new Set(this.engine.replicator.localItems(folder).filter((m) => !m.deleted).map((m) => m.name));
+    if (params.dryRun) {
+      return { session: id, folder, dryRun: true, items: names.map((name) => ({ name, path: join(root, ...local(name).split('/')), here: here.has(name), removed: false })) };
+    }
+    const results = await this.engine.removeEverywhere(folder, names);
+    const failed = results.filter((r) => !r.removed && r.wasHere);
+    this.log(`roam rm ${id}: ${results.filter((r) => r.removed).length} file(s) of ${folder} removed on every device${failed.length ? `; ${failed.length} changed while being removed` : ''}`);
+    if (failed.length) {
+      throw new RoamError(ErrorCodes.STORE_CONFLICT, `session ${id}: ${failed.map((r) => r.name).join(', ')} changed while being removed (a tool is writing it); nothing of those was deleted, the rest was`, { id });
+    }
+    return { session: id, folder, dryRun: false, items: results.map((r) => ({ name: r.name, path: join(root, ...local(r.name).split('/')), here: r.wasHere, removed: r.removed })) };
+  }
+
+  /** The folder and item names of a session whose transcript is `file` on this device. */
+  private async sessionByFile(id: string, file: string): Promise<{ folder: string; id: string; names: string[] }> {
+    const real = await realpath(file).catch(() => file);
+    for (const f of this.folders) {
+      if (f.id === SHARED_FOLDER) continue;
+      const root = await realpath(f.path).catch(() => f.path);
+      const rel = relative(root, real);
+      if (!rel || rel.startsWith('..') || rel.startsWith(sep)) continue;
+      const localName = rel.split(sep).join('/');
+      const name = f.id === 'claude' && this.projectNames ? this.projectNames.toWire(localName) : localName;
+      return { folder: f.id, id, names: this.sessionItems(f.id, name, id) };
+    }
+    throw new RoamError(ErrorCodes.USAGE, `session ${id} (${file}) is not in a folder roam syncs; delete it with its tool`);
+  }
+
+  /**
+   * A session this device does not hold (deleted here, or never fetched) found by its id in the
+   * folders' item names, here or on peers: Claude Code's `<project>/<id>.jsonl`, Codex's
+   * `…/rollout-…-<id>.jsonl`, Copilot's `<id>/events.jsonl`. (Gemini names its files by time.)
+   */
+  private sessionByName(ref: string): { folder: string; id: string; names: string[] } {
+    const hits = new Map<string, { folder: string; id: string; name: string }>();
+    for (const f of this.folders) {
+      if (f.id === SHARED_FOLDER) continue;
+      const names = new Set([...this.engine.replicator.localItems(f.id).filter((m) => !m.deleted).map((m) => m.name), ...this.engine.replicator.peerItems(f.id)]);
+      for (const name of names) {
+        const id = sessionIdOfItem(f.id, name);
+        if (id && id.startsWith(ref)) hits.set(`${f.id}:${id}`, { folder: f.id, id, name });
+      }
+    }
+    const list = [...hits.values()];
+    if (!list.length) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session ${ref} here or on the devices this one has seen`, { id: ref });
+    if (list.length > 1) throw new RoamError(ErrorCodes.USAGE, `${list.length} sessions start with ${ref}: ${list.slice(0, 10).map((h) => h.id).join(', ')}`, { id: ref });
+    const h = list[0]!;
+    return { folder: h.folder, id: h.id, names: this.sessionItems(h.folder, h.name, h.id) };
+  }
+
+  /**
+   * A session's items (wire names): its transcript, everything under the directory beside it named
+   * by its id (Claude Code's `<id>/subagents/`, `<id>/tool-results/`; Gemini's sub-agents), and
+   * when the transcript's own directory is named by the id (Copilot), everything in it. Items only
+   * peers hold count too: the delete reaches them.
+   */
+  private sessionItems(folder: string, name: string, id: string): string[] {
+    const dir = posix.dirname(name);
+    const prefix = dir === '.' ? '' : `${dir}/`;
+    const own = posix.basename(dir) === id;
+    const all = new Set([...this.engine.replicator.localItems(folder).filter((m) => !m.deleted).map((m) => m.name), ...this.engine.replicator.peerItems(folder), name]);
+    return [...all].filter((n) => n === name || n.startsWith(`${prefix}${id}/`) || (own && n.startsWith(prefix))).sort((a, b) => (a === name ? -1 : b === name ? 1 : a < b ? -1 : 1));
+  }
+
+  /** Every folder's trash, newest first, with short ids to pass back to `restore`. */
+  private async trashEntries(): Promise<TrashView[]> {
+    const out: TrashView[] = [];
+    for (const [folder, store] of this.fsStores) {
+      if (folder === SHARED_FOLDER) continue;
+      const root = this.folders.find((f) => f.id === folder)!.path;
+      for (const e of await store.listTrash()) {
+        const name = folder === 'claude' && this.projectNames ? this.projectNames.toWire(e.name) : e.name;
+        out.push({ id: trashId(folder, e), folder, entry: e.entry, name, path: join(root, ...e.name.split('/')), session: sessionIdOfItem(folder, name), deletedAt: e.deletedAt, size: e.size });
+      }
+    }
+    return out.sort((a, b) => b.deletedAt - a.deletedAt || (a.id < b.id ? -1 : 1));
+  }
+
+  private async restore(params: Record<string, unknown>): Promise<{ restored: TrashView[]; skipped: TrashView[] }> {
+    const ref = typeof params.ref === 'string' ? params.ref.trim() : '';
+    if (!ref) throw new RoamError(ErrorCodes.USAGE, 'name a trash entry or a session to restore (see `roam restore --list`)');
+    const entries = await this.trashEntries();
+    let chosen = entries.filter((e) => e.id === ref || `${e.folder}:${e.entry}` === ref);
+    if (!chosen.length) {
+      const sessions = new Set(entries.filter((e) => e.session !== null && e.session.startsWith(ref)).map((e) => e.session!));
+      if (sessions.size > 1) throw new RoamError(ErrorCodes.USAGE, `${sessions.size} sessions in the trash start with ${ref}: ${[...sessions].slice(0, 10).join(', ')}`);
+      if (!sessions.size) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `nothing in the trash is ${ref} (neither an entry id nor a session; see \`roam restore --list\`)`, { id: ref });
+      const session = [...sessions][0]!;
+      // The newest copy of each of the session's files (entries are newest first).
+      const seen = new Set<string>();
+      chosen = entries.filter((e) => e.session === session && !seen.has(`${e.folder}\u0000${e.name}`) && seen.add(`${e.folder}\u0000${e.name}`));
+    }
+    const restored: TrashView[] = [];
+    const skipped: TrashView[] = [];
+    const scans = new Map<string, string[]>();
+    for (const e of chosen) {
+      const store = this.fsStores.get(e.folder)!;
+      try {
+        await this.engine.exclusive(() => store.restoreFromTrash(e.entry));
+        restored.push(e);
+        scans.set(e.folder, [...(scans.get(e.folder) ?? []), e.name]);
+      } catch (err) {
+        // One entry named: its error is the answer. A session: files that exist already stay as they are.
+        if (chosen.length === 1 || !(err instanceof RoamError) || err.code !== ErrorCodes.STORE_CONFLICT) throw err;
+        skipped.push(e);
+      }
+    }
+    // Recorded now (the watcher would too): a new version of each, which the peers take.
+    for (const [folder, names] of scans) await this.engine.scan(folder, names);
+    if (!restored.length) throw new RoamError(ErrorCodes.STORE_CONFLICT, `every file of ${ref} in the trash exists already: ${skipped.map((e) => e.path).join(', ')}`);
+    this.log(`roam restore ${ref}: ${restored.length} file(s) restored${skipped.length ? `, ${skipped.length} left in the trash (the file exists)` : ''}`);
+    return { restored, skipped };
+  }
+
+  /** Trash entries older than TRASH_DAYS go, at start and then daily; never a younger one. */
+  private startTrashExpiry(): void {
+    const expire = async () => {
+      for (const [folder, store] of this.fsStores) {
+        const n = await store.expireTrash(TRASH_DAYS * 86_400_000).catch((err: unknown) => {
+          this.log(`expiring ${folder}'s trash: ${String(err)}`);
+          return 0;
+        });
+        if (n) this.log(`removed ${n} trash folder(s) of ${folder} older than ${TRASH_DAYS} days`);
+      }
+    };
+    void expire();
+    this.trashTimer = setInterval(() => void expire(), 86_400_000);
+    this.trashTimer.unref();
+  }
+
   // ---------------------------------------------------------------- peers remembered
 
   /** Forgets a device removed from the group. */
@@ -544,6 +716,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.tick) clearInterval(this.tick);
+      if (this.trashTimer) clearInterval(this.trashTimer);
       if (this.registryTimer) clearTimeout(this.registryTimer);
       this.registryWatch?.close();
       if (this.network) this.status(); // remember peers' last-seen times
@@ -558,4 +731,52 @@ export class Daemon {
     })();
     return this.stopping;
   }
+}
+
+/** How long the trash keeps what roam removed or replaced. */
+const TRASH_DAYS = 30;
+
+export interface RemoveResult {
+  readonly session: string;
+  readonly folder: string;
+  readonly dryRun: boolean;
+  /** name: the item's wire name; path: where it is (or was) on this device. */
+  readonly items: ReadonlyArray<{ name: string; path: string; here: boolean; removed: boolean }>;
+}
+
+export interface TrashView {
+  /** Short id for `roam restore <id>`. */
+  readonly id: string;
+  readonly folder: string;
+  /** `<stamp>/<local name>` in the folder's trash. */
+  readonly entry: string;
+  /** The item's name as devices share it (Claude Code: the wire project name). */
+  readonly name: string;
+  /** Where it goes back to on this device. */
+  readonly path: string;
+  /** The session the file belongs to, when its name tells. */
+  readonly session: string | null;
+  readonly deletedAt: number;
+  readonly size: number;
+}
+
+function trashId(folder: string, e: TrashEntry): string {
+  return createHash('sha256').update(`${folder}\u0000${e.entry}`).digest('hex').slice(0, 10);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The session an item belongs to, from its name: Claude Code `<project>/<id>.jsonl` and
+ * `<project>/<id>/…`, Codex `…/rollout-<time>-<id>.jsonl`, Copilot `<id>/…`. Null otherwise.
+ */
+export function sessionIdOfItem(folder: string, name: string): string | null {
+  const parts = name.split('/');
+  if (folder === 'claude') {
+    const c = parts[1]?.replace(/\.jsonl$/, '');
+    return c && UUID.test(c) ? c : null;
+  }
+  if (folder === 'copilot') return parts.length > 1 && UUID.test(parts[0]!) ? parts[0]! : null;
+  const m = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(parts[parts.length - 1]!);
+  return m ? m[1]! : null;
 }
