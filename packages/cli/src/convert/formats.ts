@@ -5,17 +5,20 @@
  * table only; a tool converts from and to every other tool as soon as it has an entry here.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { CodexAdapter, historyBase } from '../sessions/codex.js';
 import type { SessionAdapter, SessionInfo, ToolName } from '../sessions/types.js';
 import { fromClaude } from './claude-source.js';
 import { fromCodex } from './codex-source.js';
 import { fromCopilot } from './copilot-source.js';
+import { fromGemini } from './gemini-source.js';
 import type { Conversation, Notes } from './ir.js';
 import { toClaude } from './to-claude.js';
 import { toCodex } from './to-codex.js';
 import { copilotWorkspace, toCopilot } from './to-copilot.js';
+import { geminiFileName, toGemini } from './to-gemini.js';
+import { GeminiAdapter, slugify } from '../sessions/gemini.js';
 
 export interface WriteOptions {
   /** The new session's id. */
@@ -118,5 +121,22 @@ const copilot: Format = {
   taken: (transcript) => [dirname(transcript)],
 };
 
+/**
+ * Gemini CLI: `tmp/<slug>/chats/session-<UTC minute now>-<id8>.jsonl`, the slug being the one the
+ * CLI files the directory under (projects.json, or the one it would claim), registered in
+ * projects.json with its ownership markers after writing (docs/GEMINI.md). The current minute, not
+ * the source's: a resume in another minute than the file's name leaves the CLI's stub file beside it.
+ */
+const gemini: Format = {
+  read: fromGemini,
+  write: toGemini,
+  transcriptPath: (target, id, dir) => join(target.root(), 'tmp', target instanceof GeminiAdapter ? target.slugFor(dir) : slugify(basename(dir)), 'chats', geminiFileName(id, new Date())),
+  register(written, target) {
+    const file = written.files[0]?.path;
+    if (!(target instanceof GeminiAdapter) || !file) return [];
+    return target.registerProject(written.cwd, basename(dirname(dirname(file))));
+  },
+};
+
 /** Every tool roam converts from and to. */
-export const FORMATS: Partial<Record<ToolName, Format>> = { claude, codex, copilot };
+export const FORMATS: Partial<Record<ToolName, Format>> = { claude, codex, copilot, gemini };

@@ -552,6 +552,49 @@ export class GeminiAdapter implements SessionAdapter {
   }
 
   /**
+   * The slug `dir` is filed under here: its projects.json entry, else the one the CLI would claim
+   * (ProjectRegistry.claimNewSlug): the slugified directory name, then `-1`, `-2`, …, skipping slugs
+   * projects.json gives another path and slugs whose ownership marker names another path.
+   */
+  slugFor(dir: string): string {
+    const key = resolve(dir);
+    const projects = this.projects();
+    if (projects[key]) return projects[key]!;
+    const taken = new Set(Object.values(projects));
+    const root = this.root();
+    const base = slugify(basename(key));
+    for (let i = 0; ; i++) {
+      const slug = i === 0 ? base : `${base}-${i}`;
+      if (taken.has(slug)) continue;
+      const owners = [join(root, 'tmp', slug, '.project_root'), join(root, 'history', slug, '.project_root')].map(readMarker);
+      if (owners.every((o) => o === null || resolve(o) === key)) return slug;
+    }
+  }
+
+  /**
+   * Files `dir` under `slug` for the CLI: its projects.json entry and the slug's ownership markers,
+   * where missing (a slug from slugFor, so no marker names another path). Returns what it did.
+   */
+  registerProject(dir: string, slug: string): string[] {
+    const key = resolve(dir);
+    const root = this.root();
+    const projects = this.projects();
+    const did: string[] = [];
+    if (projects[key] !== slug) {
+      if (projects[key] !== undefined) throw new RoamError(ErrorCodes.USAGE, `Gemini CLI files ${key} under its project "${projects[key]}" here, not "${slug}"`, { dir: key, slug });
+      writeJsonAtomic(join(root, 'projects.json'), { projects: { ...projects, [key]: slug } });
+      did.push(`registered ${key} as Gemini CLI project "${slug}" in ${join(root, 'projects.json')}`);
+    }
+    for (const m of [join(root, 'tmp', slug, '.project_root'), join(root, 'history', slug, '.project_root')]) {
+      if (readMarker(m) !== null) continue;
+      mkdirSync(dirname(m), { recursive: true });
+      writeFileSync(m, key);
+      did.push(`wrote ${m}`);
+    }
+    return did;
+  }
+
+  /**
    * Before `gemini --resume` in `dir`: make the CLI file `dir` under the slug the session is kept
    * under, so that it finds it (it looks only in its project's `chats/`). A session that came from
    * another device, where the project has another path, is under a slug this machine's
