@@ -1,0 +1,208 @@
+/**
+ * `roam resume <id> --in gemini` and `--in claude` from a Gemini CLI session, end to end with the
+ * real CLIs (Claude Code, Gemini CLI 0.61.0) against the loopback mocks (test/support/mock-anthropic.ts,
+ * mock-gemini.ts), on one machine (one HOME for both tools):
+ *
+ * 1. A Claude Code session made by the real `claude -p` (a text, a Bash call that really runs, its
+ *    output, a text) is resumed `--in gemini -- -p …`: the real Gemini CLI finds the converted
+ *    session under the directory's slug and sends the conversation to the model: the same user and
+ *    model texts in order, the Bash call as a run_shell_command functionCall answered by its
+ *    functionResponse, then the new prompt; it appends its turn to the converted file.
+ * 2. A Gemini CLI session made by the real `gemini -p` (a text, a run_shell_command call the CLI
+ *    really runs, its output, a text) is resumed `--in claude -- -p …`: Claude Code sends the texts
+ *    in order and the call as a Bash tool_use answered by its tool_result.
+ * In both, the source file is byte for byte untouched. See docs/CONVERT.md, docs/GEMINI.md.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectKey } from '../../packages/cli/src/sessions/claude.js';
+import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
+import { GEMINI_MODEL, geminiBinDir, geminiEnv, geminiSessionId, runGemini, writeGeminiSettings } from '../support/gemini.js';
+import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { startMockGemini, streamRequests, type MockGemini } from '../support/mock-gemini.js';
+import { ROAM } from '../support/daemons.js';
+
+let anthropic: MockAnthropic;
+let gemini: MockGemini;
+let scratch: string;
+let home: string;
+let project: string;
+let env: NodeJS.ProcessEnv;
+
+type Content = { role: string; parts: Array<Record<string, any>> };
+
+beforeAll(async () => {
+  // Claude's first turn: a text and a Bash call; after its output, a text; later turns: the default.
+  anthropic = await startMockAnthropic({
+    text: 'Claude mock answer.',
+    reply: (req) => {
+      if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
+      const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
+      const last = msgs[msgs.length - 1]!;
+      const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
+      if (hasResult) return 'The check printed zebracorn-ok.';
+      if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
+        return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
+      }
+      return undefined;
+    },
+  });
+  // Gemini's the same: a text and a run_shell_command call, then a text after its output.
+  gemini = await startMockGemini({
+    text: 'Gemini mock answer.',
+    reply: (req) => {
+      if (!req.path.endsWith(':streamGenerateContent')) return undefined;
+      const contents = req.body.contents as Content[];
+      const last = contents[contents.length - 1]!;
+      if (last.parts.some((p) => p.functionResponse)) return 'The check printed quokka-ok.';
+      if (!contents.some((c) => c.role === 'model') && JSON.stringify(contents).includes('then check it')) {
+        return { text: 'Let me check.', functionCall: { name: 'run_shell_command', args: { command: 'echo quokka-ok', description: 'check' } } };
+      }
+      return undefined;
+    },
+  });
+  scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-gemini-e2e-')));
+  home = join(scratch, 'home');
+  project = join(home, 'code', 'app');
+  mkdirSync(project, { recursive: true });
+  writeGeminiSettings(home);
+  // `roam resume` runs `claude` and `gemini` from PATH.
+  const bin = geminiBinDir(join(scratch, 'bin'));
+  symlinkSync(claudeBin(), join(bin, 'claude'));
+  const base = claudeEnv({ home, baseUrl: anthropic.url });
+  env = { ...geminiEnv({ home, baseUrl: gemini.baseUrl }), ...base, PATH: `${bin}:${base.PATH}`, ROAM_HOME: join(home, '.roam') };
+});
+afterAll(async () => {
+  await anthropic.close();
+  await gemini.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function roam(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [ROAM, ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+function files(dir: string, re: RegExp): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const n of existsSync(d) ? readdirSync(d) : []) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (re.test(n)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** [role, texts] per content Gemini CLI sent, without its own context parts. */
+function geminiConversation(contents: readonly Content[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const c of contents) {
+    const text = c.parts.filter((p) => typeof p.text === 'string' && !p.thought && !/^<(session_context|hook_context)>/.test(p.text.trimStart())).map((p) => p.text as string).join('');
+    if (text) out.push([c.role, text]);
+  }
+  return out;
+}
+
+/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
+function claudeConversation(req: RecordedRequest): Array<[string, string]> {
+  return (req.body.messages as Array<{ role: string; content: unknown }>)
+    .filter((m) => m.role === 'user' || m.role === 'assistant')
+    .map((m): [string, string] => {
+      const c = m.content;
+      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
+      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
+    })
+    .filter(([, text]) => text !== '');
+}
+
+describe('roam resume --in gemini / from gemini with the real CLIs', () => {
+  it('a Claude Code session, resumed in Gemini CLI: Gemini sends its texts in order, and the Bash call as run_shell_command with its output', async () => {
+    const made = await runClaude({ args: ['-p', '--allowedTools', 'Bash', '--', 'Remember the word zebracorn, then check it.'], cwd: project, home, baseUrl: anthropic.url, timeoutMs: 60_000 });
+    expect(made.code, made.stderr).toBe(0);
+    const [source] = files(join(home, '.claude', 'projects', projectKey(project)), /\.jsonl$/);
+    const id = source!.slice(source!.lastIndexOf('/') + 1, -'.jsonl'.length);
+    const before = readFileSync(source!);
+
+    const mark = gemini.requests.length;
+    const r = await roam(['resume', id, '--in', 'gemini', '--', '-m', GEMINI_MODEL, '-p', 'Which word?', '--output-format', 'json']);
+    expect(r.code, r.err).toBe(0);
+    const newId = /converted to Gemini CLI session ([0-9a-f-]{36})/.exec(r.err)?.[1];
+    expect(newId, r.err).toBeDefined();
+    expect(r.err).toMatch(/registered .*code\/app as Gemini CLI project "app"/);
+    expect(geminiSessionId(r.out)).toBe(newId);
+
+    const sent = streamRequests(gemini.requests.slice(mark));
+    expect(sent).toHaveLength(1);
+    const contents = sent[0]!.body.contents as Content[];
+    expect(geminiConversation(contents)).toEqual([
+      ['user', 'Remember the word zebracorn, then check it.'],
+      ['model', 'Let me check.'],
+      ['model', 'The check printed zebracorn-ok.'],
+      ['user', 'Which word?'],
+    ]);
+    const callAt = contents.findIndex((c) => c.role === 'model' && c.parts.some((p) => p.functionCall));
+    const call = contents[callAt]!.parts.find((p) => p.functionCall)!.functionCall;
+    expect(call).toMatchObject({ name: 'run_shell_command', args: { command: 'echo zebracorn-ok' } });
+    const response = contents[callAt + 1]!.parts.find((p) => p.functionResponse)!.functionResponse;
+    expect(response).toMatchObject({ id: call.id, name: 'run_shell_command' });
+    expect(JSON.stringify(response.response)).toContain('zebracorn-ok');
+    expect(contents[callAt + 2]).toMatchObject({ role: 'model', parts: [{ text: 'The check printed zebracorn-ok.' }] });
+
+    // The source is untouched; Gemini CLI appended the new turn to the converted session.
+    expect(readFileSync(source!).equals(before)).toBe(true);
+    const [converted] = files(join(home, '.gemini', 'tmp', 'app', 'chats'), new RegExp(`-${newId!.slice(0, 8)}\\.jsonl$`)).filter((f) => readFileSync(f, 'utf8').includes('Let me check.'));
+    expect(readFileSync(converted!, 'utf8')).toContain('Which word?');
+    const listed = JSON.parse((await roam(['list', '--tool', 'gemini', '--json'])).out) as Array<{ id: string; title: string; messages: number }>;
+    expect(listed).toEqual([expect.objectContaining({ id: newId, title: 'Remember the word zebracorn, then check it.', messages: 5 })]);
+    expect(gemini.unknown).toEqual([]);
+  }, 180_000);
+
+  it('a Gemini CLI session, resumed in Claude Code: Claude sends its texts in order, and run_shell_command as a Bash call with its output', async () => {
+    const made = await runGemini({ args: ['-m', GEMINI_MODEL, '--approval-mode', 'yolo', '-p', 'Remember the word quokka, then check it.', '--output-format', 'json'], cwd: project, home, baseUrl: gemini.baseUrl, timeoutMs: 90_000 });
+    expect(made.code, made.stderr).toBe(0);
+    const id = geminiSessionId(made.stdout)!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const [source] = files(join(home, '.gemini', 'tmp'), new RegExp(`-${id.slice(0, 8)}\\.jsonl$`));
+    const before = readFileSync(source!);
+
+    const mark = anthropic.requests.length;
+    const r = await roam(['resume', id, '--in', 'claude', '--', '-p', 'Which word?']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Claude mock answer.');
+    const newId = /converted to Claude Code session ([0-9a-f-]{36})/.exec(r.err)?.[1];
+    expect(newId, r.err).toBeDefined();
+    expect(r.err).toMatch(/not carried as it was: 1 × context Gemini CLI adds/);
+
+    const [req] = conversationRequests(anthropic.requests.slice(mark));
+    expect(claudeConversation(req!)).toEqual([
+      ['user', 'Remember the word quokka, then check it.'],
+      ['assistant', 'Let me check.'],
+      ['assistant', 'The check printed quokka-ok.'],
+      ['user', 'Which word?'],
+    ]);
+    const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
+    const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
+    const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+    expect(use).toMatchObject({ name: 'Bash', input: { command: 'echo quokka-ok' } });
+    expect(msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
+
+    expect(readFileSync(source!).equals(before)).toBe(true);
+    expect(readFileSync(join(home, '.claude', 'projects', projectKey(project), `${newId}.jsonl`), 'utf8')).toContain('Which word?');
+  }, 180_000);
+});
