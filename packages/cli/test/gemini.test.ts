@@ -210,6 +210,9 @@ describe('Gemini adapter', () => {
     const file = writeSession('my-app', `session-2026-11-21T12-47-${ID.slice(0, 8)}.jsonl`, sessionLines(ID, project));
     const a = adapter();
     expect(a.resumeCommand(ID, { cwd: project })).toEqual({ argv: ['gemini', '--resume', ID], cwd: project });
+    // The CLI's session cleanup (on by default) deletes a --session-file copy on its next run: no fork then.
+    expect(() => a.forkCommand(ID, { cwd: project })).toThrow(/no fork that lasts.*sessionRetention/);
+    writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify({ general: { sessionRetention: { enabled: false } } }));
     expect(a.forkCommand(ID, { cwd: project })).toEqual({ argv: ['gemini', '--session-file', file], cwd: project });
     expect(() => a.forkCommand(ID2)).toThrow(/no Gemini CLI session/);
     expect(() => a.newCommand('release notes')).toThrow(/gemini cannot name a new session/);

@@ -525,13 +525,28 @@ export class GeminiAdapter implements SessionAdapter {
 
   /**
    * Gemini CLI 0.61 has no fork; `--session-file <file>` loads a session's messages into a new
-   * session (new id, filed under the current directory's project) and leaves the file as it is:
-   * that is a fork. The file is found here by id.
+   * session (new id, filed under the current directory's project) and leaves the file as it is,
+   * which is a fork. But with the CLI's session cleanup on (`general.sessionRetention.enabled`, the
+   * default) the next gemini run in that project deletes the new session (measured, docs/GEMINI.md),
+   * so the command is given only when this machine's settings turn the cleanup off.
    */
   forkCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
     const file = this.fileOf(id);
     if (!file) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no Gemini CLI session ${id}`, { id });
+    if (this.cleanupOn()) {
+      throw new RoamError(ErrorCodes.USAGE, `Gemini CLI has no fork that lasts: \`gemini --session-file ${file}\` copies session ${id} into a new one, but Gemini CLI 0.61's session cleanup deletes that copy on its next run in the project; set "general": {"sessionRetention": {"enabled": false}} in ${join(this.root(), 'settings.json')} to keep it`, { id, tool: 'gemini' });
+    }
     return withCwd(['gemini', '--session-file', file], opts.cwd);
+  }
+
+  /** Whether the CLI's session cleanup is on (user settings; default on). */
+  cleanupOn(): boolean {
+    try {
+      const s = JSON.parse(readFileSync(join(this.root(), 'settings.json'), 'utf8')) as { general?: { sessionRetention?: { enabled?: unknown } } };
+      return s.general?.sessionRetention?.enabled !== false;
+    } catch {
+      return true;
+    }
   }
 
   /** Gemini CLI cannot name a session when it starts (0.61: the name is a summary it writes itself). */
@@ -615,7 +630,7 @@ export class GeminiAdapter implements SessionAdapter {
     const mine = (o: string | null) => o === null || resolve(o) === key;
     if (projects[key] === slug && owners.every(mine)) return [];
     if (projects[key] !== undefined && projects[key] !== slug) {
-      throw new RoamError(ErrorCodes.USAGE, `Gemini CLI files ${key} under its project "${projects[key]}" here, but session ${session.id} is kept under "${slug}" (${session.file}), where gemini --resume run here would not look; resume it from the directory of "${slug}", or fork it here with \`roam fork ${session.id}\``, { id: session.id, slug, dir: key });
+      throw new RoamError(ErrorCodes.USAGE, `Gemini CLI files ${key} under its project "${projects[key]}" here, but session ${session.id} is kept under "${slug}" (${session.file}), where gemini --resume run here would not look; resume it from the directory of "${slug}" (${join(root, 'projects.json')} says which)`, { id: session.id, slug, dir: key });
     }
     const other = Object.entries(projects).find(([p, s]) => s === slug && p !== key);
     if (other && statSync(other[0], { throwIfNoEntry: false })?.isDirectory()) {
