@@ -145,6 +145,15 @@ describe('roam rm / roam restore', () => {
     expect(existsSync(join(dirA, `${OLD}.jsonl`))).toBe(false);
     expect(existsSync(join(dirB, `${OLD}.jsonl`))).toBe(true);
     for (const dir of [dirA, dirB, dirC]) for (const f of files) expect(readFileSync(join(dir, f)).equals(original[f]!), `${dir} ${f}`).toBe(true);
+
+    // 6. A session this device already cleaned up (OLD, still on B and C) is found by roamd among
+    //    the peers' names, and roam rm deletes it there too.
+    const gone = JSON.parse(ok(a.roam('rm', OLD, '--json'))) as { items: { name: string; here: boolean; removed: boolean }[] };
+    expect(gone.items.map((i) => [i.name.split('/').slice(1).join('/'), i.here, i.removed])).toEqual([[`${OLD}.jsonl`, false, true]]);
+    for (const [d, dir] of [[b, dirB], [c, dirC]] as const) {
+      await until(() => !existsSync(join(dir, `${OLD}.jsonl`)), { timeoutMs: 30_000, what: `OLD to go on ${d.name}` });
+      expect(trash(d).some((e) => e.session === OLD)).toBe(true);
+    }
   }, 180_000);
 
   it('without roamd: a one-line ROAM_NOT_RUNNING error', () => {
