@@ -8,7 +8,9 @@
  *    session under the directory's slug and sends the conversation to the model: the same user and
  *    model texts in order, the Bash call as a run_shell_command functionCall answered by its
  *    functionResponse, then the new prompt; it appends its turn to the converted file.
- * 2. A Gemini CLI session made by the real `gemini -p` (a text, a run_shell_command call the CLI
+ * 2. A Codex session made by the real `codex exec` (two turns) resumed `--in gemini`: the same texts
+ *    in order.
+ * 3. A Gemini CLI session made by the real `gemini -p` (a text, a run_shell_command call the CLI
  *    really runs, its output, a text) is resumed `--in claude -- -p …`: Claude Code sends the texts
  *    in order and the call as a Bash tool_use answered by its tool_result.
  * In both, the source file is byte for byte untouched. See docs/CONVERT.md, docs/GEMINI.md.
@@ -20,13 +22,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectKey } from '../../packages/cli/src/sessions/claude.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
+import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { GEMINI_MODEL, geminiBinDir, geminiEnv, geminiSessionId, runGemini, writeGeminiSettings } from '../support/gemini.js';
 import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
 import { startMockGemini, streamRequests, type MockGemini } from '../support/mock-gemini.js';
+import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { ROAM } from '../support/daemons.js';
 
 let anthropic: MockAnthropic;
 let gemini: MockGemini;
+let openai: MockOpenAI;
 let scratch: string;
 let home: string;
 let project: string;
@@ -64,20 +69,24 @@ beforeAll(async () => {
       return undefined;
     },
   });
+  openai = await startMockOpenAI({ text: 'Codex mock answer.' });
   scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-gemini-e2e-')));
   home = join(scratch, 'home');
   project = join(home, 'code', 'app');
   mkdirSync(project, { recursive: true });
   writeGeminiSettings(home);
-  // `roam resume` runs `claude` and `gemini` from PATH.
+  writeCodexConfig(join(home, '.codex'), openai.baseUrl);
+  // `roam resume` runs `claude`, `codex` and `gemini` from PATH.
   const bin = geminiBinDir(join(scratch, 'bin'));
   symlinkSync(claudeBin(), join(bin, 'claude'));
+  symlinkSync(codexBin(), join(bin, 'codex'));
   const base = claudeEnv({ home, baseUrl: anthropic.url });
-  env = { ...geminiEnv({ home, baseUrl: gemini.baseUrl }), ...base, PATH: `${bin}:${base.PATH}`, ROAM_HOME: join(home, '.roam') };
+  env = { ...geminiEnv({ home, baseUrl: gemini.baseUrl }), ...base, PATH: `${bin}:${base.PATH}`, CODEX_HOME: join(home, '.codex'), OPENAI_API_KEY: 'sk-dummy-roam-test', ROAM_HOME: join(home, '.roam') };
 });
 afterAll(async () => {
   await anthropic.close();
   await gemini.close();
+  await openai.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -171,6 +180,33 @@ describe('roam resume --in gemini / from gemini with the real CLIs', () => {
     const listed = JSON.parse((await roam(['list', '--tool', 'gemini', '--json'])).out) as Array<{ id: string; title: string; messages: number }>;
     expect(listed).toEqual([expect.objectContaining({ id: newId, title: 'Remember the word zebracorn, then check it.', messages: 5 })]);
     expect(gemini.unknown).toEqual([]);
+  }, 180_000);
+
+  it('a Codex session, resumed in Gemini CLI: Gemini sends its texts in order', async () => {
+    const first = await runCodex({ args: ['exec', '--skip-git-repo-check', 'Remember the word axolotl.'], cwd: project, home, timeoutMs: 60_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const id = sessionIdOf(first.stderr + first.stdout)!;
+    const second = await runCodex({ args: ['exec', '--skip-git-repo-check', 'resume', id, 'And the colour teal.'], cwd: project, home, timeoutMs: 60_000 });
+    expect(second.code, second.stderr).toBe(0);
+    const [source] = files(join(home, '.codex', 'sessions'), new RegExp(`${id}\\.jsonl$`));
+    const before = readFileSync(source!);
+
+    const mark = gemini.requests.length;
+    const r = await roam(['resume', id, '--in', 'gemini', '--', '-m', GEMINI_MODEL, '-p', 'Which word and colour?', '--output-format', 'json']);
+    expect(r.code, r.err).toBe(0);
+    const newId = /converted to Gemini CLI session ([0-9a-f-]{36})/.exec(r.err)?.[1];
+    expect(newId, r.err).toBeDefined();
+    expect(geminiSessionId(r.out)).toBe(newId);
+    const sent = streamRequests(gemini.requests.slice(mark));
+    expect(sent).toHaveLength(1);
+    expect(geminiConversation(sent[0]!.body.contents as Content[])).toEqual([
+      ['user', 'Remember the word axolotl.'],
+      ['model', 'Codex mock answer.'],
+      ['user', 'And the colour teal.'],
+      ['model', 'Codex mock answer.'],
+      ['user', 'Which word and colour?'],
+    ]);
+    expect(readFileSync(source!).equals(before)).toBe(true);
   }, 180_000);
 
   it('a Gemini CLI session, resumed in Claude Code: Claude sends its texts in order, and run_shell_command as a Bash call with its output', async () => {
