@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../src/bytes.js';
 import { FsFolderStore, trashStampTime } from '../src/node/index.js';
@@ -245,5 +246,70 @@ describe('the file store\'s trash', () => {
     expect(await store.expireTrash(30 * DAY)).toBe(2);
     expect((await store.listTrash()).map((e) => e.name)).toEqual(['p/f3.txt', 'p/f2.txt']);
     expect(fs.existsSync(path.join(base, 'state/trash/not-a-stamp'))).toBe(true);
+  });
+});
+
+type Op =
+  | { op: 'append'; dev: number; item: number; text: string }
+  | { op: 'write'; dev: number; text: string }
+  | { op: 'rm'; dev: number; items: number[] }
+  | { op: 'deliver'; count: number; pick: number }
+  | { op: 'toggle'; a: number; b: number };
+
+const ITEMS = ['p/s.jsonl', 'p/s/subagents/a.jsonl', 'p/s/tool-results/r.txt', 'p/o.jsonl'];
+const LOGS = [0, 1, 3];
+
+describe('removeEverywhere (property)', () => {
+  // ROAM_PROPERTY_RUNS raises the number of runs, as for the replication properties.
+  const runs = Math.ceil(Number(process.env.ROAM_PROPERTY_RUNS ?? 150) / 3);
+  const opArb = (n: number): fc.Arbitrary<Op> =>
+    fc.oneof(
+      { weight: 4, arbitrary: fc.record({ op: fc.constant('append' as const), dev: fc.nat(n - 1), item: fc.constantFrom(...LOGS), text: fc.string({ maxLength: 6 }).map((x) => x.replace(/[\r\n]/g, '')) }) },
+      // Whole-file writes from one device only: three devices writing one file at once do not
+      // converge yet (their conflict copies collide: see the report of this change), which is
+      // not what this property is about.
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('write' as const), dev: fc.constant(0), text: fc.string({ maxLength: 6 }) }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('rm' as const), dev: fc.nat(n - 1), items: fc.subarray([0, 1, 2, 3], { minLength: 1 }) }) },
+      { weight: 5, arbitrary: fc.record({ op: fc.constant('deliver' as const), count: fc.integer({ min: 1, max: 10 }), pick: fc.nat(50) }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('toggle' as const), a: fc.nat(n - 1), b: fc.nat(n - 1) }) },
+    );
+  const scenario = fc.integer({ min: 2, max: 4 }).chain((n) => fc.record({ n: fc.constant(n), ops: fc.array(opArb(n), { minLength: 3, maxLength: 40 }), last: fc.nat(n - 1) }));
+
+  it('random appends, writes, rm everywhere and partitions converge to identical folders; a final rm of everything empties every device, for good', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ n, ops, last }) => {
+        const ids = Array.from({ length: n }, (_, i) => MemoryNetwork.deviceId(i));
+        const t = await network(ids);
+        await t.mesh();
+        let k = 0;
+        for (const o of ops) {
+          if (o.op === 'append') await t.write(ids[o.dev]!, (s) => s.toolAppend(ITEMS[o.item]!, lines(`${o.dev}:${k++}:${o.text}`)));
+          else if (o.op === 'write') await t.write(ids[o.dev]!, (s) => s.toolWrite(ITEMS[2]!, utf8.encode(`${o.dev}:${k++}:${o.text}`), { replace: true }));
+          else if (o.op === 'rm') await t.engine(ids[o.dev]!).removeEverywhere('f', o.items.map((i) => ITEMS[i]!));
+          else if (o.op === 'deliver') for (let i = 0; i < o.count; i++) await t.net.deliverOne((m) => (o.pick + i) % m);
+          else if (o.op === 'toggle' && o.a !== o.b) {
+            if (t.net.isConnected(ids[o.a]!, ids[o.b]!)) await t.net.disconnect(ids[o.a]!, ids[o.b]!);
+            else await t.net.connect(ids[o.a]!, ids[o.b]!);
+          }
+        }
+        await t.mesh();
+        await t.net.run();
+        const folder = (id: string) => [...t.store(id).files()].map(([name, b]) => [name, text(b)]);
+        for (const id of ids.slice(1)) expect(folder(id)).toEqual(folder(ids[0]!));
+        // Everything, conflict copies (forks) included.
+        await t.engine(ids[last]!).removeEverywhere('f', [...new Set([...ITEMS, ...folder(ids[0]!).map(([name]) => name!)])]);
+        await t.net.run();
+        for (const id of ids) expect(folder(id)).toEqual([]);
+        for (const id of ids) {
+          const stores = await t.net.remove(id);
+          await t.net.add(id, [CFG], { stores });
+        }
+        await t.mesh();
+        await t.net.run();
+        for (const id of ids) expect(folder(id)).toEqual([]);
+        return true;
+      }),
+      { numRuns: runs },
+    );
   });
 });
