@@ -49,7 +49,8 @@ export async function rm(ref: string, opts: RmOptions, io: Io, deps: RmDeps = {}
   const interactive = deps.interactive ?? (!!process.stdin.isTTY && !!process.stdout.isTTY);
   if (!opts.dryRun && !opts.yes && interactive) {
     const preview = await call<RemoveResult>(socket, 'rm', { ...params, force, dryRun: true });
-    for (const line of describe(preview)) io.out(line);
+    // On stderr, like the question: stdout keeps only the result (JSON with --json).
+    for (const line of describe(preview)) io.err(line);
     const ask = deps.confirm ?? confirm;
     if (!(await ask(`Delete session ${preview.session} on every device? [y/N] `))) throw new RoamError(ErrorCodes.USAGE, 'not removed (answer y to remove, or pass --yes)');
   }
@@ -70,7 +71,7 @@ function describe(r: RemoveResult): string[] {
 }
 
 async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());
   } finally {
