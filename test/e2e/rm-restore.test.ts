@@ -3,12 +3,13 @@
  * project under each device's own home (so each keeps it under another local project key), the
  * real `roam` CLI.
  */
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
 import { claudeProjectKey } from '../support/claude.js';
-import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 
 afterEach(stopAll);
 
@@ -105,6 +106,14 @@ describe('roam rm / roam restore', () => {
     const dry = JSON.parse(ok(b.roam('rm', SID.slice(0, 13), '--dry-run', '--json'))) as { items: { name: string; here: boolean }[] };
     expect(dry.items.map((i) => i.name.split('/').slice(1).join('/')).sort()).toEqual([...files].sort());
     expect(existsSync(join(dirB, `${SID}.jsonl`))).toBe(true);
+    // On a terminal roam asks first; an answer other than y removes nothing.
+    if (spawnSync('script', ['--version']).status === 0) {
+      const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+      const tty = spawnSync('script', ['-qfec', [process.execPath, ROAM, 'rm', SID].map(quote).join(' '), '/dev/null'], { env: b.env, input: 'n\n', encoding: 'utf8', timeout: 60_000 });
+      expect(tty.stdout).toContain(`Delete session ${SID} on every device? [y/N]`);
+      expect(tty.stdout).toContain('ROAM_USAGE: not removed');
+      expect(existsSync(join(dirB, `${SID}.jsonl`))).toBe(true);
+    }
     const res = JSON.parse(ok(b.roam('rm', SID, '--json'))) as { session: string; folder: string; items: { name: string; path: string; here: boolean; removed: boolean }[] };
     expect(res).toMatchObject({ session: SID, folder: 'claude' });
     expect(res.items.map((i) => [i.path, i.here, i.removed]).sort()).toEqual(files.map((f) => [join(dirB, f), true, true]).sort());
