@@ -120,8 +120,8 @@ describe('Gemini CLI sessions with the real CLI', () => {
     expect(shown.code, shown.err).toBe(0);
     expect(shown.out).toMatch(/## User\n\nRemember the word zebracorn\.\n\n## Assistant\n\nMock answer\.\n$/);
 
-    // roamd carried the slug's ownership marker too: on B it names A's path, so the CLI would not take B's directory for "app".
-    expect(readFileSync(join(b.home, '.gemini', 'tmp', 'app', '.project_root'), 'utf8').trim()).toBe(projA);
+    // The slug's ownership marker names A's path: roamd keeps it per machine (B's CLI would refuse B's directory for "app").
+    expect(existsSync(join(b.home, '.gemini', 'tmp', 'app', '.project_root'))).toBe(false);
 
     // roam resume on B, from the project at another path: the real CLI sends A's history.
     const envB = { ...b.env, ...geminiEnv({ home: b.home, baseUrl: mock.baseUrl }), PATH: `${geminiBinDir(join(b.home, 'bin'))}:${process.env.PATH}`, ROAM_HOME: b.roamHome, ROAM_GROUP_KEY: b.env.ROAM_GROUP_KEY };
@@ -129,8 +129,7 @@ describe('Gemini CLI sessions with the real CLI', () => {
     const resumed = await roamAsync(envB, projB, ['resume', id, '--', '-m', GEMINI_MODEL, '-p', 'Which word?', '--output-format', 'json'], 120_000);
     expect(resumed.code, resumed.err + resumed.out).toBe(0);
     expect(resumed.err).toContain(`registered ${realpathSync(projB)} as Gemini CLI project "app"`);
-    expect(resumed.err).toMatch(/added \.project_root to .*\.gemini\/tmp\/\.roamignore/);
-    expect(resumed.err).toMatch(/rewrote .*tmp\/app\/\.project_root, which named /);
+    expect(resumed.err).toMatch(/wrote .*tmp\/app\/\.project_root/);
     expect(geminiSessionId(resumed.out)).toBe(id);
     expect(conversation(lastStream(mark))).toEqual([
       ['user', 'Remember the word zebracorn.'],

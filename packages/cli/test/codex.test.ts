@@ -241,7 +241,7 @@ describe('roam commands with Codex sessions', () => {
     const table = (await roam('list', '--tool', 'codex')).out;
     expect(table).toMatch(/^0199eeee-0000-7000-8000-000000000001 .* 2 {2}Zebracorn codex question$/);
     expect(adaptersFor('codex').map((a) => a.tool)).toEqual(['codex']);
-    expect((await roam('list', '--tool', 'gemini')).err).toMatch(/^ROAM_USAGE: roam cannot read gemini sessions yet \(only claude, codex\)/);
+    expect((await roam('list', '--tool', 'vim')).err).toMatch(/^ROAM_USAGE: unknown tool: vim \(one of claude, codex, gemini, copilot\)/);
   });
 
   it('roam resume picks the Codex session by id prefix, runs codex resume in its directory, and needs no --tool', async () => {

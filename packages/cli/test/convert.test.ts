@@ -464,8 +464,8 @@ describe('planConversion / applyConversion: ids, paths, reuse', () => {
     const session = (await h.codex.find(ro.id))!;
     await expect(planConversion({ adapter: h.codex, session }, h.claude, h.project)).rejects.toThrow(/has no messages to convert/);
     await expect(planConversion({ adapter: h.codex, session }, h.codex, h.project)).rejects.toThrow(/is a codex session already/);
-    const gemini = { ...h.claude, tool: 'gemini' as const, root: () => scratch, list: async () => [], search: async () => [], find: async () => null, show: async () => [], resumeCommand: () => ({ argv: [] }), forkCommand: () => ({ argv: [] }), newCommand: () => ({ argv: [] }), projectKey: (p: string) => p };
-    await expect(planConversion({ adapter: h.codex, session }, gemini, h.project)).rejects.toThrow(/between claude and codex only/);
+    const vim = { ...h.claude, tool: 'vim' as unknown as 'claude', root: () => scratch, list: async () => [], search: async () => [], find: async () => null, show: async () => [], resumeCommand: () => ({ argv: [] }), forkCommand: () => ({ argv: [] }), newCommand: () => ({ argv: [] }), projectKey: (p: string) => p };
+    await expect(planConversion({ adapter: h.codex, session }, vim, h.project)).rejects.toThrow(/--in vim: roam converts sessions between claude, codex, .* only/);
   });
 });
 

@@ -11,8 +11,11 @@
  */
 
 export const DEFAULT_IGNORES = [
-  // Per machine: absolute paths inside (DESIGN.md §3).
+  // Per machine: absolute paths inside (DESIGN.md §3). Gemini CLI's project ownership marker
+  // (`tmp/<slug>/.project_root`) names the project's path here; synced, it makes the CLI on another
+  // device refuse its own directory for that project (docs/GEMINI.md).
   'sessions-index.json',
+  '.project_root',
   // Worktrees, caches and build output that tools leave in their folders.
   '*worktrees*',
   'node_modules',

@@ -43,8 +43,6 @@ export interface GeminiAdapterOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The metadata cache file; null for none (default: `<roam state>/sessions-cache-gemini.json`). */
   readonly cacheFile?: string | null;
-  /** How long prepareResume waits for roamd to take a new .roamignore line into account (default 1.5 s). */
-  readonly rulesSettleMs?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -613,12 +611,11 @@ export class GeminiAdapter implements SessionAdapter {
    * Before `gemini --resume` in `dir`: make the CLI file `dir` under the slug the session is kept
    * under, so that it finds it (it looks only in its project's `chats/`). A session that came from
    * another device, where the project has another path, is under a slug this machine's
-   * projects.json does not know, and the slug's ownership marker (`tmp/<slug>/.project_root`,
-   * which the CLI checks against the directory) names the other device's path, because roamd
-   * syncs it. Registers `dir` → slug in projects.json and makes the markers name `dir`; a marker
-   * that names another path is first made local (`.project_root` in `tmp/.roamignore`), so that
-   * the other device keeps its own. Never takes a slug or a directory that another project here has
-   * (ROAM_USAGE). Returns what it did, one line each (empty: nothing was needed).
+   * projects.json does not know, and whose ownership marker (`tmp/<slug>/.project_root`, which
+   * the CLI checks against the directory; per machine, never synced: DEFAULT_IGNORES) is missing
+   * here. Registers `dir` → slug in projects.json and writes the markers. Never takes a slug or a
+   * directory that another existing project here has (ROAM_USAGE). Returns what it did, one line
+   * each (empty: nothing was needed).
    */
   async prepareResume(session: SessionInfo, dir: string): Promise<string[]> {
     const slug = session.projectKey;
@@ -628,43 +625,34 @@ export class GeminiAdapter implements SessionAdapter {
     const markers = [join(root, 'tmp', slug, '.project_root'), join(root, 'history', slug, '.project_root')];
     const owners = markers.map((m) => readMarker(m));
     const mine = (o: string | null) => o === null || resolve(o) === key;
-    if (projects[key] === slug && owners.every(mine)) return [];
+    if (projects[key] === slug && owners.every((o) => o !== null && mine(o))) return [];
     if (projects[key] !== undefined && projects[key] !== slug) {
       throw new RoamError(ErrorCodes.USAGE, `Gemini CLI files ${key} under its project "${projects[key]}" here, but session ${session.id} is kept under "${slug}" (${session.file}), where gemini --resume run here would not look; resume it from the directory of "${slug}" (${join(root, 'projects.json')} says which)`, { id: session.id, slug, dir: key });
     }
+    const exists = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
     const other = Object.entries(projects).find(([p, s]) => s === slug && p !== key);
-    if (other && statSync(other[0], { throwIfNoEntry: false })?.isDirectory()) {
-      throw new RoamError(ErrorCodes.USAGE, `Gemini CLI's project "${slug}" belongs to ${other[0]} on this machine (${join(root, 'projects.json')}); resume session ${session.id} from there`, { id: session.id, slug, dir: other[0] });
+    const owner = [other?.[0], ...owners].find((o): o is string => typeof o === 'string' && resolve(o) !== key && exists(o));
+    if (owner) {
+      throw new RoamError(ErrorCodes.USAGE, `Gemini CLI's project "${slug}" belongs to ${owner} on this machine (${join(root, 'projects.json')}); resume session ${session.id} from there`, { id: session.id, slug, dir: owner });
     }
     const did: string[] = [];
-    if (!mine(owners[0]!)) {
-      const ignore = join(root, 'tmp', '.roamignore');
-      const lines = readMarker(ignore)?.split(/\r?\n/) ?? [];
-      if (!lines.includes('.project_root')) {
-        mkdirSync(dirname(ignore), { recursive: true });
-        writeFileSync(ignore, `${lines.length ? `${lines.join('\n')}\n` : ''}// Gemini CLI's project ownership markers hold this machine's paths: not synced (roam resume)\n.project_root\n`);
-        did.push(`added .project_root to ${ignore}, so that this machine's marker is not sent to the other devices`);
-        await new Promise((r) => setTimeout(r, this.opts.rulesSettleMs ?? RULES_SETTLE_MS)); // roamd re-reads .roamignore when it changes
-      }
+    if (projects[key] !== slug) {
+      const next = { ...projects };
+      if (other) delete next[other[0]]; // a directory that does not exist here
+      next[key] = slug;
+      writeJsonAtomic(join(root, 'projects.json'), { projects: next });
+      did.push(`registered ${key} as Gemini CLI project "${slug}" in ${join(root, 'projects.json')}${other ? ` (in place of ${other[0]}, which does not exist here)` : ''}`);
     }
-    const next = { ...projects };
-    if (other) delete next[other[0]]; // a directory that does not exist here
-    next[key] = slug;
-    writeJsonAtomic(join(root, 'projects.json'), { projects: next });
-    did.push(`registered ${key} as Gemini CLI project "${slug}" in ${join(root, 'projects.json')}${other ? ` (in place of ${other[0]}, which does not exist here)` : ''}`);
     markers.forEach((m, i) => {
-      const owner = owners[i]!;
-      if (owner !== null && mine(owner)) return;
+      const was = owners[i]!;
+      if (was !== null && mine(was)) return;
       mkdirSync(dirname(m), { recursive: true });
       writeFileSync(m, key);
-      did.push(owner === null ? `wrote ${m}` : `rewrote ${m}, which named ${owner} (the project's path on the device it came from)`);
+      did.push(was === null ? `wrote ${m}` : `rewrote ${m}, which named ${was} (a directory that does not exist here)`);
     });
     return did;
   }
 }
-
-/** How long prepareResume lets roamd take a new .roamignore line into account before writing an ignored file. */
-const RULES_SETTLE_MS = 1500;
 
 function readMarker(file: string): string | null {
   try {

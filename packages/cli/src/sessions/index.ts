@@ -14,7 +14,7 @@ import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type To
 
 export type { SessionAdapter, SessionInfo, ToolName } from './types.js';
 
-/** The adapters built so far (Gemini and Copilot come later). */
+/** One adapter per tool roam reads (every tool in TOOLS). */
 export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
   // A cache file given for Claude Code's metadata: Codex's goes beside it.
   const codexCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.codex` };

@@ -2,7 +2,7 @@
  * The session layer's contract (DESIGN §2: "session knowledge is at the edge"). The engine only
  * replicates bytes; everything that knows what a tool's session file means (where the files live,
  * their titles, how to search and print them, which command resumes one) is an adapter of this
- * interface, one per tool. Claude Code's is in claude.ts; Codex, Gemini and Copilot come later.
+ * interface, one per tool: claude.ts, codex.ts, gemini.ts, copilot.ts.
  */
 
 export const TOOLS = ['claude', 'codex', 'gemini', 'copilot'] as const;
