@@ -24,6 +24,9 @@ import { ignoreRulesFor } from './ignore.js';
 import { Network, deviceIdOf } from './net.js';
 import { FolderWatcher } from './watcher.js';
 import { MappedStore } from './mapped-store.js';
+import { ObservedStore } from './observed-store.js';
+import { sessionOfItem } from './activity.js';
+import { TOOLS, type ToolName } from '../sessions/types.js';
 import { ProjectNames, type ProjectEntry } from './project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
@@ -68,7 +71,7 @@ export class Daemon {
   private shared: SharedInfo | null = null;
   private deviceId = '';
   /** Sessions whose log grew here: id → first and last time. */
-  private readonly activity = new Map<string, { since: number; last: number; project: string }>();
+  private readonly activity = new Map<string, { tool: ToolName; since: number; last: number; project: string | null }>();
   private readonly leaseSince = new Map<string, number>();
   private tick: NodeJS.Timeout | null = null;
   /** Claude Code's live-session registry, watched so a session closed here is released at once. */
@@ -154,12 +157,13 @@ export class Daemon {
         ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
         const fsStore = await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore });
         this.fsStores.set(f.id, fsStore);
-        this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(changes));
+        this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(f.id, f.path, changes));
         this.stores.set(f.id, this.mapped);
       } else {
         const fsStore = await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore });
         this.fsStores.set(f.id, fsStore);
-        this.stores.set(f.id, fsStore);
+        // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
+        this.stores.set(f.id, (TOOLS as readonly string[]).includes(f.id) ? new ObservedStore(fsStore, (changes) => this.noteActivity(f.id, f.path, changes)) : fsStore);
       }
       this.watchers.push(
         await FolderWatcher.start(f.path, ignore, onChange(f.id), {
@@ -390,18 +394,19 @@ export class Daemon {
 
   // ---------------------------------------------------------------- sessions: leases, project names
 
-  private noteActivity(changes: readonly { change: string; state: { name: string; mtimeMs: number } }[]): void {
+  private noteActivity(folder: string, root: string, changes: readonly { change: string; state: { name: string; mtimeMs: number } }[]): void {
     const now = Date.now();
     for (const c of changes) {
-      const m = /^([^/]+)\/([^/]+)\.jsonl$/.exec(c.state.name);
-      if (!m || c.change === 'delete') continue;
+      if (c.change === 'delete') continue;
       // A log last written long ago was found, not written: the first index of a folder, or what
       // changed while roamd was down. Leasing those made every session of a 10,000-file folder
       // "being written here" for a minute (a 0.5 MB shared file sent to every peer, and resume
       // refused everywhere else).
       if (now - c.state.mtimeMs >= ACTIVE_MS) continue;
-      const prev = this.activity.get(m[2]!);
-      this.activity.set(m[2]!, { since: prev && now - prev.last < ACTIVE_MS ? prev.since : now, last: now, project: m[1]! });
+      const s = sessionOfItem(folder, root, c.state.name);
+      if (!s) continue;
+      const prev = this.activity.get(s.session);
+      this.activity.set(s.session, { tool: s.tool, since: prev && now - prev.last < ACTIVE_MS ? prev.since : now, last: now, project: s.project });
     }
     if (changes.length) this.refreshShared();
   }
@@ -431,7 +436,8 @@ export class Daemon {
         this.activity.delete(id);
         continue;
       }
-      if (!registry && !out.some((x) => x.session === id)) out.push({ tool: 'claude', session: id, project: a.project, since: a.since, lastActive: a.last, pid: null, cwd: null });
+      // Claude Code's registry, where it exists, says which sessions are open: growth alone is no lease then.
+      if (!(registry && a.tool === 'claude') && !out.some((x) => x.session === id)) out.push({ tool: a.tool, session: id, project: a.project, since: a.since, lastActive: a.last, pid: null, cwd: null });
     }
     for (const l of out) if (!this.leaseSince.has(l.session)) this.leaseSince.set(l.session, l.since);
     for (const id of [...this.leaseSince.keys()]) if (!out.some((x) => x.session === id)) this.leaseSince.delete(id);

@@ -1,0 +1,67 @@
+/**
+ * Which session a changed file belongs to, by its name in a tool's folder: roamd leases a session
+ * while its log grows (shared.ts), for every tool. Only the transcript counts (a sub-agent's or a
+ * tool result's file is not the session's own log).
+ *
+ *   claude   `<project>/<id>.jsonl`
+ *   codex    `YYYY/MM/DD/rollout-<time>-<id>.jsonl` (also under `archived_sessions/`)
+ *   copilot  `<id>/events.jsonl`
+ *   gemini   `<slug>/chats/session-<time>-<id8>.jsonl`: the full id is in its first line
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ToolName } from '../sessions/types.js';
+
+export interface ItemSession {
+  readonly tool: ToolName;
+  readonly session: string;
+  /** The project the tool files it under, where it has one (Claude Code: the wire project name). */
+  readonly project: string | null;
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const CLAUDE = /^([^/]+)\/([^/]+)\.jsonl$/;
+const CODEX = new RegExp(`(?:^|/)rollout-[^/]+-(${UUID})\\.jsonl$`, 'i');
+const COPILOT = /^([^/]+)\/events\.jsonl$/;
+const GEMINI = /^([^/]+)\/chats\/session-[^/]+\.jsonl$/;
+/** How much of a Gemini session's first line is read for its id. */
+const HEAD_BYTES = 16 * 1024;
+
+/** The first line's `sessionId` of a file (Gemini's metadata record), or null. */
+export function firstLineSessionId(file: string): string | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const n = readSync(fd, buf, 0, HEAD_BYTES, 0);
+    const text = buf.toString('utf8', 0, n);
+    const nl = text.indexOf('\n');
+    const o = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as unknown;
+    const id = typeof o === 'object' && o !== null ? (o as { sessionId?: unknown }).sessionId : undefined;
+    return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The session of item `name` in folder `folder` (rooted at `root`), or null for any other file. */
+export function sessionOfItem(folder: string, root: string, name: string, headId: (file: string) => string | null = firstLineSessionId): ItemSession | null {
+  let m: RegExpExecArray | null;
+  switch (folder) {
+    case 'claude':
+      return (m = CLAUDE.exec(name)) ? { tool: 'claude', session: m[2]!, project: m[1]! } : null;
+    case 'codex':
+      return (m = CODEX.exec(name)) ? { tool: 'codex', session: m[1]!.toLowerCase(), project: null } : null;
+    case 'copilot':
+      return (m = COPILOT.exec(name)) ? { tool: 'copilot', session: m[1]!, project: null } : null;
+    case 'gemini': {
+      if (!(m = GEMINI.exec(name))) return null;
+      const id = headId(join(root, name));
+      return id ? { tool: 'gemini', session: id, project: m[1]! } : null;
+    }
+    default:
+      return null;
+  }
+}
