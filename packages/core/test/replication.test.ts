@@ -322,6 +322,27 @@ describe('whole files', () => {
     expect(store(B).trash.some((t) => t.name === 'meta.json')).toBe(true);
   });
 
+  for (const mode of ['fork', 'syncthing'] as const) {
+    it(`three devices writing one file at once converge, every content kept (their conflict copies share a name), ${mode} policy`, async () => {
+      const D = MemoryNetwork.deviceId(3);
+      const { net, store, write } = await network([A, B, C, D], { conflict: mode });
+      const name = 'p/s/tool-results/r.txt';
+      // Same mtime everywhere: A wins on its smaller id, and B's and C's copies are named after
+      // A in the same second of net.clock (which stands still): one name, two contents.
+      for (const [id, content] of [[B, 'from B'], [C, 'from C'], [A, 'from A']] as const) {
+        await write(id, (s) => s.toolWrite(name, utf8.encode(content), { mtimeMs: 7_000 }));
+      }
+      await meshConnect(net, [A, B, C, D]);
+      await net.run();
+      const files = [...store(A).files()].map(([n, b]) => [n, text(b)] as const);
+      expect(text(store(A).files().get(name))).toBe('from A');
+      expect(files.map(([, c]) => c).sort()).toEqual(['from A', 'from B', 'from C']);
+      const copy = new RegExp(`^p/s/tool-results/r\\.sync-conflict-\\d{8}-\\d{6}-${A.slice(0, 7).toUpperCase()}`);
+      expect(files.filter(([n]) => n !== name).every(([n]) => copy.test(n!))).toBe(true);
+      expectSameFolders([store(A), store(B), store(C), store(D)]);
+    });
+  }
+
   it('creates empty files', async () => {
     const { net, store, write } = await network([A, B]);
     await meshConnect(net, [A, B]);

@@ -1016,11 +1016,20 @@ export class Replicator {
       case 'copy': {
         const state = result.state!;
         const copy = f.local.get(state.name);
-        const out = this.commitLocal(f, { ...state, version: bumpVersion(copy?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: this.device });
+        // Another device may have made a copy of the same name (a Syncthing-style name: same
+        // winner, same second) with other content, and we may be pulling it: that pull expected
+        // the name absent, so its commit would fail (ROAM_STORE_CONFLICT) and block the name for
+        // good, leaving our content here and theirs everywhere else. Drop it; once ours is
+        // recorded, the two copies are judged as an ordinary conflict on that name (as Syncthing
+        // does: the newer mtime wins, the other gets a conflict copy of its own).
+        const pulling = this.fetches.get(key(f.cfg.id, state.name));
+        const out = pulling ? this.dropFetch(pulling, true) : [];
+        out.push(...this.commitLocal(f, { ...state, version: bumpVersion(copy?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: this.device }));
         const pending = this.replacing.get(k);
         this.replacing.delete(k);
         const l = f.local.get(effect.name);
         out.push(...(pending && l ? this.replaceWith(f, pending.peer, pending.winner, l) : this.evaluate(f, effect.name, now)));
+        out.push(...this.evaluate(f, state.name, now));
         return out;
       }
       case 'positionAt': {
