@@ -17,6 +17,9 @@ const cases: Array<{ devices: number; ops: Op[]; finalPicks: number[] }> = [
   {"devices":3,"ops":[{"op":"toggle","a":1,"b":0},{"op":"append","dev":0,"file":2,"lines":[""]},{"op":"deliver","count":2,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":6,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":0,"file":2,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"append","dev":1,"file":2,"lines":[""]}],"finalPicks":[1]},
   {"devices":3,"ops":[{"op":"partial","dev":0,"file":0,"text":""},{"op":"deliver","count":5,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":1,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"toggle","a":1,"b":1},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"append","dev":0,"file":1,"lines":[""]}],"finalPicks":[3]},
   {"devices":3,"ops":[{"op":"append","dev":2,"file":1,"lines":[""]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":1,"file":1,"lines":[""]},{"op":"deliver","count":1,"picks":[8,3,0,46,0,3,0,0]}],"finalPicks":[13,0,5,0]},
+  // Three devices write one whole file at once: two losers' conflict copies share a name (same
+  // winner, same second) with other content.
+  {"devices":5,"ops":[{"op":"write","dev":0,"text":""},{"op":"write","dev":1,"text":""},{"op":"deliver","count":1,"picks":[2,21,28,1,0,0,0,0]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[2,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"write","dev":2,"text":""}],"finalPicks":[0]},
 ];
 
 describe('replication regressions', () => {
