@@ -20,6 +20,11 @@ const cases: Array<{ devices: number; ops: Op[]; finalPicks: number[] }> = [
   // Three devices write one whole file at once: two losers' conflict copies share a name (same
   // winner, same second) with other content.
   {"devices":5,"ops":[{"op":"write","dev":0,"text":""},{"op":"write","dev":1,"text":""},{"op":"deliver","count":1,"picks":[2,21,28,1,0,0,0,0]},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[2,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"write","dev":2,"text":""}],"finalPicks":[0]},
+  // A divergence within one epoch (two devices appended to an empty log of one version): a loser
+  // pulled the winner whole while the winner's device lost to a third and replaced its log
+  // under the same version; the pull waited for lines that would never come.
+  {"devices":3,"ops":[{"op":"partial","dev":1,"file":2,"text":""},{"op":"deliver","count":1,"picks":[1,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,43,3,3,0,0,0,0]},{"op":"deliver","count":1,"picks":[1,0,0,0,0,0,0,0]},{"op":"partial","dev":1,"file":0,"text":""},{"op":"append","dev":2,"file":2,"lines":[""]},{"op":"deliver","count":5,"picks":[1,0,18,7,21,13,0,0]},{"op":"append","dev":0,"file":2,"lines":[""]}],"finalPicks":[20,0,7]},
+  {"devices":5,"ops":[{"op":"deliver","count":2,"picks":[6,0,6,1,30,17,18,0]},{"op":"deliver","count":6,"picks":[11,47,45,11,18,49,0,0]},{"op":"partial","dev":4,"file":1,"text":""},{"op":"deliver","count":4,"picks":[2,48,17,7,18,2,0,0]},{"op":"deliver","count":1,"picks":[18,0,0,0,0,0,0,0]},{"op":"append","dev":1,"file":1,"lines":[""]},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"deliver","count":1,"picks":[0,0,40,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[19,7,34,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[21,0,0,0,0,0,0,0]},{"op":"toggle","a":1,"b":0}],"finalPicks":[7,20,49,25,16]},
 ];
 
 describe('replication regressions', () => {

@@ -684,7 +684,14 @@ export class Replicator {
   private evaluate(f: FolderState, name: string, now: number, prefix?: LogPos): Effect[] {
     const k = key(f.cfg.id, name);
     if (this.blocked.has(k) || this.opts.ignores?.(f.cfg.id, name)) return [];
-    const active = this.fetches.get(k);
+    let active = this.fetches.get(k);
+    // A log pulled whole (a new epoch, or a conflict's winner) is committed once its runs reach
+    // the target's end. If the source has since put another log of the same version in its place
+    // that does not reach that end (it lost a divergence within one epoch and took another
+    // device's lines), no run will ever get there and the pull would wait for good: drop it and
+    // decide again from what the source holds now.
+    const stale = active?.mode === 'stage' && this.sourceReplaced(f, active) ? this.dropFetch(active, true) : null;
+    if (stale) active = undefined;
     if (active && !(active.mode === 'append' && active.runStart === null)) return [];
     const peers = [...this.sessions.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();
     for (const peer of peers) {
@@ -699,10 +706,18 @@ export class Replicator {
       const effects = this.judge(f, name, peer, r, now);
       if (effects.length) {
         if (active && this.fetches.get(k) === active) effects.unshift(...this.dropFetch(active, true));
-        return effects;
+        return stale ? [...stale, ...effects] : effects;
       }
     }
-    return [];
+    return stale ?? [];
+  }
+
+  /** Whether the source of a whole-log pull now announces a log of the target's version that does not reach the target. */
+  private sourceReplaced(f: FolderState, fe: Fetch): boolean {
+    const src = f.peers.get(fe.peer)?.items.get(fe.name);
+    const t = fe.target;
+    if (!src || src.seq === t.seq || src.deleted || src.kind !== 'log' || compareVersions(src.version, t.version) !== 'equal') return false;
+    return src.size < t.size || (src.size === t.size && !bytesEqual(src.hash, t.hash));
   }
 
   private judge(f: FolderState, name: string, peer: string, r: ItemMeta, now: number): Effect[] {
