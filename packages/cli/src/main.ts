@@ -140,8 +140,9 @@ function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
     .action((name: string, o: { dryRun?: boolean }) => newSession(name, o, io));
   cmd('fork', "fork a session with the tool's own fork (new id, the original untouched)")
     .argument('[session]', "session id or unique prefix (default: the current directory's latest)")
+    .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
     .option('--dry-run', 'print the command as JSON instead of running it')
-    .action((id: string | undefined, o: { dryRun?: boolean }) => fork(id, o, io));
+    .action((id: string | undefined, o: { dryRun?: boolean; tool?: string }) => fork(id, o, io));
   cmd('resume', "wait until this device has caught up, then resume a session in its tool (default: this directory's latest)")
     .argument('[session]', 'session id, or a unique prefix of one')
     .option('--tool <tool>', 'only sessions of this tool (claude, codex)')
