@@ -1,11 +1,13 @@
 /**
  * Property tests of the replication core: 2-5 engines over in-memory links, random interleavings
- * of appends, partial writes, reconnects, and deliveries in any order across links.
+ * of appends, partial writes, whole-file rewrites from any device, reconnects, and deliveries in
+ * any order across links.
  *
  * After every step: no device holds another device's partial line (a partial line is never sent),
  * and no file holds a torn line. At the end (partials completed, everyone connected, the network
- * run dry): every device has byte-identical folders, every line written anywhere is in some file,
- * and no file holds a line twice.
+ * run dry): every device has byte-identical folders, every line written anywhere is in some file
+ * (but a whole file's content that a later write replaced on its own device), and no file holds a
+ * line twice.
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
