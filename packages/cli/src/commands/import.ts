@@ -2,8 +2,10 @@
  * `roam import <bundle> [--dry-run] [--json]`: a bundle made by `roam share` becomes a session here.
  * The bundle is verified first (format, file names, every hash: src/share/bundle.ts); then a Claude
  * Code session is written under the current directory's project key, a Codex session as a rollout
- * of its own date whose cwd is the current directory, each with a new id when its id
- * is taken here (src/share/importer.ts). Prints the id and the command that resumes it. --dry-run
+ * of its own date whose cwd is the current directory, a Gemini CLI session under the current
+ * directory's slug (registered in projects.json afterwards), a Copilot CLI session directory whose
+ * cwd is the current directory, each with a new id when its id is taken here
+ * (src/share/importer.ts). Prints the id and the command that resumes it. --dry-run
  * verifies and prints the plan, writing nothing.
  */
 import { readFileSync } from 'node:fs';
@@ -13,8 +15,10 @@ import type { Io } from '../main.js';
 import { adaptersFor, realDir, type SessionContext } from '../sessions/index.js';
 import { ClaudeAdapter } from '../sessions/claude.js';
 import { CodexAdapter } from '../sessions/codex.js';
+import { CopilotAdapter } from '../sessions/copilot.js';
+import { GeminiAdapter } from '../sessions/gemini.js';
 import { decodeBundle } from '../share/bundle.js';
-import { applyPlan, planClaude, planCodex, type ImportPlan } from '../share/importer.js';
+import { applyPlan, planClaude, planCodex, planCopilot, planGemini, type ImportPlan } from '../share/importer.js';
 
 export interface ImportFlags {
   dryRun?: boolean;
@@ -37,8 +41,11 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
   let plan: ImportPlan;
   if (adapter instanceof ClaudeAdapter) plan = await planClaude(bundle, adapter, cwd);
   else if (adapter instanceof CodexAdapter) plan = await planCodex(bundle, adapter, cwd);
+  else if (adapter instanceof GeminiAdapter) plan = await planGemini(bundle, adapter, cwd);
+  else if (adapter instanceof CopilotAdapter) plan = await planCopilot(bundle, adapter, cwd);
   else throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
-  if (!flags.dryRun) applyPlan(plan);
+  const did = flags.dryRun ? [] : applyPlan(plan);
+  if (!flags.json) for (const line of did) io.err(`roam: ${line}`);
   const report = {
     dryRun: !!flags.dryRun,
     tool: plan.tool,
@@ -48,6 +55,7 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
     transcript: plan.transcript,
     files: plan.files.map((f) => f.path),
     command: plan.command,
+    ...(plan.after ? { then: plan.after.describe, did } : {}),
     manifest: { title: m.title, sourceDevice: m.sourceDevice, exported: m.exported, created: m.created, redacted: m.redacted },
   };
   if (flags.json) io.out(JSON.stringify(report, null, 2));
@@ -55,6 +63,7 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
     const verb = flags.dryRun ? 'would import' : 'imported';
     io.out(`${verb} ${m.tool} session ${plan.id}${m.title ? ` "${m.title}"` : ''} from ${m.sourceDevice}${plan.renamed ? ` (a new id: ${plan.originalId} is taken here)` : ''}`);
     io.out(`${flags.dryRun ? 'into' : 'in'} ${plan.transcript}${plan.files.length > 1 ? ` (+${plan.files.length - 1} files)` : ''}`);
+    if (plan.after) io.out(`${flags.dryRun ? 'then' : 'with'} ${plan.after.describe}`);
     const cmd = plan.command;
     io.out(`resume it: ${cmd.cwd && cmd.cwd !== cwd ? `cd ${shellQuote(cmd.cwd)} && ` : ''}${cmd.argv.map(shellQuote).join(' ')}${plan.tool === 'claude' ? `   (or: roam resume ${plan.id})` : ''}`);
   }

@@ -10,13 +10,18 @@
  *     "files": { "<name>": "<base64 of the bytes>" } }
  *
  * `session.jsonl` is the transcript; a Claude Code session may add `subagents/…` and
- * `tool-results/…` (the folder `<key>/<id>/` beside its transcript). Every file is redacted
+ * `tool-results/…` (the folder `<key>/<id>/` beside its transcript), a Gemini CLI session
+ * `subagents/…` (its sub-agents' sessions, `chats/<id>/`), a Copilot CLI session the text files of
+ * its `session-state/<id>/` directory the CLI's own fork copies (`workspace.yaml`, `plan.md`,
+ * `checkpoints/…`, `files/…`, `research/…`; not its per-machine `session.db`, lock files,
+ * `client-metadata.json` or `rewind-file-snapshots/`). Every file is redacted
  * (redact.ts) before it is hashed. The hashes catch damage and tampering with a file; they are not a
  * signature (whoever can edit a file can edit the manifest too).
  *
  * Reading a bundle checks, before anything is written: the format and version, that every name is
- * a relative path inside the bundle (no `..`, no absolute path, no NUL, no backslash) under the
- * known folders, that the files are exactly the manifest's, and every hash.
+ * a relative path inside the bundle (no `..`, no absolute path, no NUL, no backslash), one of the
+ * known files or under the known folders (which of them a tool takes, its importer checks), that
+ * the files are exactly the manifest's, and every hash.
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -30,8 +35,13 @@ export const BUNDLE_FORMAT = 'roam-session-bundle';
 export const BUNDLE_VERSION = 1;
 /** The transcript's name in a bundle. */
 export const SESSION_FILE = 'session.jsonl';
-/** The folders a bundle may hold besides the transcript. */
-export const BUNDLE_FOLDERS = ['subagents', 'tool-results'] as const;
+/** The folders a bundle may hold besides the transcript (which tool's files each is: sessionFiles). */
+export const BUNDLE_FOLDERS = ['subagents', 'tool-results', 'checkpoints', 'files', 'research'] as const;
+/** The single files a bundle may hold besides the transcript (Copilot CLI's session directory). */
+export const BUNDLE_TOP_FILES = ['workspace.yaml', 'plan.md'] as const;
+/** Copilot CLI: what of `session-state/<id>/` goes into a bundle besides events.jsonl. */
+const COPILOT_FILES = ['workspace.yaml', 'plan.md'] as const;
+const COPILOT_FOLDERS = ['checkpoints', 'files', 'research'] as const;
 /** Uncompressed, at most (a gzip bomb is refused while it inflates). */
 export const MAX_BUNDLE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
@@ -70,13 +80,30 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** The files of a session: its transcript, and for Claude Code its `<id>/subagents` and `<id>/tool-results` folders. */
+/**
+ * The files of a session: its transcript, and
+ * - Claude Code: its `<id>/subagents` and `<id>/tool-results` folders;
+ * - Gemini CLI: its sub-agents' sessions, `chats/<id>/…` (as `subagents/…`);
+ * - Copilot CLI: `workspace.yaml`, `plan.md`, `checkpoints/`, `files/`, `research/` of its
+ *   session directory (what the CLI's own fork copies, client-metadata.json left out); not
+ *   `session.db` (SQLite, per machine), lock files, or `rewind-file-snapshots/` (this machine's
+ *   copies of edited files, for /rewind here).
+ * Symlinks and hidden files are left out everywhere.
+ */
 export function sessionFiles(session: SessionInfo): Array<{ name: string; path: string }> {
   const out = [{ name: SESSION_FILE, path: session.file }];
-  if (session.tool !== 'claude') return out;
-  const base = join(dirname(session.file), basename(session.file, '.jsonl'));
-  for (const folder of BUNDLE_FOLDERS) {
-    for (const rel of walk(join(base, folder))) out.push({ name: `${folder}/${rel}`, path: join(base, folder, ...rel.split('/')) });
+  const folder = (dir: string, name: string): void => {
+    for (const rel of walk(dir)) out.push({ name: `${name}/${rel}`, path: join(dir, ...rel.split('/')) });
+  };
+  if (session.tool === 'claude') {
+    const base = join(dirname(session.file), basename(session.file, '.jsonl'));
+    for (const f of ['subagents', 'tool-results']) folder(join(base, f), f);
+  } else if (session.tool === 'gemini') {
+    folder(join(dirname(session.file), session.id), 'subagents');
+  } else if (session.tool === 'copilot') {
+    const dir = dirname(session.file);
+    for (const f of COPILOT_FILES) if (lstatSync(join(dir, f), { throwIfNoEntry: false })?.isFile()) out.push({ name: f, path: join(dir, f) });
+    for (const f of COPILOT_FOLDERS) folder(join(dir, f), f);
   }
   return out;
 }
@@ -184,8 +211,8 @@ function invalid(message: string, details?: Record<string, unknown>): RoamError 
 }
 
 /**
- * Checks one name of a bundle: a relative POSIX path, each segment a plain name, `session.jsonl` or
- * under one of the known folders. Throws ROAM_PATH_ESCAPE (`..`, absolute) or ROAM_PATH_INVALID.
+ * Checks one name of a bundle: a relative POSIX path, each segment a plain name, `session.jsonl`,
+ * one of BUNDLE_TOP_FILES, or under one of the known folders. Throws ROAM_PATH_ESCAPE (`..`, absolute) or ROAM_PATH_INVALID.
  */
 export function checkName(name: unknown): string {
   if (typeof name !== 'string' || !name) throw new RoamError(ErrorCodes.PATH_INVALID, `bundle file name ${JSON.stringify(name)} is not a name`);
@@ -199,8 +226,8 @@ export function checkName(name: unknown): string {
   if (segs.some((s) => s === '' || s === '.' || s.length > 255) || name.length > 1024) {
     throw new RoamError(ErrorCodes.PATH_INVALID, `bundle file name ${JSON.stringify(name)} is not a plain relative path`, { name });
   }
-  if (name !== SESSION_FILE && !(segs.length > 1 && (BUNDLE_FOLDERS as readonly string[]).includes(segs[0]!))) {
-    throw new RoamError(ErrorCodes.PATH_INVALID, `bundle file name ${JSON.stringify(name)} is not ${SESSION_FILE} nor under ${BUNDLE_FOLDERS.join('/ or ')}/`, { name });
+  if (name !== SESSION_FILE && !(BUNDLE_TOP_FILES as readonly string[]).includes(name) && !(segs.length > 1 && (BUNDLE_FOLDERS as readonly string[]).includes(segs[0]!))) {
+    throw new RoamError(ErrorCodes.PATH_INVALID, `bundle file name ${JSON.stringify(name)} is not ${SESSION_FILE} nor under ${BUNDLE_FOLDERS.join('/ or ')}/ (nor ${BUNDLE_TOP_FILES.join(' or ')})`, { name });
   }
   return name;
 }
