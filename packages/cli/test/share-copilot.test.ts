@@ -1,0 +1,251 @@
+/**
+ * `roam share` and `roam import` of Copilot CLI sessions through the command table (run() of
+ * main.ts), each "machine" a HOME / ROAM_HOME in a temporary directory, the session directories
+ * generated in the shapes Copilot CLI 1.0.102 writes (docs/COPILOT.md): what of the session
+ * directory travels (and what does not: session.db, locks, rewind snapshots), secrets redacted with
+ * every event still JSON, the working-directory context made the importing directory's, an id taken
+ * here renamed as the CLI's own fork does it, damaged or foreign bundles refused before anything
+ * is written, nothing overwritten.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run, type Io } from '../src/main.js';
+import { CopilotAdapter, parseWorkspaceYaml } from '../src/sessions/copilot.js';
+import { sha256 } from '../src/share/bundle.js';
+import { hereWorkspace } from '../src/share/importer.js';
+import { CopilotSession } from './fixtures/copilot-lines.js';
+
+const ID = 'c0b11a7e-5e55-4a1d-9d1e-0123456789ab';
+// Fabricated, of the real shapes; built at run time so the source holds no token-shaped string.
+const GH = `ghp_${'Cp5'.repeat(12)}`;
+const PW = 'Sup3rS3cretPw';
+const SECRETS = [GH, PW];
+
+let base: string;
+const saved = { env: { ...process.env }, cwd: process.cwd() };
+
+interface Machine {
+  home: string;
+  copilot: string;
+  project: string;
+}
+
+function machine(name: string, rel: string): Machine {
+  const home = join(base, name);
+  const project = join(home, rel);
+  mkdirSync(project, { recursive: true });
+  return { home, copilot: join(home, '.copilot'), project: realpathSync(project) };
+}
+
+function on(m: Machine): void {
+  process.env.HOME = m.home;
+  delete process.env.COPILOT_HOME;
+  process.env.ROAM_HOME = join(m.home, '.roam');
+  process.env.CLAUDE_CONFIG_DIR = join(m.home, '.claude');
+  process.env.CODEX_HOME = join(m.home, '.codex');
+  process.env.GEMINI_CLI_HOME = m.home;
+  process.chdir(m.project);
+}
+
+async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
+  const code = await run('roam', args, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function tree(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const n of readdirSync(dir, { withFileTypes: true })) {
+    if (n.isDirectory()) out.push(...tree(join(dir, n.name), `${prefix}${n.name}/`));
+    else out.push(`${prefix}${n.name}`);
+  }
+  return out.sort();
+}
+
+const events = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, any>; id: string });
+
+let a: Machine;
+let b: Machine;
+let dirA: string;
+
+beforeEach(() => {
+  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-share-copilot-')));
+  a = machine('alpha', 'code/app');
+  b = machine('beta', 'work/elsewhere');
+  const s = new CopilotSession(ID, a.project, 'main');
+  (s.lines[0]!.data.context as Record<string, unknown>).repository = 'acme/app';
+  (s.lines[0]!.data.context as Record<string, unknown>).headCommit = '2da7505f7a55852ba8e8d7b70cbe5997675451d9';
+  s.user(`deploy with my token ${GH}`);
+  s.assistant('Running it.', [{ toolCallId: 'call_1', name: 'bash', arguments: { command: `psql postgres://app:${PW}@db/app` } }]);
+  s.tool('call_1', 'bash', { command: 'psql' }, `GITHUB_TOKEN=${GH}\n<shellId: 0 completed with exit code 0>`);
+  s.assistant('Deployed.');
+  s.resume(a.project);
+  s.event('session.compaction_complete', { success: true, summaryContent: 'They deployed.', checkpointNumber: 1, checkpointPath: join(a.home, '.copilot', 'session-state', ID, 'checkpoints', '001-deploy.md') });
+  s.write(a.copilot, { git_root: a.project, repository: 'acme/app', host_type: 'github', branch: 'main', mc_task_id: 'task-1', created_at: '2026-01-03T09:00:00.000Z' });
+  dirA = join(a.copilot, 'session-state', ID);
+  mkdirSync(join(dirA, 'checkpoints'), { recursive: true });
+  writeFileSync(join(dirA, 'checkpoints', 'index.md'), '| 1 | 001-deploy.md |\n');
+  writeFileSync(join(dirA, 'checkpoints', '001-deploy.md'), `# Deploy\nused DB_PASSWORD=${PW}\n`);
+  writeFileSync(join(dirA, 'plan.md'), '- deploy\n');
+  mkdirSync(join(dirA, 'files'));
+  writeFileSync(join(dirA, 'files', 'notes.txt'), 'notes\n');
+  mkdirSync(join(dirA, 'rewind-file-snapshots'));
+  writeFileSync(join(dirA, 'rewind-file-snapshots', 'tracking.json'), '{}');
+  writeFileSync(join(dirA, 'session.db'), Buffer.from('SQLite format 3\0'));
+  writeFileSync(join(dirA, '.workspace-fork.lock'), '');
+  writeFileSync(join(dirA, 'client-metadata.json'), '{"client":"x"}');
+  mkdirSync(join(a.copilot, 'session-state', '.session-operation-locks'), { recursive: true });
+  writeFileSync(join(a.copilot, 'session-state', '.session-operation-locks', `${ID}.lock`), '');
+  on(a);
+});
+
+afterEach(() => {
+  process.chdir(saved.cwd);
+  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
+  Object.assign(process.env, saved.env);
+  rmSync(base, { recursive: true, force: true });
+});
+
+async function shareA(out = join(base, 'copilot.json.gz')): Promise<string> {
+  on(a);
+  const r = await roam('share', ID, '--out', out);
+  expect(r.code, r.err).toBe(0);
+  expect(r.out).toMatch(/copilot session .*6 files/);
+  return out;
+}
+
+function tamper(file: string, edit: (doc: { manifest: any; files: Record<string, string> }) => void): string {
+  const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+  edit(doc);
+  const out = `${file}.${Math.random().toString(36).slice(2)}.gz`;
+  writeFileSync(out, gzipSync(JSON.stringify(doc)));
+  return out;
+}
+
+describe('roam share / import of Copilot CLI sessions', () => {
+  it('the bundle: events, workspace.yaml, plan, checkpoints and files, redacted, every event still JSON; no database, locks or snapshots', async () => {
+    const file = await shareA();
+    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+    expect(doc.manifest).toMatchObject({ tool: 'copilot', sessionId: ID, cwd: a.project, gitBranch: 'main', title: 'deploy with my token [REDACTED:github]' });
+    expect(doc.manifest.files.map((f: { name: string }) => f.name)).toEqual([
+      'session.jsonl', 'workspace.yaml', 'plan.md', 'checkpoints/001-deploy.md', 'checkpoints/index.md', 'files/notes.txt',
+    ]);
+    for (const f of doc.manifest.files as Array<{ name: string; sha256: string }>) {
+      const bytes = Buffer.from(doc.files[f.name]!, 'base64');
+      expect(sha256(bytes)).toBe(f.sha256);
+      for (const s of SECRETS) expect(bytes.toString('utf8')).not.toContain(s);
+    }
+    const lines = Buffer.from(doc.files['session.jsonl']!, 'base64').toString('utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(readFileSync(join(dirA, 'events.jsonl'), 'utf8').trimEnd().split('\n').length);
+    for (const l of lines) JSON.parse(l);
+    expect(doc.manifest.redactions).toMatchObject({ github: 4, env: 1, 'url-password': 1 });
+  });
+
+  it('imported on another machine: the directory under its id, cwd and git context this directory\'s, listed, shown, resumable', async () => {
+    const file = await shareA();
+    on(b);
+    // B's project is a git work tree on another branch.
+    mkdirSync(join(b.project, '.git'));
+    writeFileSync(join(b.project, '.git', 'HEAD'), 'ref: refs/heads/feature/x\n');
+    const dry = await roam('import', file, '--dry-run', '--json');
+    expect(dry.code, dry.err).toBe(0);
+    expect(JSON.parse(dry.out)).toMatchObject({ dryRun: true, id: ID, renamed: false });
+    expect(existsSync(b.copilot)).toBe(false);
+
+    const r = await roam('import', file, '--json');
+    expect(r.code, r.err).toBe(0);
+    const dir = join(b.copilot, 'session-state', ID);
+    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[]; cwd: string } };
+    expect(rep).toMatchObject({ id: ID, renamed: false, transcript: join(dir, 'events.jsonl'), command: { argv: ['copilot', '--resume', ID], cwd: b.project } });
+    expect(tree(dir)).toEqual(['checkpoints/001-deploy.md', 'checkpoints/index.md', 'events.jsonl', 'files/notes.txt', 'plan.md', 'workspace.yaml']);
+    const ev = events(rep.transcript);
+    expect(ev[0]).toMatchObject({ type: 'session.start', data: { sessionId: ID, context: { cwd: b.project, gitRoot: b.project, branch: 'feature/x' } } });
+    expect(ev[0]!.data.context.repository).toBeUndefined();
+    expect(ev[0]!.data.context.headCommit).toBeUndefined();
+    expect(ev.find((e) => e.type === 'session.resume')!.data.context).toEqual({ cwd: b.project, gitRoot: b.project, branch: 'feature/x' });
+    expect(ev.find((e) => e.type === 'session.compaction_complete')!.data.checkpointPath).toBe(join(dir, 'checkpoints', '001-deploy.md'));
+    // Every other event is the bundle's, byte for byte.
+    const shared = Buffer.from((JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { files: Record<string, string> }).files['session.jsonl']!, 'base64').toString('utf8').split('\n');
+    const here = readFileSync(rep.transcript, 'utf8').split('\n');
+    expect(here.filter((l, i) => l !== shared[i]).length).toBe(3);
+    const ws = parseWorkspaceYaml(readFileSync(join(dir, 'workspace.yaml'), 'utf8'));
+    expect(ws).toMatchObject({ id: ID, cwd: b.project, git_root: b.project, branch: 'feature/x', client_name: 'github/cli', created_at: '2026-01-03T09:00:00.000Z' });
+    for (const k of ['repository', 'host_type', 'mc_task_id']) expect(ws[k]).toBeUndefined();
+
+    const adapter = new CopilotAdapter({ env: process.env, cacheFile: null });
+    expect(await adapter.list({ project: b.project })).toEqual([expect.objectContaining({ id: ID, projectKey: b.project, cwd: b.project, gitBranch: 'feature/x', messages: 3 })]);
+    const shown = await roam('show', ID);
+    expect(shown.out).toContain('deploy with my token [REDACTED:github]');
+    for (const s of SECRETS) expect(shown.out).not.toContain(s);
+    const resume = await roam('resume', ID, '--dry-run', '--timeout', '1');
+    expect(resume.code, resume.err).toBe(0);
+    expect(JSON.parse(resume.out.split('\n').pop()!)).toMatchObject({ cwd: b.project, command: ['copilot', '--resume', ID] });
+  });
+
+  it('an id taken here: a new UUID for the directory, session.start and workspace.yaml, the original untouched; a third import another', async () => {
+    const file = await shareA();
+    const before = new Map(tree(dirA).map((f) => [f, readFileSync(join(dirA, f))]));
+    const r = await roam('import', file, '--json');
+    expect(r.code, r.err).toBe(0);
+    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[] } };
+    expect(rep.renamed).toBe(true);
+    expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const dir = join(a.copilot, 'session-state', rep.id);
+    expect(rep.transcript).toBe(join(dir, 'events.jsonl'));
+    expect(rep.command.argv).toEqual(['copilot', '--resume', rep.id]);
+    const ev = events(rep.transcript);
+    expect(ev[0]!.data.sessionId).toBe(rep.id);
+    expect(readFileSync(rep.transcript, 'utf8')).not.toContain(ID);
+    expect(ev.find((e) => e.type === 'session.compaction_complete')!.data.checkpointPath).toBe(join(dir, 'checkpoints', '001-deploy.md'));
+    expect(parseWorkspaceYaml(readFileSync(join(dir, 'workspace.yaml'), 'utf8')).id).toBe(rep.id);
+    for (const [f, bytes] of before) expect(readFileSync(join(dirA, f)).equals(bytes), f).toBe(true);
+    const adapter = new CopilotAdapter({ env: process.env, cacheFile: null });
+    expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
+    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string };
+    expect(new Set([ID, rep.id, third.id]).size).toBe(3);
+  });
+
+  it('a directory by that name, even without events, counts as taken and is left alone', async () => {
+    const file = await shareA();
+    on(b);
+    mkdirSync(join(b.copilot, 'session-state', ID), { recursive: true });
+    writeFileSync(join(b.copilot, 'session-state', ID, 'workspace.yaml'), 'id: mine\n');
+    const rep = JSON.parse((await roam('import', file, '--json')).out) as { id: string; renamed: boolean };
+    expect(rep.renamed).toBe(true);
+    expect(tree(join(b.copilot, 'session-state', ID))).toEqual(['workspace.yaml']);
+    expect(readFileSync(join(b.copilot, 'session-state', ID, 'workspace.yaml'), 'utf8')).toBe('id: mine\n');
+  });
+
+  it('refuses a tampered bundle and files that are not a Copilot session\'s, writing nothing', async () => {
+    const file = await shareA();
+    on(b);
+    const edited = tamper(file, (d) => {
+      const t = Buffer.from(d.files['workspace.yaml']!, 'base64').toString('utf8').replace(/^cwd: .*$/m, 'cwd: /etc');
+      d.files['workspace.yaml'] = Buffer.from(t).toString('base64');
+    });
+    let r = await roam('import', edited);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ROAM_BUNDLE_HASH_MISMATCH: workspace\.yaml .*tampered/);
+    const foreign = tamper(file, (d) => {
+      const bytes = Buffer.from('{}\n');
+      d.files['subagents/x.jsonl'] = bytes.toString('base64');
+      d.manifest.files.push({ name: 'subagents/x.jsonl', bytes: bytes.length, sha256: sha256(bytes) });
+    });
+    r = await roam('import', foreign);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ROAM_BUNDLE_INVALID: a Copilot CLI bundle holds .*, not subagents\/x\.jsonl/);
+    expect(existsSync(b.copilot)).toBe(false);
+  });
+
+  it('workspace.yaml: the fields set or added, the source repository and remote ties dropped, the rest kept', () => {
+    const text = 'id: old\ncwd: /a/app\nname: "deploy: it"\nuser_named: true\nrepository: acme/app\nmc_session_id: x\nsummary: |\n  two\n  lines\nupdated_at: 2026-01-03T09:00:00.000Z\n';
+    expect(hereWorkspace(text, 'new', '/b/my app', null)).toBe('id: new\ncwd: /b/my app\nname: "deploy: it"\nuser_named: true\nsummary: |\n  two\n  lines\nupdated_at: 2026-01-03T09:00:00.000Z\n');
+    expect(hereWorkspace('name: x\n', 'new', '/b', { root: '/b', branch: 'main' })).toBe('name: x\nid: new\ncwd: /b\ngit_root: /b\nbranch: main\n');
+  });
+});
