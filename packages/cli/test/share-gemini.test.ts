@@ -176,7 +176,7 @@ describe('roam share / import of Gemini CLI sessions', () => {
     const before = Date.now();
     const r = await roam('import', file, '--json');
     expect(r.code, r.err).toBe(0);
-    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; files: string[]; command: { argv: string[]; cwd: string }; did: string[] };
+    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; files: string[]; command: { argv: string[]; cwd: string }; did: string[]; warnings?: string[] };
     expect(rep).toMatchObject({ id: ID, renamed: false, command: { argv: ['gemini', '--resume', ID], cwd: b.project } });
     const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace(/:/g, '-');
     const chats = join(b.gemini, 'tmp', 'elsewhere', 'chats');
@@ -288,7 +288,7 @@ describe('roam share / import of Gemini CLI sessions', () => {
     expect(tree(b.gemini)).toEqual([]);
   });
 
-  it('a legacy whole-file session (.json) is imported as one, with its id and project hash', async () => {
+  it('a legacy whole-file session (.json) is imported as one, with its id and project hash; being old, with a warning about the CLI\'s cleanup', async () => {
     on(a);
     const LEGACY = '7e57ab1e-0000-4000-8000-0000000000aa';
     const doc = {
@@ -300,7 +300,15 @@ describe('roam share / import of Gemini CLI sessions', () => {
     const out = join(base, 'legacy.json.gz');
     expect((await roam('share', LEGACY, '--out', out)).code).toBe(0);
     on(b);
-    const rep = JSON.parse((await roam('import', out, '--json')).out) as { id: string; transcript: string };
+    const dry = await roam('import', out, '--dry-run');
+    expect(dry.err).toMatch(/^roam: warning: Gemini CLI's session cleanup \(general\.sessionRetention, maxAge 30d\) deletes sessions last updated before .*, as this one was \(2025-06-01T10:00:05\.000Z\), whenever it starts in this project: resume it first \(gemini --resume 7e57ab1e-0000-4000-8000-0000000000aa\)/);
+    // Cleanup off: no warning.
+    writeFileSync(join(b.gemini, 'settings.json'), JSON.stringify({ general: { sessionRetention: { enabled: false } } }));
+    expect((await roam('import', out, '--dry-run')).err).toBe('');
+    writeFileSync(join(b.gemini, 'settings.json'), JSON.stringify({ general: { sessionRetention: { enabled: true, maxAge: '5000w' } } }));
+    expect((await roam('import', out, '--dry-run')).err).toBe('');
+    const rep = JSON.parse((await roam('import', out, '--json')).out) as { id: string; transcript: string; warnings?: string[] };
+    expect(rep.warnings).toBeUndefined();
     expect(rep.transcript).toMatch(/\/tmp\/elsewhere\/chats\/session-[0-9T-]+-7e57ab1e\.json$/);
     expect(JSON.parse(readFileSync(rep.transcript, 'utf8'))).toEqual({ ...doc, projectHash: projectHash(b.project) });
     const adapter = new GeminiAdapter({ env: process.env, cacheFile: null });

@@ -46,6 +46,7 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
   else throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
   const did = flags.dryRun ? [] : applyPlan(plan);
   if (!flags.json) for (const line of did) io.err(`roam: ${line}`);
+  for (const w of plan.warnings ?? []) io.err(`roam: warning: ${w}`);
   const report = {
     dryRun: !!flags.dryRun,
     tool: plan.tool,
@@ -56,6 +57,7 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
     files: plan.files.map((f) => f.path),
     command: plan.command,
     ...(plan.after ? { then: plan.after.describe, did } : {}),
+    ...(plan.warnings?.length ? { warnings: plan.warnings } : {}),
     manifest: { title: m.title, sourceDevice: m.sourceDevice, exported: m.exported, created: m.created, redacted: m.redacted },
   };
   if (flags.json) io.out(JSON.stringify(report, null, 2));

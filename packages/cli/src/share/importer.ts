@@ -25,7 +25,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionAdapter, ToolCommand, ToolName } from '../sessions/types.js';
 import { rolloutTime } from '../convert/formats.js';
 import { geminiFileName } from '../convert/to-gemini.js';
-import { projectHash } from '../sessions/gemini.js';
+import { parseGeminiSession, projectHash } from '../sessions/gemini.js';
 import { yamlScalar } from '../sessions/copilot.js';
 import { SESSION_FILE, type Bundle } from './bundle.js';
 
@@ -49,6 +49,8 @@ export interface ImportPlan {
   readonly command: ToolCommand;
   /** What is done once the files are written (Gemini: the project registered), and its description. */
   readonly after?: { readonly describe: string; readonly run: () => string[] };
+  /** What the user should know (Gemini: the CLI's cleanup would delete this session). */
+  readonly warnings?: readonly string[];
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -287,6 +289,12 @@ export async function planGemini(bundle: Bundle, adapter: GeminiTarget, cwd: str
     });
   }
   const transcript = join(chats, file);
+  const warnings: string[] = [];
+  const stale = retentionCutoff(adapter.root(), now);
+  const last = parseGeminiSession(text)?.lastUpdated ?? null;
+  if (stale && last !== null && Date.parse(last) < stale.cutoff) {
+    warnings.push(`Gemini CLI's session cleanup (general.sessionRetention, maxAge ${stale.maxAge}) deletes sessions last updated before ${new Date(stale.cutoff).toISOString().slice(0, 10)}, as this one was (${last}), whenever it starts in this project: resume it first (gemini --resume ${id}), which makes it current, or turn the cleanup off in ${join(adapter.root(), 'settings.json')}`);
+  }
   const subDir = join(chats, id);
   const files: PlannedFile[] = [];
   for (const [name, b] of bundle.files) {
@@ -299,7 +307,28 @@ export async function planGemini(bundle: Bundle, adapter: GeminiTarget, cwd: str
   return {
     tool: 'gemini', originalId: original, id, renamed, transcript, files, command: adapter.resumeCommand(id, { cwd: key }),
     after: { describe: `${key} filed under Gemini CLI project "${slug}"`, run: () => adapter.registerProject(key, slug) },
+    ...(warnings.length ? { warnings } : {}),
   };
+}
+
+/**
+ * When Gemini CLI's session cleanup is on (settings.json `general.sessionRetention`: on, maxAge
+ * "30d" by default in 0.61), the time before which it deletes a session (its `lastUpdated`) at
+ * start-up, unless it is the session being resumed (measured, docs/SHARE.md); null when off.
+ */
+function retentionCutoff(root: string, now: number): { maxAge: string; cutoff: number } | null {
+  let r: { enabled?: unknown; maxAge?: unknown } | undefined;
+  try {
+    r = (JSON.parse(readFileSync(join(root, 'settings.json'), 'utf8')) as { general?: { sessionRetention?: typeof r } }).general?.sessionRetention;
+  } catch {
+    r = undefined;
+  }
+  if (r?.enabled === false) return null;
+  const maxAge = typeof r?.maxAge === 'string' ? r.maxAge : '30d';
+  const m = /^(\d+)([dhwm])$/.exec(maxAge);
+  if (!m || m[1] === '0') return null; // the CLI skips an age it cannot read
+  const unit = { h: 3_600_000, d: 86_400_000, w: 604_800_000, m: 2_592_000_000 }[m[2] as 'h' | 'd' | 'w' | 'm'];
+  return { maxAge, cutoff: now - Number(m[1]) * unit };
 }
 
 export interface CopilotTarget {
