@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
 import { call } from '../../packages/cli/src/control/client.js';
 import { roamPaths } from '../../packages/cli/src/daemon/home.js';
+import { WRITE_LEASE_MS } from '../../packages/cli/src/daemon/shared.js';
 import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 
 afterEach(stopAll);
@@ -71,6 +72,14 @@ describe('leases', () => {
     mkdirSync(join(sub, '..'), { recursive: true });
     writeFileSync(sub, line(OLD, 0));
 
+    // As a tool busy with a turn: a line every 2 s.
+    let n = 1;
+    const writing = setInterval(() => {
+      appendFileSync(rollout, `${JSON.stringify({ timestamp: new Date().toISOString(), type: 'event_msg', payload: { n } })}\n`);
+      appendFileSync(chat, `${JSON.stringify({ id: `m${n}`, type: 'user', content: `line ${n}` })}\n`);
+      appendFileSync(events, `${JSON.stringify({ type: 'user.message', id: `e${++n}`, data: { content: 'x' } })}\n`);
+    }, 2000);
+
     type View = { session: string; tool: string; self: boolean; name: string };
     const leases = async (d: DaemonHandle) => (await call<{ leases: View[] }>(roamPaths(d.env).socket, 'leases', {})).leases;
     const expected = [
@@ -83,7 +92,15 @@ describe('leases', () => {
     expect(await mine()).toEqual(expected);
     // B sees A holding them (what roam resume and roam rm on B refuse on).
     const onB = async () => (await leases(b)).filter((l) => !l.self && l.name === 'alpha').map((l) => ({ tool: l.tool, session: l.session })).sort((x, y) => x.tool.localeCompare(y.tool));
-    await until(async () => (await onB()).length >= 3, { timeoutMs: 30_000, what: "A's leases on B" });
-    expect(await onB()).toEqual(expected);
+    try {
+      await until(async () => (await onB()).length >= 3, { timeoutMs: 30_000, what: "A's leases on B" });
+      expect(await onB()).toEqual(expected);
+    } finally {
+      clearInterval(writing);
+    }
+    // The tool stopped writing (the user walks to B): the leases end there without A's next heartbeat.
+    const stopped = Date.now();
+    await until(async () => (await onB()).length === 0, { timeoutMs: 30_000, what: "A's leases to end on B" });
+    expect(Date.now() - stopped).toBeLessThan(WRITE_LEASE_MS + 5_000);
   });
 });

@@ -22,7 +22,7 @@ import { call } from '../control/client.js';
 import { roamPaths } from '../daemon/home.js';
 import { readConfigFile } from '../daemon/config.js';
 import { liveClaudeSessions } from '../daemon/claude-live.js';
-import type { Lease } from '../daemon/shared.js';
+import { WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
 import type { ProjectEntry } from '../daemon/project-names.js';
 import { resumeIn } from '../convert/index.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
@@ -124,8 +124,12 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   // A device whose tool just closed the session releases it a moment later (its next shared-state
   // write has to arrive): give it that moment before refusing.
   if (elsewhere.length && !opts.force) {
-    io.err(`roam: ${elsewhere.map((l) => l.name).join(', ')} still holds session ${session.id}; waiting up to ${LEASE_GRACE_MS / 1000} s for it to let go`);
-    const until = Date.now() + LEASE_GRACE_MS;
+    // A lease from writing alone (no live process known) ends WRITE_LEASE_MS after the last line:
+    // wait that out, unless the tool goes on writing. A registry lease gets LEASE_GRACE_MS.
+    const now = Date.now();
+    const ends = elsewhere.map((l) => (l.pid === null ? l.lastActive + WRITE_LEASE_MS + 1_000 : now + LEASE_GRACE_MS));
+    const until = Math.min(Math.max(...ends), now + WRITE_LEASE_MS + 2_000);
+    io.err(`roam: ${elsewhere.map((l) => l.name).join(', ')} still holds session ${session.id}; waiting up to ${Math.max(1, Math.ceil((until - now) / 1000))} s for it to let go`);
     while (elsewhere.length && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 250));
       elsewhere = await othersHolding();

@@ -28,7 +28,7 @@ import { ObservedStore } from './observed-store.js';
 import { sessionOfItem } from './activity.js';
 import { TOOLS, type ToolName } from '../sessions/types.js';
 import { ProjectNames, type ProjectEntry } from './project-names.js';
-import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
+import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from './git.js';
 
@@ -331,7 +331,8 @@ export class Daemon {
         const mine = this.ownLeases(now).filter(wanted).map((l) => ({ ...l, device: this.deviceId, name: this.name, self: true, heartbeat: now }));
         const others = readShared(this.sharedDir)
           .filter((d) => d.device !== this.deviceId && now - d.updatedAt <= LEASE_TTL_MS)
-          .flatMap((d) => d.leases.filter(wanted).map((l) => ({ ...l, device: d.device, name: d.name, self: false, heartbeat: d.updatedAt })));
+          // A lease from writing alone ends WRITE_LEASE_MS after the last line: judged here, not at that device's next heartbeat.
+          .flatMap((d) => d.leases.filter((l) => wanted(l) && (l.pid !== null || now - l.lastActive < WRITE_LEASE_MS)).map((l) => ({ ...l, device: d.device, name: d.name, self: false, heartbeat: d.updatedAt })));
         return { now, ttlMs: LEASE_TTL_MS, leases: [...mine, ...others] };
       },
       map: async (params) => {
@@ -406,7 +407,7 @@ export class Daemon {
       const s = sessionOfItem(folder, root, c.state.name);
       if (!s) continue;
       const prev = this.activity.get(s.session);
-      this.activity.set(s.session, { tool: s.tool, since: prev && now - prev.last < ACTIVE_MS ? prev.since : now, last: now, project: s.project });
+      this.activity.set(s.session, { tool: s.tool, since: prev && now - prev.last < WRITE_LEASE_MS ? prev.since : now, last: now, project: s.project });
     }
     if (changes.length) this.refreshShared();
   }
@@ -420,7 +421,8 @@ export class Daemon {
    * The leases this device holds now. Claude Code registers each open session (its live-session
    * registry): a session open there is leased, and once the registry exists, a session written to
    * by a process that has exited is not (the user stopped, and may walk to another device at once).
-   * Without a registry (older CLIs) a session whose log grew here in the last ACTIVE_MS is leased.
+   * Without a registry (the other tools, older Claude Code) a session whose log grew here in the last
+   * WRITE_LEASE_MS is leased.
    */
   private ownLeases(now: number): Lease[] {
     const out: Lease[] = [];
@@ -432,7 +434,7 @@ export class Daemon {
       out.push({ tool: 'claude', session: l.sessionId, project: a?.project ?? null, since: this.leaseSince.get(l.sessionId) ?? now, lastActive: Math.max(a?.last ?? 0, now), pid: l.pid, cwd: l.cwd });
     }
     for (const [id, a] of this.activity) {
-      if (now - a.last >= ACTIVE_MS) {
+      if (now - a.last >= WRITE_LEASE_MS) {
         this.activity.delete(id);
         continue;
       }

@@ -16,8 +16,16 @@ export const SHARED_FOLDER = 'roam';
 export const HEARTBEAT_MS = 15_000;
 /** A lease whose heartbeat is older than this is over (the device went away without saying so). */
 export const LEASE_TTL_MS = 60_000;
-/** A session whose log grew here this recently counts as being written here. */
+/** A log written longer ago than this was found (an index, changes made while roamd was down), not written now. */
 export const ACTIVE_MS = 60_000;
+/**
+ * A session of a tool without a live-session registry (Codex, Gemini CLI, Copilot CLI, older
+ * Claude Code) is leased while its log grows, and this long after its last line. Longer kept a
+ * user who stopped on one device and walked to the next waiting (or refused) for a minute; a tool
+ * busy with a turn writes a line at least every few seconds (each message, each tool call). A turn
+ * that goes quiet for longer loses its lease: a resume elsewhere then makes a fork, nothing is lost.
+ */
+export const WRITE_LEASE_MS = 15_000;
 
 const leaseSchema = z.object({
   tool: z.string(),
