@@ -104,6 +104,14 @@ describe('Copilot CLI adapter', () => {
     expect((await adapter().list({ project: '/elsewhere/b' })).map((x) => x.id)).toEqual([A]);
   });
 
+  it('a cd inside the session (session.context_changed: the context is its data) moves cwd and branch', async () => {
+    const a = new CopilotSession(A, project, 'main').user('first').assistant('ok');
+    a.event('session.context_changed', { cwd: '/elsewhere/c', gitRoot: '/elsewhere', branch: 'feature' });
+    a.user('second').assistant('ok again').write(copilotHome, null);
+    const [s] = await adapter().list();
+    expect(s).toMatchObject({ id: A, projectKey: project, cwd: '/elsewhere/c', gitBranch: 'feature' });
+  });
+
   it('skips blank, malformed and foreign lines, and a torn last line', async () => {
     const a = new CopilotSession(A, project).user('hello there').assistant('hi');
     a.write(copilotHome, {}, '\n   \nnot json\n[1,2]\n{"no":"type"}\n{"type":"user.message","data":{"content":"torn');

@@ -182,7 +182,8 @@ export function readCopilotMeta(text: string): CopilotMeta {
   let model: string | null = null;
   for (const e of copilotEvents(text)) {
     if (e.timestamp) last = e.timestamp;
-    const ctx = e.data.context as { cwd?: unknown; branch?: unknown } | undefined;
+    // session.start / session.resume carry `data.context`; session.context_changed is the context itself (its schema).
+    const ctx = (e.type === 'session.context_changed' ? e.data : e.data.context) as { cwd?: unknown; branch?: unknown } | undefined;
     if ((e.type === 'session.start' || e.type === 'session.resume' || e.type === 'session.context_changed') && ctx && typeof ctx === 'object') {
       if (typeof ctx.cwd === 'string') {
         cwd = ctx.cwd;
