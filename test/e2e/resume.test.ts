@@ -240,14 +240,26 @@ describe('roam resume with the real Claude Code CLI', () => {
     expect(r.stderr).toMatch(/outside your sessions namespace ~\/Desktop/);
     expect(r.stderr).toMatch(/was last active 1 h ago/);
 
-    // A wrote to the session within the last minute: it holds the lease; B refuses without --force.
-    await until(() => /being written on alpha/.test(b.roam('doctor').stdout), { timeoutMs: 30_000, what: "A's lease to reach B" });
-    const refused = await roamIn(b, projB, ['resume', id, '--dry-run']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^ROAM_SESSION_BUSY: .*alpha is writing to it/m);
-    const forced = await roamIn(b, projB, ['resume', '--dry-run', '--force']);
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(JSON.parse(forced.stdout)).toMatchObject({ cwd: projB, session: id, command: ['claude', '--resume', id] });
-    expect(forced.stderr).toMatch(/alpha is writing to it.*--force/);
+    // A goes on writing to the session (a line every 2 s, as a tool busy with a turn): it holds the
+    // lease; B waits for it to let go, then refuses without --force.
+    let n = 402;
+    const writing = setInterval(() => appendFileSync(logA, entry(n++)), 2_000);
+    try {
+      await until(() => /being written on alpha/.test(b.roam('doctor').stdout), { timeoutMs: 30_000, what: "A's lease to reach B" });
+      const refused = await roamIn(b, projB, ['resume', id, '--dry-run']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/alpha still holds session .*; waiting up to \d+ s for it to let go/);
+      expect(refused.stderr).toMatch(/^ROAM_SESSION_BUSY: .*alpha is writing to it/m);
+      const forced = await roamIn(b, projB, ['resume', '--dry-run', '--force']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(JSON.parse(forced.stdout)).toMatchObject({ cwd: projB, session: id, command: ['claude', '--resume', id] });
+      expect(forced.stderr).toMatch(/alpha is writing to it.*--force/);
+    } finally {
+      clearInterval(writing);
+    }
+    // A stopped (the user walked away from it): B resumes without --force once the lease has lapsed.
+    const after = await roamIn(b, projB, ['resume', id, '--dry-run']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ session: id, command: ['claude', '--resume', id] });
   }, 180_000);
 });
