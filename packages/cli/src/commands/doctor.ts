@@ -26,8 +26,11 @@ export interface Check {
   readonly fix?: string;
 }
 
-/** Clock skew above this makes leases and staleness warnings unreliable. */
-const SKEW_WARN_MS = 30_000;
+/**
+ * Clock skew above this makes leases and staleness warnings unreliable: a lease from writing alone
+ * lasts WRITE_LEASE_MS (15 s) after the last line, judged by the other device's clock.
+ */
+const SKEW_WARN_MS = 10_000;
 
 /** The nearest folder at or above `path` that Syncthing marks as shared (`.stfolder`), if any. */
 function syncthingShare(path: string): string | null {
