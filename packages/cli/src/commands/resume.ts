@@ -22,7 +22,7 @@ import { call } from '../control/client.js';
 import { roamPaths } from '../daemon/home.js';
 import { readConfigFile } from '../daemon/config.js';
 import { liveClaudeSessions } from '../daemon/claude-live.js';
-import { WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
+import { TICK_MS, WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
 import type { ProjectEntry } from '../daemon/project-names.js';
 import { resumeIn } from '../convert/index.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
@@ -124,11 +124,11 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   // A device whose tool just closed the session releases it a moment later (its next shared-state
   // write has to arrive): give it that moment before refusing.
   if (elsewhere.length && !opts.force) {
-    // A lease from writing alone (no live process known) ends WRITE_LEASE_MS after the last line:
-    // wait that out, unless the tool goes on writing. A registry lease gets LEASE_GRACE_MS.
+    // A lease from writing alone (no live process known) ends WRITE_LEASE_MS after the last line and
+    // reaches this device within a tick of its device and the transfer: wait that out, unless the
+    // tool goes on writing. A registry lease gets LEASE_GRACE_MS.
     const now = Date.now();
-    const ends = elsewhere.map((l) => (l.pid === null ? l.lastActive + WRITE_LEASE_MS + 1_000 : now + LEASE_GRACE_MS));
-    const until = Math.min(Math.max(...ends), now + WRITE_LEASE_MS + 2_000);
+    const until = now + (elsewhere.some((l) => l.pid === null) ? WRITE_LEASE_MS + TICK_MS + 5_000 : LEASE_GRACE_MS);
     io.err(`roam: ${elsewhere.map((l) => l.name).join(', ')} still holds session ${session.id}; waiting up to ${Math.max(1, Math.ceil((until - now) / 1000))} s for it to let go`);
     while (elsewhere.length && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 250));

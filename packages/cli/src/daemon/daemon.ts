@@ -28,7 +28,7 @@ import { ObservedStore } from './observed-store.js';
 import { sessionOfItem } from './activity.js';
 import { TOOLS, type ToolName } from '../sessions/types.js';
 import { ProjectNames, type ProjectEntry } from './project-names.js';
-import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
+import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from './git.js';
 
@@ -227,7 +227,7 @@ export class Daemon {
     this.tick = setInterval(() => {
       if (!this.registryWatch) this.watchRegistry();
       this.refreshShared();
-    }, 5_000);
+    }, TICK_MS);
     this.tick.unref();
     this.watchRegistry();
     this.startTrashExpiry();
@@ -331,8 +331,7 @@ export class Daemon {
         const mine = this.ownLeases(now).filter(wanted).map((l) => ({ ...l, device: this.deviceId, name: this.name, self: true, heartbeat: now }));
         const others = readShared(this.sharedDir)
           .filter((d) => d.device !== this.deviceId && now - d.updatedAt <= LEASE_TTL_MS)
-          // A lease from writing alone ends WRITE_LEASE_MS after the last line: judged here, not at that device's next heartbeat.
-          .flatMap((d) => d.leases.filter((l) => wanted(l) && (l.pid !== null || now - l.lastActive < WRITE_LEASE_MS)).map((l) => ({ ...l, device: d.device, name: d.name, self: false, heartbeat: d.updatedAt })));
+          .flatMap((d) => d.leases.filter(wanted).map((l) => ({ ...l, device: d.device, name: d.name, self: false, heartbeat: d.updatedAt })));
         return { now, ttlMs: LEASE_TTL_MS, leases: [...mine, ...others] };
       },
       map: async (params) => {

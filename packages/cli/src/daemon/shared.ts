@@ -26,6 +26,13 @@ export const ACTIVE_MS = 60_000;
  * that goes quiet for longer loses its lease: a resume elsewhere then makes a fork, nothing is lost.
  */
 export const WRITE_LEASE_MS = 15_000;
+/**
+ * roamd looks at its leases this often and rewrites its file when one began or ended, so a device
+ * learns of a released lease about WRITE_LEASE_MS + TICK_MS after the last line, plus the transfer.
+ * (A lease's `lastActive` alone does not rewrite the file: the heartbeat carries it, up to
+ * HEARTBEAT_MS late, so other devices cannot judge the end from it.)
+ */
+export const TICK_MS = 5_000;
 
 const leaseSchema = z.object({
   tool: z.string(),
