@@ -19,7 +19,7 @@
  * started in (session_meta's cwd), its cwd the last one recorded (turn_context), and
  * `list({project})` matches either.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
@@ -28,6 +28,7 @@ import { roamPaths } from '../daemon/home.js';
 import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
+import { inPathProject, isoOr, withCwd } from './paths.js';
 import { pool, prefilter, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from './types.js';
 
@@ -309,7 +310,7 @@ export class CodexAdapter implements SessionAdapter {
     cache.save();
     if (opts.project !== undefined) {
       const project = opts.project;
-      infos = infos.filter((s) => inProject(s, project));
+      infos = infos.filter((s) => inPathProject(s, project));
     }
     infos = newestFirst(infos);
     return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
@@ -335,7 +336,7 @@ export class CodexAdapter implements SessionAdapter {
     let files = this.files().filter((f) => !f.compressed || this.zstd()).sort((a, b) => b.mtimeMs - a.mtimeMs);
     if (opts.project !== undefined) {
       const project = opts.project;
-      const keep = new Set(this.infos(files, cache).filter((s) => inProject(s, project)).map((s) => s.file));
+      const keep = new Set(this.infos(files, cache).filter((s) => inPathProject(s, project)).map((s) => s.file));
       files = files.filter((f) => keep.has(f.file));
     }
     const check = (o: Record<string, unknown>): { role: SearchHit['role']; snippet: string } | null => {
@@ -571,27 +572,3 @@ function collect(dir: string, depth: number, out: RolloutFile[]): void {
  * was last run there (its cwd). A session resumed on another machine in another directory stays a
  * session of the project it started in, here.
  */
-function inProject(s: SessionInfo, dir: string): boolean {
-  for (const p of [s.projectKey, s.cwd]) if (p && p !== '-' && (p === dir || real(p) === dir)) return true;
-  return false;
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-function withCwd(argv: string[], cwd: string | undefined): ToolCommand {
-  return cwd === undefined ? { argv } : { argv, cwd };
-}
-
-function isoOr(ts: string | null, mtimeMs: number): string {
-  if (ts !== null) {
-    const t = Date.parse(ts);
-    if (Number.isFinite(t)) return new Date(t).toISOString();
-  }
-  return new Date(mtimeMs).toISOString();
-}

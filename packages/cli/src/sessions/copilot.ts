@@ -22,7 +22,7 @@
  * for Codex, `projectKey(path)` is the path, a session's projectKey the directory it started in,
  * its cwd the last one recorded, and `list({project})` matches either.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
@@ -30,6 +30,7 @@ import { roamPaths } from '../daemon/home.js';
 import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
+import { inPathProject, isoOr, withCwd } from './paths.js';
 import { pool, prefilter, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, TranscriptEntry } from './types.js';
 
@@ -351,7 +352,7 @@ export class CopilotAdapter implements SessionAdapter {
     cache.save();
     if (opts.project !== undefined) {
       const project = opts.project;
-      infos = infos.filter((s) => inProject(s, project));
+      infos = infos.filter((s) => inPathProject(s, project));
     }
     infos = newestFirst(infos);
     return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
@@ -377,7 +378,7 @@ export class CopilotAdapter implements SessionAdapter {
     let files = this.files().sort((a, b) => b.mtimeMs - a.mtimeMs);
     if (opts.project !== undefined) {
       const project = opts.project;
-      const keep = new Set(this.infos(files, cache).filter((s) => inProject(s, project)).map((s) => s.file));
+      const keep = new Set(this.infos(files, cache).filter((s) => inPathProject(s, project)).map((s) => s.file));
       files = files.filter((f) => keep.has(f.file));
     }
     const check = (o: Record<string, unknown>): { role: SearchHit['role']; snippet: string } | null => {
@@ -452,30 +453,6 @@ function withWorkspace(info: SessionInfo, ws: Record<string, string>): SessionIn
 }
 
 /** Whether a session is of the project in `dir` (a real path): it started there or was last run there. */
-function inProject(s: SessionInfo, dir: string): boolean {
-  for (const p of [s.projectKey, s.cwd]) if (p && p !== '-' && (p === dir || real(p) === dir)) return true;
-  return false;
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-function withCwd(argv: string[], cwd: string | undefined): ToolCommand {
-  return cwd === undefined ? { argv } : { argv, cwd };
-}
-
-function isoOr(ts: string | null, mtimeMs: number): string {
-  if (ts !== null) {
-    const t = Date.parse(ts);
-    if (Number.isFinite(t)) return new Date(t).toISOString();
-  }
-  return new Date(mtimeMs).toISOString();
-}
 
 /** Whether `s` is shaped like the ids the CLI gives its sessions. */
 export function isCopilotId(s: string): boolean {

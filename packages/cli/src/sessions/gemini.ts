@@ -23,7 +23,7 @@
  * slug, its cwd the first workspace directory of its `<session_context>` (the writer's path).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
@@ -31,6 +31,7 @@ import { roamPaths } from '../daemon/home.js';
 import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
+import { isoOr, realDir, withCwd } from './paths.js';
 import { pool, prefilter, snippet } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from './types.js';
 
@@ -437,7 +438,7 @@ export class GeminiAdapter implements SessionAdapter {
 
   private inProject(s: SessionInfo, dir: string, keys: Set<string>): boolean {
     if (keys.has(s.projectKey)) return true;
-    return s.cwd !== null && (s.cwd === dir || real(s.cwd) === dir);
+    return s.cwd !== null && (s.cwd === dir || realDir(s.cwd) === dir);
   }
 
   async list(opts: ListOptions = {}): Promise<SessionInfo[]> {
@@ -667,24 +668,4 @@ function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${randomUUID()}.tmp`;
   writeFileSync(tmp, JSON.stringify(value, null, 2));
   renameSync(tmp, file);
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-function withCwd(argv: string[], cwd: string | undefined): ToolCommand {
-  return cwd === undefined ? { argv } : { argv, cwd };
-}
-
-function isoOr(ts: string | null, mtimeMs: number): string {
-  if (ts !== null) {
-    const t = Date.parse(ts);
-    if (Number.isFinite(t)) return new Date(t).toISOString();
-  }
-  return new Date(mtimeMs).toISOString();
 }

@@ -2,7 +2,7 @@
  * The session adapters, and what the commands share: which adapters a `--tool` means, and finding
  * a session by id or unique id prefix across them.
  */
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { ClaudeAdapter, type ClaudeAdapterOptions } from './claude.js';
@@ -13,6 +13,7 @@ import { ToolExit, runTool } from './exec.js';
 import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type ToolName } from './types.js';
 
 export type { SessionAdapter, SessionInfo, ToolName } from './types.js';
+export { realDir } from './paths.js';
 
 /** One adapter per tool roam reads (every tool in TOOLS). */
 export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
@@ -69,15 +70,6 @@ export interface SessionContext {
   readonly cwd?: string;
   /** Now, for relative times (default: Date.now()). */
   readonly now?: number;
-}
-
-/** The directory as the tools see it: its real path (symlinks resolved), or the path itself if that fails. */
-export function realDir(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return dir;
-  }
 }
 
 /** Where to run a tool for a session: its recorded directory when that exists here, else `fallback`. */
