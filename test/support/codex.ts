@@ -6,7 +6,7 @@
  * optional dependency `@openai/codex-<platform>` (an npm alias of `@openai/codex@<v>-<platform>`):
  * `codexBin()` returns that executable, to run directly. See docs/CODEX.md.
  */
-import { spawn } from 'node:child_process';
+import { runCli, type CliResult } from './run-cli.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
@@ -105,46 +105,11 @@ export interface RunCodexOptions extends CodexEnvOptions {
   readonly timeoutMs: number;
 }
 
-export interface RunCodexResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-}
+export type RunCodexResult = CliResult;
 
 /** Runs the CLI once (stdin closed), killing its process group on timeout. */
 export function runCodex(opts: RunCodexOptions): Promise<RunCodexResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(codexBin(), [...opts.args], { cwd: opts.cwd, env: codexEnv(opts), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end();
-    const killGroup = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGKILL');
-    }, opts.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      killGroup('SIGKILL');
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
+  return runCli(codexBin(), [...opts.args], { cwd: opts.cwd, env: codexEnv(opts), timeoutMs: opts.timeoutMs });
 }
 
 /** The session id `codex exec` prints in its header (`session id: <uuid>`). */

@@ -15,7 +15,7 @@
  * environment`), `COPILOT_AUTO_UPDATE=false`, and `--no-auto-update --disable-client-telemetry`
  * (`copilotArgs`). Measured with strace: the only connect() of a run is to the mock.
  */
-import { spawn } from 'node:child_process';
+import { runCli, type CliResult } from './run-cli.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
@@ -92,46 +92,11 @@ export interface RunCopilotOptions extends CopilotEnvOptions {
   readonly timeoutMs: number;
 }
 
-export interface RunCopilotResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-}
+export type RunCopilotResult = CliResult;
 
 /** Runs the CLI once (stdin closed), killing its process group on timeout and after it exits. */
 export function runCopilot(opts: RunCopilotOptions): Promise<RunCopilotResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(copilotBin(), [...opts.args], { cwd: opts.cwd, env: copilotEnv(opts), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end();
-    const killGroup = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGKILL');
-    }, opts.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      killGroup('SIGKILL');
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
+  return runCli(copilotBin(), [...opts.args], { cwd: opts.cwd, env: copilotEnv(opts), timeoutMs: opts.timeoutMs });
 }
 
 /** The session id the CLI prints at the end of a `-p` run (`Resume     copilot --resume=<uuid>`). */

@@ -9,7 +9,7 @@
  * the internet (update checks, usage statistics, telemetry, the IDE companion); measured with strace:
  * the only connect() is to the mock (docs/GEMINI.md).
  */
-import { spawn } from 'node:child_process';
+import { runCli, type CliResult } from './run-cli.js';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -83,46 +83,11 @@ export interface RunGeminiOptions extends GeminiEnvOptions {
   readonly timeoutMs: number;
 }
 
-export interface RunGeminiResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-}
+export type RunGeminiResult = CliResult;
 
 /** Runs the CLI once (stdin closed), killing its process group on timeout. */
 export function runGemini(opts: RunGeminiOptions): Promise<RunGeminiResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [geminiScript(), ...opts.args], { cwd: opts.cwd, env: geminiEnv(opts), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end();
-    const killGroup = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGKILL');
-    }, opts.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      killGroup('SIGKILL');
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
+  return runCli(process.execPath, [geminiScript(), ...opts.args], { cwd: opts.cwd, env: geminiEnv(opts), timeoutMs: opts.timeoutMs });
 }
 
 /** The session id of `gemini -p … --output-format json` output. */
