@@ -13,20 +13,11 @@
  * - `GET /v1/models`: a one-model list;
  * - anything else: logged and answered 404 with an OpenAI-style error body.
  */
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import type { ServerResponse } from 'node:http';
+import { serveOpenAIStyle, type MockServer, type OpenAIRequest } from './mock-openai.js';
 
-export interface CopilotRequest {
-  readonly method: string;
-  /** Path without the query string, e.g. `/v1/chat/completions`. */
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  /** The parsed JSON body, or undefined. */
-  readonly body: any;
-  readonly rawBody: string;
-  readonly at: number;
-}
+/** A request the mock saw (the same record as the Responses API mock's). */
+export type CopilotRequest = OpenAIRequest;
 
 /** What to answer: a text, or one call of a tool (arguments as an object). */
 export type CopilotReply = string | { readonly text?: string; readonly toolCall: { readonly name: string; readonly arguments: Record<string, unknown> } };
@@ -39,34 +30,10 @@ export interface MockCopilotOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface MockCopilot {
-  /** `http://127.0.0.1:<port>/v1`, COPILOT_PROVIDER_BASE_URL. */
-  readonly baseUrl: string;
-  readonly requests: CopilotRequest[];
-  readonly unknown: CopilotRequest[];
-  close(): Promise<void>;
-}
+/** baseUrl is COPILOT_PROVIDER_BASE_URL. */
+export type MockCopilot = MockServer;
 
 export const DEFAULT_COPILOT_TEXT = 'Mock reply from the local chat-completions stand-in.';
-
-function decode(raw: Buffer, encoding: string | undefined): Buffer {
-  switch (encoding) {
-    case 'gzip':
-      return gunzipSync(raw);
-    case 'deflate':
-      return inflateSync(raw);
-    case 'br':
-      return brotliDecompressSync(raw);
-    default:
-      return raw;
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const data = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
-  res.end(data);
-}
 
 let counter = 0;
 
@@ -94,59 +61,8 @@ function answerChat(res: ServerResponse, req: CopilotRequest, reply: CopilotRepl
   res.end('data: [DONE]\n\n');
 }
 
-export async function startMockCopilot(options: MockCopilotOptions = {}): Promise<MockCopilot> {
-  const requests: CopilotRequest[] = [];
-  const unknown: CopilotRequest[] = [];
-  const log = options.log ?? ((line: string) => console.error(line));
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let rawBody = '';
-      try {
-        rawBody = decode(Buffer.concat(chunks), req.headers['content-encoding'] as string | undefined).toString('utf8');
-      } catch (err) {
-        log(`mock-copilot: cannot decode a ${String(req.headers['content-encoding'])} body: ${String(err)}`);
-      }
-      let body: any;
-      try {
-        body = rawBody ? JSON.parse(rawBody) : undefined;
-      } catch {
-        body = undefined;
-      }
-      const url = req.url ?? '/';
-      const path = url.split('?')[0] ?? url;
-      const rec: CopilotRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, rawBody, at: Date.now() };
-      requests.push(rec);
-      if (rec.method === 'POST' && path === '/v1/chat/completions') {
-        answerChat(res, rec, options.reply?.(rec, requests) ?? options.text ?? DEFAULT_COPILOT_TEXT);
-      } else if (rec.method === 'GET' && path === '/v1/models') {
-        sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-mock', object: 'model', created: 0, owned_by: 'mock' }] });
-      } else {
-        unknown.push(rec);
-        log(`mock-copilot: unknown endpoint ${rec.method} ${url}`);
-        sendJson(res, 404, { error: { message: `mock: no ${rec.method} ${path}`, type: 'invalid_request_error' } });
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
-    unknown,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+export function startMockCopilot(options: MockCopilotOptions = {}): Promise<MockCopilot> {
+  return serveOpenAIStyle('mock-copilot', '/v1/chat/completions', (res, rec, requests) => answerChat(res, rec, options.reply?.(rec, requests) ?? options.text ?? DEFAULT_COPILOT_TEXT), options.log);
 }
 
 /** The `POST /v1/chat/completions` requests. */

@@ -35,13 +35,8 @@ export interface MockOpenAIOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface MockOpenAI {
-  /** `http://127.0.0.1:<port>/v1`, the provider's base_url. */
-  readonly baseUrl: string;
-  readonly requests: OpenAIRequest[];
-  readonly unknown: OpenAIRequest[];
-  close(): Promise<void>;
-}
+/** baseUrl is the provider's base_url. */
+export type MockOpenAI = MockServer;
 
 export const DEFAULT_OPENAI_TEXT = 'Mock reply from the local OpenAI stand-in.';
 
@@ -84,10 +79,23 @@ function answerResponses(res: ServerResponse, req: OpenAIRequest, text: string):
   res.end();
 }
 
-export async function startMockOpenAI(options: MockOpenAIOptions = {}): Promise<MockOpenAI> {
+/** A mock server of an OpenAI-style API: what it answers, and the requests it saw. */
+export interface MockServer {
+  /** `http://127.0.0.1:<port>/v1`. */
+  readonly baseUrl: string;
+  readonly requests: OpenAIRequest[];
+  readonly unknown: OpenAIRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * An OpenAI-style mock on 127.0.0.1: records every request (body decoded and parsed), answers
+ * `POST <endpoint>` with `answer`, `GET /v1/models` with a one-model list, and anything else with a
+ * logged 404. Shared by this mock (Responses API) and mock-copilot.ts (Chat Completions).
+ */
+export async function serveOpenAIStyle(name: string, endpoint: string, answer: (res: ServerResponse, req: OpenAIRequest, requests: readonly OpenAIRequest[]) => void, log: (line: string) => void = (line) => console.error(line)): Promise<MockServer> {
   const requests: OpenAIRequest[] = [];
   const unknown: OpenAIRequest[] = [];
-  const log = options.log ?? ((line: string) => console.error(line));
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -96,7 +104,7 @@ export async function startMockOpenAI(options: MockOpenAIOptions = {}): Promise<
       try {
         rawBody = decode(Buffer.concat(chunks), req.headers['content-encoding'] as string | undefined).toString('utf8');
       } catch (err) {
-        log(`mock-openai: cannot decode a ${String(req.headers['content-encoding'])} body: ${String(err)}`);
+        log(`${name}: cannot decode a ${String(req.headers['content-encoding'])} body: ${String(err)}`);
       }
       let body: any;
       try {
@@ -108,13 +116,13 @@ export async function startMockOpenAI(options: MockOpenAIOptions = {}): Promise<
       const path = url.split('?')[0] ?? url;
       const rec: OpenAIRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, rawBody, at: Date.now() };
       requests.push(rec);
-      if (rec.method === 'POST' && path === '/v1/responses') {
-        answerResponses(res, rec, options.reply?.(rec, requests) ?? options.text ?? DEFAULT_OPENAI_TEXT);
+      if (rec.method === 'POST' && path === endpoint) {
+        answer(res, rec, requests);
       } else if (rec.method === 'GET' && path === '/v1/models') {
         sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-mock', object: 'model', created: 0, owned_by: 'mock' }] });
       } else {
         unknown.push(rec);
-        log(`mock-openai: unknown endpoint ${rec.method} ${url}`);
+        log(`${name}: unknown endpoint ${rec.method} ${url}`);
         sendJson(res, 404, { error: { message: `mock: no ${rec.method} ${path}`, type: 'invalid_request_error' } });
       }
     });
@@ -137,6 +145,10 @@ export async function startMockOpenAI(options: MockOpenAIOptions = {}): Promise<
         server.closeAllConnections();
       }),
   };
+}
+
+export function startMockOpenAI(options: MockOpenAIOptions = {}): Promise<MockOpenAI> {
+  return serveOpenAIStyle('mock-openai', '/v1/responses', (res, rec, requests) => answerResponses(res, rec, options.reply?.(rec, requests) ?? options.text ?? DEFAULT_OPENAI_TEXT), options.log);
 }
 
 /** The `POST /v1/responses` requests. */
