@@ -46,6 +46,24 @@ export function firstLineSessionId(file: string): string | null {
   }
 }
 
+/**
+ * firstLineSessionId remembered by file (a session's id never changes), so that a Gemini session
+ * growing line by line costs one read of its head, not one per line. Only ids found are kept.
+ */
+export function rememberedHeadIds(max = 10_000): (file: string) => string | null {
+  const known = new Map<string, string>();
+  return (file) => {
+    const hit = known.get(file);
+    if (hit !== undefined) return hit;
+    const id = firstLineSessionId(file);
+    if (id !== null) {
+      if (known.size >= max) known.clear();
+      known.set(file, id);
+    }
+    return id;
+  };
+}
+
 /** The session of item `name` in folder `folder` (rooted at `root`), or null for any other file. */
 export function sessionOfItem(folder: string, root: string, name: string, headId: (file: string) => string | null = firstLineSessionId): ItemSession | null {
   let m: RegExpExecArray | null;

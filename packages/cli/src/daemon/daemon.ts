@@ -25,7 +25,7 @@ import { Network, deviceIdOf } from './net.js';
 import { FolderWatcher } from './watcher.js';
 import { MappedStore } from './mapped-store.js';
 import { ObservedStore } from './observed-store.js';
-import { sessionOfItem } from './activity.js';
+import { rememberedHeadIds, sessionOfItem } from './activity.js';
 import { TOOLS, type ToolName } from '../sessions/types.js';
 import { ProjectNames, type ProjectEntry } from './project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
@@ -73,6 +73,8 @@ export class Daemon {
   /** Sessions whose log grew here: id → first and last time. */
   private readonly activity = new Map<string, { tool: ToolName; since: number; last: number; project: string | null }>();
   private readonly leaseSince = new Map<string, number>();
+  /** Gemini sessions' ids, read once from each file's first line. */
+  private readonly headIds = rememberedHeadIds();
   private tick: NodeJS.Timeout | null = null;
   /** Claude Code's live-session registry, watched so a session closed here is released at once. */
   private registryWatch: FSWatcher | null = null;
@@ -403,7 +405,7 @@ export class Daemon {
       // "being written here" for a minute (a 0.5 MB shared file sent to every peer, and resume
       // refused everywhere else).
       if (now - c.state.mtimeMs >= ACTIVE_MS) continue;
-      const s = sessionOfItem(folder, root, c.state.name);
+      const s = sessionOfItem(folder, root, c.state.name, this.headIds);
       if (!s) continue;
       const prev = this.activity.get(s.session);
       this.activity.set(s.session, { tool: s.tool, since: prev && now - prev.last < WRITE_LEASE_MS ? prev.since : now, last: now, project: s.project });
