@@ -376,6 +376,32 @@ describe('FsFolderStore writes', () => {
     expect(changes).toEqual([{ change: 'append', state: expect.objectContaining({ name: 'race.jsonl', size: own.length + tools.length, lines: 2 }) }]);
   });
 
+  it('a new log is whole or absent after a crash; one renamed in before its record is found by the next scan', async () => {
+    const dirs = tempDirs();
+    const a = enc('{"a":1}\n{"b":2}\n');
+    // The crash image: what the disk holds between the rename and the journaled record.
+    const image = tempDirs();
+    const store = await openStore(dirs, {
+      afterAppendWrite: async () => {
+        fs.cpSync(dirs.root, image.root, { recursive: true });
+        fs.cpSync(dirs.stateDir, image.stateDir, { recursive: true });
+      },
+    });
+    const state = await store.appendLog('p/new.jsonl', GENESIS, [a], fold(a).end, 1_000_000);
+    expect(fs.readdirSync(path.join(dirs.root, 'p'))).toEqual(['new.jsonl']); // no temp file left
+    const after = await openStore(image);
+    expect(await after.open()).toEqual([]);
+    expect(fs.readFileSync(path.join(image.root, 'p/new.jsonl'))).toEqual(Buffer.from(a));
+    const found = await after.scan();
+    expect(found).toEqual([{ change: 'replace', state: expect.objectContaining({ name: 'p/new.jsonl', size: state.size, lines: state.lines, hash: state.hash }) }]);
+    expect(await after.scan()).toEqual([]);
+    // A failure after the rename (here: in the hook) undoes the creation.
+    const failing = await openStore(tempDirs(), { afterAppendWrite: async () => { throw new Error('boom'); } });
+    await expect(failing.appendLog('q.jsonl', GENESIS, [a], fold(a).end, 1000)).rejects.toThrow();
+    expect(failing.stat('q.jsonl')).toBeNull();
+    expect(await failing.scan()).toEqual([]);
+  });
+
   it('rolls back an append whose commit never reached the index', async () => {
     const dirs = tempDirs();
     let store = await openStore(dirs);
