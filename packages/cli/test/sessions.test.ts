@@ -8,7 +8,7 @@ import { isRoamError } from '@roam/core';
 import { ClaudeAdapter, javaStringHash, keyMatches, longKeySuffix, projectKey } from '../src/sessions/claude.js';
 import { readClaudeMeta, promptText } from '../src/sessions/claude-meta.js';
 import { countMessages } from '../src/sessions/lines.js';
-import { prefilter, snippet } from '../src/sessions/scan.js';
+import { Needle, prefilter, snippet } from '../src/sessions/scan.js';
 import { readTranscript, renderMarkdown } from '../src/sessions/transcript.js';
 import { Session, uid } from './fixtures/claude-lines.js';
 
@@ -436,6 +436,65 @@ describe('search', () => {
     expect(prefilter('"quoted"\tword').test(line)).toBe(true);
     expect(prefilter('été').test(Buffer.from(line).toString('latin1'))).toBe(true);
     expect(prefilter('a.b').test('axb')).toBe(false);
+  });
+
+  it('finds with its byte search exactly the positions its regular expression finds', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const regexStarts = (re: RegExp, buf: Buffer, end: number, step: (at: number) => number) => {
+      const text = buf.toString('latin1', 0, end);
+      const out: number[] = [];
+      re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(text)) !== null) {
+        out.push(m.index);
+        re.lastIndex = step(m.index);
+      }
+      return out;
+    };
+    const cases: Array<[string, string]> = [
+      ['zebracorn', 'abcezZEBRACORNzebracornZeBrAcOrN \n"é'],
+      ['ab', 'aAbB \n'],
+      ['a "q"', 'aA "qQ\\\n'],
+      ['x-1\t', 'xX-1\\t\n'],
+      ['ez', 'eEzZ\n.'],
+      ['Zz', 'zZ'],
+    ];
+    for (const [text, alphabet] of cases) {
+      const needle = new Needle(text);
+      for (let round = 0; round < 6; round++) {
+        // The first 64 KiB (the sample the rarest byte is picked from) without the needle's last byte,
+        // then a stretch dense with it (the byte search gives up there and the regex goes on).
+        const size = 70_000 + rnd(60_000);
+        const buf = Buffer.alloc(size + 100, 0x20);
+        const last = text[text.length - 1]!;
+        for (let i = 0; i < size; i++) {
+          let ch = alphabet[rnd(alphabet.length)]!;
+          if (i < 65_536 && ch.toLowerCase() === last.toLowerCase()) ch = ' ';
+          if (i > 80_000 && i < 90_000 && rnd(3) === 0) ch = rnd(2) ? last.toUpperCase() : last.toLowerCase();
+          buf.write(ch, i, 'latin1');
+        }
+        const planted = Buffer.from(JSON.stringify(text).slice(1, -1));
+        for (let k = 0; k < 40; k++) {
+          const at = rnd(size - planted.length);
+          for (let j = 0; j < planted.length; j++) buf[at + j] = rnd(2) && planted[j]! >= 0x61 && planted[j]! <= 0x7a ? planted[j]! - 0x20 : planted[j]!;
+        }
+        const end = size - rnd(50);
+        for (const step of [(at: number) => at + 1, (at: number) => Math.min(end, at + 1 + rnd(200))]) {
+          const seedBefore = seed;
+          const expected = regexStarts(prefilter(text), buf, end, step);
+          seed = seedBefore;
+          const got: number[] = [];
+          needle.each(buf, end, (at) => {
+            got.push(at);
+            const next = step(at);
+            return next >= end ? -1 : next;
+          });
+          expect(got).toEqual(expected);
+          expect(needle.test(buf, end)).toBe(expected.length > 0);
+        }
+      }
+    }
   });
 
   it('cuts snippets around the match', () => {

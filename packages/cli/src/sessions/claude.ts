@@ -17,7 +17,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { MetaCache } from './cache.js';
 import { readClaudeMeta, type MetaReadOptions } from './claude-meta.js';
 import type { ReadFn } from './lines.js';
-import { pool, prefilter, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
+import { Needle, pool, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import { readTranscript } from './transcript.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, TranscriptEntry } from './types.js';
 
@@ -183,12 +183,12 @@ export class ClaudeAdapter implements SessionAdapter {
       if (!t || !t.text.toLowerCase().includes(needle)) return null;
       return { role: t.role, snippet: snippet(t.text, needle) };
     };
-    const re = prefilter(text);
+    const re = new Needle(text);
     const buffers: ScanBuffer[] = [];
     const perFile = await pool(files, opts.concurrency ?? 8, async (f) => {
       const b = buffers.pop() ?? scanBuffer();
       try {
-        // One RegExp for all: its lastIndex is only used between awaits, within one chunk.
+        // One Needle for all: its RegExp's lastIndex is only used within one chunk, between awaits.
         const m = await scanFile(f.file, f.size, re, check, limit, b);
         found += m.length;
         return m;

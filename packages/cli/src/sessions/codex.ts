@@ -29,7 +29,7 @@ import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
 import { inPathProject, isoOr, withCwd } from './paths.js';
-import { pool, prefilter, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
+import { Needle, pool, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from './types.js';
 
 /** `rollout-2025-11-01T11-34-37-97b66f6c-a160-40e0-bd0f-1fdcbbb9498b.jsonl` (or `.jsonl.zst`). */
@@ -345,7 +345,7 @@ export class CodexAdapter implements SessionAdapter {
       if (!m.text.toLowerCase().includes(needle)) return null;
       return { role: m.role, snippet: snippet(m.text, needle) };
     };
-    const re = prefilter(text);
+    const re = new Needle(text);
     let found = 0;
     const buffers: ScanBuffer[] = [];
     const perFile = await pool(files, opts.concurrency ?? 8, async (f) => {

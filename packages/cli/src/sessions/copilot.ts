@@ -31,7 +31,7 @@ import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
 import { inPathProject, isoOr, withCwd } from './paths.js';
-import { pool, prefilter, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
+import { Needle, pool, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, TranscriptEntry } from './types.js';
 
 const TITLE_MAX = 200;
@@ -388,7 +388,7 @@ export class CopilotAdapter implements SessionAdapter {
       if (!role || !data.content.toLowerCase().includes(needle)) return null;
       return { role, snippet: snippet(data.content, needle) };
     };
-    const re = prefilter(text);
+    const re = new Needle(text);
     let found = 0;
     const buffers: ScanBuffer[] = [];
     const perFile = await pool(files, opts.concurrency ?? 8, async (f) => {

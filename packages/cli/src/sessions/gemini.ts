@@ -32,7 +32,7 @@ import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
 import { isoOr, realDir, withCwd } from './paths.js';
-import { pool, prefilter, snippet } from './scan.js';
+import { Needle, pool, snippet } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from './types.js';
 
 /** `session-2026-11-21T12-47-944f3c7b.jsonl`, `session-1763729000000-944f3c7b.jsonl`, legacy `.json`. */
@@ -481,7 +481,7 @@ export class GeminiAdapter implements SessionAdapter {
       const keys = this.keysOf(dir);
       sessions = sessions.filter((s) => this.inProject(s, dir, keys));
     }
-    const re = prefilter(text);
+    const re = new Needle(text);
     let found = 0;
     const perFile = await pool(sessions, opts.concurrency ?? 8, async (session) => {
       let raw: Buffer;
@@ -490,8 +490,7 @@ export class GeminiAdapter implements SessionAdapter {
       } catch {
         return [];
       }
-      re.lastIndex = 0;
-      if (!re.test(raw.toString('latin1'))) return [];
+      if (!re.test(raw)) return [];
       const s = parseGeminiSession(raw.toString('utf8'));
       if (!s) return [];
       const hits: SearchHit[] = [];
