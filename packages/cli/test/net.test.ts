@@ -322,9 +322,10 @@ describe('roamd network', () => {
       return Date.now() - since > 500;
     }, 'the sender to stall', 10_000);
     console.log(`with the receiver stuck on frame 1, ${resolved} of ${FRAMES} 1 MiB sends resolved; rss ${Math.round(process.memoryUsage().rss / MiB)} MiB`);
-    expect(received).toEqual([0]);
-    expect(resolved).toBeGreaterThanOrEqual(1);
-    expect(resolved).toBeLessThanOrEqual(16); // bounded by the receiver's window and read-ahead
+    // The read loop hands the engine up to 4 frames before it waits for the oldest to be applied.
+    expect(received).toEqual([0, 1, 2, 3]);
+    expect(resolved).toBeGreaterThanOrEqual(4);
+    expect(resolved).toBeLessThanOrEqual(20); // bounded by the frames in flight, the receiver's window and read-ahead
 
     const t0 = Date.now();
     release();

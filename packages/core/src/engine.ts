@@ -46,6 +46,11 @@ export interface EngineOptions extends ReplicatorOptions {
 }
 
 const IO_RETRY_MAX_MS = 60_000;
+/**
+ * While more inputs are waiting, the replication state is journaled once for up to this many of
+ * them (group commit) instead of once per input: one fsync per batch of received files, not per file.
+ */
+const MAX_DEFERRED_INPUTS = 32;
 
 interface PeerChannel {
   readonly link: Link;
@@ -60,6 +65,16 @@ export class Engine {
   private readonly peers = new Map<string, PeerChannel>();
   private readonly staged = new Map<string, StagedWrite>();
   private serial: Promise<void> = Promise.resolve();
+  /** Inputs waiting behind the one running. */
+  private waiting = 0;
+  /** Inputs handled since the replication state was last journaled. */
+  private deferred = 0;
+  /**
+   * Resolves once the replication state of the inputs handled so far is journaled. Messages wait
+   * for it before they go out, so a peer never hears of a state a crash could still take back.
+   */
+  private durable: Promise<void> = Promise.resolve();
+  private markDurable: (() => void) | undefined;
   private ioRetry: ReturnType<typeof setTimeout> | undefined;
   private ioRetryDelay: number;
   private closing = false;
@@ -119,7 +134,16 @@ export class Engine {
 
   /** Runs `fn` after every earlier input has been handled. */
   private input<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.serial.then(fn);
+    this.waiting++;
+    const p = this.serial.then(async () => {
+      this.waiting--;
+      try {
+        return await fn();
+      } finally {
+        // The last input of a burst journals what the ones before it deferred.
+        if (this.waiting === 0) await this.persist(true);
+      }
+    });
     this.serial = p.then(
       () => undefined,
       () => undefined,
@@ -251,9 +275,16 @@ export class Engine {
   private async run(effects: Effect[]): Promise<void> {
     for (const e of effects) {
       switch (e.t) {
-        case 'send':
-          this.enqueue(e.peer, () => this.sendNow(e.peer, e.msg));
+        case 'send': {
+          // Held until the state this input reached is journaled (see `persist`).
+          if (!this.markDurable) this.durable = new Promise<void>((resolve) => (this.markDurable = resolve));
+          const durable = this.durable;
+          this.enqueue(e.peer, async () => {
+            await durable;
+            await this.sendNow(e.peer, e.msg);
+          });
           break;
+        }
         case 'serveLog':
           this.enqueue(e.peer, () => this.serveLog(e));
           break;
@@ -285,7 +316,26 @@ export class Engine {
     for (const note of this.replicator.notes.splice(0)) this.log(note);
   }
 
-  private async persist(): Promise<void> {
+  private async persist(force = false): Promise<void> {
+    if (!force && this.waiting > 0 && this.deferred < MAX_DEFERRED_INPUTS) {
+      // More inputs are waiting: journal once after them (or after MAX_DEFERRED_INPUTS), and
+      // hold this input's messages until then. A crash meanwhile loses only state the disk
+      // already holds, which `open` reconciles (as after a crash between a write and its record).
+      this.deferred++;
+      return;
+    }
+    this.deferred = 0;
+    const mark = this.markDurable;
+    this.markDurable = undefined;
+    try {
+      await this.journalState();
+    } finally {
+      // On failure too: the messages then go out as they did before group commit (the input fails).
+      mark?.();
+    }
+  }
+
+  private async journalState(): Promise<void> {
     const dirty = this.replicator.takeDirty();
     if (!dirty.length) return;
     const byFolder = new Map<string, Array<[string, unknown]>>();

@@ -9,7 +9,7 @@
  *   stream it opened itself (the tie-break when both opened one, see `unpause`).
  * - Frames are varint length-prefixed; a frame over MAX_FRAME_BYTES closes that stream, never
  *   the daemon.
- * - Backpressure both ways: the read loop awaits `sink.onFrame` before taking the next frame and
+ * - Backpressure both ways: the read loop keeps at most FRAMES_IN_FLIGHT frames unapplied and
  *   pauses the stream (which stops yamux granting window) while a frame's worth is buffered;
  *   `Link.send` resolves only once the stream has handed the whole frame to the muxer, waiting
  *   for the `drain` event (not `onDrain()`, which resolves early in @libp2p/utils 7.4).
@@ -99,6 +99,11 @@ const READ_BUFFER_LIMIT = 2 * STREAM_WINDOW + MAX_FRAME_BYTES;
 /** The reader pauses the stream once it holds more than this, and resumes below the second. */
 const READ_AHEAD = MAX_FRAME_BYTES;
 const READ_RESUME = MAX_FRAME_BYTES / 2;
+/**
+ * Frames handed to the engine before the read loop waits for the oldest to be applied: the engine
+ * queues them (in order) and journals its state once for the burst, not once per frame.
+ */
+const FRAMES_IN_FLIGHT = 4;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** A connection or a sync stream that lasted this long counts as a success (resets backoff). */
@@ -1129,11 +1134,20 @@ export class Network {
     this.log(`syncing with ${ps.deviceId} (${s.outbound ? 'outbound' : 'inbound'} stream)`);
     let reason = 'the peer closed the stream';
     try {
-      for (;;) {
-        const frame = await s.reader.next();
-        if (frame === null || s.ended) break;
-        await this.sink.onFrame(ps.deviceId, frame, s.link);
+      const inFlight: Promise<void>[] = [];
+      try {
+        for (;;) {
+          const frame = await s.reader.next();
+          if (frame === null || s.ended) break;
+          const applied = this.sink.onFrame(ps.deviceId, frame, s.link);
+          applied.catch(() => undefined); // awaited below, in order
+          inFlight.push(applied);
+          if (inFlight.length >= FRAMES_IN_FLIGHT) await inFlight.shift();
+        }
+      } finally {
+        await Promise.allSettled(inFlight);
       }
+      for (const applied of inFlight) await applied;
     } catch (err) {
       reason = err instanceof FrameTooLargeError ? `refused: ${err.message}` : errText(err);
     }
