@@ -3,7 +3,8 @@
  *
  * Names pass `validateName` (no `..`, no absolute paths, …). Then every existing parent directory
  * is checked with lstat: it must be a real directory, a symlink anywhere on the path is
- * ROAM_PATH_ESCAPE. Missing parents are created one level at a time, each re-checked. The item
+ * ROAM_PATH_ESCAPE (one realpath of the parent when it resolves to itself, else an lstat per
+ * level). Missing parents are created one level at a time, each re-checked. The item
  * itself is opened with O_NOFOLLOW, so a symlink there is refused too. (Node has no openat, so a
  * directory swapped for a symlink between the check and the open is the one race left.)
  */
@@ -45,6 +46,13 @@ export async function ensureParents(root: string, name: string, counter: SyncCou
 
 async function walkParents(root: string, name: string, create: SyncCounter | null): Promise<boolean> {
   const parts = validateName(name).split('/');
+  if (parts.length > 1) {
+    // Fast path, one call instead of an lstat per level: the parent resolves to itself only if
+    // every level exists as a real directory (a symlink resolves elsewhere, a file is ENOTDIR
+    // under the trailing separator). Anything else takes the level-by-level walk below.
+    const parent = path.join(root, ...parts.slice(0, -1));
+    if ((await fsp.realpath(parent + path.sep).catch(() => null)) === parent) return true;
+  }
   let dir = root;
   for (const part of parts.slice(0, -1)) {
     const parent = dir;
