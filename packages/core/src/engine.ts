@@ -51,6 +51,8 @@ const IO_RETRY_MAX_MS = 60_000;
  * them (group commit) instead of once per input: one fsync per batch of received files, not per file.
  */
 const MAX_DEFERRED_INPUTS = 32;
+/** Longest run served between known positions without hashing (the receiver holds a run in memory). */
+const MAX_KNOWN_RUN = 4 * MAX_DATA_BYTES;
 
 interface PeerChannel {
   readonly link: Link;
@@ -442,8 +444,9 @@ export class Engine {
   }
 
   /**
-   * Streams complete lines of a log from `from` to `to`. A run is at most one frame of data; a
-   * line longer than a frame travels as several chunks of one run.
+   * Streams complete lines of a log from `from` to `to`, as runs ending at known positions (see
+   * `serveRuns`); a run longer than a frame travels as several chunks. Without known positions
+   * close enough, a run is at most one frame of whole lines (a longer line: several chunks).
    */
   private async serveLog(e: Extract<Effect, { t: 'serveLog' }>): Promise<void> {
     const store = this.opts.stores.get(e.folder)!;
@@ -456,6 +459,15 @@ export class Engine {
         t: 'diverged', folder: e.folder, name: e.name, wantId: e.wantId, version: e.version, at,
         end: end ? endOf(end) : e.to, checkpoints,
       });
+      return;
+    }
+    // Runs end where the position is already known, at the store's checkpoints and at `to`, so
+    // serving hashes nothing (the receiver folds every byte against those ends anyway). Only if
+    // those are too far apart to hold a run in the receiver's memory are lines hashed here.
+    const cuts = (await store.checkpoints(e.name)).filter((cp) => cp.offset > e.from.offset && cp.offset < e.to.offset);
+    cuts.push(e.to);
+    if (cuts.every((cp, i) => cp.offset - (i === 0 ? e.from.offset : cuts[i - 1]!.offset) <= MAX_KNOWN_RUN)) {
+      await this.serveRuns(e, cuts);
       return;
     }
     const chain = new LineChain(this.opts.hasher, e.from, Number.MAX_SAFE_INTEGER);
@@ -482,6 +494,26 @@ export class Engine {
       runStart = chain.pos;
       chunk = 0;
       carry = data.slice(cut);
+    }
+  }
+
+  /** Streams `from`..`to` as runs ending at `cuts` (known positions, ascending, the last one `to`). */
+  private async serveRuns(e: Extract<Effect, { t: 'serveLog' }>, cuts: readonly LogPos[]): Promise<void> {
+    const store = this.opts.stores.get(e.folder)!;
+    let runStart: LogPos = e.from;
+    let offset = e.from.offset;
+    for (const cut of cuts) {
+      let chunk = 0;
+      while (offset < cut.offset) {
+        const cur = this.replicator.local(e.folder, e.name);
+        if (!cur || cur.deleted || compareVersions(cur.version, e.version) !== 'equal' || cur.size < e.to.offset) return;
+        const data = await store.read(e.name, offset, Math.min(MAX_DATA_BYTES, cut.offset - offset));
+        if (data.length === 0) return;
+        offset += data.length;
+        const end = offset === cut.offset ? cut : null;
+        await this.sendNow(e.peer, { t: 'logData', folder: e.folder, name: e.name, wantId: e.wantId, version: e.version, start: runStart, chunk: chunk++, data, end, mtimeMs: cur.mtimeMs });
+      }
+      runStart = cut;
     }
   }
 

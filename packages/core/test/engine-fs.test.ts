@@ -14,6 +14,7 @@ import { toHex } from '../src/bytes.js';
 import { Engine } from '../src/engine.js';
 import { forkUuid } from '../src/replication/policy.js';
 import { LineChain } from '../src/log/chain.js';
+import type { Hasher } from '../src/log/hash.js';
 import { GENESIS } from '../src/log/position.js';
 import { FsFolderStore, nodeHasher } from '../src/node/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
@@ -51,14 +52,14 @@ function tempHome(label: string): string {
 }
 
 /** Opens (or reopens) a device's engine over `<home>/claude`, its state in `<home>/state`. */
-async function openNode(home: string, id: string, name: string): Promise<Node> {
+async function openNode(home: string, id: string, name: string, hasher: Hasher = nodeHasher): Promise<Node> {
   const root = path.join(home, 'claude');
   const store = await FsFolderStore.create({ root, stateDir: path.join(home, 'state') });
   const log: string[] = [];
   const engine = await Engine.open({
     device: id, name, software: 'roam-test', folders: [FOLDER],
     newIndexId: () => randomBytes(8).toString('hex'),
-    stores: new Map([['claude', store]]), hasher: nodeHasher, clock: { now: Date.now },
+    stores: new Map([['claude', store]]), hasher, clock: { now: Date.now },
     log: (l) => log.push(l),
   });
   let closed = false;
@@ -395,6 +396,35 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     expect([...readTree(b.root).keys()]).toEqual([...tree.keys()]);
     expect(sameTree(readTree(a.root), tree)).toBe(true);
     expect(sameTree(readTree(b.root), tree)).toBe(true);
+  });
+
+  it('serves a log as runs ending at its checkpoints, hashing nothing on the sending side', async () => {
+    let hashed = 0;
+    const counting: Hasher = {
+      createSha256() {
+        const h = nodeHasher.createSha256();
+        const state = { update: (d: Uint8Array) => ((hashed += d.length), h.update(d), state), digest: () => h.digest() };
+        return state;
+      },
+    };
+    const a = await openNode(tempHome('a'), A_ID, 'laptop', counting);
+    const b = await openNode(tempHome('b'), B_ID, 'desktop');
+    const sid = '5c7d9e1f-2a3b-4c5d-8e6f-7a8b9c0d1eff';
+    const name = `projects/-home-a-big/${sid}.jsonl`;
+    const lines = sessionLines(7, sid, 6000);
+    // A line longer than a frame, between ordinary ones.
+    lines.splice(3000, 0, `{"big":"${'x'.repeat(1536 * 1024)}"}\n`);
+    writeFile(a.root, name, lines.join(''));
+    await a.engine.scan('claude');
+    expect((await a.store.checkpoints(name)).length).toBeGreaterThan(2);
+    const pair = await link(a, b);
+    await untilSameFolders(a, b);
+    await quiesce(pair, a, b);
+    expect(fs.readFileSync(path.join(b.root, name), 'utf8')).toBe(lines.join(''));
+    expect(b.store.stat(name)).toEqual(a.store.stat(name));
+    expect(await b.store.checkpoints(name)).toEqual(await a.store.checkpoints(name));
+    expect(hashed).toBe(0);
+    expect(b.log).toEqual([]);
   });
 
   it('two devices that appended while apart both keep their continuation, one as a fork', async () => {
