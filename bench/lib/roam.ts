@@ -121,7 +121,7 @@ export class RoamNode {
   /** Spawns roamd and resolves once it listens (its control socket may come a moment later). */
   async start(peers: string[] = []): Promise<void> {
     if (this.running) throw new Error(`roamd ${this.name} is already running`);
-    const args = [...(this.opts.storeStats ? ['--require', STORE_STATS] : []), ...(this.opts.nodeArgs ?? []), ROAMD, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', this.name, ...peers.flatMap((p) => ['--peer', p])];
+    const args = [...(this.opts.storeStats ? ['--require', STORE_STATS] : []), ...shebangFlags(), ...(this.opts.nodeArgs ?? []), ROAMD, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', this.name, ...peers.flatMap((p) => ['--peer', p])];
     this.output = '';
     this.stopping = false;
     this.spawnedAt = Date.now();
@@ -245,4 +245,10 @@ export function controlCall<T>(socket: string, method: string, params: Record<st
     s.on('error', (err) => finish(() => reject(err)));
     s.on('close', () => finish(() => reject(new Error('control socket closed without an answer'))));
   });
+}
+
+/** The node flags of roamd's bin (its `#!/usr/bin/env -S node …` line): roamd runs as users start it. */
+function shebangFlags(): string[] {
+  const m = /^#!\/usr\/bin\/env -S node (.+)$/.exec(readFileSync(ROAMD, 'utf8').split('\n', 1)[0]!);
+  return m ? m[1]!.trim().split(/\s+/) : [];
 }

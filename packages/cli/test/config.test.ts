@@ -107,7 +107,7 @@ describe('roam service', () => {
       const out: string[] = [];
       await service('install', { dryRun: true }, { out: (l) => out.push(l), err: () => {} });
       const unit = readFileSync(plan.file, 'utf8');
-      expect(unit).toMatch(new RegExp(`^ExecStart=${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\S+/roamd\\.js$`, 'm'));
+      expect(unit).toMatch(new RegExp(`^ExecStart=${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (--\\S+ )*\\S+/roamd\\.js$`, 'm'));
       expect(unit).toContain(`Environment=ROAM_HOME=${join(home, 'roam-home')}`);
       expect(out[0]).toMatch(/^installed .*roamd\.service \(not run: systemctl --user daemon-reload; systemctl --user enable --now roamd\.service\)$/);
       await service('uninstall', { dryRun: true }, { out: () => {}, err: () => {} });

@@ -14,6 +14,11 @@ import type { Io } from '../main.js';
 
 const KEPT_ENV = ['ROAM_HOME', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'COPILOT_HOME'];
 const LABEL = 'dev.roam.roamd';
+/**
+ * Node flags roamd runs with, as in its bin's shebang (src/roamd.ts says why; a test keeps the two
+ * equal): a unit that runs `node roamd.js` bypasses the shebang, so it passes them itself.
+ */
+export const ROAMD_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 interface Plan {
   readonly file: string;
@@ -34,7 +39,7 @@ export function servicePlan(env: NodeJS.ProcessEnv = process.env, os = platform(
       'After=network-online.target',
       '',
       '[Service]',
-      `ExecStart=${process.execPath} ${roamd}`,
+      `ExecStart=${[process.execPath, ...ROAMD_NODE_FLAGS, roamd].join(' ')}`,
       ...kept.map(([k, v]) => `Environment=${k}=${v}`),
       'Restart=on-failure',
       'RestartSec=5',
@@ -57,7 +62,7 @@ export function servicePlan(env: NodeJS.ProcessEnv = process.env, os = platform(
 <plist version="1.0">
 <dict>
   <key>Label</key><string>${LABEL}</string>
-  <key>ProgramArguments</key><array><string>${esc(process.execPath)}</string><string>${esc(roamd)}</string></array>
+  <key>ProgramArguments</key><array>${[process.execPath, ...ROAMD_NODE_FLAGS, roamd].map((a) => `<string>${esc(a)}</string>`).join('')}</array>
   <key>EnvironmentVariables</key><dict>${kept.map(([k, v]) => `<key>${k}</key><string>${esc(v)}</string>`).join('')}</dict>
   <key>RunAtLoad</key><true/>
   <key>KeepAlive</key><true/>
