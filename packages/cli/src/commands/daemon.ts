@@ -1,5 +1,6 @@
 /** `roamd`: run the daemon in the foreground until SIGINT or SIGTERM. */
 import { Daemon } from '../daemon/daemon.js';
+import { startIdleGc } from '../daemon/idle-gc.js';
 import type { Io } from '../main.js';
 
 export interface DaemonFlags {
@@ -17,6 +18,8 @@ export async function runDaemon(flags: DaemonFlags, io: Io): Promise<void> {
     ...(flags.name ? { name: flags.name } : {}),
     echo: (line) => io.out(line),
   });
+  // roamd's own process (not a Daemon in a test's): hand a burst's garbage back once it is over.
+  const idleGc = startIdleGc();
   const s = daemon.status();
   io.out(`peer id: ${s.peerId}`);
   for (const a of s.addresses) io.out(`listening on ${a}`);
@@ -30,5 +33,6 @@ export async function runDaemon(flags: DaemonFlags, io: Io): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  idleGc.stop();
   await daemon.stop();
 }
