@@ -139,6 +139,20 @@ export class Daemon {
       this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
       let ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
       const stateDir = join(this.paths.state, 'folders', f.id);
+      // The watcher starts while the store opens (its walk and the store's journal overlap, W4);
+      // both before the engine's start-up scan, so nothing written meanwhile is missed. It reads
+      // `ignore` when called, after the branch below has set it.
+      const watch = async () => {
+        this.watchers.push(
+          await FolderWatcher.start(f.path, ignore, onChange(f.id), {
+            onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
+            // An edited .roamignore applies at once.
+            onRulesChanged: () => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${f.id}/.roamignore: ${String(err)}`)),
+          }),
+        );
+      };
+      // Registered as soon as open, so that stop() closes it even if the watcher failed.
+      const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore }).then((s) => (this.fsStores.set(f.id, s), s));
       if (f.id === 'claude') {
         const names = new ProjectNames({
           root: f.path,
@@ -157,23 +171,14 @@ export class Daemon {
         this.projectNames = names;
         // Ignore rules and selective sync speak of wire names; the disk and the watcher of local ones.
         ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
-        const fsStore = await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore });
-        this.fsStores.set(f.id, fsStore);
+        const fsStore = await settled(openStore(), watch());
         this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(f.id, f.path, changes));
         this.stores.set(f.id, this.mapped);
       } else {
-        const fsStore = await FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore });
-        this.fsStores.set(f.id, fsStore);
+        const fsStore = await settled(openStore(), watch());
         // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
         this.stores.set(f.id, (TOOLS as readonly string[]).includes(f.id) ? new ObservedStore(fsStore, (changes) => this.noteActivity(f.id, f.path, changes)) : fsStore);
       }
-      this.watchers.push(
-        await FolderWatcher.start(f.path, ignore, onChange(f.id), {
-          onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
-          // An edited .roamignore applies at once.
-          onRulesChanged: () => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${f.id}/.roamignore: ${String(err)}`)),
-        }),
-      );
     }
     if (this.folders.length === 1) this.log('no folders to sync: none of the tools\' session folders exists and config.json names none');
 
@@ -788,4 +793,12 @@ export function sessionIdOfItem(folder: string, name: string): string | null {
   if (folder === 'copilot') return parts.length > 1 && UUID.test(parts[0]!) ? parts[0]! : null;
   const m = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(parts[parts.length - 1]!);
   return m ? m[1]! : null;
+}
+
+/** Both promises settled: the first's value, or the first failure (neither is left running unawaited). */
+async function settled<T>(value: Promise<T>, also: Promise<unknown>): Promise<T> {
+  const [a, b] = await Promise.allSettled([value, also]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return a.value;
 }

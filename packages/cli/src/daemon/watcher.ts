@@ -172,12 +172,16 @@ export class FolderWatcher {
       return [];
     }
     const files: string[] = [];
+    const subdirs: string[] = [];
     for (const e of entries) {
       const name = dir === '' ? e.name : `${dir}/${e.name}`;
       if (this.skip(name)) continue;
-      if (e.isDirectory()) files.push(...(await this.watchTree(name)));
+      if (e.isDirectory()) subdirs.push(name);
       else if (e.isFile()) files.push(name);
     }
+    // Sub-directories side by side, not one after the other: a restart with a cold cache waits on
+    // each readdir (W4: 3,000 directories for 10,000 files); libuv's pool bounds the I/O in flight.
+    for (const sub of await Promise.all(subdirs.map((d) => this.watchTree(d)))) for (const f of sub) files.push(f);
     return files;
   }
 
