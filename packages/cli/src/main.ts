@@ -49,11 +49,17 @@ const restore = lazy(() => import('./commands/restore.js'), 'restore');
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** Optional: out() for a line given as UTF-8 (`roam list --json` prints megabytes it holds as bytes). */
+  outBytes?(line: Uint8Array): void;
 }
 
 const stdio: Io = {
   out: (l) => process.stdout.write(`${l}\n`),
   err: (l) => process.stderr.write(`${l}\n`),
+  outBytes: (l) => {
+    process.stdout.write(l);
+    process.stdout.write('\n');
+  },
 };
 
 /** Help and version go to stdout; commander's own error lines are replaced by ours (see run). */

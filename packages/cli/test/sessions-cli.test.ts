@@ -2,12 +2,12 @@
  * `roam list`, `search`, `show`, `new`, `fork` through the command table (run() of main.ts), with
  * HOME, CLAUDE_CONFIG_DIR and ROAM_HOME in temporary directories.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run, type Io } from '../src/main.js';
-import { list } from '../src/commands/list.js';
+import { isoKey, list, listSessions, newestFirstRows } from '../src/commands/list.js';
 import { ToolExit } from '../src/sessions/exec.js';
 import { projectKey } from '../src/sessions/claude.js';
 import type { SessionInfo } from '../src/sessions/types.js';
@@ -117,6 +117,101 @@ describe('roam list', () => {
     expect(gemini.out).toMatch(/^no sessions in /);
     expect((await roam('list', '--tool', 'vim')).err).toMatch(/^ROAM_USAGE: unknown tool: vim/);
     expect((await roam('list', '--limit', 'many')).code).toBe(2);
+  });
+});
+
+describe('roam list --json from the cache', () => {
+  /** What `roam list --json` prints through an Io that takes bytes, and through one that does not. */
+  async function printed(...args: string[]): Promise<string> {
+    const chunks: Buffer[] = [];
+    const io: Io = { out: (l) => chunks.push(Buffer.from(`${l}\n`)), err: () => {}, outBytes: (b) => chunks.push(Buffer.from(b), Buffer.from('\n')) };
+    expect(await run('roam', ['list', '--json', ...args], io)).toBe(0);
+    const bytes = Buffer.concat(chunks).toString('utf8');
+    expect(`${(await roam('list', '--json', ...args)).out}\n`).toBe(bytes);
+    return bytes.slice(0, -1);
+  }
+  /** JSON.stringify of the SessionInfo objects as read from the files (no cache), as `roam list --json` printed them before it printed cached bytes. */
+  async function expected(flags: { all?: boolean; limit?: number }): Promise<string> {
+    const fresh = mkdtempSync(join(base, 'roam-home-'));
+    return JSON.stringify((await listSessions(flags, { env: { ...process.env, ROAM_HOME: fresh } })).sessions, null, 2);
+  }
+  const old = new Date(Date.now() - 3600_000);
+  const dirs = () => [join(projects, projectKey(project)), join(projects, '-somewhere-else'), join(projects, '-third')];
+
+  it('prints exactly JSON.stringify of the sessions, cold, warm and after changes', async () => {
+    // Ties (the same last activity, and the same mtime too), titles cut with '…', other scripts,
+    // a line that is no session, and a directory named like a transcript.
+    const third = join(projects, '-third');
+    for (let i = 0; i < 12; i++) {
+      const s = new Session(`dddd${String(i).padStart(4, '0')}-0000-4000-8000-000000000000`, i % 2 ? '/third' : project);
+      s.user(i % 3 ? `prompt ${i} café 東京 ${'x'.repeat(i * 30)}` : `same time ${i}`);
+      s.lines.forEach((l) => typeof l.timestamp === 'string' && (l.timestamp = i % 3 ? `2026-0${1 + (i % 4)}-1${i % 7}T10:00:00.000Z` : '2026-02-02T02:02:02.000Z'));
+      const file = s.write(join(i % 2 ? third : dirs()[0]!, `${s.id}.jsonl`));
+      if (i % 3 === 0) utimesSync(file, old, old);
+    }
+    writeFileSync(join(third, 'not-a-session.jsonl'), '{"type":"file-history-snapshot"}\n');
+    mkdirSync(join(third, 'a-directory.jsonl'));
+    for (const d of dirs()) utimesSync(d, old, old);
+    for (const round of ['cold', 'warm', 'warm again']) {
+      expect(await printed('--all'), round).toBe(await expected({ all: true }));
+      expect(await printed()).toBe(await expected({}));
+      expect(await printed('--all', '--limit', '5')).toBe(await expected({ all: true, limit: 5 }));
+    }
+    // A session grows, one is added, one removed.
+    appendFileSync(join(projects, projectKey(project), `${ID_A}.jsonl`), `${JSON.stringify({ type: 'custom-title', customTitle: 'Renamed…', sessionId: ID_A })}\n`);
+    const d = new Session('eeee0000-0000-4000-8000-000000000000', '/third');
+    d.user('new one');
+    d.write(join(third, `${d.id}.jsonl`));
+    rmSync(join(projects, '-somewhere-else', `${ID_C}.jsonl`));
+    const after = await printed('--all');
+    expect(after).toBe(await expected({ all: true }));
+    expect(after).toContain('Renamed…');
+    expect(after).toContain(d.id);
+    expect(after).not.toContain(ID_C);
+    expect(await printed('--all')).toBe(await expected({ all: true }));
+    rmSync(join(base, 'roam', 'state', 'sessions-cache.json'));
+    expect(await printed('--all')).toBe(after);
+  });
+
+  it('reads a project directory again only when its mtime moved, or was recent when it was read', async () => {
+    const here = dirs()[0]!;
+    utimesSync(here, old, old);
+    expect(JSON.parse(await printed()).map((s: SessionInfo) => s.id)).toEqual([ID_B, ID_A]);
+    // A file added behind the cache's back, the directory's mtime put back: the listing is trusted.
+    const hidden = new Session('ffff0000-0000-4000-8000-000000000000', project);
+    hidden.user('hidden');
+    hidden.write(join(here, `${hidden.id}.jsonl`));
+    utimesSync(here, old, old);
+    expect(JSON.parse(await printed()).map((s: SessionInfo) => s.id)).toEqual([ID_B, ID_A]);
+    // Its mtime moves: read again.
+    const now = new Date();
+    utimesSync(here, now, now);
+    const listedAt = statSync(here).mtimeMs;
+    expect(JSON.parse(await printed()).map((s: SessionInfo) => s.id)).toContain(hidden.id);
+    // Listed while its mtime was recent: not trusted, so the same trick is seen at once.
+    const racy = new Session('ffff1111-0000-4000-8000-000000000000', project);
+    racy.user('racy');
+    racy.write(join(here, `${racy.id}.jsonl`));
+    utimesSync(here, now, now);
+    expect(statSync(here).mtimeMs).toBe(listedAt);
+    expect(JSON.parse(await printed()).map((s: SessionInfo) => s.id)).toContain(racy.id);
+  });
+
+  it('sorts by ISO times as numbers exactly as by the strings', () => {
+    let seed = 3;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const times = ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z', '2025-12-31T23:59:59.999Z', '0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+    for (let i = 0; i < 300; i++) times.push(new Date(Date.UTC(2020 + rnd(8), rnd(12), 1 + rnd(28), rnd(24), rnd(60), rnd(60), rnd(1000))).toISOString());
+    const rows = (list: string[]) => list.map((t, i) => ({ lastActivity: t, mtimeMs: rnd(3), json: `${i}` }));
+    const byString = (r: ReturnType<typeof rows>) => [...r].sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : b.mtimeMs - a.mtimeMs));
+    const some = rows([...times, ...times.slice(0, 50)]);
+    expect(newestFirstRows([...some]).map((r) => r.json)).toEqual(byString(some).map((r) => r.json));
+    const sorted = [...times].sort();
+    for (let i = 1; i < sorted.length; i++) expect(isoKey(sorted[i - 1]!)).toBeLessThanOrEqual(isoKey(sorted[i]!));
+    for (const odd of ['2026-13-01T00:00:00.000Z', '+012026-01-01T00:00:00.000Z', '2026-01-01T00:00:00Z', 'x']) expect(isoKey(odd)).toBe(-1);
+    // Any string that is not of that form: the string order itself.
+    const mixed = rows(['b', '2026-01-01T00:00:00.000Z', 'a', '2026-13-01T00:00:00.000Z']);
+    expect(newestFirstRows([...mixed]).map((r) => r.json)).toEqual(byString(mixed).map((r) => r.json));
   });
 });
 

@@ -10,7 +10,8 @@ import type { Io } from '../main.js';
 import { ToolExit, runTool } from '../sessions/exec.js';
 import { adaptersFor, realDir, relativeTime, sessionDir, type SessionContext } from '../sessions/index.js';
 import { newestFirst } from '../sessions/claude.js';
-import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
+import { jsonArray, listJson } from '../sessions/cache.js';
+import type { ListedJson, SessionAdapter, SessionInfo } from '../sessions/types.js';
 
 export interface ListFlags {
   json?: boolean;
@@ -39,14 +40,82 @@ export async function listSessions(flags: ListFlags, ctx: SessionContext = {}): 
   return { sessions, project };
 }
 
+/**
+ * What `roam list --json` prints, as UTF-8 without the final newline: the bytes of
+ * JSON.stringify(listSessions(flags).sessions, null, 2), made from the adapters' listJson where they
+ * have one (a warm list of 10,000 Claude Code sessions then parses and serialises nothing), sorted
+ * as listSessions sorts.
+ */
+export async function listJsonBytes(flags: ListFlags, ctx: SessionContext = {}): Promise<Buffer> {
+  const env = ctx.env ?? process.env;
+  const project = flags.all ? null : realDir(ctx.cwd ?? process.cwd());
+  const opts = project === null ? {} : { project };
+  let rows: ListedJson[] = [];
+  for (const a of adaptersFor(flags.tool, { env })) {
+    const more = a.listJson ? await a.listJson(opts) : (await a.list(opts)).map((s) => ({ lastActivity: s.lastActivity, mtimeMs: s.mtimeMs, json: listJson(s) }));
+    rows = rows.length ? rows.concat(more) : more;
+  }
+  rows = newestFirstRows(rows);
+  if (flags.limit) rows = rows.slice(0, flags.limit);
+  return jsonArray(rows);
+}
+
+/**
+ * newestFirst's order of `rows` (later lastActivity first, then later mtime; ties keep their order).
+ * Times as toISOString writes them are compared as numbers (string compares were most of the sort).
+ */
+export function newestFirstRows(rows: ListedJson[]): ListedJson[] {
+  const n = rows.length;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = isoKey(rows[i]!.lastActivity);
+    if (k < 0) return rows.sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : b.mtimeMs - a.mtimeMs));
+    keys[i] = k;
+  }
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => keys[b]! - keys[a]! || rows[b]!.mtimeMs - rows[a]!.mtimeMs || a - b);
+  return order.map((i) => rows[i]!);
+}
+
+/**
+ * A number in the order of `t` among strings of toISOString's form `YYYY-MM-DDTHH:mm:ss.sssZ` with
+ * fields in range (years 0 to 9999), whose string order is their fields' order; -1 for any other string.
+ */
+export function isoKey(t: string): number {
+  if (t.length !== 24 || t.charCodeAt(4) !== 0x2d || t.charCodeAt(7) !== 0x2d || t.charCodeAt(10) !== 0x54 || t.charCodeAt(13) !== 0x3a || t.charCodeAt(16) !== 0x3a || t.charCodeAt(19) !== 0x2e || t.charCodeAt(23) !== 0x5a) return -1;
+  const y = num(t, 0, 4);
+  const mo = num(t, 5, 7);
+  const d = num(t, 8, 10);
+  const h = num(t, 11, 13);
+  const mi = num(t, 14, 16);
+  const s = num(t, 17, 19);
+  const ms = num(t, 20, 23);
+  if (y < 0 || mo < 0 || mo > 12 || d < 0 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) return -1;
+  return ((((((y * 13 + mo) * 32 + d) * 24 + h) * 60 + mi) * 60 + s) * 1000) + ms;
+}
+
+/** The decimal number t[start, end), or -1 when it holds anything but digits. */
+function num(t: string, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
 export async function list(flags: ListFlags, io: Io, ctx: ListContext = {}): Promise<void> {
   const env = ctx.env ?? process.env;
   const now = ctx.now ?? Date.now();
-  const { sessions, project } = await listSessions(flags, ctx);
   if (flags.json) {
-    io.out(JSON.stringify(sessions, null, 2));
+    const bytes = await listJsonBytes(flags, ctx);
+    if (io.outBytes) io.outBytes(bytes);
+    else io.out(bytes.toString('utf8'));
     return;
   }
+  const { sessions, project } = await listSessions(flags, ctx);
   if (!sessions.length) {
     io.out(project === null ? 'no sessions' : `no sessions in ${project} (roam list --all: every project)`);
     return;

@@ -19,7 +19,7 @@ import { readClaudeMeta, type MetaReadOptions } from './claude-meta.js';
 import type { ReadFn } from './lines.js';
 import { Needle, pool, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import { readTranscript } from './transcript.js';
-import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, TranscriptEntry } from './types.js';
+import type { ListedJson, ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, TranscriptEntry } from './types.js';
 
 // ------------------------------------------------------------------ project keys
 
@@ -75,6 +75,9 @@ export interface ClaudeAdapterOptions {
 /** A transcript file found on disk, before it is read. */
 export interface SessionFile {
   readonly file: string;
+  /** The file's directory and name (`file` is dir + sep + name). */
+  readonly dir: string;
+  readonly name: string;
   readonly projectKey: string;
   readonly size: number;
   readonly mtimeMs: number;
@@ -101,22 +104,38 @@ export class ClaudeAdapter implements SessionAdapter {
     return projectKey(path);
   }
 
-  /** The transcript files (not read), of one project directory or of all. */
-  files(project?: string): SessionFile[] {
-    const root = this.projectsDir();
+  /** The transcript files (not read), of one project directory or of all; `cache`: where directory listings are kept. */
+  files(project?: string, cache?: MetaCache): SessionFile[] {
     const out: SessionFile[] = [];
+    this.walk(project, cache, (file, dir, name, projectKey, size, mtimeMs) => out.push({ file, dir, name, projectKey, size, mtimeMs }));
+    return out;
+  }
+
+  /**
+   * Calls `f` for each transcript file (not read), of one project directory or of all, in the order
+   * of files(). A project directory whose mtime is the one `cache` listed it at is not read again
+   * (see MetaCache.listing): a warm `roam list` stats its 10,000 files, and reads no directory but the root.
+   */
+  private walk(project: string | undefined, cache: MetaCache | undefined, f: (file: string, dir: string, name: string, projectKey: string, size: number, mtimeMs: number) => void): void {
+    const root = this.projectsDir();
     for (const d of entries(root)) {
       if (d.name.startsWith('.') || (project !== undefined && !keyMatches(d.name, project))) continue;
-      if (!d.isDirectory() && !(d.isSymbolicLink() && isDir(join(root, d.name)))) continue;
+      if (!d.isDirectory() && !d.isSymbolicLink()) continue;
       const dir = join(root, d.name);
-      for (const name of names(dir)) {
-        if (!name.endsWith('.jsonl') || name.startsWith('.')) continue;
-        const file = join(dir, name);
+      const dst = statSync(dir, { throwIfNoEntry: false });
+      if (!dst?.isDirectory()) continue;
+      let listing = cache?.listing(dir, dst.mtimeMs);
+      if (!listing) {
+        listing = names(dir).filter((name) => name.endsWith('.jsonl') && !name.startsWith('.'));
+        cache?.setListing(dir, dst.mtimeMs, listing);
+      }
+      const prefix = dir + sep; // path.join per file was a tenth of a warm `roam list`
+      for (const name of listing) {
+        const file = prefix + name;
         const st = statSync(file, { throwIfNoEntry: false });
-        if (st?.isFile()) out.push({ file, projectKey: d.name, size: st.size, mtimeMs: st.mtimeMs });
+        if (st?.isFile()) f(file, dir, name, d.name, st.size, st.mtimeMs);
       }
     }
-    return out;
   }
 
   /** Metadata of these files: from the cache when fresh, else read (and cached). */
@@ -164,12 +183,35 @@ export class ClaudeAdapter implements SessionAdapter {
 
   async list(opts: ListOptions = {}): Promise<SessionInfo[]> {
     const cache = this.cache();
-    const files = this.files(opts.project);
+    const files = this.files(opts.project, cache);
     const infos = newestFirst(this.infos(files, cache));
     // Forget deleted files (only needed when the cache holds more entries than there are files).
     if (opts.project === undefined && cache.size > files.length) cache.prune(this.projectsDir(), new Set(files.map((f) => f.file)));
     cache.save();
     return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
+  }
+
+  /**
+   * The sessions as `roam list --json` prints them, in the order of `files()` (not sorted): the
+   * cached JSON as it is, read and cached for files new or changed since.
+   */
+  async listJson(opts: ListOptions = {}): Promise<ListedJson[]> {
+    const cache = this.cache();
+    const out: ListedJson[] = [];
+    let count = 0;
+    this.walk(opts.project, cache, (file, dir, name, projectKey, size, mtimeMs) => {
+      count++;
+      let listed = cache.jsonOf(dir, name, size, mtimeMs);
+      if (listed === undefined) {
+        const info = this.read({ file, dir, name, projectKey, size, mtimeMs });
+        cache.set(file, size, mtimeMs, info);
+        listed = info && cache.jsonOf(dir, name, size, mtimeMs);
+      }
+      if (listed) out.push(listed);
+    });
+    if (opts.project === undefined && cache.size > count) cache.prune(this.projectsDir(), new Set(this.files().map((f) => f.file)));
+    cache.save();
+    return out;
   }
 
   async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
@@ -283,10 +325,6 @@ function names(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-function isDir(p: string): boolean {
-  return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 function stem(file: string): string {

@@ -35,6 +35,19 @@ export interface SessionInfo {
   readonly mtimeMs: number;
 }
 
+/** A session as `roam list --json` prints it: its JSON (an element of the array), and what the list is sorted by. */
+export interface ListedJson {
+  readonly lastActivity: string;
+  readonly mtimeMs: number;
+  /**
+   * JSON.stringify(info, null, 2) indented by two spaces (see listJson in cache.ts): a string, or
+   * UTF-8 bytes [start, end) of a buffer (default: all of it).
+   */
+  readonly json: string | Uint8Array;
+  readonly start?: number;
+  readonly end?: number;
+}
+
 export interface ListOptions {
   /** Only the sessions of this project directory (an absolute, real path); without it, every project. */
   readonly project?: string;
@@ -99,6 +112,12 @@ export interface SessionAdapter {
   root(env?: NodeJS.ProcessEnv): string;
   /** Sessions, newest first (by lastActivity). */
   list(opts?: ListOptions): Promise<SessionInfo[]>;
+  /**
+   * Optional, for `roam list --json`: what it prints of each session of list(opts), without making the
+   * SessionInfo objects (Claude Code: the cached bytes as they are); in list's order, or in the order
+   * list sorts from (the caller sorts them as list does, stably).
+   */
+  listJson?(opts?: ListOptions): Promise<ListedJson[]>;
   /** Case-insensitive substring search over user and assistant text and titles. */
   search(text: string, opts?: SearchOptions): Promise<SearchHit[]>;
   /** The session with exactly this id, or null. */
