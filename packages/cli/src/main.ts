@@ -3,16 +3,17 @@
  * exit codes: 0 ok, 1 failure, 2 usage error; an error prints one line that starts with its
  * ROAM_* code.
  */
-import { Command, CommanderError } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 
 import { VERSION } from './version.js';
-import { call } from './control/client.js';
 import type { Status } from './control/protocol.js';
 import { roamPaths } from './daemon/home.js';
 import type { DaemonFlags } from './commands/daemon.js';
 import { ToolExit } from './sessions/exec.js';
 import { count, adaptersFor } from './sessions/index.js';
+import type { ListFlags } from './commands/list.js';
+import type { SearchFlags } from './commands/search.js';
 
 /**
  * A command's code is loaded when the command runs, not when `roam` starts: `roam list` should not
@@ -67,8 +68,8 @@ function output(io: Io) {
   return { writeOut: (s: string) => io.out(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()), outputError: () => {} };
 }
 
-function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
-  const program = new Command('roam')
+function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []): Command {
+  const program = new C('roam')
     .description('Keep AI coding sessions in sync across your machines, peer to peer.')
     .version(VERSION, '-V, --version')
     .configureOutput(output(io))
@@ -113,6 +114,7 @@ function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
   cmd('reload', "re-read config.json's selective sync and each folder's .roamignore (an edited .roamignore applies by itself)")
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
+      const { call } = await import('./control/client.js');
       const s = await call<Status>(roamPaths().socket, 'reload');
       io.out(o.json ? JSON.stringify(s, null, 2) : 'reloaded ignore rules and selective sync');
     });
@@ -214,8 +216,8 @@ function roamProgram(io: Io, toolArgs: readonly string[] = []): Command {
   return program;
 }
 
-function roamdProgram(io: Io): Command {
-  return new Command('roamd')
+function roamdProgram(C: typeof Command, io: Io): Command {
+  return new C('roamd')
     .description('The roam daemon: watches the session folders and replicates them to your other devices.')
     .version(VERSION, '-V, --version')
     .configureOutput(output(io))
@@ -241,19 +243,61 @@ function seconds(value: string): number {
   return n;
 }
 
+/**
+ * `roam list` and `roam search` in their plain forms (known flags, each at most once, values that do
+ * not start with '-'), parsed without commander: loading it and building the command table was a
+ * tenth of a warm `roam list`. Anything else (help, `--opt=value`, unknown flags, a text that starts
+ * with '-', …) is null and goes through commander. Throws ROAM_USAGE for a --limit that is no count,
+ * as commander's parse does.
+ */
+export function quickCommand(argv: readonly string[]): { name: 'list'; flags: ListFlags } | { name: 'search'; text: string; flags: SearchFlags } | null {
+  const [name, ...rest] = argv;
+  if (name !== 'list' && name !== 'search') return null;
+  const flags: { json?: boolean; all?: boolean; tool?: string; limit?: number } = {};
+  let text: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--json' || (a === '--all' && name === 'list')) {
+      const k = a === '--json' ? 'json' : 'all';
+      if (k in flags) return null;
+      flags[k] = true;
+    } else if (a === '--tool' || a === '--limit') {
+      const v = rest[i + 1];
+      const k = a === '--tool' ? 'tool' : 'limit';
+      if (v === undefined || v.startsWith('-') || k in flags) return null;
+      if (k === 'tool') flags.tool = v;
+      else flags.limit = count(v);
+      i++;
+    } else if (name === 'search' && text === undefined && !a.startsWith('-')) {
+      text = a;
+    } else {
+      return null;
+    }
+  }
+  if (name === 'list') return { name, flags };
+  return text === undefined ? null : { name, text, flags };
+}
+
 /** Runs a program and returns its exit code; never throws. */
 export async function run(which: 'roam' | 'roamd', argv: readonly string[], io: Io = stdio): Promise<number> {
   // `roam resume … -- <args>`: what follows `--` goes to the tool untouched.
   const dash = which === 'roam' && argv[0] === 'resume' ? argv.indexOf('--') : -1;
   const toolArgs = dash >= 0 ? argv.slice(dash + 1) : [];
   if (dash >= 0) argv = argv.slice(0, dash);
-  const program = which === 'roam' ? roamProgram(io, toolArgs) : roamdProgram(io);
+  let Err: typeof CommanderError | undefined;
   try {
+    const quick = which === 'roam' ? quickCommand(argv) : null;
+    if (quick?.name === 'list') await list(quick.flags, io);
+    else if (quick?.name === 'search') await search(quick.text, quick.flags, io);
+    if (quick) return 0;
+    const { Command, CommanderError } = await import('commander');
+    Err = CommanderError;
+    const program = which === 'roam' ? roamProgram(Command, io, toolArgs) : roamdProgram(Command, io);
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof ToolExit) return err.code; // the tool ran and said everything itself
-    if (err instanceof CommanderError) {
+    if (Err && err instanceof Err) {
       // Help and version end through here too, with exit code 0.
       if (err.exitCode === 0) return 0;
       io.err(`${ErrorCodes.USAGE}: ${err.message.replace(/^error: /, '')}`);

@@ -6,7 +6,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { quickCommand, run, type Io } from '../src/main.js';
 import { isoKey, list, listSessions, newestFirstRows } from '../src/commands/list.js';
 import { ToolExit } from '../src/sessions/exec.js';
 import { projectKey } from '../src/sessions/claude.js';
@@ -212,6 +212,24 @@ describe('roam list --json from the cache', () => {
     // Any string that is not of that form: the string order itself.
     const mixed = rows(['b', '2026-01-01T00:00:00.000Z', 'a', '2026-13-01T00:00:00.000Z']);
     expect(newestFirstRows([...mixed]).map((r) => r.json)).toEqual(byString(mixed).map((r) => r.json));
+  });
+});
+
+describe('roam list and roam search without commander', () => {
+  it('parse their plain forms themselves, and leave every other form to commander', async () => {
+    expect(quickCommand(['list'])).toEqual({ name: 'list', flags: {} });
+    expect(quickCommand(['list', '--json', '--all', '--tool', 'claude', '--limit', '3'])).toEqual({ name: 'list', flags: { json: true, all: true, tool: 'claude', limit: 3 } });
+    expect(quickCommand(['search', '--limit', '0', 'zebra corn', '--json'])).toEqual({ name: 'search', text: 'zebra corn', flags: { limit: 0, json: true } });
+    const others = [['list', '--help'], ['list', '-h'], ['list', '--limit=1', '--json', '--all'], ['list', '--json', '--json'], ['list', 'extra'], ['list', '--tool'], ['list', '--tool', '--json'], ['search'], ['search', '-x'], ['search', 'a', 'b'], ['search', 'a', '--all'], ['status'], []];
+    for (const argv of others) expect(quickCommand(argv), argv.join(' ')).toBeNull();
+    expect(() => quickCommand(['list', '--limit', 'many'])).toThrow(/not a count: many/);
+    // Through commander, as before.
+    expect(JSON.parse((await roam('list', '--limit=1', '--json', '--all')).out)).toHaveLength(1);
+    const help = await roam('list', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--limit <n>');
+    expect((await roam('search', 'a', '--all')).code).toBe(2);
+    expect(await roam('list', '--limit', 'many')).toMatchObject({ code: 2, err: 'ROAM_USAGE: not a count: many' });
   });
 });
 
