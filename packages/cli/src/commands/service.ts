@@ -18,7 +18,7 @@ const LABEL = 'dev.roam.roamd';
  * Node flags roamd runs with, as in its bin's shebang (src/roamd.ts says why; a test keeps the two
  * equal): a unit that runs `node roamd.js` bypasses the shebang, so it passes them itself.
  */
-export const ROAMD_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const ROAMD_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
 interface Plan {
   readonly file: string;
