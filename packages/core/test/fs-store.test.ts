@@ -402,6 +402,33 @@ describe('FsFolderStore writes', () => {
     expect(await failing.scan()).toEqual([]);
   });
 
+  it('journals the records of new logs with the next journal write (meta.put included), directories fsynced first', async () => {
+    const dirs = tempDirs();
+    const store = await openStore(dirs);
+    const a = enc('{"a":1}\n');
+    const b = enc('{"b":2}\n');
+    const sa = await store.appendLog('p/a.jsonl', GENESIS, [a], fold(a).end, 1000);
+    const sb = await store.appendLog('q/b.jsonl', GENESIS, [b], fold(b).end, 1000);
+    const fsyncs = store.stats.fsyncs;
+    // A crash now: both logs whole on disk, neither recorded; a scan finds them.
+    const image = tempDirs();
+    fs.cpSync(dirs.root, image.root, { recursive: true });
+    fs.cpSync(dirs.stateDir, image.stateDir, { recursive: true });
+    const crashed = await openStore(image);
+    expect(await crashed.open()).toEqual([]);
+    expect((await crashed.scan()).map((c) => c.state.name).sort()).toEqual(['p/a.jsonl', 'q/b.jsonl']);
+    // The replication state goes through meta.put: the records are journaled before it.
+    await store.meta.put([['k', 1]]);
+    expect(store.stats.fsyncs - fsyncs).toBe(4); // two directories, the index, the meta journal
+    const image2 = tempDirs();
+    fs.cpSync(dirs.root, image2.root, { recursive: true });
+    fs.cpSync(dirs.stateDir, image2.stateDir, { recursive: true });
+    const after = await openStore(image2);
+    expect((await after.open()).sort((x, y) => (x.name < y.name ? -1 : 1))).toEqual([sa, sb]);
+    expect(await after.scan()).toEqual([]);
+    expect((await after.meta.load()).get('k')).toBe(1);
+  });
+
   it('rolls back an append whose commit never reached the index', async () => {
     const dirs = tempDirs();
     let store = await openStore(dirs);

@@ -9,7 +9,10 @@
  * Crash safety of appends: an intent record is journaled before the data is written and the new
  * state after it is fsynced; `open` truncates a log with an intent but no commit back to the
  * intent's offset, so after a crash a log holds only whole batches and matches its persisted state.
- * Whole-content writes go to a hidden temp file that is renamed over the item.
+ * Whole-content writes go to a hidden temp file that is renamed over the item. A brand-new log is
+ * written whole under a temp name, fsynced and renamed into place; its directory fsync and record
+ * wait for the next journal write (any record, or `meta.put`, so before the replication state can
+ * refer to it): after a crash such a log is absent, or whole and unknown (the next scan reports it).
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp, type Stats } from 'node:fs';
@@ -124,6 +127,13 @@ export class FsFolderStore implements FolderStore {
   private readonly afterAppendWrite: ((name: string) => Promise<void>) | undefined;
   /** Serializes every operation that writes or scans. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Records of new logs renamed into place (see `createLog`), applied in memory but not yet
+   * journaled, and the directories whose fsync must precede them. The next journal write (any
+   * record, or `meta.put`, which the replication state always goes through) carries them first.
+   */
+  private pendingRecords: IndexRecord[] = [];
+  private readonly pendingDirs = new Set<string>();
 
   private constructor(
     private readonly root: string,
@@ -149,6 +159,8 @@ export class FsFolderStore implements FolderStore {
       const meta = await JournalMetaStore.open(path.join(stateDir, 'meta.jsonl'), stats);
       const { journal, records } = await Journal.open(path.join(stateDir, 'index.jsonl'), stats);
       const store = new FsFolderStore(root, stateDir, opts, journal, meta, stats);
+      // The replication state may record new logs: their records are journaled before it.
+      meta.beforePut = () => store.serial(() => store.persist([]));
       try {
         for (const r of records) store.apply(r as IndexRecord);
       } catch (cause) {
@@ -341,7 +353,6 @@ export class FsFolderStore implements FolderStore {
       if ((await lstatItem(this.root, name)) !== null) throw conflict(name, 'changed on disk');
       await fsp.rename(tmp, dst);
       renamed = true;
-      await syncDir(path.dirname(dst), this.stats);
       await this.afterAppendWrite?.(name);
       const after = await file.stat();
       // A tool may append right behind us (see appendLog): its lines are read by the next scan.
@@ -349,7 +360,11 @@ export class FsFolderStore implements FolderStore {
       const state: DiskState = { name, kind: 'log', deleted: false, size: end.offset, lines: end.line, hash: end.hash, mtimeMs, mode: after.mode & 0o777 };
       const disk = raced ? { ...fingerprint(after), size: end.offset, mtimeMs: -1 } : fingerprint(after);
       const entry: Entry = { state, disk, tail: await this.tailOf(file, end.offset), checkpoints: [] };
-      await this.persist([{ t: 'set', name, e: encodeEntry(entry, chain.takeCheckpoints()) }]);
+      // Group commit: the directory fsync and the record wait for the next journal write.
+      const record: IndexRecord = { t: 'set', name, e: encodeEntry(entry, chain.takeCheckpoints()) };
+      this.pendingDirs.add(path.dirname(dst));
+      this.pendingRecords.push(record);
+      this.apply(record);
       return state;
     } catch (e) {
       // Before the rename only the temp file exists; after it the log is whole, and a scan
@@ -447,6 +462,7 @@ export class FsFolderStore implements FolderStore {
     return this.serial(async () => {
       try {
         for (const s of [...this.staging]) await this.discard(s);
+        await this.persist([]); // pending records of new logs
         await this.journal.compact(this.liveRecords());
         await this.meta.compact();
       } finally {
@@ -875,9 +891,20 @@ export class FsFolderStore implements FolderStore {
 
   // ---- index ----
 
-  /** Journals the records, then applies them to the in-memory index. */
+  /**
+   * Journals the records, then applies them to the in-memory index. Pending records of new logs
+   * go first, in the same batch, after their directories are fsynced (so a record never becomes
+   * durable before the rename it records).
+   */
   private async persist(records: IndexRecord[]): Promise<void> {
-    await this.journal.append(records);
+    const pending = this.pendingRecords;
+    if (pending.length) {
+      await Promise.all([...this.pendingDirs].map((d) => syncDir(d, this.stats)));
+      this.pendingDirs.clear();
+    }
+    if (!pending.length && !records.length) return;
+    await this.journal.append(pending.length ? [...pending, ...records] : records);
+    if (pending.length) this.pendingRecords = this.pendingRecords.slice(pending.length);
     for (const r of records) this.apply(r);
     // Opportunistic: a failed compaction leaves the journal intact (and must not fail a write
     // that is already committed); the next due check retries.

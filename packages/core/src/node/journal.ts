@@ -130,6 +130,9 @@ export class Journal {
 
 /** A `MetaStore` over a journal of `{ k, v }` records (the last value per key wins; null deletes). */
 export class JournalMetaStore implements MetaStore {
+  /** Runs before each `put` (the folder store journals what the state may refer to). */
+  beforePut: (() => Promise<void>) | undefined;
+
   private constructor(
     private readonly journal: Journal,
     private readonly map: Map<string, unknown>,
@@ -151,6 +154,7 @@ export class JournalMetaStore implements MetaStore {
 
   async put(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
     try {
+      await this.beforePut?.();
       await this.journal.append(entries.map(([k, v]) => ({ k, v: v ?? null })));
       for (const [k, v] of entries) {
         if (v == null) this.map.delete(k);
