@@ -349,8 +349,9 @@ export class FsFolderStore implements FolderStore {
       await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
       await file.sync();
       this.stats.fsyncs++;
-      // A local tool may have created the item meanwhile: never rename over it.
-      if ((await lstatItem(this.root, name)) !== null) throw conflict(name, 'changed on disk');
+      // A local tool may have created the item meanwhile: never rename over it. (The parents
+      // were checked just above; a symlink at the item is taken as present too.)
+      if ((await fsp.lstat(dst).catch(nullIfMissing)) !== null) throw conflict(name, 'changed on disk');
       await fsp.rename(tmp, dst);
       renamed = true;
       await this.afterAppendWrite?.(name);
@@ -359,7 +360,8 @@ export class FsFolderStore implements FolderStore {
       const raced = after.size !== end.offset;
       const state: DiskState = { name, kind: 'log', deleted: false, size: end.offset, lines: end.line, hash: end.hash, mtimeMs, mode: after.mode & 0o777 };
       const disk = raced ? { ...fingerprint(after), size: end.offset, mtimeMs: -1 } : fingerprint(after);
-      const entry: Entry = { state, disk, tail: await this.tailOf(file, end.offset), checkpoints: [] };
+      // The tail fingerprint from the data in hand: the file begins with exactly these bytes.
+      const entry: Entry = { state, disk, tail: this.tailOfData(data, total), checkpoints: [] };
       // Group commit: the directory fsync and the record wait for the next journal write.
       const record: IndexRecord = { t: 'set', name, e: encodeEntry(entry, chain.takeCheckpoints()) };
       this.pendingDirs.add(path.dirname(dst));
@@ -625,6 +627,19 @@ export class FsFolderStore implements FolderStore {
   }
 
   /** Hex SHA-256 of the up-to-4096 bytes before `end`. */
+  /** `tailOf` of a log that holds exactly `data` (`total` bytes). */
+  private tailOfData(data: readonly Uint8Array[], total: number): string {
+    const parts: Uint8Array[] = [];
+    let want = Math.min(total, TAIL_BYTES);
+    for (let i = data.length - 1; i >= 0 && want > 0; i--) {
+      const d = data[i]!;
+      const take = Math.min(want, d.length);
+      parts.unshift(d.subarray(d.length - take));
+      want -= take;
+    }
+    return toHex(sha256Of(this.hasher, parts));
+  }
+
   private async tailOf(fh: FileHandle, end: number): Promise<string> {
     const buf = new Uint8Array(Math.min(end, TAIL_BYTES));
     const n = buf.length === 0 ? 0 : (await fh.read(buf, 0, buf.length, end - buf.length)).bytesRead;
