@@ -203,12 +203,25 @@ describe('roam list --json from the cache', () => {
     const times = ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z', '2025-12-31T23:59:59.999Z', '0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
     for (let i = 0; i < 300; i++) times.push(new Date(Date.UTC(2020 + rnd(8), rnd(12), 1 + rnd(28), rnd(24), rnd(60), rnd(60), rnd(1000))).toISOString());
     const rows = (list: string[]) => list.map((t, i) => ({ lastActivity: t, mtimeMs: rnd(3), json: `${i}` }));
-    const byString = (r: ReturnType<typeof rows>) => [...r].sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : b.mtimeMs - a.mtimeMs));
+    const byString = <T extends { lastActivity: string; mtimeMs: number }>(r: T[]) => [...r].sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : b.mtimeMs - a.mtimeMs));
     const some = rows([...times, ...times.slice(0, 50)]);
     expect(newestFirstRows([...some]).map((r) => r.json)).toEqual(byString(some).map((r) => r.json));
     const sorted = [...times].sort();
     for (let i = 1; i < sorted.length; i++) expect(isoKey(sorted[i - 1]!)).toBeLessThanOrEqual(isoKey(sorted[i]!));
     for (const odd of ['2026-13-01T00:00:00.000Z', '+012026-01-01T00:00:00.000Z', '2026-01-01T00:00:00Z', 'x']) expect(isoKey(odd)).toBe(-1);
+    // Rows whose bytes lie in one buffer (as the cache gives them): in the buffer's order only when
+    // that is the order itself, ties included.
+    const buf = Buffer.alloc(64);
+    for (let round = 0; round < 50; round++) {
+      const base = Array.from({ length: 40 }, (_, i) => ({ lastActivity: times[rnd(4)]!, mtimeMs: rnd(3), json: buf, start: 0, end: 0, id: i }));
+      const want = byString(base).map((r) => r.id);
+      const laOnly = [...base].sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0)).reverse().sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
+      const tiesReversed = [...base].sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : b.mtimeMs - a.mtimeMs || b.id - a.id));
+      for (const order of [want.map((id) => base[id]!), laOnly, tiesReversed, [...base].sort(() => rnd(3) - 1)]) {
+        const rows2 = base.map((r) => ({ ...r, start: order.indexOf(r) }));
+        expect(newestFirstRows([...rows2]).map((r) => (r as (typeof rows2)[number]).id)).toEqual(want);
+      }
+    }
     // Any string that is not of that form: the string order itself.
     const mixed = rows(['b', '2026-01-01T00:00:00.000Z', 'a', '2026-13-01T00:00:00.000Z']);
     expect(newestFirstRows([...mixed]).map((r) => r.json)).toEqual(byString(mixed).map((r) => r.json));
