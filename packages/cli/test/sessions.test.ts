@@ -313,6 +313,21 @@ describe('listing', () => {
     expect(readFileSync(cacheFile, 'utf8')).not.toContain(b.id);
   });
 
+  it('gives the same sessions warm as cold, many at once too', async () => {
+    const root = temp();
+    const cacheFile = join(root, 'state', 'sessions-cache.json');
+    for (let i = 0; i < 90; i++) {
+      const s = new Session(uid('c'));
+      s.user(`prompt ${i} ${'é'.repeat(i % 7)}`);
+      if (i % 4 === 0) s.customTitle(`title ${i}`);
+      s.write(join(root, 'projects', `-p${i % 5}`, `${s.id}.jsonl`));
+    }
+    const cold = await adapterAt(root, { cacheFile }).list();
+    expect(cold).toHaveLength(90);
+    for (let round = 0; round < 2; round++) expect(await adapterAt(root, { cacheFile }).list()).toEqual(cold);
+    expect(await adapterAt(root).list()).toEqual(cold);
+  });
+
   it('works without a usable cache', async () => {
     const root = temp();
     writeFileSync(join(root, 'not-a-dir'), '');
