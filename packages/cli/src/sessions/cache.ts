@@ -1,17 +1,18 @@
 /**
  * The session metadata cache, `<state>/sessions-cache.json` (`$ROAM_HOME/state` or XDG's state
  * directory, see roamPaths): one entry per transcript, valid while the file's size and mtime are
- * the ones it was read at. A warm `roam list` then costs a directory walk and a stat per file.
+ * the ones it was read at. A warm `roam list` then costs a stat per file.
  * The cache is an optimisation only: unreadable, corrupt or unwritable, it is ignored.
  *
  * The file is an index and the sessions' JSON: a first line of JSON, `{"v":3,"d":[[dir, listed, name,
  * entry, name, entry, …], …]}` (arrays: JSON.parse gives objects keyed by 10,000 distinct file names a
- * hidden class each, three times slower), then the UTF-8 JSON of every session, one after the other, each exactly as `roam list --json`
- * prints it as an element of its array (JSON.stringify(info, null, 2), indented by two spaces). An
- * entry is [size, mtimeMs] for a file that is not a session, else [size, mtimeMs, offset, length,
- * lastActivity]: where its JSON lies after the first line, and what `list` sorts by. So `list --json`
- * copies the bytes of the sessions it prints without parsing or serialising them (see jsonOf), and
- * parsing 10,000 sessions happens only for those commands that use their fields.
+ * hidden class each, three times slower), then the sessions as one UTF-8 JSON array, newest first,
+ * exactly as `roam list --json --all` prints it (JSON.stringify(infos, null, 2)). An entry is
+ * [size, mtimeMs] for a file that is not a session, else [size, mtimeMs, offset, length, lastActivity]:
+ * where the session's element of that array lies after the first line, and what `list` sorts by. So
+ * `list --json` copies the bytes of the sessions it prints without parsing or serialising them (none
+ * at all while nothing changed, see jsonOf and jsonArray), and the sessions are parsed only for the
+ * commands that use their fields.
  *
  * `listed`: the directory's mtime when its names were read, or -1. When it is not -1, the directory's
  * names (the transcripts' names, see listing) are those of its entries, in the order readdir gave
@@ -46,7 +47,8 @@ const NOT_A_FILE: Entry = [-1, -1];
 /**
  * [size, mtimeMs]: not a session. [size, mtimeMs, offset, length, lastActivity]: a session whose JSON
  * is bytes [offset, offset + length) of the data after the index; offset -1: a session set since
- * the file was read, its JSON in `text`.
+ * the file was read, its JSON (as listJson writes it) last. [-1, -1] (NOT_A_FILE): a name listed in
+ * the directory that is no transcript file.
  */
 type Entry = [number, number] | [number, number, number, number, string] | [number, number, -1, 0, string, string];
 

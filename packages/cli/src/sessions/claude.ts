@@ -255,7 +255,7 @@ export class ClaudeAdapter implements SessionAdapter {
   async find(id: string): Promise<SessionInfo | null> {
     if (!id) return null;
     const cache = this.cache();
-    const files = this.files();
+    const files = this.files(undefined, cache);
     // Nearly always the file's stem is the id: read those first.
     const byStem = this.infos(files.filter((f) => stem(f.file) === id), cache).filter((s) => s.id === id);
     const found = byStem.length ? byStem : this.infos(files, cache).filter((s) => s.id === id);
