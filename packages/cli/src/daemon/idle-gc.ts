@@ -17,7 +17,7 @@
 import { setFlagsFromString, getHeapStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-const EVERY_MS = 5_000;
+const EVERY_MS = 2_000;
 /**
  * Quiet: below this CPU share of one core, and the heap grew by less than QUIET_GROWTH in the last
  * interval (roamd's idle housekeeping, its 5 s tick, is a few % of a core on a loaded machine).
