@@ -11,6 +11,9 @@ export interface DaemonFlags {
 }
 
 export async function runDaemon(flags: DaemonFlags, io: Io): Promise<void> {
+  // roamd's own process (not a Daemon in a test's): hand a burst's garbage back once it is over.
+  // Started first, so that the start-up's own garbage (the journals parsed) counts as growth.
+  const idleGc = startIdleGc();
   const daemon = await Daemon.start({
     listen: flags.listen,
     peers: flags.peer,
@@ -18,8 +21,6 @@ export async function runDaemon(flags: DaemonFlags, io: Io): Promise<void> {
     ...(flags.name ? { name: flags.name } : {}),
     echo: (line) => io.out(line),
   });
-  // roamd's own process (not a Daemon in a test's): hand a burst's garbage back once it is over.
-  const idleGc = startIdleGc();
   const s = daemon.status();
   io.out(`peer id: ${s.peerId}`);
   for (const a of s.addresses) io.out(`listening on ${a}`);
