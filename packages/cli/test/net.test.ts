@@ -335,8 +335,9 @@ describe('roamd network', () => {
     expect(received).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
   });
 
-  it('sends each frame, length prefix included, as one muxer message (one yamux frame on the wire)', async () => {
-    // A separate prefix cost a yamux frame of its own: 30 B of headers and a 30 B window update back.
+  it('sends the small frames of a burst, length prefixes included, as one muxer message (one yamux frame on the wire)', async () => {
+    // Each muxer message costs 30 B of headers and a 30 B window update back: an index entry and
+    // the line it announces go out together once the engine says the burst is over (flush).
     const [rKey, aKey] = await sortedKeys(2);
     let link: Link | null = null;
     const sink: SyncSink = { attach: async (_p, l) => void (link = l), detach: async () => undefined, onFrame: async () => undefined };
@@ -349,12 +350,21 @@ describe('roamd network', () => {
     rawNodes.push(raw);
     const stream: Stream = await raw.dialProtocol(multiaddr(A.addresses()[0]!), PROTOCOL_ID);
     const messages: number[] = [];
-    stream.addEventListener('message', (evt) => void messages.push(evt.data.byteLength));
+    const bytes: number[] = [];
+    stream.addEventListener('message', (evt) => {
+      messages.push(evt.data.byteLength);
+      bytes.push(...evt.data.subarray());
+    });
     await until(() => link !== null, 'A to attach the raw client');
     await link!.send(new Uint8Array(300).fill(1));
     await link!.send(new Uint8Array(5).fill(2));
-    await until(() => messages.length >= 2, 'both frames to arrive', 5000, () => messages);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(messages).toEqual([2 + 300, 1 + 5]);
+    link!.flush!();
+    await until(() => messages.length >= 1, 'the burst to arrive', 5000, () => messages);
+    // Without a flush a held frame still goes out (after a few ms), in order.
+    await link!.send(new Uint8Array(7).fill(3));
+    await until(() => messages.length >= 2, 'the unflushed frame to arrive', 5000, () => messages);
+    expect(messages).toEqual([2 + 300 + 1 + 5, 1 + 7]);
+    // varint(300) = ac 02, then the frame, then varint(5), the frame, varint(7), the frame.
+    expect(bytes).toEqual([0xac, 0x02, ...Array(300).fill(1), 5, ...Array(5).fill(2), 7, ...Array(7).fill(3)]);
   });
 });

@@ -27,6 +27,12 @@ export interface Link {
   /** Resolves once the transport has accepted the frame (waits while it is congested). */
   send(frame: Uint8Array): Promise<void>;
   close(reason: string): void;
+  /**
+   * Nothing more is queued for this peer right now. A link may hold small frames back to send
+   * several in one transport write (one muxer frame, one encryption record); it must send what it
+   * holds when this is called.
+   */
+  flush?(): void;
 }
 
 export interface Clock {
@@ -58,6 +64,8 @@ interface PeerChannel {
   readonly link: Link;
   /** Outgoing work for this peer, run in order. */
   queue: Promise<void>;
+  /** Jobs in `queue` not finished yet: the link is flushed when the last one is done. */
+  jobs: number;
   closed: boolean;
 }
 
@@ -162,7 +170,7 @@ export class Engine {
         old.link.close('replaced by a new connection');
         await this.run(this.replicator.disconnected(peer, this.opts.clock.now()));
       }
-      this.peers.set(peer, { link, queue: Promise.resolve(), closed: false });
+      this.peers.set(peer, { link, queue: Promise.resolve(), jobs: 0, closed: false });
       await this.run(this.replicator.connected(peer));
     });
   }
@@ -417,10 +425,10 @@ export class Engine {
   private enqueue(peer: string, job: () => Promise<void>): void {
     const ch = this.peers.get(peer);
     if (!ch || ch.closed) return;
+    ch.jobs++;
     ch.queue = ch.queue.then(async () => {
-      if (ch.closed) return;
       try {
-        await job();
+        if (!ch.closed) await job();
       } catch (err) {
         const why = isRoamError(err) ? `${err.code}: ${err.message}` : String(err);
         this.log(`sending to ${peer} failed: ${why}`);
@@ -430,6 +438,9 @@ export class Engine {
           // Unless a new link to the peer came up in the meantime, end the session.
           if (!this.peers.has(peer)) await this.run(this.replicator.disconnected(peer, this.opts.clock.now()));
         });
+      } finally {
+        // The burst is over (an index entry and the lines it announces, say): let them go out together.
+        if (--ch.jobs === 0 && !ch.closed) ch.link.flush?.();
       }
     });
   }

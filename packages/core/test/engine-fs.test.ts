@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { Engine } from '../src/engine.js';
+import { decodeMessage } from '../src/protocol/codec.js';
 import { forkUuid } from '../src/replication/policy.js';
 import { LineChain } from '../src/log/chain.js';
 import type { Hasher } from '../src/log/hash.js';
@@ -330,6 +331,28 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     await quiesce(pair, a, b);
     expect(fs.readFileSync(path.join(b.root, name), 'utf8')).toBe(lines.slice(0, 26).join(''));
     expect([...readTree(b.root).keys()]).toEqual([name]);
+  });
+
+  it('tells the link when a burst is over: an appended line goes out with its index entry, then a flush', async () => {
+    const { a, b, pair } = await twoNodes();
+    const name = 'projects/-home-a-app/0b9e3c1a-5d2f-4e8a-9c71-2f4d6b8a0e13.jsonl';
+    const lines = sessionLines(12, '0b9e3c1a-5d2f-4e8a-9c71-2f4d6b8a0e13', 12);
+    writeFile(a.root, name, lines.slice(0, 10).join(''));
+    await a.engine.scan('claude', [name]);
+    await untilContent(b, name, lines.slice(0, 10).join(''));
+    await quiesce(pair, a, b);
+
+    const from = pair.trace.length;
+    fs.appendFileSync(path.join(a.root, name), lines[10]!);
+    await a.engine.scan('claude', [name]);
+    await untilContent(b, name, lines.slice(0, 11).join(''));
+    await quiesce(pair, a, b);
+    const sent = pair.trace.slice(from).filter((e) => e.from === a.id);
+    const kinds = sent.map((e) => (e.flush ? 'flush' : decodeMessage(e.frame!).t));
+    // One burst: the new end announced, the line to the subscribed peer, then one flush.
+    expect(kinds).toEqual(['index', 'logData', 'flush']);
+    // Every frame either engine sent was followed by a flush (nothing left held back).
+    for (const id of [a.id, b.id]) expect(pair.trace.filter((e) => e.from === id).at(-1)?.flush).toBe(true);
   });
 
   it('after a restart, B catches up with 1,000 new lines without re-reading its unchanged files', async () => {

@@ -133,8 +133,13 @@ function encodeVarint(n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Frames up to this size go out in one write with their prefix (a copy); larger ones in two. */
+/**
+ * Frames up to this size are copied, with their prefix, into one write with the other small
+ * frames of a burst; larger ones go out as they are.
+ */
 const COALESCE_MAX = 64 * 1024;
+/** A held small frame goes out after this long even if the engine never says its burst is over. */
+const HOLD_MAX_MS = 5;
 
 /** Bytes of the varint prefix of the largest allowed frame. */
 const MAX_PREFIX_BYTES = encodeVarint(MAX_FRAME_BYTES).length;
@@ -357,6 +362,10 @@ class Session {
   readonly reader: FrameReader;
   readonly link: Link;
   private sendTail: Promise<void> = Promise.resolve();
+  /** Small frames (with their prefixes) waiting to go out together; see `send`. */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private heldTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -368,6 +377,7 @@ class Session {
     this.reader = new FrameReader(stream);
     this.link = {
       send: (frame) => this.send(frame),
+      flush: () => void this.flushHeld(),
       close: (reason) => close(this, reason),
     };
   }
@@ -375,29 +385,50 @@ class Session {
   /** Resolves once the stream has taken the whole frame (or the session is over: dropped). */
   send(frame: Uint8Array): Promise<void> {
     if (frame.length > MAX_FRAME_BYTES) return Promise.reject(new FrameTooLargeError(frame.length));
-    const p = this.sendTail.then(() => this.write(frame));
+    const prefix = encodeVarint(frame.length);
+    if (frame.length > COALESCE_MAX) {
+      // A large frame is not worth copying (yamux cuts it into window-sized pieces anyway).
+      void this.flushHeld();
+      return this.write([prefix, frame]);
+    }
+    // Small frames wait for the end of the engine's burst (`flush`), to go out as one write: each
+    // write is a yamux data frame of its own (12 B of header, 18 B of Noise, and a 30 B window
+    // update back). The bytes held are bounded: past COALESCE_MAX they go out, and the sender waits.
+    this.held.push(prefix, frame);
+    this.heldBytes += prefix.length + frame.length;
+    if (this.heldBytes >= COALESCE_MAX) return this.flushHeld();
+    this.heldTimer ??= setTimeout(() => void this.flushHeld(), HOLD_MAX_MS);
+    return Promise.resolve();
+  }
+
+  /** Sends the small frames held back, as one write. */
+  flushHeld(): Promise<void> {
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    if (!this.held.length) return Promise.resolve();
+    const out = new Uint8Array(this.heldBytes);
+    let at = 0;
+    for (const b of this.held) {
+      out.set(b, at);
+      at += b.length;
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    return this.write([out]);
+  }
+
+  private write(chunks: Uint8Array[]): Promise<void> {
+    const p = this.sendTail.then(() => this.writeNow(chunks));
     this.sendTail = p.catch(() => undefined);
     return p;
   }
 
-  private async write(frame: Uint8Array): Promise<void> {
+  private async writeNow(chunks: Uint8Array[]): Promise<void> {
     const s = this.stream;
     if (this.ended || s.writeStatus !== 'writable') return;
-    let ok: boolean;
+    let ok = true;
     try {
-      // Prefix and frame in one `send`: each `send` becomes a yamux data frame of its own (12 B of
-      // header, 18 B of Noise, and a 30 B window update back), 60 B per frame for a separate prefix.
-      // A large frame is not worth copying for that (yamux cuts it into window-sized pieces anyway).
-      const prefix = encodeVarint(frame.length);
-      if (frame.length <= COALESCE_MAX) {
-        const out = new Uint8Array(prefix.length + frame.length);
-        out.set(prefix, 0);
-        out.set(frame, prefix.length);
-        ok = s.send(out);
-      } else {
-        ok = s.send(prefix);
-        ok = s.send(frame) && ok;
-      }
+      for (const c of chunks) ok = s.send(c) && ok;
     } catch {
       return; // closed under us: the close event ends the session
     }
@@ -421,6 +452,9 @@ class Session {
 
   /** Releases senders waiting for a drain that will never come. */
   releaseWaiters(): void {
+    clearTimeout(this.heldTimer);
+    this.held = [];
+    this.heldBytes = 0;
     for (const w of [...this.waiters]) w();
   }
 }

@@ -14,6 +14,8 @@ export interface Endpoint {
 export interface LinkPair {
   /** Frames and bytes carried so far, per direction. */
   readonly carried: { frames: number; bytes: number };
+  /** What each engine did with its link, in order: a frame sent (the frame itself) or a `flush`. */
+  readonly trace: Array<{ readonly from: string; readonly frame?: Uint8Array; readonly flush?: true }>;
   /** Resolves when nothing is queued in either direction. */
   drained(): Promise<void>;
   close(): Promise<void>;
@@ -28,6 +30,7 @@ export async function linkPair(a: Endpoint, b: Endpoint): Promise<LinkPair> {
   // know the peer yet would be dropped (as a real engine drops frames of an unknown link).
   let started = false;
   const carried = { frames: 0, bytes: 0 };
+  const trace: LinkPair['trace'] = [];
   const idle: Array<() => void> = [];
 
   const direction = (from: Endpoint, to: Endpoint) => {
@@ -50,10 +53,12 @@ export async function linkPair(a: Endpoint, b: Endpoint): Promise<LinkPair> {
     const link: Link = {
       send: async (frame) => {
         if (!open) return;
+        trace.push({ from: from.id, frame });
         queue.push(frame);
         void pump();
         if (queue.length > WINDOW) await new Promise<void>((r) => waiting.push(r));
       },
+      flush: () => void trace.push({ from: from.id, flush: true }),
       close: () => void pair.close(),
     };
     return { link, pump, busy: () => pumping || queue.length > 0 };
@@ -68,6 +73,7 @@ export async function linkPair(a: Endpoint, b: Endpoint): Promise<LinkPair> {
 
   const pair: LinkPair = {
     carried,
+    trace,
     drained: async () => {
       while (open && (ab.busy() || ba.busy())) await new Promise<void>((r) => idle.push(r));
     },
