@@ -43,6 +43,30 @@ export const DEFAULT_IGNORES = [
 interface Rule {
   readonly include: boolean;
   readonly re: RegExp;
+  /**
+   * For a pattern without `/` that can only match within one path segment (no `**`, no `[…]`):
+   * the source matching that one segment (the rule matches a path if it matches a segment of it).
+   */
+  readonly segment?: string;
+}
+
+/**
+ * A pre-filter: most names match no rule, and a few tests say so instead of every rule's regex on
+ * every parent of the name. `segment` matches any single path segment that some segment rule
+ * matches; `path` any prefix that another rule matches (a little more when some rule ignores case).
+ */
+interface AnyRule {
+  readonly segment: RegExp | null;
+  readonly path: RegExp | null;
+}
+
+function anyRule(rules: readonly Rule[]): AnyRule {
+  const union = (sources: string[], caseless: boolean): RegExp | null => (sources.length ? new RegExp(`^(?:${sources.join('|')})$`, caseless ? 'i' : '') : null);
+  const caseless = rules.some((r) => r.re.flags.includes('i'));
+  return {
+    segment: union(rules.flatMap((r) => (r.segment === undefined ? [] : [r.segment])), caseless),
+    path: union(rules.flatMap((r) => (r.segment === undefined ? [r.re.source.slice(1, -1)] : [])), caseless),
+  };
 }
 
 /** The regular expression source of a glob, without anchors. */
@@ -92,7 +116,8 @@ export function parseRules(lines: readonly string[]): Rule[] {
     if (!line) continue;
     // A leading `/` anchors to the root; a pattern without `/` matches at any depth.
     const source = line.startsWith('/') ? globSource(line.slice(1)) : line.includes('/') ? globSource(line) : `(?:.*/)?${globSource(line)}`;
-    rules.push({ include, re: new RegExp(`^${source}$`, caseless ? 'i' : '') });
+    const segment = !line.includes('/') && !line.includes('**') && !line.includes('[') ? globSource(line) : undefined;
+    rules.push({ include, re: new RegExp(`^${source}$`, caseless ? 'i' : ''), ...(segment === undefined ? {} : { segment }) });
   }
   return rules;
 }
@@ -102,6 +127,7 @@ const MEMO_MAX = 200_000;
 
 export class IgnoreRules {
   private readonly rules: Rule[];
+  private readonly any: AnyRule;
   /**
    * Decisions so far (the rules never change: a new rule set is a new instance). `ignores` is asked
    * for every item each time roamd reports its sync state (syncState walks every local and peer
@@ -117,6 +143,7 @@ export class IgnoreRules {
 
   constructor(rules: Rule[], only: readonly string[] | null = null, lines: readonly string[] = []) {
     this.rules = rules;
+    this.any = anyRule(rules);
     this.only = only ? new Set(only) : null;
     this.lines = lines;
   }
@@ -144,7 +171,10 @@ export class IgnoreRules {
   private decide(name: string): boolean {
     const parts = name.split('/');
     if (this.only && !this.only.has(parts[0]!)) return true;
-    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    const prefixes: string[] = [];
+    for (let i = 0, at = -1; i < parts.length; i++) prefixes.push(name.slice(0, (at += parts[i]!.length + 1)));
+    const { segment, path } = this.any;
+    if (!parts.some((p) => segment?.test(p)) && !prefixes.some((p) => path?.test(p))) return false;
     for (const r of this.rules) {
       if (prefixes.some((p) => r.re.test(p))) return !r.include;
     }
