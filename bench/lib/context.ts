@@ -99,7 +99,7 @@ export interface Comparison {
   target?: Target;
 }
 
-export type Status = 'ok' | 'partial' | 'error' | 'not built yet' | 'skipped';
+export type Status = 'ok' | 'partial' | 'error' | 'skipped';
 
 export interface WorkloadResult {
   id: string;
