@@ -626,7 +626,6 @@ export class FsFolderStore implements FolderStore {
     return at;
   }
 
-  /** Hex SHA-256 of the up-to-4096 bytes before `end`. */
   /** `tailOf` of a log that holds exactly `data` (`total` bytes). */
   private tailOfData(data: readonly Uint8Array[], total: number): string {
     const parts: Uint8Array[] = [];
@@ -640,6 +639,7 @@ export class FsFolderStore implements FolderStore {
     return toHex(sha256Of(this.hasher, parts));
   }
 
+  /** Hex SHA-256 of the up-to-4096 bytes before `end`. */
   private async tailOf(fh: FileHandle, end: number): Promise<string> {
     const buf = new Uint8Array(Math.min(end, TAIL_BYTES));
     const n = buf.length === 0 ? 0 : (await fh.read(buf, 0, buf.length, end - buf.length)).bytesRead;
@@ -912,7 +912,7 @@ export class FsFolderStore implements FolderStore {
    * durable before the rename it records).
    */
   private async persist(records: IndexRecord[]): Promise<void> {
-    const pending = this.pendingRecords;
+    const pending = this.pendingRecords.slice();
     if (pending.length) {
       await Promise.all([...this.pendingDirs].map((d) => syncDir(d, this.stats)));
       this.pendingDirs.clear();
