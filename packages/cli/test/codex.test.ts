@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { roam } from './support/roam.js';
 import { CodexAdapter, hasZstd, ZSTD_TITLE, codexTranscript } from '../src/sessions/codex.js';
 import { adaptersFor } from '../src/sessions/index.js';
 import type { SessionInfo, TranscriptEntry } from '../src/sessions/types.js';
@@ -55,14 +55,6 @@ afterEach(() => {
 });
 
 const adapter = (opts: { zstd?: boolean } = {}) => new CodexAdapter({ env: process.env, cacheFile: null, ...opts });
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('Codex adapter on real rollouts', () => {
   it('lists them newest first, with what the rollout says', async () => {

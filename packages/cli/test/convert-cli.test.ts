@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { roam } from './support/roam.js';
 import { projectKey } from '../src/sessions/claude.js';
 import { Session } from './fixtures/claude-lines.js';
 import { Rollout } from './fixtures/codex/codex-lines.js';
@@ -56,14 +56,6 @@ afterEach(() => {
   Object.assign(process.env, saved.env);
   rmSync(base, { recursive: true, force: true });
 });
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 function rollouts(): string[] {
   const out: string[] = [];

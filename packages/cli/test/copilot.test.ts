@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { roam } from './support/roam.js';
 import { CopilotAdapter, copilotTranscript, parseWorkspaceYaml, yamlScalar } from '../src/sessions/copilot.js';
 import { adaptersFor } from '../src/sessions/index.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
@@ -42,14 +42,6 @@ afterEach(() => {
 });
 
 const adapter = () => new CopilotAdapter({ env: process.env, cacheFile: null });
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** Session A in `project`: a question, a bash call and its output, an answer; session B elsewhere, later. */
 function twoSessions(): { a: CopilotSession; b: CopilotSession } {

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { roam } from './support/roam.js';
 import { GeminiAdapter, parseGeminiSession, projectHash, slugify } from '../src/sessions/gemini.js';
 import { adaptersFor } from '../src/sessions/index.js';
 
@@ -87,14 +87,6 @@ function registerProject(path: string, slug: string): void {
     // none yet
   }
   writeFileSync(file, JSON.stringify({ projects: { ...projects, [path]: slug } }));
-}
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 describe('Gemini adapter', () => {

@@ -6,7 +6,8 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { quickCommand, run, type Io } from '../src/main.js';
+import { run, quickCommand, type Io } from '../src/main.js';
+import { roam } from './support/roam.js';
 import { isoKey, list, listSessions, newestFirstRows } from '../src/commands/list.js';
 import { ToolExit } from '../src/sessions/exec.js';
 import { projectKey } from '../src/sessions/claude.js';
@@ -55,14 +56,6 @@ afterEach(() => {
   Object.assign(process.env, saved.env);
   rmSync(base, { recursive: true, force: true });
 });
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('roam list', () => {
   it("--json: the current directory's sessions, newest first; --all: every project", async () => {

@@ -7,12 +7,12 @@
  * here renamed as the CLI's own fork does it, damaged or foreign bundles refused before anything
  * is written, nothing overwritten.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { roam, tree } from './support/roam.js';
 import { CopilotAdapter, parseWorkspaceYaml } from '../src/sessions/copilot.js';
 import { sha256 } from '../src/share/bundle.js';
 import { hereWorkspace } from '../src/share/importer.js';
@@ -48,24 +48,6 @@ function on(m: Machine): void {
   process.env.CODEX_HOME = join(m.home, '.codex');
   process.env.GEMINI_CLI_HOME = m.home;
   process.chdir(m.project);
-}
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-function tree(dir: string, prefix = ''): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const n of readdirSync(dir, { withFileTypes: true })) {
-    if (n.isDirectory()) out.push(...tree(join(dir, n.name), `${prefix}${n.name}/`));
-    else out.push(`${prefix}${n.name}`);
-  }
-  return out.sort();
 }
 
 const events = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, any>; id: string });

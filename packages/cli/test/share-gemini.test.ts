@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { roam, tree } from './support/roam.js';
 import { GeminiAdapter, projectHash } from '../src/sessions/gemini.js';
 import { sha256 } from '../src/share/bundle.js';
 
@@ -48,14 +48,6 @@ function on(m: Machine, dir = m.project): void {
   process.env.CODEX_HOME = join(m.home, '.codex');
   process.env.COPILOT_HOME = join(m.home, '.copilot');
   process.chdir(dir);
-}
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 function context(dir: string): string {
@@ -97,16 +89,6 @@ function projects(m: Machine): Record<string, string> {
 }
 
 /** Every file under a directory, relative, sorted. */
-function tree(dir: string, prefix = ''): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const n of readdirSync(dir, { withFileTypes: true })) {
-    if (n.isDirectory()) out.push(...tree(join(dir, n.name), `${prefix}${n.name}/`));
-    else out.push(`${prefix}${n.name}`);
-  }
-  return out.sort();
-}
-
 const lines = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
 
 let a: Machine;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run, type Io } from '../src/main.js';
+import { roam } from './support/roam.js';
 import { ClaudeAdapter, projectKey } from '../src/sessions/claude.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
 import { Session } from './fixtures/claude-lines.js';
@@ -45,14 +45,6 @@ function on(m: Machine): void {
   process.env.CLAUDE_CONFIG_DIR = m.claude;
   process.env.ROAM_HOME = join(m.home, '.roam');
   process.chdir(m.project);
-}
-
-async function roam(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await run('roam', args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 let a: Machine;
