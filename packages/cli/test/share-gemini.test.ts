@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam, tree } from './support/roam.js';
+import { roam, tree, saveProcess, useHome } from './support/roam.js';
 import { GeminiAdapter, projectHash } from '../src/sessions/gemini.js';
 import { sha256 } from '../src/share/bundle.js';
 
@@ -24,7 +24,7 @@ const PW = 'Sup3rS3cretPw';
 const SECRETS = [GH, PW];
 
 let base: string;
-const saved = { env: { ...process.env }, cwd: process.cwd() };
+const restore = saveProcess();
 
 interface Machine {
   home: string;
@@ -41,13 +41,7 @@ function machine(name: string, rel: string): Machine {
 }
 
 function on(m: Machine, dir = m.project): void {
-  process.env.HOME = m.home;
-  delete process.env.GEMINI_CLI_HOME;
-  process.env.ROAM_HOME = join(m.home, '.roam');
-  process.env.CLAUDE_CONFIG_DIR = join(m.home, '.claude');
-  process.env.CODEX_HOME = join(m.home, '.codex');
-  process.env.COPILOT_HOME = join(m.home, '.copilot');
-  process.chdir(dir);
+  useHome(m.home, dir);
 }
 
 function context(dir: string): string {
@@ -109,9 +103,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  process.chdir(saved.cwd);
-  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-  Object.assign(process.env, saved.env);
+  restore();
   rmSync(base, { recursive: true, force: true });
 });
 

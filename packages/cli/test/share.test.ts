@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam } from './support/roam.js';
+import { roam, saveProcess, useHome } from './support/roam.js';
 import { ClaudeAdapter, projectKey } from '../src/sessions/claude.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
 import { Session } from './fixtures/claude-lines.js';
@@ -24,7 +24,7 @@ const PEM = `-----BEGIN OPENSSH PRIVATE KEY-----\n${'b3BlbnNzaC1rZXktdjEAAAAABG5
 const SECRETS = [GH, ANT, AWS_ID, 'Sup3rS3cretPw', PEM.split('\n')[1]!];
 
 let base: string;
-const saved = { env: { ...process.env }, cwd: process.cwd() };
+const restore = saveProcess();
 
 interface Machine {
   home: string;
@@ -41,10 +41,7 @@ function machine(name: string, rel = 'code/app'): Machine {
 
 /** Makes `m` the machine the next roam commands run on. */
 function on(m: Machine): void {
-  process.env.HOME = m.home;
-  process.env.CLAUDE_CONFIG_DIR = m.claude;
-  process.env.ROAM_HOME = join(m.home, '.roam');
-  process.chdir(m.project);
+  useHome(m.home, m.project);
 }
 
 let a: Machine;
@@ -74,9 +71,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  process.chdir(saved.cwd);
-  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-  Object.assign(process.env, saved.env);
+  restore();
   rmSync(base, { recursive: true, force: true });
 });
 

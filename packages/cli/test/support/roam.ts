@@ -24,3 +24,25 @@ export function tree(dir: string, prefix = ''): string[] {
   }
   return out.sort();
 }
+
+/** The tools' own overrides of where they keep sessions: unset, each tool uses its place under HOME. */
+const TOOL_HOMES = ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'COPILOT_HOME'];
+
+/** Makes `home` the machine the next roam commands run on (every tool at its default place under it), in `dir`. */
+export function useHome(home: string, dir: string): void {
+  process.env.HOME = home;
+  process.env.ROAM_HOME = join(home, '.roam');
+  for (const k of TOOL_HOMES) delete process.env[k];
+  process.chdir(dir);
+}
+
+/** Remembers the environment and cwd now; the function returned puts them back. */
+export function saveProcess(): () => void {
+  const env = { ...process.env };
+  const cwd = process.cwd();
+  return () => {
+    process.chdir(cwd);
+    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+    Object.assign(process.env, env);
+  };
+}
