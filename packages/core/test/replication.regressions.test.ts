@@ -25,6 +25,10 @@ const cases: Array<{ devices: number; ops: Op[]; finalPicks: number[] }> = [
   // under the same version; the pull waited for lines that would never come.
   {"devices":3,"ops":[{"op":"partial","dev":1,"file":2,"text":""},{"op":"deliver","count":1,"picks":[1,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,43,3,3,0,0,0,0]},{"op":"deliver","count":1,"picks":[1,0,0,0,0,0,0,0]},{"op":"partial","dev":1,"file":0,"text":""},{"op":"append","dev":2,"file":2,"lines":[""]},{"op":"deliver","count":5,"picks":[1,0,18,7,21,13,0,0]},{"op":"append","dev":0,"file":2,"lines":[""]}],"finalPicks":[20,0,7]},
   {"devices":5,"ops":[{"op":"deliver","count":2,"picks":[6,0,6,1,30,17,18,0]},{"op":"deliver","count":6,"picks":[11,47,45,11,18,49,0,0]},{"op":"partial","dev":4,"file":1,"text":""},{"op":"deliver","count":4,"picks":[2,48,17,7,18,2,0,0]},{"op":"deliver","count":1,"picks":[18,0,0,0,0,0,0,0]},{"op":"append","dev":1,"file":1,"lines":[""]},{"op":"append","dev":0,"file":1,"lines":[""]},{"op":"deliver","count":1,"picks":[0,0,40,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[19,7,34,0,0,0,0,0]},{"op":"deliver","count":1,"picks":[21,0,0,0,0,0,0,0]},{"op":"toggle","a":1,"b":0}],"finalPicks":[7,20,49,25,16]},
+  // A device asked one peer whether it holds a prefix of our log (or lost a conflict to ours),
+  // heard yes, and never went on to the next peer, which held a longer log of the same epoch or
+  // a conflict ours loses: three devices kept three contents.
+  {"devices":3,"ops":[{"op":"partial","dev":0,"file":0,"text":""},{"op":"partial","dev":1,"file":0,"text":""},{"op":"toggle","a":2,"b":0},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"toggle","a":1,"b":0},{"op":"toggle","a":0,"b":2},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":7,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":8,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":2,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[10,0,0,0,0,0,0,0]}],"finalPicks":[15,0,44]},
 ];
 
 describe('replication regressions', () => {

@@ -168,6 +168,13 @@ export class Replicator {
   private readonly removing = new Set<string>();
   /** The local record (by seq) last checked against the disk before a conflict. */
   private readonly verified = new Map<string, number>();
+  /**
+   * Peer records found to need nothing from this device's side, by item and peer: the peer holds
+   * a prefix of our log (it will pull the rest), or ours won a conflict with it (it will take
+   * ours). Valid while both records are the very ones judged; `evaluate` passes over such a
+   * peer to the next one instead of asking the same question again.
+   */
+  private readonly settled = new Map<string, { readonly local: ItemMeta; readonly remote: ItemMeta }>();
   private readonly dirty = new Map<string, unknown>();
   private nextWantId = 1;
   private readonly maxLineBytes: number;
@@ -325,6 +332,7 @@ export class Replicator {
 
   disconnected(peer: string, now: number): Effect[] {
     this.sessions.delete(peer);
+    for (const k of this.settled.keys()) if (k.endsWith(`\u0000${peer}`)) this.settled.delete(k);
     const out: Effect[] = [];
     for (const [k, subs] of this.subs) {
       const rest = subs.filter((s) => s.peer !== peer);
@@ -696,7 +704,7 @@ export class Replicator {
     const peers = [...this.sessions.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();
     for (const peer of peers) {
       const r = f.peers.get(peer)?.items.get(name);
-      if (!r || this.failed.get(`${k}\u0000${peer}`) === r.seq) continue;
+      if (!r || this.failed.get(`${k}\u0000${peer}`) === r.seq || this.isSettled(f, k, peer, r)) continue;
       if (active && r.size > active.expected.offset) {
         // Stay with the current source while it can give what this peer has more than us.
         const src = f.peers.get(active.peer)?.items.get(name) ?? active.target;
@@ -710,6 +718,19 @@ export class Replicator {
       }
     }
     return stale ?? [];
+  }
+
+  private isSettled(f: FolderState, k: string, peer: string, r: ItemMeta): boolean {
+    const s = this.settled.get(`${k}\u0000${peer}`);
+    if (!s) return false;
+    if (s.remote === r && s.local === f.local.get(r.name)) return true;
+    this.settled.delete(`${k}\u0000${peer}`);
+    return false;
+  }
+
+  /** Nothing to do about `r` while it and `l` stay as they are (see `settled`). */
+  private settle(f: FolderState, peer: string, l: ItemMeta, r: ItemMeta): void {
+    this.settled.set(`${key(f.cfg.id, l.name)}\u0000${peer}`, { local: l, remote: r });
   }
 
   /** Whether the source of a whole-log pull now announces a log of the target's version that does not reach the target. */
@@ -806,7 +827,12 @@ export class Replicator {
     const verify = this.verifyThen(f, l.name);
     if (verify) return verify;
     const v = decide(f.cfg.conflict, f.cfg.id, l, r, now, this.opts.hooks);
-    if (v.winner === l) return [];
+    if (v.winner === l) {
+      // The peer takes ours. Other peers may still hold what we lack (a longer log of our own
+      // epoch, a conflict ours loses): the caller goes on to them.
+      this.settle(f, peer, l, r);
+      return [];
+    }
     this.notes.push(`conflict on ${f.cfg.id}/${l.name}: keeping the version from ${r.modifiedBy}, ours is kept as ${v.copyName}`);
     // The copy may exist already: the same content (another device resolved the same conflict,
     // or a pull of the winner was interrupted) needs no second copy; other content (a
@@ -953,7 +979,17 @@ export class Replicator {
       return [{ t: 'send', peer: s.peer, msg: { t: 'want', folder: fe.folder, name: fe.name, wantId, version: fe.target.version, kind: 'log', from: GENESIS, hash: fe.target.hash } }];
     }
     const r = f.peers.get(s.peer)?.items.get(fe.name) ?? fe.target;
-    return this.conflict(f, l, r, s.peer, now);
+    return this.conflictThenOthers(f, l, r, s.peer, now);
+  }
+
+  /**
+   * A conflict found outside `evaluate`'s pass over the peers (a `diverged` answer, a position
+   * checked): when ours wins, decide about the item with the remaining peers too, which that
+   * pass stopped short of when it sent the question.
+   */
+  private conflictThenOthers(f: FolderState, l: ItemMeta, r: ItemMeta, peer: string, now: number): Effect[] {
+    const out = this.conflict(f, l, r, peer, now);
+    return out.length ? out : this.evaluate(f, l.name, now);
   }
 
   private onGone(s: Session, msg: Extract<Message, { t: 'gone' }>, now: number): Effect[] {
@@ -1051,8 +1087,12 @@ export class Replicator {
         const l = f.local.get(effect.name);
         const r = f.peers.get(effect.peer)?.items.get(effect.name);
         if (!l || !r || l.deleted || r.deleted || r.size !== effect.offset) return [];
-        if (result.pos && samePos(result.pos, endOf(r))) return [];
-        return this.conflict(f, l, r, effect.peer, now);
+        if (result.pos && samePos(result.pos, endOf(r))) {
+          // The peer holds a prefix of ours and will pull the rest: go on to the other peers.
+          this.settle(f, effect.peer, l, r);
+          return this.evaluate(f, effect.name, now);
+        }
+        return this.conflictThenOthers(f, l, r, effect.peer, now);
       }
       default:
         return [];
