@@ -29,6 +29,10 @@ const cases: Array<{ devices: number; ops: Op[]; finalPicks: number[] }> = [
   // heard yes, and never went on to the next peer, which held a longer log of the same epoch or
   // a conflict ours loses: three devices kept three contents.
   {"devices":3,"ops":[{"op":"partial","dev":0,"file":0,"text":""},{"op":"partial","dev":1,"file":0,"text":""},{"op":"toggle","a":2,"b":0},{"op":"append","dev":0,"file":0,"lines":[""]},{"op":"toggle","a":1,"b":0},{"op":"toggle","a":0,"b":2},{"op":"deliver","count":1,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":7,"picks":[0,0,0,0,0,0,0,0]},{"op":"deliver","count":8,"picks":[0,0,0,0,0,0,0,0]},{"op":"append","dev":2,"file":0,"lines":[""]},{"op":"deliver","count":1,"picks":[10,0,0,0,0,0,0,0]}],"finalPicks":[15,0,44]},
+  // The same conflict copy made on two devices (same content, two authors) was judged against a
+  // third copy's content by author: it lost on one device and won on the other, and the copies
+  // cascaded a level per round until the name was too long.
+  {"devices":5,"ops":[{"op":"deliver","count":1,"picks":[4,0,0,0,0,0,0,0]},{"op":"write","dev":2,"text":""},{"op":"deliver","count":5,"picks":[23,26,45,14,8,0,0,0]},{"op":"deliver","count":2,"picks":[2,7,0,0,0,0,0,0]},{"op":"toggle","a":2,"b":0},{"op":"toggle","a":1,"b":0},{"op":"deliver","count":1,"picks":[43,0,0,0,0,0,0,0]},{"op":"write","dev":0,"text":""},{"op":"partial","dev":2,"file":1,"text":""},{"op":"toggle","a":0,"b":2},{"op":"deliver","count":6,"picks":[37,9,22,0,11,1,0,0]},{"op":"partial","dev":0,"file":2,"text":""},{"op":"append","dev":1,"file":0,"lines":[""]},{"op":"write","dev":4,"text":""},{"op":"append","dev":3,"file":0,"lines":["a"]},{"op":"deliver","count":1,"picks":[35,6,0,24,1,11,17,0]}],"finalPicks":[47,44,21,18,42]},
 ];
 
 describe('replication regressions', () => {
