@@ -171,8 +171,8 @@ export class Replicator {
   /**
    * Peer records found to need nothing from this device's side, by item and peer: the peer holds
    * a prefix of our log (it will pull the rest), or ours won a conflict with it (it will take
-   * ours). Valid while both records are the very ones judged; `evaluate` passes over such a
-   * peer to the next one instead of asking the same question again.
+   * ours). Valid while both records are the very ones judged (a new record of either drops the
+   * entry); `evaluate` passes over such a peer to the next one instead of asking again.
    */
   private readonly settled = new Map<string, { readonly local: ItemMeta; readonly remote: ItemMeta }>();
   private readonly dirty = new Map<string, unknown>();
@@ -463,6 +463,7 @@ export class Replicator {
     for (const item of msg.items) {
       if ((item.kind === 'log') !== isLogName(item.name)) return this.violation(s.peer, `item ${item.name} has kind ${item.kind}`);
       v.items.set(item.name, item);
+      this.settled.delete(`${key(f.cfg.id, item.name)}\u0000${s.peer}`);
       v.maxSeq = Math.max(v.maxSeq, item.seq);
       this.failed.delete(`${key(f.cfg.id, item.name)}\u0000${s.peer}`);
       this.persistPeer(f, s.peer, item.name);
@@ -622,6 +623,7 @@ export class Replicator {
     f.seq += 1;
     const rec: ItemMeta = { ...m, seq: f.seq };
     f.local.set(rec.name, rec);
+    for (const peer of this.sessions.keys()) this.settled.delete(`${key(f.cfg.id, rec.name)}\u0000${peer}`);
     this.persistLocal(f, rec.name);
     this.persistFolder(f);
     const out: Effect[] = [];
