@@ -1088,10 +1088,13 @@ export class Replicator {
         // does: the newer mtime wins, the other gets a conflict copy of its own).
         const pulling = this.fetches.get(key(f.cfg.id, state.name));
         const out = pulling ? this.dropFetch(pulling, true) : [];
-        out.push(...this.commitLocal(f, { ...state, version: bumpVersion(copy?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: this.device }));
+        // The copy is authored by whoever wrote the content it keeps (its mtime is kept too): the
+        // same loser copied on two devices is then one record for the conflict order, which would
+        // otherwise rank it by the copying device and judge it both ways against a third content.
+        const l = f.local.get(effect.name);
+        out.push(...this.commitLocal(f, { ...state, version: bumpVersion(copy?.version ?? EMPTY_VERSION, this.device), seq: 0, modifiedBy: l?.modifiedBy ?? this.device }));
         const pending = this.replacing.get(k);
         this.replacing.delete(k);
-        const l = f.local.get(effect.name);
         out.push(...(pending && l ? this.replaceWith(f, pending.peer, pending.winner, l) : this.evaluate(f, effect.name, now)));
         out.push(...this.evaluate(f, state.name, now));
         return out;
