@@ -296,10 +296,10 @@ export class Engine {
           break;
         }
         case 'serveLog':
-          this.enqueue(e.peer, () => this.serveLog(e));
+          this.enqueue(e.peer, () => this.serving(e.peer, e.folder, e.name, e.wantId, () => this.serveLog(e)));
           break;
         case 'serveFile':
-          this.enqueue(e.peer, () => this.serveFile(e.peer, e.folder, e.wantId, e.meta));
+          this.enqueue(e.peer, () => this.serving(e.peer, e.folder, e.meta.name, e.wantId, () => this.serveFile(e.peer, e.folder, e.wantId, e.meta)));
           break;
         case 'close':
           this.closePeer(e.peer, e.reason);
@@ -443,6 +443,24 @@ export class Engine {
         if (--ch.jobs === 0 && !ch.closed) ch.link.flush?.();
       }
     });
+  }
+
+  /**
+   * Runs a serve. If the store refuses it because the item changed under it (removed or
+   * rewritten before the replicator recorded that, or unreadable), that pull ends, not the
+   * connection: the peer hears `gone` and decides again from our next record, and the item is
+   * looked at again here. Closing the link for it dropped every message queued behind the serve,
+   * the removal's own tombstone included.
+   */
+  private async serving(peer: string, folder: string, name: string, wantId: number, job: () => Promise<void>): Promise<void> {
+    try {
+      await job();
+    } catch (err) {
+      if (!isRoamError(err) || (err.code !== ErrorCodes.STORE_CONFLICT && err.code !== ErrorCodes.STORE_IO)) throw err;
+      this.log(`serving ${folder}/${name} to ${peer} stopped: ${err.code}: ${err.message}`);
+      void this.input(() => this.run(this.replicator.serveFailed(peer, folder, wantId, this.opts.clock.now())));
+      await this.sendNow(peer, { t: 'gone', folder, name, wantId, reason: 'version' });
+    }
   }
 
   private async sendNow(peer: string, msg: Message): Promise<void> {
