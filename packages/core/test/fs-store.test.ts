@@ -528,4 +528,22 @@ describe('Journal', () => {
     expect(records).toEqual([{ last: pad }, { more: true }]);
     await journal.close();
   });
+
+  it('is not due for a compaction check right after open, only once it has doubled since', async () => {
+    const { base } = tempDirs();
+    const file = path.join(base, 'j.jsonl');
+    let { journal } = await Journal.open(file);
+    const pad = 'p'.repeat(1000);
+    for (let i = 0; i < 300; i++) await journal.append([{ i, pad }]);
+    await journal.close();
+    const size = fs.statSync(file).size;
+    ({ journal } = await Journal.open(file));
+    expect(journal.due).toBe(false);
+    while (fs.statSync(file).size < 2 * size) {
+      expect(journal.due).toBe(false);
+      await journal.append([{ pad }]);
+    }
+    expect(journal.due).toBe(true);
+    await journal.close();
+  });
 });
