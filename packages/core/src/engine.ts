@@ -283,6 +283,11 @@ export class Engine {
   // ---------------------------------------------------------------- effects
 
   private async run(effects: Effect[]): Promise<void> {
+    // Messages go out in the order the replicator produced them. What it answers once a store
+    // effect of this list is applied (handled depth first below) comes after every message of
+    // this list, so those are queued first. Queued after, a `want` could reach the peer behind a
+    // later `want` for the same item, whose subscription it then replaced: the peer served and
+    // ended a pull this device had dropped, and the one it waited on never heard another word.
     for (const e of effects) {
       switch (e.t) {
         case 'send': {
@@ -300,6 +305,16 @@ export class Engine {
           break;
         case 'serveFile':
           this.enqueue(e.peer, () => this.serving(e.peer, e.folder, e.meta.name, e.wantId, () => this.serveFile(e.peer, e.folder, e.wantId, e.meta)));
+          break;
+        default:
+          break;
+      }
+    }
+    for (const e of effects) {
+      switch (e.t) {
+        case 'send':
+        case 'serveLog':
+        case 'serveFile':
           break;
         case 'close':
           this.closePeer(e.peer, e.reason);
