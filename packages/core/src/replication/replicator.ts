@@ -34,7 +34,7 @@ import {
 } from '../protocol/index.js';
 import { ErrorCodes, isRoamError } from '../errors.js';
 import type { Applied, Effect, StoreEffect } from './effects.js';
-import { decide, syncthingOrder, type ConflictMode, type PolicyHooks } from './policy.js';
+import { decide, type ConflictMode, type PolicyHooks } from './policy.js';
 import { EMPTY_VERSION, bumpVersion, compareVersions, mergeVersions, type VersionVector } from './version.js';
 
 export interface FolderConfig {
@@ -777,18 +777,7 @@ export class Replicator {
     // Identical content under concurrent versions is no conflict; both keep the newer mtime, as
     // Syncthing does. Versions are never merged: a merged vector would dominate a peer that kept
     // appending in the same epoch and read as a truncation there.
-    if (sameContent(l, r)) {
-      if (r.mtimeMs > l.mtimeMs) return [{ t: 'touch', folder: f.cfg.id, name, mtimeMs: r.mtimeMs, expected: diskStateOf(l) }];
-      // Then every holder takes the one record the conflict order prefers (by author, as the
-      // mtimes are equal now). A third content is judged against the author, so two records of
-      // the same content would win on one device and lose on another: the same conflict copy made
-      // on two devices then lost to a third copy and won against it at once, and the copies
-      // cascaded, a level per round, until the name grew too long.
-      if (ord === 'concurrent' && r.mtimeMs === l.mtimeMs && syncthingOrder(r, l) < 0) {
-        return this.commitLocal(f, { ...l, version: r.version, modifiedBy: r.modifiedBy });
-      }
-      return [];
-    }
+    if (sameContent(l, r)) return r.mtimeMs > l.mtimeMs ? [{ t: 'touch', folder: f.cfg.id, name, mtimeMs: r.mtimeMs, expected: diskStateOf(l) }] : [];
     if (l.kind === 'log') {
       switch (relate(endOf(l), endOf(r))) {
         case 'remote-longer':
