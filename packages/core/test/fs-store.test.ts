@@ -136,14 +136,21 @@ describe('FsFolderStore scan', () => {
     expect(await store.scan()).toEqual([]);
   });
 
-  it('rehashes a touched whole file but reports it only when the content changed', async () => {
+  it('reports a touched whole file as a change of its mtime (as Syncthing does), a touched log not at all', async () => {
     const dirs = tempDirs();
     const store = await openStore(dirs);
     const file = path.join(dirs.root, 'notes.md');
     fs.writeFileSync(file, 'hello');
     const [created] = await store.scan();
     expect(created).toMatchObject({ change: 'replace', state: { kind: 'file', size: 5, lines: 0, hash: sha256Of(nodeHasher, [enc('hello')]) } });
-    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const later = new Date(Math.floor(Date.now() / 1000) * 1000 + 5000);
+    fs.utimesSync(file, later, later);
+    expect(await store.scan()).toMatchObject([{ change: 'replace', state: { hash: sha256Of(nodeHasher, [enc('hello')]), mtimeMs: later.getTime() } }]);
+    expect(await store.scan()).toEqual([]);
+    const log = path.join(dirs.root, 's.jsonl');
+    fs.writeFileSync(log, '{"a":1}\n');
+    expect(await store.scan()).toHaveLength(1);
+    fs.utimesSync(log, later, later);
     expect(await store.scan()).toEqual([]);
     fs.writeFileSync(file, 'HELLO');
     expect(await store.scan()).toMatchObject([{ change: 'replace', state: { hash: sha256Of(nodeHasher, [enc('HELLO')]) } }]);

@@ -549,7 +549,10 @@ export class FsFolderStore implements FolderStore {
       pos = { offset: size, line: 0, hash: sha.digest() };
     }
     const state: DiskState = { name, kind: isLogName(name) ? 'log' : 'file', deleted: false, size: pos.offset, lines: pos.line, hash: pos.hash, mtimeMs: fst.mtimeMs, mode: fst.mode & 0o777 };
-    const same = known !== undefined && sameContent(known.state, state);
+    // A whole file whose mtime alone moved is a change, as in Syncthing: peers take the mtime
+    // (a tool that writes and then sets the time would otherwise leave them with the first one).
+    // A log's mtime follows its appends and is not a version of its own.
+    const same = known !== undefined && sameContent(known.state, state) && (state.kind === 'log' || known.state.mtimeMs === state.mtimeMs);
     const entry: Entry = { state: same ? known.state : state, disk: fingerprint(fst), tail, checkpoints };
     await this.persist([{ t: 'set', name, e: encodeEntry(entry) }]);
     return same ? null : { change: appended && pos.offset > known!.state.size ? 'append' : 'replace', state };

@@ -134,7 +134,8 @@ export class MemoryStore implements FolderStore {
         out.push({ change: 'replace', state });
       } else {
         const hash = sha256Of(this.hasher, [f.data]);
-        if (k && bytesEqual(k.state.hash, hash) && k.state.size === f.data.length) {
+        // A whole file whose mtime alone moved is a change, as in the file store.
+        if (k && bytesEqual(k.state.hash, hash) && k.state.size === f.data.length && k.state.mtimeMs === f.mtimeMs) {
           this.known.set(name, { ...k, ino: f.ino });
           continue;
         }
