@@ -236,6 +236,20 @@ describe('epochs, deletes and conflicts without gaps', () => {
     }
   });
 
+  it('takes a newer version that only moved the mtime onto the disk, not just into the record', async () => {
+    const { net, store, write } = await network([A, B]);
+    await meshConnect(net, [A, B]);
+    await write(A, (s) => s.toolWrite('t.txt', utf8.encode('t'), { mtimeMs: 9_000 }));
+    await net.run();
+    expect(store(B).disk.get('t.txt')!.mtimeMs).toBe(9_000);
+    // The writer sets the mtime after the content (as `touch -d` or a copy tool does): a new version.
+    await write(A, (s) => s.toolWrite('t.txt', utf8.encode('t'), { mtimeMs: 2_000 }));
+    await net.run();
+    for (const id of [A, B]) expect(store(id).disk.get('t.txt')!.mtimeMs).toBe(2_000);
+    expect(net.nodes.get(B)!.engine.replicator.local('f', 't.txt')!.mtimeMs).toBe(2_000);
+    expect(net.nodes.get(A)!.engine.syncState(B)[0]).toMatchObject({ inSync: true });
+  });
+
   it('replicates a log truncated to zero', async () => {
     const { net, store, write } = await network([A, B]);
     await meshConnect(net, [A, B]);

@@ -769,7 +769,12 @@ export class Replicator {
         return [{ t: 'remove', folder: f.cfg.id, name, expected: diskStateOf(l) }];
       }
       if (l.deleted) return this.startFetch(f, peer, r, null);
-      if (sameContent(l, r)) return this.commitLocal(f, { ...l, version: r.version, mtimeMs: r.mtimeMs, modifiedBy: r.modifiedBy });
+      if (sameContent(l, r)) {
+        // A newer record of the same bytes (a writer set the mtime after the content, say): the
+        // file takes its mtime first, then its record; the record alone left the disk behind.
+        if (r.mtimeMs !== l.mtimeMs) return [{ t: 'touch', folder: f.cfg.id, name, mtimeMs: r.mtimeMs, expected: diskStateOf(l) }];
+        return this.commitLocal(f, { ...l, version: r.version, mtimeMs: r.mtimeMs, modifiedBy: r.modifiedBy });
+      }
       return this.startFetch(f, peer, r, l);
     }
     // Equal or concurrent versions.
