@@ -52,6 +52,8 @@ export interface EngineOptions extends ReplicatorOptions {
 }
 
 const IO_RETRY_MAX_MS = 60_000;
+/** Effects that go on a peer's queue (messages and serves), in the order they were produced. */
+type PeerEffect = Extract<Effect, { t: 'send' | 'serveLog' | 'serveFile' }>;
 /**
  * While more inputs are waiting, the replication state is journaled once for up to this many of
  * them (group commit) instead of once per input: one fsync per batch of received files, not per file.
@@ -288,34 +290,13 @@ export class Engine {
     // this list, so those are queued first. Queued after, a `want` could reach the peer behind a
     // later `want` for the same item, whose subscription it then replaced: the peer served and
     // ended a pull this device had dropped, and the one it waited on never heard another word.
+    const rest: Array<Exclude<Effect, PeerEffect>> = [];
     for (const e of effects) {
-      switch (e.t) {
-        case 'send': {
-          // Held until the state this input reached is journaled (see `persist`).
-          if (!this.markDurable) this.durable = new Promise<void>((resolve) => (this.markDurable = resolve));
-          const durable = this.durable;
-          this.enqueue(e.peer, async () => {
-            await durable;
-            await this.sendNow(e.peer, e.msg);
-          });
-          break;
-        }
-        case 'serveLog':
-          this.enqueue(e.peer, () => this.serving(e.peer, e.folder, e.name, e.wantId, () => this.serveLog(e)));
-          break;
-        case 'serveFile':
-          this.enqueue(e.peer, () => this.serving(e.peer, e.folder, e.meta.name, e.wantId, () => this.serveFile(e.peer, e.folder, e.wantId, e.meta)));
-          break;
-        default:
-          break;
-      }
+      if (e.t === 'send' || e.t === 'serveLog' || e.t === 'serveFile') this.queueForPeer(e);
+      else rest.push(e);
     }
-    for (const e of effects) {
+    for (const e of rest) {
       switch (e.t) {
-        case 'send':
-        case 'serveLog':
-        case 'serveFile':
-          break;
         case 'close':
           this.closePeer(e.peer, e.reason);
           await this.run(this.replicator.disconnected(e.peer, this.opts.clock.now()));
@@ -339,6 +320,27 @@ export class Engine {
     }
     await this.persist();
     for (const note of this.replicator.notes.splice(0)) this.log(note);
+  }
+
+  /** Queues a message or a serve on its peer's queue. */
+  private queueForPeer(e: PeerEffect): void {
+    switch (e.t) {
+      case 'send': {
+        // Held until the state this input reached is journaled (see `persist`).
+        if (!this.markDurable) this.durable = new Promise<void>((resolve) => (this.markDurable = resolve));
+        const durable = this.durable;
+        this.enqueue(e.peer, async () => {
+          await durable;
+          await this.sendNow(e.peer, e.msg);
+        });
+        return;
+      }
+      case 'serveLog':
+        this.enqueue(e.peer, () => this.serving(e.peer, e.folder, e.name, e.wantId, () => this.serveLog(e)));
+        return;
+      case 'serveFile':
+        this.enqueue(e.peer, () => this.serving(e.peer, e.folder, e.meta.name, e.wantId, () => this.serveFile(e.peer, e.folder, e.wantId, e.meta)));
+    }
   }
 
   private async persist(force = false): Promise<void> {

@@ -19,7 +19,7 @@ const MIN_COMPACT_BYTES = 64 * 1024;
 export class Journal {
   private bytes: number;
   /** Size at which `due` turns true: the journal grew by the live size since the last check. */
-  private checkAt = MIN_COMPACT_BYTES;
+  private checkAt: number;
   /** Serializes appends and compactions. */
   private queue: Promise<unknown> = Promise.resolve();
 
