@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
 import { call } from '../../packages/cli/src/control/client.js';
-import { roamPaths } from '../../packages/cli/src/daemon/home.js';
+import { roamPaths } from '../../packages/cli/src/machine/paths.js';
 import { TICK_MS, WRITE_LEASE_MS } from '../../packages/cli/src/daemon/shared.js';
 import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 

@@ -8,7 +8,7 @@ import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 
 import { VERSION } from './version.js';
 import type { Status } from './control/protocol.js';
-import { roamPaths } from './daemon/home.js';
+import { roamPaths } from './machine/paths.js';
 import type { DaemonFlags } from './commands/daemon.js';
 import { ToolExit } from './sessions/exec.js';
 import { count, adaptersFor } from './sessions/index.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IgnoreRules, parseRules } from '@roam/core';
 import { ignoreRulesFor } from '../src/daemon/ignore.js';
-import { defaultFolders, folderList, groupKeyFromEnv } from '../src/daemon/config.js';
-import { roamPaths, socketPath } from '../src/daemon/home.js';
+import { defaultFolders, folderList, groupKeyFromEnv } from '../src/machine/config.js';
+import { roamPaths, socketPath } from '../src/machine/paths.js';
 import { servicePlan, service } from '../src/commands/service.js';
 
 const dirs: string[] = [];

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyMatches as claudeKeyMatches, projectKey as claudeProjectKey } from '../src/sessions/claude.js';
-import { gitIdentity, normaliseRemote, remoteFromConfig } from '../src/daemon/git.js';
-import { ProjectNames, decodePath, encodePath, pathOfWire, wireNameOf } from '../src/daemon/project-names.js';
+import { gitIdentity, normaliseRemote, remoteFromConfig } from '../src/machine/git.js';
+import { ProjectNames, decodePath, encodePath, pathOfWire, wireNameOf } from '../src/machine/project-names.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -14,8 +14,8 @@ import { join, relative } from 'node:path';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import type { Status } from '../control/protocol.js';
-import { folderList, readConfigFile } from '../daemon/config.js';
-import { roamPaths } from '../daemon/home.js';
+import { folderList, readConfigFile } from '../machine/config.js';
+import { roamPaths } from '../machine/paths.js';
 import { SHARED_FOLDER } from '../daemon/shared.js';
 
 export interface Conflict {

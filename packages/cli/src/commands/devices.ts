@@ -1,7 +1,7 @@
 /** `roam devices [--json]`: the devices of this device's group. */
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import type { DeviceInfo } from '../pairing/api.js';
 import { ago } from './format.js';
 

@@ -1,7 +1,7 @@
 /** `roam leave`: take this device out of its group. */
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import type { LeaveResult } from '../pairing/api.js';
 
 export async function leave(io: Io): Promise<void> {

@@ -10,8 +10,8 @@ import { resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
-import { decodePath, type ProjectEntry } from '../daemon/project-names.js';
+import { roamPaths } from '../machine/paths.js';
+import { decodePath, type ProjectEntry } from '../machine/project-names.js';
 
 type MapEntry = ProjectEntry & { wires: string[] };
 

@@ -5,7 +5,7 @@
  */
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import type { PairCodeEvent, PairResult } from '../pairing/api.js';
 import { decodeCode } from '../pairing/code.js';
 

@@ -2,7 +2,7 @@
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import type { Status } from '../control/protocol.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import { peerLine } from './status.js';
 
 export async function pause(which: 'pause' | 'unpause', device: string | undefined, opts: { json?: boolean }, io: Io): Promise<void> {

@@ -8,9 +8,9 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import type { ProjectInfo } from '../control/protocol.js';
-import { readConfigFile, writeConfigFile } from '../daemon/config.js';
-import { roamPaths } from '../daemon/home.js';
-import { encodePath } from '../daemon/project-names.js';
+import { readConfigFile, writeConfigFile } from '../machine/config.js';
+import { roamPaths } from '../machine/paths.js';
+import { encodePath } from '../machine/project-names.js';
 import { displayWire } from './map.js';
 
 /** `~/code/app` → `~code%2Fapp`, `/work/app` → `=%2Fwork%2Fapp`; a wire name or key as it is. */

@@ -13,7 +13,7 @@
  */
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import type { TrashView } from '../daemon/daemon.js';
 import { relativeTime } from '../sessions/index.js';
 import { displayWire } from './map.js';

@@ -6,7 +6,7 @@
  *    alone, it says so and goes on with what it has).
  * 2. Picks the session: the id given (or a unique prefix of one), else the most recent session of
  *    the current directory's project, whichever device wrote it (the logs of one project live under
- *    this device's own key for it: see daemon/project-names.ts).
+ *    this device's own key for it: see machine/project-names.ts).
  * 3. Refuses, unless --force, while another device holds the session's lease (its tool has the
  *    session open or wrote to it within the last minute), or while the tool has it open here.
  * 4. Warns when the directory is outside the configured namespace or the session is stale.
@@ -19,11 +19,11 @@ import { join, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
-import { readConfigFile } from '../daemon/config.js';
+import { roamPaths } from '../machine/paths.js';
+import { readConfigFile } from '../machine/config.js';
 import { liveClaudeSessions } from '../daemon/claude-live.js';
 import { TICK_MS, WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
-import type { ProjectEntry } from '../daemon/project-names.js';
+import type { ProjectEntry } from '../machine/project-names.js';
 import { resumeIn } from '../convert/index.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
 import { resolveSession } from '../sessions/index.js';

@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline/promises';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import type { RemoveResult } from '../daemon/daemon.js';
 import { allAdapters, resolveSession } from '../sessions/index.js';
 import { displayWire } from './map.js';

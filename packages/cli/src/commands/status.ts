@@ -2,7 +2,7 @@
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import type { PeerStatus, Status } from '../control/protocol.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import { ago, bytes } from './format.js';
 
 export function peerLine(p: PeerStatus): string {

@@ -7,7 +7,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import type { Status } from '../control/protocol.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import { ago } from './format.js';
 import { peerLine } from './status.js';
 

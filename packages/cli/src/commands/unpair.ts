@@ -1,7 +1,7 @@
 /** `roam unpair <device>`: remove a device from the group everywhere and rotate the group secret. */
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import type { UnpairResult } from '../pairing/api.js';
 
 export async function unpair(device: string, io: Io): Promise<void> {

@@ -16,8 +16,8 @@ import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
 import { Trust } from '../pairing/trust.js';
 import { VERSION } from '../version.js';
-import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FolderSpec } from './config.js';
-import { roamPaths, type RoamPaths } from './home.js';
+import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FolderSpec } from '../machine/config.js';
+import { roamPaths, type RoamPaths } from '../machine/paths.js';
 import { loadIdentity } from './identity.js';
 import type { IgnoreRules } from '@roam/core';
 import { ignoreRulesFor } from './ignore.js';
@@ -27,10 +27,10 @@ import { MappedStore } from './mapped-store.js';
 import { ObservedStore } from './observed-store.js';
 import { rememberedHeadIds, sessionOfItem } from './activity.js';
 import { TOOLS, type ToolName } from '../sessions/types.js';
-import { ProjectNames, type ProjectEntry } from './project-names.js';
+import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
-import { gitIdentity } from './git.js';
+import { gitIdentity } from '../machine/git.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;

@@ -8,7 +8,7 @@
  * refused at commit (ROAM_STORE_CONFLICT: the engine fetches it again).
  */
 import { ErrorCodes, RoamError, type DiskState, type FolderStore, type LocalChange, type LogPos, type MetaStore, type ScanOptions, type StagedTarget, type StagedWrite } from '@roam/core';
-import type { ProjectNames } from './project-names.js';
+import type { ProjectNames } from '../machine/project-names.js';
 
 export class MappedStore implements FolderStore {
   constructor(

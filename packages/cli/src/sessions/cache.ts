@@ -22,7 +22,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import type { ListedJson, SessionInfo } from './types.js';
 
 /** Bump when what is cached, or how it is computed, changes. */

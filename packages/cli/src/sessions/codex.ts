@@ -24,7 +24,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import { roamPaths } from '../daemon/home.js';
+import { roamPaths } from '../machine/paths.js';
 import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';

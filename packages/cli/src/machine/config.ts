@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { RoamError, fromHex } from '@roam/core';
+import { RoamError } from '@roam/core/errors';
+import { fromHex } from '@roam/core/bytes';
 import { z } from 'zod';
 
 export interface FolderSpec {
