@@ -102,15 +102,18 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
   cmd('pair', 'pair a device: print a one-time code here, or join with the code another device printed')
     .argument('[code]', 'the code `roam pair` printed on a device of the group')
     .option('--timeout <seconds>', 'how long the code stays valid (default 600), or how long to try to join (default 30)', seconds)
-    .action((code: string | undefined, o: { timeout?: number }) => pair(code, o, io));
+    .option('--json', 'print JSON (inviting: one JSON line per event, the code first; progress stays on stderr)')
+    .action((code: string | undefined, o: { timeout?: number; json?: boolean }) => pair(code, o, io));
   cmd('devices', "list this device's group: name, peer id, last seen, addresses")
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => devices(o, io));
   cmd('unpair', 'remove a device from the group everywhere, and replace the group secret')
     .argument('<device>', 'device name or peer id')
-    .action((d: string) => unpair(d, io));
-  cmd('leave', 'take this device out of its group')
-    .action(() => leave(io));
+    .option('--json', 'print JSON')
+    .action((d: string, o: { json?: boolean }) => unpair(d, o, io));
+  cmd('leave', 'take this device out of its group; it takes a new identity (the old one stays removed) and roamd restarts with it')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => leave(o, io));
   cmd('reload', "re-read config.json's selective sync and each folder's .roamignore (an edited .roamignore applies by itself)")
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {

@@ -1,32 +1,77 @@
 /**
- * `roam pair [--timeout <s>]`: print a one-time code (stdout, alone on its line) and wait until a
- * device joins with it. `roam pair <code>`: join the group of the device that printed it.
- * Everything but the code goes to stderr.
+ * `roam pair [--timeout <s>] [--json]`: print a one-time code (stdout, alone on its line; with
+ * --json a JSON line holding it) and wait until a device joins with it, showing on stderr what it
+ * waits for, the time left, and why a device that tried was refused. `roam pair <code>`: join the
+ * group of the device that printed it. Everything but the code (and --json's lines) goes to stderr.
  */
+import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import type { PairCodeEvent, PairResult } from '../pairing/api.js';
+import type { DeviceInfo, PairCodeEvent, PairRefusedEvent, PairResult } from '../pairing/api.js';
 import { decodeCode } from '../pairing/code.js';
+import { WaitProgress } from '../pairing/progress.js';
+import { printable, type PairRefusal } from '../pairing/refusal.js';
 
-export async function pair(code: string | undefined, opts: { timeout?: number }, io: Io): Promise<void> {
+export interface PairFlags {
+  timeout?: number;
+  json?: boolean;
+}
+
+/** What happens after joining, for --json. */
+const NEXT = { sync: 'started', watch: ['roam status', 'roam sync --wait'] } as const;
+const SYNC_STARTED = 'sync started: watch it with `roam status` or wait with `roam sync --wait`';
+
+const names = (devices: readonly DeviceInfo[]): string => devices.map((d) => d.name).join(', ') || 'no other device';
+const groupName = (r: PairResult): string => (r.group ? `group ${r.group.id.slice(0, 8)}` : 'the group');
+
+export async function pair(code: string | undefined, opts: PairFlags, io: Io, tty = !!process.stderr.isTTY, raw = (s: string) => void process.stderr.write(s)): Promise<void> {
   const socket = roamPaths().socket;
   const params = opts.timeout !== undefined ? { timeout: opts.timeout } : {};
   if (code !== undefined) {
     decodeCode(code); // a typo is reported here, before anything is dialed
     const r = await call<PairResult>(socket, 'pair', { ...params, code });
-    const others = r.devices.filter((d) => !d.self).map((d) => d.name);
-    io.out(`paired with ${r.joined.name} (${r.joined.peerId}); devices in the group: ${others.join(', ')}`);
+    const inviter = r.inviter ?? r.joined;
+    const others = r.devices.filter((d) => !d.self);
+    if (opts.json) {
+      io.out(JSON.stringify({ group: r.group, inviter, self: r.devices.find((d) => d.self) ?? null, devices: r.devices, next: NEXT }));
+      return;
+    }
+    io.out(`paired with ${inviter.name} (${inviter.peerId}); devices in the group: ${names(others)}`);
+    io.out(`joined ${groupName(r)} with ${names(others)}; ${SYNC_STARTED}`);
     return;
   }
-  let shown = false;
-  const r = await call<PairResult>(socket, 'pair', params, (event) => {
-    const e = event as PairCodeEvent;
-    if (shown || typeof e?.code !== 'string') return;
-    shown = true;
-    io.out(e.code);
-    const until = new Date(e.expiresAt).toLocaleTimeString();
-    io.err(`run \`roam pair <the code above>\` on the device to add; the code works once, until ${until}. Waiting…`);
-  });
+  let progress: WaitProgress | null = null;
+  const refusals: PairRefusal[] = [];
+  let r: PairResult;
+  try {
+    r = await call<PairResult>(socket, 'pair', params, (event) => {
+      const e = event as Partial<PairCodeEvent & PairRefusedEvent> | null;
+      if (e?.refused) {
+        refusals.push(e.refused);
+        if (opts.json) io.out(JSON.stringify({ event: 'refused', ...e.refused }));
+        const text = `refused: ${printable(e.refused.message)}; still waiting`;
+        if (progress) progress.say(text);
+        else io.err(text);
+        return;
+      }
+      if (progress || typeof e?.code !== 'string' || typeof e.expiresAt !== 'number') return;
+      io.out(opts.json ? JSON.stringify({ event: 'code', code: e.code, expiresAt: e.expiresAt }) : e.code);
+      progress = new WaitProgress({ expiresAt: e.expiresAt, tty, raw, line: (l) => io.err(l) });
+      progress.start();
+    });
+  } catch (err) {
+    // The code expired: say also who tried and why they were refused.
+    if (isRoamError(err) && err.code === ErrorCodes.PAIR_EXPIRED && refusals.length) {
+      const who = refusals.map((x) => `${printable(x.name)} (${x.peerId}) was refused: its identity was removed from the group, \`roam leave\` on it gives it a new one`);
+      throw new RoamError(err.code, `${err.message}; meanwhile ${who.join('; ')}`);
+    }
+    throw err;
+  } finally {
+    (progress as WaitProgress | null)?.stop();
+  }
+  const others = r.devices.filter((d) => d.peerId !== r.joined.peerId);
   io.err(`paired with ${r.joined.name} (${r.joined.peerId})`);
+  io.err(`${r.joined.name} joined ${groupName(r)} with ${names(others)}; ${SYNC_STARTED}`);
+  if (opts.json) io.out(JSON.stringify({ event: 'joined', joined: r.joined, group: r.group, devices: r.devices, next: NEXT }));
 }

@@ -1,10 +1,11 @@
-/** `roam unpair <device>`: remove a device from the group everywhere and rotate the group secret. */
+/** `roam unpair <device> [--json]`: remove a device from the group everywhere and rotate the group secret. */
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { UnpairResult } from '../pairing/api.js';
 
-export async function unpair(device: string, io: Io): Promise<void> {
+export async function unpair(device: string, opts: { json?: boolean }, io: Io): Promise<void> {
   const r = await call<UnpairResult>(roamPaths().socket, 'unpair', { device });
-  io.out(`removed ${r.removed.name} (${r.removed.peerId}) from the group; the group secret was replaced (generation ${r.generation})`);
+  if (opts.json) io.out(JSON.stringify(r));
+  else io.out(`removed ${r.removed.name} (${r.removed.peerId}) from the group; the group secret was replaced (generation ${r.generation})`);
 }

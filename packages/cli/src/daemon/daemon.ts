@@ -13,7 +13,8 @@ import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
 import { FsFolderStore, nodeHasher, type TrashEntry } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
 import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
-import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
+import type { DeviceInfo } from '../pairing/api.js';
+import { pairingHandlers } from '../pairing/handlers.js';
 import { Trust } from '../pairing/trust.js';
 import { VERSION } from '../version.js';
 import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FolderSpec } from '../machine/config.js';
@@ -40,6 +41,8 @@ export interface DaemonOptions {
   readonly name?: string;
   /** Where log lines go besides the log file (roamd prints them). */
   readonly echo?: (line: string) => void;
+  /** Asks the owner to stop this daemon and start it again (after `roam leave`, as the new identity). */
+  readonly onRestart?: () => void;
 }
 
 /** What a device remembers of a peer across restarts. */
@@ -317,19 +320,9 @@ export class Daemon {
         await this.network.unpause(peerArg(params));
         return this.status();
       },
-      pair: async (params, stream, closed) => {
-        const timeout = typeof params.timeout === 'number' && params.timeout > 0 ? params.timeout * 1000 : undefined;
-        if (typeof params.code === 'string') {
-          const r = await this.trust.join(params.code, timeout ?? 30_000);
-          return { joined: r.inviter, devices: this.devices() } satisfies PairResult;
-        }
-        const inv = await this.trust.invite(timeout ?? 600_000);
-        // The code goes to the command only (never to the log).
-        stream({ code: inv.code, expiresAt: inv.expiresAt });
-        void closed.then(() => inv.cancel());
-        const joined = await inv.outcome;
-        return { joined, devices: this.devices() } satisfies PairResult;
-      },
+      ...pairingHandlers({
+        trust: () => this.trust, devices: () => this.devices(), deviceIdOf, identityFile: this.paths.identity, restart: this.opts.onRestart, log: (l) => this.log(l),
+      }),
       devices: async () => this.devices(),
       leases: async (params) => {
         const now = Date.now();
@@ -349,12 +342,6 @@ export class Daemon {
         }
         return { projects: this.projectMap() };
       },
-      unpair: async (params) => {
-        if (typeof params.device !== 'string' || !params.device) throw new RoamError(ErrorCodes.USAGE, 'name the device to remove');
-        const r = await this.trust.unpair(params.device, deviceIdOf);
-        return { removed: { peerId: r.peerId, name: r.name }, generation: r.generation, devices: this.devices() } satisfies UnpairResult;
-      },
-      leave: async (): Promise<LeaveResult> => this.trust.leave(),
       ...this.removeHandlers(),
       logs: async (params, stream, closed) => {
         const lines = [...this.ring];

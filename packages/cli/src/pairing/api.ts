@@ -1,4 +1,5 @@
 /** What the pairing control methods answer (`roam pair`, `roam devices`, `roam unpair`, `roam leave`). */
+import type { PairRefusal } from './refusal.js';
 
 /** A device of the group, as `roam devices --json` prints it. */
 export interface DeviceInfo {
@@ -19,9 +20,18 @@ export interface PairCodeEvent {
   readonly expiresAt: number;
 }
 
+/** An event `pair` streams while it invites: a device tried to join and was refused (why, and the fix). */
+export interface PairRefusedEvent {
+  readonly refused: PairRefusal;
+}
+
 export interface PairResult {
   /** The device that joined (inviting), or the inviter (joining). */
   readonly joined: { readonly peerId: string; readonly name: string };
+  /** Joining: the device whose code it was. */
+  readonly inviter?: { readonly peerId: string; readonly name: string };
+  /** The group this device is in now. */
+  readonly group: { readonly id: string } | null;
   readonly devices: DeviceInfo[];
 }
 
@@ -36,4 +46,12 @@ export interface LeaveResult {
   readonly left: boolean;
   /** How many other members the group had. */
   readonly members: number;
+  /** The group it left (null: it was in none). */
+  readonly group: { readonly id: string } | null;
+  /** The identity it had: removed from the group for good. */
+  readonly previousPeerId: string;
+  /** Its new identity. */
+  readonly peerId: string;
+  /** roamd restarts with the new identity by itself (false: restart it to use it). */
+  readonly restarted: boolean;
 }

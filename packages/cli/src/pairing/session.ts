@@ -34,12 +34,12 @@ import { TrustErrorCodes, trustError } from './errors.js';
 import { MAX_PREVIOUS, addrSchema, directorySchema, secretSchema } from './group.js';
 import { MAX_LOG_ENTRIES, entrySchema, nameSchema } from './members.js';
 import { GroupProtector, NotInGroupError } from './protector.js';
+import { JOINER_FIX, printable } from './refusal.js';
 
 export const PAIR_PROTOCOL = '/roam/pair/1.0.0';
 export const PAIR_MDNS_TAG = '_roam-pair._udp.local';
 const MAX_MESSAGE = 1024 * 1024;
-const STEP_TIMEOUT_MS = 15_000;
-const DIAL_TIMEOUT_MS = 8_000;
+const [STEP_TIMEOUT_MS, DIAL_TIMEOUT_MS] = [15_000, 8_000];
 
 export interface PairKeys {
   /** Keys the pairing nodes' private network. */
@@ -162,8 +162,8 @@ export interface InviterHost {
   readonly proofKey: Uint8Array;
   /** Why the invitation cannot be used now ('used', 'expired'), or null while it is open. */
   closed(): 'used' | 'expired' | null;
-  /** Why this peer may not join (removed from the group), or null. */
-  refuse(joiner: string): string | null;
+  /** Why this peer (and the name it gave) may not join (removed from the group): the joiner's message; or null. */
+  refuse(joiner: string, name: string): string | null;
   /** Takes the invitation for this joiner (single use); false if it was taken or closed meanwhile. */
   claim(joiner: string): boolean;
   /** Adds the joiner to the group; returns what it receives. */
@@ -190,7 +190,7 @@ export async function serveInviter(stream: Stream, conn: Connection, host: Invit
       await fail(closed, closed === 'used' ? 'this code was used already' : 'this code has expired');
       return;
     }
-    const refused = host.refuse(joiner);
+    const refused = host.refuse(joiner, hello.name);
     if (refused) {
       host.log(`pairing: refused ${joiner}: ${refused}`);
       await fail('removed', refused);
@@ -389,7 +389,7 @@ async function exchange(conn: Connection, opts: JoinOptions, keys: PairKeys, acc
       case 'expired':
         return trustError(TrustErrorCodes.PAIR_EXPIRED, 'this code has expired: run `roam pair` again on the inviting device');
       case 'removed':
-        return trustError(TrustErrorCodes.PAIR_REFUSED, `the inviter refused this device: ${e.message}`);
+        return trustError(TrustErrorCodes.PAIR_REFUSED, `${printable(e.message)}; ${JOINER_FIX}`);
       case 'proof':
         return trustError(TrustErrorCodes.PAIR_PROOF, 'the inviter did not accept the proof of the code: the code is wrong');
       default:

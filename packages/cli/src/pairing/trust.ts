@@ -28,6 +28,8 @@ import {
 import { MAX_LOG_ENTRIES, entryId, entrySchema, membership, mergeLogs, safeName, signEntry, verifyEntry, type Entry, type Membership } from './members.js';
 import { GroupProtector, type ProtectorKey } from './protector.js';
 import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './session.js';
+import { codeAddresses, pairingListen } from './addresses.js';
+import { nameIn, refusalForInviter, refusalForJoiner, removalOf, type PairRefusal } from './refusal.js';
 
 export const MEMBERS_PROTOCOL = '/roam/members/1.0.0';
 const MAX_PUSH_BYTES = 1024 * 1024;
@@ -35,7 +37,6 @@ const PUSH_TIMEOUT_MS = 10_000;
 /** A used or expired invitation keeps answering "used"/"expired" this long, then its node stops. */
 const LINGER_MS = 10 * 60 * 1000;
 const MAX_INVITATIONS = 4;
-const MAX_CODE_ADDRESSES = 6;
 /** How long sync with a newly connected member waits for its membership message. */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -96,25 +97,6 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
 
-/** `/ip4/1.2.3.4/tcp/5` → the same on port 0 (pairing listens beside the daemon). */
-function pairingListen(listen: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const l of listen) {
-    if (/\/tcp\/\d+/.test(l)) out.add(l.replace(/\/tcp\/\d+.*$/, '/tcp/0'));
-  }
-  return out.size ? [...out] : ['/ip4/0.0.0.0/tcp/0'];
-}
-
-/** Addresses for a code: reachable ones first, loopback last, no link-local, a few at most. */
-function codeAddresses(node: Libp2p): string[] {
-  const addrs = node.getMultiaddrs().map((ma) => ma.decapsulateCode(421).toString());
-  const rank = (a: string): number => (/^\/ip[46]\/(127\.|::1\/)/.test(a) ? 2 : /^\/ip6\//.test(a) ? 1 : 0);
-  return [...new Set(addrs)]
-    .filter((a) => !/^\/ip6\/fe80/i.test(a))
-    .sort((a, b) => rank(a) - rank(b))
-    .slice(0, MAX_CODE_ADDRESSES);
-}
-
 export class Trust {
   readonly mode: 'env' | 'group';
   readonly protector: GroupProtector | undefined;
@@ -171,6 +153,11 @@ export class Trust {
 
   private log(line: string): void {
     this.opts.log(line);
+  }
+
+  /** The group's id, or null when this device is in none. */
+  get groupId(): string | null {
+    return this.group?.id ?? null;
   }
 
   // ---------------------------------------------------------------- state
@@ -430,7 +417,7 @@ export class Trust {
     }
     if (!this.view.members.has(this.selfId)) {
       const by = msg.log.find((e) => e.op === 'remove' && e.peer === this.selfId)?.by;
-      this.log(`this device was removed from the group${by ? ` by ${before.members.get(by)?.name ?? by}` : ''}: it forgets the group and connects to nobody`);
+      this.log(`this device was removed from the group${by ? ` by ${before.members.get(by)?.name ?? by}` : ''}: it forgets the group and connects to nobody; \`roam leave\` gives it a new identity to pair again`);
       await this.drop();
       return;
     }
@@ -518,7 +505,8 @@ export class Trust {
 
   // ---------------------------------------------------------------- roam pair (inviter)
 
-  invite(timeoutMs: number): Promise<Invitation> {
+  /** `onRefused`: a device tried to join and was refused (the inviter's `roam pair` says why). */
+  invite(timeoutMs: number, onRefused?: (r: PairRefusal) => void): Promise<Invitation> {
     this.requireGroupMode('pairing');
     return this.exclusive(async () => {
       const g = this.group ?? (await this.found());
@@ -555,7 +543,13 @@ export class Trust {
         selfId: this.selfId,
         proofKey: keys.proof,
         closed: () => (state.status === 'used' || state.status === 'claimed' ? ('used' as const) : state.status === 'expired' ? ('expired' as const) : null),
-        refuse: (joiner: string) => (this.view.removed.has(joiner) ? 'this device was removed from the group; it can join again only with a new identity (see docs/TRUST.md)' : null),
+        refuse: (joiner: string, name: string) => {
+          if (!this.view.removed.has(joiner)) return null;
+          const log = this.group?.log ?? [];
+          const [removal, nameOf] = [removalOf(log, joiner), (p: string) => (p === this.selfId ? this.opts.name : nameIn(log, p))];
+          onRefused?.({ peerId: joiner, name, reason: 'removed', message: refusalForInviter({ peerId: joiner, name }, removal, nameOf) });
+          return refusalForJoiner(this.opts.name, joiner, removal, nameOf);
+        },
         claim: () => {
           if (state.status !== 'open') return false;
           state.status = 'claimed';
