@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
 import type { DeviceInfo } from '../../packages/cli/src/pairing/api.js';
+import { decodeCode, encodeCode } from '../../packages/cli/src/pairing/code.js';
 import { readTree } from '../conformance/driver.js';
 import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 
@@ -190,6 +191,15 @@ describe('what pair, unpair and leave print', () => {
     expect(first.code).toMatch(/^roam1-[0-9a-z]+$/);
     expect(first.expiresAt).toBeGreaterThan(Date.now());
     await until(() => /waiting for a device to join/.test(inv.stderr()), { timeoutMs: 5_000, what: 'the waiting line (--json)', detail: () => inv.stderr() });
+    // A wrong code (checksum right, secret wrong): the joiner is told to use the inviter's code,
+    // the inviter that someone came with another code (a JSON line too), and it keeps waiting.
+    const c0 = decodeCode(first.code);
+    const wrong = c.roam('pair', encodeCode({ ...c0, secret: c0.secret.map((x) => x ^ 0x5a) }));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/^ROAM_PAIR_PROOF: the inviter did not accept this code: .*use its new code/);
+    await until(() => /refused: a device at \/ip4\/127\.0\.0\.1\/tcp\/\d+ tried to join with another code.*still waiting/.test(inv.stderr()), {
+      timeoutMs: 10_000, what: "alpha's roam pair to report the wrong code", detail: () => inv.stderr(),
+    });
     // --json, joiner: the group, its members, what happens next.
     const cj = c.roam('pair', first.code, '--json');
     expect(cj.status, cj.stderr).toBe(0);
@@ -201,10 +211,11 @@ describe('what pair, unpair and leave print', () => {
     expect(cr.next.watch).toEqual(['roam status', 'roam sync --wait']);
     const end = await inv.exit;
     expect(end.status, end.stderr).toBe(0);
-    const lines = end.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; group?: { id: string }; joined?: { peerId: string } });
-    expect(lines.map((l) => l.event)).toEqual(['code', 'joined']);
-    expect(lines[1]!.joined!.peerId).toBe(c.peerId);
-    expect(lines[1]!.group!.id).toBe(cr.group.id);
+    const lines = end.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; reason?: string; peerId?: string | null; group?: { id: string }; joined?: { peerId: string } });
+    expect(lines.map((l) => l.event)).toEqual(['code', 'refused', 'joined']);
+    expect(lines[1]).toMatchObject({ reason: 'wrong-code', peerId: null });
+    expect(lines[2]!.joined!.peerId).toBe(c.peerId);
+    expect(lines[2]!.group!.id).toBe(cr.group.id);
 
     // unpair --json
     const un = a.roam('unpair', 'gamma', '--json');

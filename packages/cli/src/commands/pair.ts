@@ -63,7 +63,9 @@ export async function pair(code: string | undefined, opts: PairFlags, io: Io, tt
   } catch (err) {
     // The code expired: say also who tried and why they were refused.
     if (isRoamError(err) && err.code === ErrorCodes.PAIR_EXPIRED && refusals.length) {
-      const who = refusals.map((x) => `${printable(x.name)} (${x.peerId}) was refused: its identity was removed from the group, \`roam leave\` on it gives it a new one`);
+      const who = refusals.map((x) =>
+        x.peerId ? `${printable(x.name)} (${x.peerId}) was refused: its identity was removed from the group (\`roam leave\` on it gives it a new one)` : `a device at ${printable(x.name)} came with another code`,
+      );
       throw new RoamError(err.code, `${err.message}; meanwhile ${who.join('; ')}`);
     }
     throw err;

@@ -77,6 +77,8 @@ export interface ProtectorHooks {
   secretName?: string;
   /** An inbound connection passed the preamble with this key (before Noise: no peer id yet). */
   onAccepted?: (conn: MessageStream, key: ProtectorKey) => void;
+  /** An inbound connection offered no key this device accepts (its remote address). */
+  onRefused?: (remote: string) => void;
 }
 
 function prepare(k: ProtectorKey): Prepared {
@@ -190,6 +192,7 @@ export class GroupProtector implements ConnectionProtector {
         if (!match) {
           await bytes.write(Uint8Array.of(REJECT), { signal }).catch(() => undefined);
           await conn.close({ signal }).catch(() => undefined);
+          this.hooks.onRefused?.(remote(conn));
           throw new NotInGroupError(`refused a connection from ${remote(conn)}: not in this group (it does not hold the ${this.secretName})`);
         }
         chosen = match.key;

@@ -7,10 +7,12 @@ import type { Entry } from './members.js';
 
 /** A join attempt the inviter refused, as its `roam pair` is told (a control event). */
 export interface PairRefusal {
-  readonly peerId: string;
-  /** The name the device gave in its hello. */
+  /** Null: refused before it said who it is (a wrong code). */
+  readonly peerId: string | null;
+  /** The name the device gave in its hello, or its address. */
   readonly name: string;
-  readonly reason: 'removed';
+  /** removed: its identity was removed from the group; wrong-code: it did not hold this code. */
+  readonly reason: 'removed' | 'wrong-code';
   /** For the inviter's user: the cause and the fix. */
   readonly message: string;
 }
@@ -49,6 +51,11 @@ export function refusalForInviter(joiner: { peerId: string; name: string }, remo
     `${joiner.name} (${joiner.peerId}) tried to join but was removed from the group${when}${how(joiner.peerId, removal, nameOf)}: a removed identity never joins again. ` +
     `To let it in, run \`roam leave\` on ${joiner.name} (it takes a new identity), then \`roam pair <the code>\` on it again`
   );
+}
+
+/** What the inviter's `roam pair` prints about a device that came without the code. */
+export function wrongCodeForInviter(address: string): string {
+  return `a device at ${address} tried to join with another code (a typo'd copy, or an older \`roam pair\`'s): its user should run \`roam pair <the code>\` with the code printed here`;
 }
 
 /** The joiner's fix, added to what the inviter said (the joiner's own words: they match its version). */

@@ -20,7 +20,8 @@
  *   relay (which must end Noise with its own id) fails both proofs. The inviter sends nothing of
  *   the group before the joiner's proof verified, and the code is used up at that moment.
  */
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { pairKeys, pairProof, type PairKeys } from './proof.js';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, Stream } from '@libp2p/interface';
@@ -39,30 +40,10 @@ import { JOINER_FIX, printable } from './refusal.js';
 export const PAIR_PROTOCOL = '/roam/pair/1.0.0';
 export const PAIR_MDNS_TAG = '_roam-pair._udp.local';
 const MAX_MESSAGE = 1024 * 1024;
-const [STEP_TIMEOUT_MS, DIAL_TIMEOUT_MS] = [15_000, 8_000];
+const STEP_TIMEOUT_MS = 15_000;
+const DIAL_TIMEOUT_MS = 8_000;
 
-export interface PairKeys {
-  /** Keys the pairing nodes' private network. */
-  readonly psk: Uint8Array;
-  /** Keys the proofs. */
-  readonly proof: Uint8Array;
-}
-
-export function pairKeys(secret: Uint8Array): PairKeys {
-  const derive = (info: string) => new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), info, 32));
-  return { psk: derive('roam pair psk v1'), proof: derive('roam pair proof v1') };
-}
-
-function lp(s: string): Uint8Array {
-  const b = Buffer.from(s, 'utf8');
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(b.length);
-  return Buffer.concat([len, b]);
-}
-
-export function pairProof(key: Uint8Array, role: 'inviter' | 'joiner', inviter: string, joiner: string, nonceInviter: Uint8Array, nonceJoiner: Uint8Array): Buffer {
-  return createHmac('sha256', key).update('roam-pair-v1').update(lp(role)).update(lp(inviter)).update(lp(joiner)).update(nonceInviter).update(nonceJoiner).digest();
-}
+export { pairKeys, pairProof, type PairKeys } from './proof.js';
 
 const hexBytes = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n * 2}}$`));
 
@@ -124,10 +105,12 @@ export interface PairingNodeOptions {
   mdns: boolean;
   log: (line: string) => void;
   onMdnsPeer?: (info: PeerInfo) => void;
+  /** A device at this address tried the pairing network without the code (a wrong code). */
+  onWrongCode?: (remote: string) => void;
 }
 
 export async function pairingNode(opts: PairingNodeOptions): Promise<Libp2p> {
-  const protector = new GroupProtector({ log: opts.log, secretName: 'pairing code' });
+  const protector = new GroupProtector({ log: opts.log, secretName: 'pairing code', ...(opts.onWrongCode ? { onRefused: opts.onWrongCode } : {}) });
   const k = { key: opts.psk, label: 'the pairing code' };
   protector.setKeys(k, [k]);
   const deny = (peer: PeerId): boolean => !opts.allow(peer.toString());

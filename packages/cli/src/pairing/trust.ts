@@ -29,7 +29,7 @@ import { MAX_LOG_ENTRIES, entryId, entrySchema, membership, mergeLogs, safeName,
 import { GroupProtector, type ProtectorKey } from './protector.js';
 import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './session.js';
 import { codeAddresses, pairingListen } from './addresses.js';
-import { nameIn, refusalForInviter, refusalForJoiner, removalOf, type PairRefusal } from './refusal.js';
+import { nameIn, refusalForInviter, refusalForJoiner, removalOf, wrongCodeForInviter, type PairRefusal } from './refusal.js';
 
 export const MEMBERS_PROTOCOL = '/roam/members/1.0.0';
 const MAX_PUSH_BYTES = 1024 * 1024;
@@ -513,7 +513,7 @@ export class Trust {
       for (const inv of [...this.invitations].slice(0, Math.max(0, this.invitations.size - MAX_INVITATIONS + 1))) await this.closeInvitation(inv);
       const secret = randomBytes(SECRET_BYTES);
       const keys = pairKeys(secret);
-      let state!: InvitationState;
+      let [state, wrongCodes] = [undefined as unknown as InvitationState, 0];
       const node = await pairingNode({
         privateKey: this.opts.privateKey,
         listen: pairingListen(this.opts.listen),
@@ -521,6 +521,7 @@ export class Trust {
         allow: (peer) => peer !== this.selfId,
         mdns: this.opts.mdns,
         log: (l) => this.log(`pairing: ${l}`),
+        onWrongCode: (address) => void (wrongCodes++ < 5 && onRefused?.({ peerId: null, name: address, reason: 'wrong-code', message: wrongCodeForInviter(address) })),
       });
       const outcome = new Promise<{ peerId: string; name: string }>((resolve, reject) => {
         state = {
