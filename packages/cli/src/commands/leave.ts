@@ -10,7 +10,7 @@ import { roamPaths } from '../machine/paths.js';
 import type { Status } from '../control/protocol.js';
 import type { LeaveResult } from '../pairing/api.js';
 
-const RESTART_TIMEOUT_MS = 60_000;
+const RESTART_TIMEOUT_MS = 120_000;
 
 export async function leave(opts: { json?: boolean }, io: Io): Promise<void> {
   const socket = roamPaths().socket;

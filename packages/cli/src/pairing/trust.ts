@@ -513,7 +513,8 @@ export class Trust {
       for (const inv of [...this.invitations].slice(0, Math.max(0, this.invitations.size - MAX_INVITATIONS + 1))) await this.closeInvitation(inv);
       const secret = randomBytes(SECRET_BYTES);
       const keys = pairKeys(secret);
-      let [state, wrongCodes] = [undefined as unknown as InvitationState, 0];
+      let state!: InvitationState;
+      let wrongCodes = 0;
       const node = await pairingNode({
         privateKey: this.opts.privateKey,
         listen: pairingListen(this.opts.listen),
@@ -547,7 +548,8 @@ export class Trust {
         refuse: (joiner: string, name: string) => {
           if (!this.view.removed.has(joiner)) return null;
           const log = this.group?.log ?? [];
-          const [removal, nameOf] = [removalOf(log, joiner), (p: string) => (p === this.selfId ? this.opts.name : nameIn(log, p))];
+          const removal = removalOf(log, joiner);
+          const nameOf = (p: string): string => (p === this.selfId ? this.opts.name : nameIn(log, p));
           onRefused?.({ peerId: joiner, name, reason: 'removed', message: refusalForInviter({ peerId: joiner, name }, removal, nameOf) });
           return refusalForJoiner(this.opts.name, joiner, removal, nameOf);
         },
