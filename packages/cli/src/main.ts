@@ -207,7 +207,7 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     svc
       .command(action)
       .description(action === 'install' ? 'install and start the service' : 'stop and remove the service')
-      .option('--dry-run', 'write or remove the unit file but do not call systemctl/launchctl')
+      .option('--dry-run', 'print the unit file and the commands, write and run nothing')
       .option('--json', 'print JSON')
       .configureOutput(output(io))
       .exitOverride()
