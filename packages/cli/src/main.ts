@@ -171,7 +171,8 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--out <file>', 'write it to this file (not overwritten) instead of stdout')
     .option('--no-redact', 'keep secrets as they are')
     .option('--tool <tool>', 'only this tool')
-    .action((id: string, o: { format?: string; out?: string; redact?: boolean; tool?: string }) => exportSession(id, o, io));
+    .option('--json', 'report what was exported and where as JSON (on stderr when the export goes to stdout)')
+    .action((id: string, o: { format?: string; out?: string; redact?: boolean; tool?: string; json?: boolean }) => exportSession(id, o, io));
   cmd('share', 'put a session in one portable file (redacted, with a manifest of hashes) for roam import')
     .argument('<session>', 'session id, or a unique prefix of one')
     .option('--out <file>', 'the bundle file (default: roam-<id>.json.gz here; not overwritten)')
