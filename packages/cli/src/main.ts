@@ -123,9 +123,11 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action(async (o: { json?: boolean }) => {
       if (!(await doctor(o, io))) throw new RoamError(ErrorCodes.DOCTOR, 'doctor found problems (see above)');
     });
-  cmd('logs', "print the daemon's log")
+  cmd('logs', "print the daemon's log (read from its file: roamd need not run)")
     .option('-f, --follow', 'keep printing new lines')
-    .action((o: { follow?: boolean }) => logs(o, io));
+    .option('-n, --lines <n>', 'print at most the last n lines (default 2000)', count)
+    .option('--json', 'one JSON object per line: {"time", "message"}')
+    .action((o: { follow?: boolean; lines?: number; json?: boolean }) => logs(o, io));
   cmd('list', "list the current directory's sessions, newest first (on a terminal: pick one to resume)")
     .option('--all', 'every project')
     .option('--tool <tool>', 'only this tool (claude, codex, gemini, copilot)')
