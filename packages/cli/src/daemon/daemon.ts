@@ -7,10 +7,9 @@ import { createWriteStream, existsSync, watch, type FSWatcher, type WriteStream 
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix, relative, sep } from 'node:path';
-import { createHash } from 'node:crypto';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
-import { FsFolderStore, nodeHasher, type TrashEntry } from '@roam/core/node';
+import { FsFolderStore, nodeHasher } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
 import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
@@ -31,6 +30,9 @@ import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
+import { sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
+
+export { sessionIdOfItem, type TrashView };
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -756,43 +758,6 @@ export interface RemoveResult {
   readonly dryRun: boolean;
   /** name: the item's wire name; path: where it is (or was) on this device. */
   readonly items: ReadonlyArray<{ name: string; path: string; here: boolean; removed: boolean }>;
-}
-
-export interface TrashView {
-  /** Short id for `roam restore <id>`. */
-  readonly id: string;
-  readonly folder: string;
-  /** `<stamp>/<local name>` in the folder's trash. */
-  readonly entry: string;
-  /** The item's name as devices share it (Claude Code: the wire project name). */
-  readonly name: string;
-  /** Where it goes back to on this device. */
-  readonly path: string;
-  /** The session the file belongs to, when its name tells. */
-  readonly session: string | null;
-  readonly deletedAt: number;
-  readonly size: number;
-}
-
-function trashId(folder: string, e: TrashEntry): string {
-  return createHash('sha256').update(`${folder}\u0000${e.entry}`).digest('hex').slice(0, 10);
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * The session an item belongs to, from its name: Claude Code `<project>/<id>.jsonl` and
- * `<project>/<id>/…`, Codex `…/rollout-<time>-<id>.jsonl`, Copilot `<id>/…`. Null otherwise.
- */
-export function sessionIdOfItem(folder: string, name: string): string | null {
-  const parts = name.split('/');
-  if (folder === 'claude') {
-    const c = parts[1]?.replace(/\.jsonl$/, '');
-    return c && UUID.test(c) ? c : null;
-  }
-  if (folder === 'copilot') return parts.length > 1 && UUID.test(parts[0]!) ? parts[0]! : null;
-  const m = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(parts[parts.length - 1]!);
-  return m ? m[1]! : null;
 }
 
 /** Both promises settled: the first's value, or the first failure (neither is left running unawaited). */
