@@ -111,7 +111,8 @@ describe('roam rm / roam restore', () => {
       const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
       const tty = spawnSync('script', ['-qfec', [process.execPath, ROAM, 'rm', SID].map(quote).join(' '), '/dev/null'], { env: b.env, input: 'n\n', encoding: 'utf8', timeout: 60_000 });
       expect(tty.stdout).toContain(`Delete session ${SID} on every device? [y/N]`);
-      expect(tty.stdout).toContain('ROAM_USAGE: not removed');
+      expect(tty.stdout).toContain('ROAM_DECLINED: nothing removed');
+      expect(tty.status).toBe(1);
       expect(existsSync(join(dirB, `${SID}.jsonl`))).toBe(true);
     }
     const res = JSON.parse(ok(b.roam('rm', SID, '--json'))) as { session: string; folder: string; items: { name: string; path: string; here: boolean; removed: boolean }[] };
