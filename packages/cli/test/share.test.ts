@@ -231,7 +231,7 @@ describe('roam share and roam import', () => {
     expect(second.out).toBe(`already imported: claude session ${ID} is ${join(keyDir, `${ID}.jsonl`)} (nothing written)`);
     expect(readdirSync(keyDir).sort()).toEqual(before);
     const adapter = new ClaudeAdapter({ env: process.env, cacheFile: null });
-    expect((await adapter.list({ all: true })).map((s) => s.id)).toEqual([ID]);
+    expect((await adapter.list()).map((s) => s.id)).toEqual([ID]);
   });
 
   it('import --dry-run reports the id the import then uses, when the id is taken here', async () => {

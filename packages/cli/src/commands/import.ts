@@ -21,6 +21,8 @@ import { CopilotAdapter } from '../sessions/copilot.js';
 import { GeminiAdapter } from '../sessions/gemini.js';
 import { decodeBundle } from '../share/bundle.js';
 import { alreadyImported, derivedIds } from '../share/import-once.js';
+import { noteImport } from '../machine/imported.js';
+import { roamPaths } from '../machine/paths.js';
 import { applyPlan, planClaude, planCodex, planCopilot, planGemini, type ImportPlan } from '../share/importer.js';
 
 export interface ImportFlags {
@@ -54,6 +56,11 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
     if (flags.json) io.out(JSON.stringify({ dryRun: !!flags.dryRun, already: true, tool: plan.tool, id: here.id, originalId: plan.originalId, transcript: here.transcript, files: [], command }, null, 2));
     else io.out(`already imported: ${plan.tool} session ${here.id} is ${here.transcript} (nothing written)`);
     return { ...plan, id: here.id, transcript: here.transcript, files: [], command };
+  }
+  if (!flags.dryRun) {
+    // Before the files appear: roamd must not take the import's write for a tool writing the session.
+    const transcript = plan.files.find((f) => f.path === plan.transcript);
+    if (transcript) noteImport(roamPaths(env).state, plan.id, transcript.bytes.length);
   }
   const did = flags.dryRun ? [] : applyPlan(plan);
   if (!flags.json) for (const line of did) io.err(`roam: ${line}`);

@@ -31,6 +31,7 @@ import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readSh
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
 import { sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
+import { importedWrites } from '../machine/imported.js';
 
 export { sessionIdOfItem, type TrashView };
 
@@ -73,6 +74,8 @@ export class Daemon {
   private shared: SharedInfo | null = null;
   private deviceId = '';
   /** Sessions whose log grew here: id → first and last time. */
+  /** Whether a change is `roam import`'s own write (no lease: machine/imported.ts). */
+  private readonly importedWrite: ReturnType<typeof importedWrites>;
   private readonly activity = new Map<string, { tool: ToolName; since: number; last: number; project: string | null }>();
   private readonly leaseSince = new Map<string, number>();
   /** Gemini sessions' ids, read once from each file's first line. */
@@ -92,6 +95,7 @@ export class Daemon {
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
     this.paths = paths;
+    this.importedWrite = importedWrites(paths.state);
     this.folders = folders;
   }
 
@@ -403,7 +407,7 @@ export class Daemon {
 
   // ---------------------------------------------------------------- sessions: leases, project names
 
-  private noteActivity(folder: string, root: string, changes: readonly { change: string; state: { name: string; mtimeMs: number } }[]): void {
+  private noteActivity(folder: string, root: string, changes: readonly { change: string; state: { name: string; mtimeMs: number; size: number } }[]): void {
     const now = Date.now();
     for (const c of changes) {
       if (c.change === 'delete') continue;
@@ -413,7 +417,8 @@ export class Daemon {
       // refused everywhere else).
       if (now - c.state.mtimeMs >= ACTIVE_MS) continue;
       const s = sessionOfItem(folder, root, c.state.name, this.headIds);
-      if (!s) continue;
+      // `roam import` wrote it whole: no tool is writing it (machine/imported.ts).
+      if (!s || this.importedWrite(s.session, c.state.size, now)) continue;
       const prev = this.activity.get(s.session);
       this.activity.set(s.session, { tool: s.tool, since: prev && now - prev.last < WRITE_LEASE_MS ? prev.since : now, last: now, project: s.project });
     }
