@@ -103,6 +103,28 @@ describe('newcomer', () => {
     expect(saved.stderr).toMatch(/applies it when it starts/);
   });
 
+  it('doctor reports a corrupt config.json while roamd runs, measures clocks by round trips, and checks only current devices', async () => {
+    const a = makeDaemon('alpha');
+    const b = makeDaemon('beta');
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    await until(() => (JSON.parse(a.roam('status', '--json').stdout) as { peers: { name: string; connected: boolean }[] }).peers.some((p) => p.name === 'beta' && p.connected), { timeoutMs: 30_000, what: 'alpha to connect to beta' });
+    // A device no longer in the group left its shared state behind, written 13 s before it arrived here.
+    const shared = join(a.roamHome, 'state', 'shared');
+    mkdirSync(shared, { recursive: true });
+    writeFileSync(join(shared, 'GONEGONE.json'), JSON.stringify({ v: 1, device: 'GONEGONE', name: 'gone', updatedAt: Date.now() - 13_000, leases: [], projects: {} }));
+    writeFileSync(join(a.roamHome, 'config.json'), '{ "only": ');
+    const r = a.roam('doctor', '--json');
+    expect(r.status).toBe(1);
+    const { checks } = JSON.parse(r.stdout) as { checks: { check: string; level: string; detail: string }[] };
+    expect(checks.find((c) => c.check === 'daemon')?.level).toBe('ok');
+    expect(checks.find((c) => c.check === 'config')).toMatchObject({ level: 'error', detail: expect.stringMatching(/config\.json is not valid JSON/) });
+    expect(checks.filter((c) => /gone/.test(c.check))).toEqual([]);
+    // Two daemons on one host share a clock: the round trip says so.
+    expect(checks.find((c) => c.check === 'clock beta')).toMatchObject({ level: 'ok', detail: expect.stringMatching(/^within \d+ ms \(± \d+ ms\) of this one$/) });
+    expect(r.stderr).toBe('ROAM_DOCTOR: doctor found problems (see above)\n');
+  });
+
   it('rm right after an import: nothing is writing it; a declined prompt removes nothing and is no usage error', async () => {
     // The bundle: a session shared from another machine (no daemon needed).
     const src = mkdtempSync(join(tmpdir(), 'roam-e2e-src-'));

@@ -32,6 +32,7 @@ import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
 import { sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
 import { importedWrites } from '../machine/imported.js';
+import { measureClock, serveClock } from './clock.js';
 
 export { sessionIdOfItem, type TrashView };
 
@@ -235,6 +236,7 @@ export class Daemon {
       log: (line) => this.log(line),
     });
     await trust.attach(this.network);
+    await serveClock(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
     this.refreshShared();
     this.tick = setInterval(() => {
@@ -337,6 +339,8 @@ export class Daemon {
         return { joined, devices: this.devices() } satisfies PairResult;
       },
       devices: async () => this.devices(),
+      // Each connected device's clock against this one's, by round trips (daemon/clock.ts).
+      clock: async () => Promise.all(this.network.connectedPeers().map((p) => measureClock(this.network, p).catch((err: unknown) => ({ peerId: p, error: String(err) })))),
       leases: async (params) => {
         const now = Date.now();
         const session = typeof params.session === 'string' ? params.session : null;
