@@ -68,7 +68,8 @@ function output(io: Io) {
   return { writeOut: (s: string) => io.out(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()), outputError: () => {} };
 }
 
-function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []): Command {
+/** The command table of `roam`; `completionVerb` false leaves out `completion` (the completion library adds its own). */
+function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = [], completionVerb = true): Command {
   const program = new C('roam')
     .description('Keep AI coding sessions in sync across your machines, peer to peer.')
     .version(VERSION, '-V, --version')
@@ -216,6 +217,13 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
       .exitOverride()
       .action((o: { dryRun?: boolean; json?: boolean }) => service(action, o, io));
   }
+  if (completionVerb) {
+    // Run by commands/completion.ts (see run()); here for `roam help` and the man page.
+    cmd('completion', 'print the shell completion script: source <(roam completion bash), or zsh, fish')
+      .argument('<shell>', 'bash, zsh or fish');
+  }
+  cmd('man', "print roam's manual page (roff), made from this command table: roam man | man -l -")
+    .action(async () => io.out((await import('./commands/man.js')).manPage(program)));
   return program;
 }
 
@@ -295,6 +303,11 @@ export async function run(which: 'roam' | 'roamd', argv: readonly string[], io: 
     if (quick) return 0;
     const { Command, CommanderError } = await import('commander');
     Err = CommanderError;
+    if (which === 'roam' && (argv[0] === 'completion' || argv[0] === 'complete')) {
+      const { completion } = await import('./commands/completion.js');
+      await completion(roamProgram(Command, io, toolArgs, false), argv, io);
+      return 0;
+    }
     const program = which === 'roam' ? roamProgram(Command, io, toolArgs) : roamdProgram(Command, io);
     await program.parseAsync(argv, { from: 'user' });
     return 0;
