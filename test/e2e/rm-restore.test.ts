@@ -166,9 +166,13 @@ describe('roam rm / roam restore', () => {
     }
   }, 180_000);
 
-  it('without roamd: a one-line ROAM_NOT_RUNNING error', () => {
+  it('without roamd: a one-line ROAM_NOT_RUNNING error (listing the trash reads it from disk)', () => {
     const d = makeDaemon('delta');
-    for (const args of [['rm', SID, '--yes'], ['restore'], ['restore', SID]]) {
+    const list = d.roam('restore');
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^the trash is empty/);
+    expect(list.stderr).toMatch(/^roam: roamd is not running/);
+    for (const args of [['rm', SID, '--yes'], ['restore', SID]]) {
       const r = d.roam(...args);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(/^ROAM_NOT_RUNNING: [^\n]*\n$/);
