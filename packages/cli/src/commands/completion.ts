@@ -12,6 +12,7 @@
 import type { Command } from 'commander';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
+import { TOOLS } from '../sessions/types.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
@@ -21,7 +22,16 @@ export async function completion(program: Command, argv: readonly string[], io: 
     throw new RoamError(ErrorCodes.USAGE, `roam completion ${argv[1]}: one of ${SHELLS.join(', ')}`);
   }
   const { default: tab } = await import('@bomb.sh/tab/commander');
-  tab(program, { completionCommandName: 'completion' });
+  const root = tab(program, { completionCommandName: 'completion' });
+  // Values the table's options take from a fixed list (commander knows them only as text).
+  for (const c of [root, ...root.commands.values()]) {
+    for (const name of ['tool', 'in']) {
+      const o = c.options.get(name);
+      if (o) o.handler = (complete) => TOOLS.forEach((t) => complete(t, ''));
+    }
+    const format = c.value === 'export' ? c.options.get('format') : undefined;
+    if (format) format.handler = (complete) => ['md', 'json'].forEach((f) => complete(f, ''));
+  }
   // The library prints with console.log: through the Io, like everything roam prints.
   const log = console.log;
   console.log = (...parts: unknown[]) => io.out(parts.map(String).join(' '));
