@@ -74,9 +74,9 @@ export class Daemon {
   private sharedDir = '';
   private shared: SharedInfo | null = null;
   private deviceId = '';
-  /** Sessions whose log grew here: id → first and last time. */
   /** Whether a change is `roam import`'s own write (no lease: machine/imported.ts). */
   private readonly importedWrite: ReturnType<typeof importedWrites>;
+  /** Sessions whose log grew here: id → first and last time. */
   private readonly activity = new Map<string, { tool: ToolName; since: number; last: number; project: string | null }>();
   private readonly leaseSince = new Map<string, number>();
   /** Gemini sessions' ids, read once from each file's first line. */
