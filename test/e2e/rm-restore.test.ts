@@ -111,7 +111,8 @@ describe('roam rm / roam restore', () => {
       const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
       const tty = spawnSync('script', ['-qfec', [process.execPath, ROAM, 'rm', SID].map(quote).join(' '), '/dev/null'], { env: b.env, input: 'n\n', encoding: 'utf8', timeout: 60_000 });
       expect(tty.stdout).toContain(`Delete session ${SID} on every device? [y/N]`);
-      expect(tty.stdout).toContain('ROAM_USAGE: not removed');
+      expect(tty.stdout).toContain('ROAM_DECLINED: nothing removed');
+      expect(tty.status).toBe(1);
       expect(existsSync(join(dirB, `${SID}.jsonl`))).toBe(true);
     }
     const res = JSON.parse(ok(b.roam('rm', SID, '--json'))) as { session: string; folder: string; items: { name: string; path: string; here: boolean; removed: boolean }[] };
@@ -165,9 +166,13 @@ describe('roam rm / roam restore', () => {
     }
   }, 180_000);
 
-  it('without roamd: a one-line ROAM_NOT_RUNNING error', () => {
+  it('without roamd: a one-line ROAM_NOT_RUNNING error (listing the trash reads it from disk)', () => {
     const d = makeDaemon('delta');
-    for (const args of [['rm', SID, '--yes'], ['restore'], ['restore', SID]]) {
+    const list = d.roam('restore');
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^the trash is empty/);
+    expect(list.stderr).toMatch(/^roam: roamd is not running/);
+    for (const args of [['rm', SID, '--yes'], ['restore', SID]]) {
       const r = d.roam(...args);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(/^ROAM_NOT_RUNNING: [^\n]*\n$/);

@@ -68,7 +68,8 @@ function output(io: Io) {
   return { writeOut: (s: string) => io.out(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()), outputError: () => {} };
 }
 
-function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []): Command {
+/** The command table of `roam`; `completionVerb` false leaves out `completion` (the completion library adds its own). */
+function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = [], completionVerb = true): Command {
   const program = new C('roam')
     .description('Keep AI coding sessions in sync across your machines, peer to peer.')
     .version(VERSION, '-V, --version')
@@ -126,9 +127,11 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action(async (o: { json?: boolean }) => {
       if (!(await doctor(o, io))) throw new RoamError(ErrorCodes.DOCTOR, 'doctor found problems (see above)');
     });
-  cmd('logs', "print the daemon's log")
+  cmd('logs', "print the daemon's log (read from its file: roamd need not run)")
     .option('-f, --follow', 'keep printing new lines')
-    .action((o: { follow?: boolean }) => logs(o, io));
+    .option('-n, --lines <n>', 'print at most the last n lines (default 2000)', count)
+    .option('--json', 'one JSON object per line: {"time", "message"}')
+    .action((o: { follow?: boolean; lines?: number; json?: boolean }) => logs(o, io));
   cmd('list', "list the current directory's sessions, newest first (on a terminal: pick one to resume)")
     .option('--all', 'every project')
     .option('--tool <tool>', 'only this tool (claude, codex, gemini, copilot)')
@@ -174,7 +177,8 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--out <file>', 'write it to this file (not overwritten) instead of stdout')
     .option('--no-redact', 'keep secrets as they are')
     .option('--tool <tool>', 'only this tool')
-    .action((id: string, o: { format?: string; out?: string; redact?: boolean; tool?: string }) => exportSession(id, o, io));
+    .option('--json', 'report what was exported and where as JSON (on stderr when the export goes to stdout)')
+    .action((id: string, o: { format?: string; out?: string; redact?: boolean; tool?: string; json?: boolean }) => exportSession(id, o, io));
   cmd('share', 'put a session in one portable file (redacted, with a manifest of hashes) for roam import')
     .argument('<session>', 'session id, or a unique prefix of one')
     .option('--out <file>', 'the bundle file (default: roam-<id>.json.gz here; not overwritten)')
@@ -210,12 +214,19 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     svc
       .command(action)
       .description(action === 'install' ? 'install and start the service' : 'stop and remove the service')
-      .option('--dry-run', 'write or remove the unit file but do not call systemctl/launchctl')
+      .option('--dry-run', 'print the unit file and the commands, write and run nothing')
       .option('--json', 'print JSON')
       .configureOutput(output(io))
       .exitOverride()
       .action((o: { dryRun?: boolean; json?: boolean }) => service(action, o, io));
   }
+  if (completionVerb) {
+    // Run by commands/completion.ts (see run()); here for `roam help` and the man page.
+    cmd('completion', 'print the shell completion script: source <(roam completion bash), or zsh, fish')
+      .argument('<shell>', 'bash, zsh or fish');
+  }
+  cmd('man', "print roam's manual page (roff), made from this command table: roam man | man -l -")
+    .action(async () => io.out((await import('./commands/man.js')).manPage(program)));
   return program;
 }
 
@@ -295,6 +306,11 @@ export async function run(which: 'roam' | 'roamd', argv: readonly string[], io: 
     if (quick) return 0;
     const { Command, CommanderError } = await import('commander');
     Err = CommanderError;
+    if (which === 'roam' && (argv[0] === 'completion' || argv[0] === 'complete')) {
+      const { completion } = await import('./commands/completion.js');
+      await completion(roamProgram(Command, io, toolArgs, false), argv, io);
+      return 0;
+    }
     const program = which === 'roam' ? roamProgram(Command, io, toolArgs) : roamdProgram(Command, io);
     await program.parseAsync(argv, { from: 'user' });
     return 0;

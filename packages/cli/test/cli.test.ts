@@ -22,3 +22,45 @@ describe('roam CLI', () => {
     expect(lines[0]).toMatch(/^ROAM_USAGE: unknown option '--no-such-flag'/);
   });
 });
+
+describe('roam completion, help and man', () => {
+  it('prints a bash script that bash accepts and that asks roam for the words; zsh and fish too', () => {
+    const bash = roam('completion', 'bash');
+    expect(bash.status, bash.stderr).toBe(0);
+    expect(spawnSync('bash', ['-n'], { input: bash.stdout, encoding: 'utf8' }).status).toBe(0);
+    expect(bash.stdout).toContain('complete -F __roam_complete roam');
+    expect(bash.stdout).toMatch(/roam complete -- /);
+    expect(roam('completion', 'zsh').stdout).toMatch(/^#compdef roam/);
+    expect(roam('completion', 'fish').stdout).toContain('complete -c roam');
+    const bad = roam('completion', 'tcsh');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('ROAM_USAGE: roam completion tcsh: one of bash, zsh, fish\n');
+  });
+
+  it('completes verbs, sub-commands and options from the command table', () => {
+    const words = (...args: string[]) => roam('complete', '--', ...args).stdout.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => l.split('\t')[0]);
+    expect(words('re')).toEqual(['reload', 'resume', 'restore']);
+    expect(words('service', '')).toEqual(expect.arrayContaining(['install', 'uninstall']));
+    expect(words('export', '--')).toEqual(expect.arrayContaining(['--format', '--out', '--json', '--tool']));
+    expect(words('logs', '--')).toEqual(expect.arrayContaining(['--follow', '--lines', '--json']));
+    expect(words('list', '--tool', '')).toEqual(['claude', 'codex', 'gemini', 'copilot']);
+    expect(words('export', 'x', '--format', '')).toEqual(['md', 'json']);
+  });
+
+  it('roam help <verb> prints that verb\'s usage; roam man prints a man page of every verb', () => {
+    const help = roam('help', 'rm');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: roam rm \[options\] <session>\n/);
+    expect(help.stdout).toContain('-y, --yes');
+    const man = roam('man');
+    expect(man.status, man.stderr).toBe(0);
+    expect(man.stdout).toMatch(/^\.TH ROAM 1 /);
+    for (const verb of ['status', 'sync', 'pair', 'resume', 'rm', 'logs', 'export', 'completion', 'service install']) expect(man.stdout).toContain(`.B roam ${verb}`);
+    expect(man.stdout).toContain('.B roam rm <session>');
+    expect(man.stdout).toContain('.B \\-y, \\-\\-yes');
+    if (spawnSync('man', ['--version']).status === 0) {
+      const rendered = spawnSync('man', ['-l', '-'], { input: man.stdout, encoding: 'utf8', env: { ...process.env, MANWIDTH: '100', MAN_KEEP_FORMATTING: '' } });
+      expect(rendered.stdout).toMatch(/roam restore \[entry\]/);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 /** roamd's configuration pieces: ignore rules, folders from the environment, paths, the service unit. */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IgnoreRules, parseRules } from '@roam/core';
 import { ignoreRulesFor } from '../src/daemon/ignore.js';
@@ -95,7 +95,7 @@ describe('folders and paths', () => {
 });
 
 describe('roam service', () => {
-  it('writes a systemd user unit that runs this roamd with ROAM_HOME kept, and removes it', async () => {
+  it('--dry-run prints the systemd user unit that runs this roamd with ROAM_HOME kept, and writes nothing', async () => {
     const home = tmp();
     const saved = { ...process.env };
     try {
@@ -104,14 +104,26 @@ describe('roam service', () => {
       process.env.ROAM_HOME = join(home, 'roam-home');
       const plan = servicePlan(process.env, 'linux');
       expect(plan.file).toBe(join(home, '.config', 'systemd', 'user', 'roamd.service'));
+      expect(plan.content).toMatch(new RegExp(`^ExecStart=${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (--\\S+ )*\\S+/roamd\\.js$`, 'm'));
+      expect(plan.content).toContain(`Environment=ROAM_HOME=${join(home, 'roam-home')}`);
       const out: string[] = [];
       await service('install', { dryRun: true }, { out: (l) => out.push(l), err: () => {} });
-      const unit = readFileSync(plan.file, 'utf8');
-      expect(unit).toMatch(new RegExp(`^ExecStart=${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (--\\S+ )*\\S+/roamd\\.js$`, 'm'));
-      expect(unit).toContain(`Environment=ROAM_HOME=${join(home, 'roam-home')}`);
-      expect(out[0]).toMatch(/^installed .*roamd\.service \(not run: systemctl --user daemon-reload; systemctl --user enable --now roamd\.service\)$/);
-      await service('uninstall', { dryRun: true }, { out: () => {}, err: () => {} });
+      // A dry run writes nothing, not even the directory of the unit.
       expect(existsSync(plan.file)).toBe(false);
+      expect(existsSync(join(home, '.config'))).toBe(false);
+      expect(out[0]).toBe(`would write ${plan.file}:`);
+      expect(out.join('\n')).toContain(plan.content.trimEnd());
+      expect(out.at(-1)).toBe('would run: systemctl --user daemon-reload; systemctl --user enable --now roamd.service');
+      const json: string[] = [];
+      await service('install', { dryRun: true, json: true }, { out: (l) => json.push(l), err: () => {} });
+      expect(JSON.parse(json[0]!)).toMatchObject({ action: 'install', dryRun: true, file: plan.file, exists: false, content: plan.content, ran: false });
+      // Uninstall's dry run leaves an installed unit where it is.
+      mkdirSync(dirname(plan.file), { recursive: true });
+      writeFileSync(plan.file, plan.content);
+      const un: string[] = [];
+      await service('uninstall', { dryRun: true }, { out: (l) => un.push(l), err: () => {} });
+      expect(existsSync(plan.file)).toBe(true);
+      expect(un[0]).toBe(`would run: systemctl --user disable --now roamd.service; systemctl --user daemon-reload; then remove ${plan.file}`);
       const mac = servicePlan(process.env, 'darwin');
       expect(mac.file).toBe(join(home, 'Library', 'LaunchAgents', 'dev.roam.roamd.plist'));
       expect(mac.content).toContain('<key>RunAtLoad</key><true/>');

@@ -162,7 +162,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
     expect(JSON.parse(resume.out.split('\n').pop()!)).toMatchObject({ cwd: b.project, command: ['copilot', '--resume', ID] });
   });
 
-  it('an id taken here: a new UUID for the directory, session.start and workspace.yaml, the original untouched; a third import another', async () => {
+  it('an id taken here: a new UUID for the directory, session.start and workspace.yaml, the original untouched; a third import finds it and writes nothing', async () => {
     const file = await shareA();
     const before = new Map(tree(dirA).map((f) => [f, readFileSync(join(dirA, f))]));
     const r = await roam('import', file, '--json');
@@ -181,8 +181,9 @@ describe('roam share / import of Copilot CLI sessions', () => {
     for (const [f, bytes] of before) expect(readFileSync(join(dirA, f)).equals(bytes), f).toBe(true);
     const adapter = new CopilotAdapter({ env: process.env, cacheFile: null });
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
-    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string };
-    expect(new Set([ID, rep.id, third.id]).size).toBe(3);
+    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string; already: boolean; files: string[] };
+    expect(third).toMatchObject({ already: true, id: rep.id, files: [] });
+    expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
   });
 
   it('a directory by that name, even without events, counts as taken and is left alone', async () => {

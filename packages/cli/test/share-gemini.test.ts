@@ -176,7 +176,7 @@ describe('roam share / import of Gemini CLI sessions', () => {
     expect(JSON.parse(again.out.split('\n').pop()!)).toMatchObject({ cwd: b.project, command: ['gemini', '--resume', ID] });
   });
 
-  it('an id taken here: a new UUID in every record and in the file name, the original untouched; a third import another', async () => {
+  it('an id taken here: a new UUID in every record and in the file name, the original untouched; a third import finds it and writes nothing', async () => {
     const file = await shareA();
     const before = readFileSync(fileA);
     const subBefore = readFileSync(join(a.gemini, 'tmp', 'app', 'chats', ID, `${SUB}.jsonl`));
@@ -198,8 +198,9 @@ describe('roam share / import of Gemini CLI sessions', () => {
     expect(projects(a)).toEqual({ [a.project]: 'app' });
     const adapter = new GeminiAdapter({ env: process.env, cacheFile: null });
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
-    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string };
-    expect(new Set([ID, rep.id, third.id]).size).toBe(3);
+    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string; already: boolean; files: string[] };
+    expect(third).toMatchObject({ already: true, id: rep.id, files: [] });
+    expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
   });
 
   it('a file of the slug ending in the id\'s first 8 characters (which the CLI\'s cleanup takes for one session) counts as taken', async () => {

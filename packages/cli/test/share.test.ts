@@ -114,6 +114,20 @@ describe('roam export', () => {
     expect((await roam('export', ID, '--format', 'pdf')).err).toMatch(/^ROAM_USAGE: --format pdf/);
     expect((await roam('export', 'nope')).err).toMatch(/^ROAM_SESSION_NOT_FOUND/);
   });
+
+  it('--json reports what was exported and where (--format json stays the entries)', async () => {
+    const out = join(base, 'x.json');
+    const r = await roam('export', ID, '--format', 'json', '--out', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    const rep = JSON.parse(r.out) as Record<string, unknown>;
+    expect(rep).toMatchObject({ tool: 'claude', id: ID, format: 'json', file: out, entries: 5, redacted: true, bytes: readFileSync(out).length });
+    expect((rep.redactions as Record<string, number>).github).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toHaveLength(5);
+    // Without --out, the export itself is printed, and the report goes to stderr as JSON.
+    const piped = await roam('export', ID, '--json');
+    expect(piped.out).toContain('Deploy with my token [REDACTED:github] please');
+    expect(JSON.parse(piped.err)).toMatchObject({ id: ID, format: 'md', file: null, redacted: true });
+  });
 });
 
 describe('roam share and roam import', () => {
@@ -196,9 +210,39 @@ describe('roam share and roam import', () => {
     expect(JSON.parse(sub.split('\n')[0]!).sessionId).toBe(rep.id);
     const adapter = new ClaudeAdapter({ env: process.env, cacheFile: null });
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
-    // A second import gets yet another id.
-    const again = JSON.parse((await roam('import', file, '--json')).out) as { id: string };
-    expect(new Set([ID, rep.id, again.id]).size).toBe(3);
+    // A second import of the same bundle finds the first and writes nothing.
+    const again = await roam('import', file, '--json');
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ already: true, id: rep.id, transcript: rep.transcript, files: [] });
+    expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
+  });
+
+  it('the same bundle imported twice: one copy, and the second import says where it is', async () => {
+    const file = await shareA();
+    on(b);
+    const first = await roam('import', file);
+    expect(first.code, first.err).toBe(0);
+    const keyDir = join(b.claude, 'projects', projectKey(b.project));
+    const before = readdirSync(keyDir).sort();
+    const dry = await roam('import', file, '--dry-run', '--json');
+    expect(JSON.parse(dry.out)).toMatchObject({ dryRun: true, already: true, id: ID });
+    const second = await roam('import', file);
+    expect(second.code, second.err).toBe(0);
+    expect(second.out).toBe(`already imported: claude session ${ID} is ${join(keyDir, `${ID}.jsonl`)} (nothing written)`);
+    expect(readdirSync(keyDir).sort()).toEqual(before);
+    const adapter = new ClaudeAdapter({ env: process.env, cacheFile: null });
+    expect((await adapter.list()).map((s) => s.id)).toEqual([ID]);
+  });
+
+  it('import --dry-run reports the id the import then uses, when the id is taken here', async () => {
+    const file = await shareA();
+    // On A the session exists unredacted: the redacted bundle differs, so it needs a new id.
+    const dry = await roam('import', file, '--dry-run', '--json');
+    expect(dry.code, dry.err).toBe(0);
+    const planned = JSON.parse(dry.out) as { id: string; renamed: boolean };
+    expect(planned.renamed).toBe(true);
+    const real = JSON.parse((await roam('import', file, '--json')).out) as { id: string; renamed: boolean };
+    expect(real.id).toBe(planned.id);
   });
 
   /** Rewrites a bundle's document (gunzipped JSON) and writes it to a new file. */

@@ -77,6 +77,8 @@ export const ErrorCodes = {
   BUNDLE_HASH_MISMATCH: 'ROAM_BUNDLE_HASH_MISMATCH',
   /** The session file cannot be read here (e.g. a zstd-compressed Codex rollout on a Node.js without zstd). */
   SESSION_UNREADABLE: 'ROAM_SESSION_UNREADABLE',
+  /** The user answered no to a question (`roam rm` on a terminal): nothing was done. */
+  DECLINED: 'ROAM_DECLINED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -8,11 +8,11 @@ import { dirname, join } from 'node:path';
 import { isRoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import type { Status } from '../control/protocol.js';
+import type { PeerStatus, Status } from '../control/protocol.js';
 import { folderList, readConfigFile } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { VERSION } from '../version.js';
-import { SHARED_FOLDER, readShared } from '../daemon/shared.js';
+import { SHARED_FOLDER } from '../daemon/shared.js';
 import { ClaudeAdapter } from '../sessions/claude.js';
 import { findConflicts } from './conflicts.js';
 import { servicePlan } from './service.js';
@@ -63,13 +63,14 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
     checks.push({ check: 'identity', level: 'warn', detail: 'no identity yet: roamd creates one on first start' });
   }
 
+  // Read whether roamd runs or not: a running roamd read it at start, and fails on its next reload.
   let folders: Array<{ id: string; path: string }> = status?.folders ?? [];
-  if (!status) {
-    try {
-      folders = folderList(readConfigFile(paths.configFile), env);
-    } catch (err) {
-      checks.push({ check: 'config', level: 'error', detail: isRoamError(err) ? err.message : String(err) });
-    }
+  try {
+    const cfg = readConfigFile(paths.configFile);
+    if (!status) folders = folderList(cfg, env);
+    checks.push({ check: 'config', level: 'ok', detail: existsSync(paths.configFile) ? paths.configFile : `${paths.configFile} (none: the defaults)` });
+  } catch (err) {
+    checks.push({ check: 'config', level: 'error', detail: isRoamError(err) ? err.message : String(err), fix: `correct it (or move it away to use the defaults)${status ? ', then `roam reload`' : ''}` });
   }
   if (!folders.length) checks.push({ check: 'folders', level: 'warn', detail: "no folders to sync: none of the tools' session folders exists yet" });
   for (const f of folders) {
@@ -103,13 +104,16 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
     : { check: 'service', level: 'warn', detail: 'roamd does not start at login', fix: '`roam service install`' });
 
   if (status) {
-    const connected = status.peers.filter((p) => p.connected);
-    checks.push(!status.peers.length
+    // Only the group's members: a device that left or was removed is no longer checked.
+    const members = await call<Array<{ peerId: string; self: boolean }>>(paths.socket, 'devices').then((d) => new Set(d.filter((x) => !x.self).map((x) => x.peerId)), () => null);
+    const peers = members ? status.peers.filter((p) => members.has(p.peerId)) : status.peers;
+    const connected = peers.filter((p) => p.connected);
+    checks.push(!peers.length
       ? { check: 'devices', level: 'warn', detail: 'no other device yet: pair one with `roam pair`, or start roamd with --peer' }
       : connected.length
         ? { check: 'devices', level: 'ok', detail: `connected to ${connected.map((p) => p.name).join(', ')}` }
-        : { check: 'devices', level: 'warn', detail: `no device connected (known: ${status.peers.map((p) => p.name).join(', ')})`, fix: 'start roamd on them, or give their address with `roamd --peer <multiaddr>`' });
-    for (const p of status.peers) {
+        : { check: 'devices', level: 'warn', detail: `no device connected (known: ${peers.map((p) => p.name).join(', ')})`, fix: 'start roamd on them, or give their address with `roamd --peer <multiaddr>`' });
+    for (const p of peers) {
       checks.push(p.connected
         ? p.inSync
           ? { check: `sync ${p.name}`, level: 'ok', detail: 'in sync' }
@@ -122,23 +126,37 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
     } catch (err) {
       checks.push({ check: 'leases', level: 'warn', detail: isRoamError(err) ? err.message : String(err), fix: 'restart roamd after upgrading roam' });
     }
-    const shared = join(paths.state, 'shared');
-    for (const d of readShared(shared)) {
-      if (d.device === status.deviceId) continue;
-      let received: number;
-      try {
-        received = statSync(join(shared, `${d.device}.json`)).ctimeMs;
-      } catch {
-        continue;
-      }
-      // Written at updatedAt by its clock, changed here at ctime by ours: skew plus the transfer time.
-      const skew = received - d.updatedAt;
-      checks.push(Math.abs(skew) > SKEW_WARN_MS
-        ? { check: `clock ${d.name}`, level: 'warn', detail: `its clock is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? 'behind' : 'ahead of'} this one`, fix: 'turn on time sync (NTP) on both devices: leases and staleness warnings rely on clocks' }
-        : { check: `clock ${d.name}`, level: 'ok', detail: `within ${Math.max(1, Math.round(Math.abs(skew) / 1000))} s of this one` });
-    }
+    checks.push(...(await clockChecks(paths.socket, connected)));
   }
   return checks;
+}
+
+/**
+ * Each connected member's clock, measured by roamd in round trips (daemon/clock.ts): a skew is
+ * reported only beyond SKEW_WARN_MS plus the half round trip it may be off by.
+ */
+async function clockChecks(socket: string, connected: readonly PeerStatus[]): Promise<Check[]> {
+  let readings: Array<{ peerId: string; skewMs?: number; rttMs?: number; error?: string }>;
+  try {
+    readings = await call(socket, 'clock');
+  } catch (err) {
+    return [{ check: 'clock', level: 'warn', detail: `roamd did not measure the clocks: ${isRoamError(err) ? err.message : String(err)}`, fix: 'restart roamd after upgrading roam' }];
+  }
+  const out: Check[] = [];
+  for (const p of connected) {
+    const r = readings.find((x) => x.peerId === p.peerId);
+    if (!r) continue;
+    if (r.skewMs === undefined || r.rttMs === undefined) {
+      out.push({ check: `clock ${p.name}`, level: 'warn', detail: `could not measure: ${r.error ?? 'no answer'}` });
+      continue;
+    }
+    const skew = Math.abs(r.skewMs);
+    const within = `${skew < 1000 ? `${Math.round(skew)} ms` : `${(skew / 1000).toFixed(1)} s`} (± ${Math.ceil(r.rttMs / 2)} ms)`;
+    out.push(skew > SKEW_WARN_MS + r.rttMs / 2
+      ? { check: `clock ${p.name}`, level: 'warn', detail: `its clock is ${Math.round(skew / 1000)} s ${r.skewMs < 0 ? 'behind' : 'ahead of'} this one (± ${Math.ceil(r.rttMs / 2)} ms)`, fix: 'turn on time sync (NTP) on both devices: leases and staleness warnings rely on clocks' }
+      : { check: `clock ${p.name}`, level: 'ok', detail: `within ${within} of this one` });
+  }
+  return out;
 }
 
 export async function doctor(opts: { json?: boolean }, io: Io): Promise<boolean> {

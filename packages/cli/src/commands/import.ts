@@ -5,8 +5,10 @@
  * of its own date whose cwd is the current directory, a Gemini CLI session under the current
  * directory's slug (registered in projects.json afterwards), a Copilot CLI session directory whose
  * cwd is the current directory, each with a new id when its id is taken here
- * (src/share/importer.ts). Prints the id and the command that resumes it. --dry-run
- * verifies and prints the plan, writing nothing.
+ * (src/share/importer.ts), derived from the bundle, so that --dry-run names the id the import
+ * uses (src/share/import-once.ts). Prints the id and the command that resumes it. --dry-run
+ * verifies and prints the plan, writing nothing. A bundle whose session is here already, as the
+ * import would write it, is not imported again: roam says where it is and writes nothing.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,6 +20,9 @@ import { CodexAdapter } from '../sessions/codex.js';
 import { CopilotAdapter } from '../sessions/copilot.js';
 import { GeminiAdapter } from '../sessions/gemini.js';
 import { decodeBundle } from '../share/bundle.js';
+import { alreadyImported, derivedIds } from '../share/import-once.js';
+import { noteImport } from '../machine/imported.js';
+import { roamPaths } from '../machine/paths.js';
 import { applyPlan, planClaude, planCodex, planCopilot, planGemini, type ImportPlan } from '../share/importer.js';
 
 export interface ImportFlags {
@@ -38,17 +43,31 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
   const bundle = decodeBundle(data);
   const m = bundle.manifest;
   const adapter = adaptersFor(m.tool, { env })[0]!;
+  const ids = derivedIds(bundle);
   let plan: ImportPlan;
-  if (adapter instanceof ClaudeAdapter) plan = await planClaude(bundle, adapter, cwd);
-  else if (adapter instanceof CodexAdapter) plan = await planCodex(bundle, adapter, cwd);
-  else if (adapter instanceof GeminiAdapter) plan = await planGemini(bundle, adapter, cwd);
-  else if (adapter instanceof CopilotAdapter) plan = await planCopilot(bundle, adapter, cwd);
+  if (adapter instanceof ClaudeAdapter) plan = await planClaude(bundle, adapter, cwd, ids.next);
+  else if (adapter instanceof CodexAdapter) plan = await planCodex(bundle, adapter, cwd, ids.next);
+  else if (adapter instanceof GeminiAdapter) plan = await planGemini(bundle, adapter, cwd, ids.next);
+  else if (adapter instanceof CopilotAdapter) plan = await planCopilot(bundle, adapter, cwd, ids.next);
   else throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
+  const here = await alreadyImported(plan, ids, adapter);
+  if (here) {
+    const command = adapter.resumeCommand(here.id, { cwd });
+    if (flags.json) io.out(JSON.stringify({ dryRun: !!flags.dryRun, already: true, tool: plan.tool, id: here.id, originalId: plan.originalId, transcript: here.transcript, files: [], command }, null, 2));
+    else io.out(`already imported: ${plan.tool} session ${here.id} is ${here.transcript} (nothing written)`);
+    return { ...plan, id: here.id, transcript: here.transcript, files: [], command };
+  }
+  if (!flags.dryRun) {
+    // Before the files appear: roamd must not take the import's write for a tool writing the session.
+    const transcript = plan.files.find((f) => f.path === plan.transcript);
+    if (transcript) noteImport(roamPaths(env).state, plan.id, transcript.bytes.length);
+  }
   const did = flags.dryRun ? [] : applyPlan(plan);
   if (!flags.json) for (const line of did) io.err(`roam: ${line}`);
   for (const w of plan.warnings ?? []) io.err(`roam: warning: ${w}`);
   const report = {
     dryRun: !!flags.dryRun,
+    already: false,
     tool: plan.tool,
     id: plan.id,
     originalId: plan.originalId,

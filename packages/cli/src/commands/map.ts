@@ -3,7 +3,7 @@
  * this device. Each project has one name on the wire (its path relative to the home directory, or
  * its absolute path outside it) and one key directory here; `roam map <project> <directory>` puts a
  * project from another device in another directory here (its files move; the other devices see
- * nothing change).
+ * nothing change). The list works without roamd (what it last recorded); moving needs it.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,6 +12,7 @@ import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { decodePath, type ProjectEntry } from '../machine/project-names.js';
+import { OFFLINE_NOTE, localProjectMap, orOffline } from './local-state.js';
 
 type MapEntry = ProjectEntry & { wires: string[] };
 
@@ -43,7 +44,9 @@ export async function map(project: string | undefined, dir: string | undefined, 
     else io.out(`${displayWire(wire)} → ${path} (key ${r.changed.to}); moved ${r.changed.moved} file(s)`);
     return;
   }
-  const { projects } = await call<{ projects: MapEntry[] }>(socket, 'map');
+  // Without roamd: the placement it last recorded (projects.json); projects it has not met yet are not in it.
+  const { value: { projects }, live } = await orOffline(() => call<{ projects: MapEntry[] }>(socket, 'map'), () => ({ projects: localProjectMap() }));
+  if (!live) io.err(`roam: ${OFFLINE_NOTE} (the placement roamd last recorded; projects it has not seen yet are missing, and moving one needs it running)`);
   if (opts.json) {
     io.out(JSON.stringify(projects.map((p) => ({ ...p, display: p.wires.map(displayWire) })), null, 2));
     return;

@@ -3,15 +3,18 @@
  * Without --only/--all, lists each folder's projects (top-level entries) and whether this device
  * syncs them. --only keeps only the named ones; --all syncs every project again. The choice is
  * kept in config.json and applied by the running daemon at once; nothing is deleted anywhere.
+ * A name --only does not know (nothing here, nor on a device roamd has seen) is refused: it would
+ * stop syncing every real project of the folder. Without roamd the list is what is on this disk,
+ * and --only is saved for roamd to apply when it starts.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
-import type { ProjectInfo } from '../control/protocol.js';
 import { readConfigFile, writeConfigFile } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { encodePath } from '../machine/project-names.js';
 import { displayWire } from './map.js';
+import { localProjects, orOffline, type ProjectRow } from './local-state.js';
 
 /** `~/code/app` → `~code%2Fapp`, `/work/app` → `=%2Fwork%2Fapp`; a wire name or key as it is. */
 function wireName(p: string): string {
@@ -24,6 +27,8 @@ function wireName(p: string): string {
 export async function projects(opts: { folder?: string; only?: string[]; all?: boolean; json?: boolean }, io: Io): Promise<void> {
   const paths = roamPaths();
   if (opts.only && opts.all) throw new RoamError(ErrorCodes.USAGE, 'use either --only or --all');
+  const known = () => orOffline(() => call<ProjectRow[]>(paths.socket, 'projects'), () => localProjects());
+  let listed: { value: ProjectRow[]; live: boolean } | null = null;
   if (opts.only || opts.all) {
     const folder = opts.folder ?? 'claude';
     const cfg = readConfigFile(paths.configFile);
@@ -35,16 +40,30 @@ export async function projects(opts: { folder?: string; only?: string[]; all?: b
       if (folder === 'claude') opts = { ...opts, only: opts.only!.map((p) => wireName(p)) };
       const bad = opts.only!.find((p) => p.includes('/') || p === '.' || p === '..');
       if (bad !== undefined) throw new RoamError(ErrorCodes.USAGE, `not a project name: ${bad} (use the top-level name shown by \`roam projects\`)`);
+      // A name that matches nothing would silently stop syncing every real project of the folder.
+      listed = await known();
+      const names = new Set(listed.value.filter((p) => p.folder === folder).map((p) => p.name));
+      const unknown = opts.only!.filter((p) => !names.has(p));
+      if (unknown.length) {
+        const show = (n: string) => (folder === 'claude' ? displayWire(n) : n);
+        const where = listed.live ? 'here or on the devices roamd has seen' : 'here (roamd is not running, so other devices\' projects are not known: start it to choose one of theirs)';
+        const have = [...names].sort().map(show);
+        throw new RoamError(ErrorCodes.USAGE, `no project ${unknown.map((n) => JSON.stringify(show(n))).join(', ')} in folder ${folder} ${where}; ${have.length ? `it has: ${have.slice(0, 20).join(', ')}${have.length > 20 ? `, … (${have.length} in all: \`roam projects\`)` : ''}` : 'it has no projects yet'}`);
+      }
       only[folder] = [...new Set(opts.only!)];
     }
     writeConfigFile(paths.configFile, { ...cfg, only });
-    await call(paths.socket, 'reload');
+    const reloaded = await orOffline(() => call(paths.socket, 'reload'), () => null);
+    if (!reloaded.live) io.err('roam: saved in config.json; roamd is not running and applies it when it starts');
+    listed = null;
   }
-  const list = (await call<ProjectInfo[]>(paths.socket, 'projects')).filter((p) => !opts.folder || p.folder === opts.folder);
+  listed ??= await known();
+  if (!listed.live) io.err('roam: roamd is not running: these are the projects on this disk; what other devices hold is not known (onPeers: null)');
+  const list = listed.value.filter((p) => !opts.folder || p.folder === opts.folder);
   if (opts.json) {
     io.out(JSON.stringify(list, null, 2));
     return;
   }
   if (!list.length) io.out('no projects yet');
-  for (const p of list) io.out(`${p.synced ? 'synced ' : 'skipped'}  ${p.folder}  ${p.folder === 'claude' ? displayWire(p.name) : p.name}  (${p.here} here, ${p.onPeers} on other devices)`);
+  for (const p of list) io.out(`${p.synced ? 'synced ' : 'skipped'}  ${p.folder}  ${p.folder === 'claude' ? displayWire(p.name) : p.name}  (${p.here} here, ${p.onPeers === null ? 'unknown' : p.onPeers} on other devices)`);
 }

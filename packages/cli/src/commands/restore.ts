@@ -1,7 +1,7 @@
 /**
  * `roam restore [<entry|session>] [--list] [--json]`: what roam removed or replaced, back.
  *
- * Every device keeps what roam deletes (`roam rm`, a delete from another device) or replaces (a
+ * The list is read from the trash on disk when roamd is not running. Every device keeps what roam deletes (`roam rm`, a delete from another device) or replaces (a
  * lost conflict, a newer epoch) in its trash for 30 days. Without an argument (or with --list) this
  * lists the trash, newest first, with the id of each entry. Given an entry id it puts that file
  * back; given a session id (or a unique prefix) it puts back the newest copy of each of the
@@ -14,14 +14,20 @@
 import type { Io } from '../main.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import type { TrashView } from '../daemon/daemon.js';
+import type { TrashView } from '../machine/trash.js';
+import { OFFLINE_NOTE, localTrash, orOffline } from './local-state.js';
 import { relativeTime } from '../sessions/index.js';
 import { displayWire } from './map.js';
+
+/** How long roamd keeps the trash (TRASH_DAYS in daemon.ts), said when it is not running to say it. */
+const KEEP_DAYS = 30;
 
 export async function restore(ref: string | undefined, opts: { list?: boolean; json?: boolean }, io: Io): Promise<void> {
   const socket = roamPaths().socket;
   if (ref === undefined || opts.list) {
-    const r = await call<{ entries: TrashView[]; keepDays: number }>(socket, 'trash');
+    // The trash is files under the state directory: listed without roamd too (restoring needs it).
+    const { value: r, live } = await orOffline(() => call<{ entries: TrashView[]; keepDays: number }>(socket, 'trash'), () => ({ entries: localTrash(), keepDays: KEEP_DAYS }));
+    if (!live) io.err(`roam: ${OFFLINE_NOTE}; \`roam restore <id>\` needs it running`);
     const entries = ref === undefined ? r.entries : r.entries.filter((e) => e.id === ref || e.session?.startsWith(ref));
     if (opts.json) {
       io.out(JSON.stringify(entries, null, 2));

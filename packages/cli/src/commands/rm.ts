@@ -10,7 +10,10 @@
  * modification wins over a concurrent delete.
  *
  * Refused (ROAM_SESSION_BUSY) while the session is open here or another device holds it, unless
- * --force. On a terminal it asks first, unless --yes; never when stdin is not a terminal.
+ * --force. On a terminal it asks first, unless --yes; never when stdin is not a terminal. A "no"
+ * removes nothing and exits 1 with ROAM_DECLINED (not 2: the command line was right), as package
+ * managers do when their prompt is declined (apt, dnf): `roam rm <id> && …` must not go on as if
+ * the session were gone.
  */
 import { createInterface } from 'node:readline/promises';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
@@ -52,7 +55,7 @@ export async function rm(ref: string, opts: RmOptions, io: Io, deps: RmDeps = {}
     // On stderr, like the question: stdout keeps only the result (JSON with --json).
     for (const line of describe(preview)) io.err(line);
     const ask = deps.confirm ?? confirm;
-    if (!(await ask(`Delete session ${preview.session} on every device? [y/N] `))) throw new RoamError(ErrorCodes.USAGE, 'not removed (answer y to remove, or pass --yes)');
+    if (!(await ask(`Delete session ${preview.session} on every device? [y/N] `))) throw new RoamError(ErrorCodes.DECLINED, `nothing removed: session ${preview.session} stays on every device (answer y to remove it, or pass --yes)`);
   }
   const r = await call<RemoveResult>(socket, 'rm', { ...params, force, dryRun: opts.dryRun === true });
   if (opts.json) {

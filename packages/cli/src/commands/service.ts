@@ -76,11 +76,24 @@ export function servicePlan(env: NodeJS.ProcessEnv = process.env, os = platform(
   throw new RoamError(ErrorCodes.USAGE, `roam service supports Linux (systemd) and macOS (launchd), not ${os}`);
 }
 
-/** `--dry-run` writes the unit but does not call systemctl/launchctl (tests, and a look before enabling). */
+/**
+ * `--dry-run` writes nothing and runs nothing: it prints the unit file it would write (or remove),
+ * where, and the commands it would run (a look before enabling; what tests check).
+ */
 export async function service(action: 'install' | 'uninstall', opts: { dryRun?: boolean; json?: boolean }, io: Io): Promise<void> {
   const plan = servicePlan();
+  const commands = (action === 'install' ? plan.enable : plan.disable).map((c) => c.join(' '));
+  if (opts.dryRun) {
+    const exists = existsSync(plan.file);
+    if (opts.json) io.out(JSON.stringify({ action, dryRun: true, file: plan.file, exists, ...(action === 'install' ? { content: plan.content } : {}), commands, ran: false }));
+    else if (action === 'install') {
+      io.out(`would write ${plan.file}${exists ? ' (replacing the one there)' : ''}:`);
+      io.out(plan.content.trimEnd());
+      io.out(`would run: ${commands.join('; ')}`);
+    } else io.out(exists ? `would run: ${commands.join('; ')}; then remove ${plan.file}` : `nothing to remove: ${plan.file} does not exist`);
+    return;
+  }
   const run = (cmds: string[][]) => {
-    if (opts.dryRun) return;
     for (const [cmd, ...args] of cmds) {
       try {
         execFileSync(cmd!, args, { stdio: 'pipe' });
@@ -97,7 +110,6 @@ export async function service(action: 'install' | 'uninstall', opts: { dryRun?: 
     if (existsSync(plan.file)) run(plan.disable);
     await rm(plan.file, { force: true });
   }
-  const commands = (action === 'install' ? plan.enable : plan.disable).map((c) => c.join(' '));
-  if (opts.json) io.out(JSON.stringify({ action, file: plan.file, commands, ran: !opts.dryRun }));
-  else io.out(`${action === 'install' ? 'installed' : 'removed'} ${plan.file}${opts.dryRun ? ` (not run: ${commands.join('; ')})` : ''}`);
+  if (opts.json) io.out(JSON.stringify({ action, dryRun: false, file: plan.file, commands, ran: true }));
+  else io.out(`${action === 'install' ? 'installed' : 'removed'} ${plan.file}`);
 }

@@ -7,10 +7,9 @@ import { createWriteStream, existsSync, watch, type FSWatcher, type WriteStream 
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix, relative, sep } from 'node:path';
-import { createHash } from 'node:crypto';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
-import { FsFolderStore, nodeHasher, type TrashEntry } from '@roam/core/node';
+import { FsFolderStore, nodeHasher } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
 import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo } from '../pairing/api.js';
@@ -32,6 +31,11 @@ import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
+import { sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
+import { importedWrites } from '../machine/imported.js';
+import { measureClock, serveClock } from './clock.js';
+
+export { sessionIdOfItem, type TrashView };
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -73,6 +77,8 @@ export class Daemon {
   private sharedDir = '';
   private shared: SharedInfo | null = null;
   private deviceId = '';
+  /** Whether a change is `roam import`'s own write (no lease: machine/imported.ts). */
+  private readonly importedWrite: ReturnType<typeof importedWrites>;
   /** Sessions whose log grew here: id → first and last time. */
   private readonly activity = new Map<string, { tool: ToolName; since: number; last: number; project: string | null }>();
   private readonly leaseSince = new Map<string, number>();
@@ -93,6 +99,7 @@ export class Daemon {
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
     this.paths = paths;
+    this.importedWrite = importedWrites(paths.state);
     this.folders = folders;
   }
 
@@ -232,6 +239,7 @@ export class Daemon {
       log: (line) => this.log(line),
     });
     await trust.attach(this.network);
+    await serveClock(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
     this.refreshShared();
     this.tick = setInterval(() => {
@@ -324,6 +332,8 @@ export class Daemon {
         trust: () => this.trust, devices: () => this.devices(), deviceIdOf, identityFile: this.paths.identity, restart: this.opts.onRestart, log: (l) => this.log(l),
       }),
       devices: async () => this.devices(),
+      // Each connected device's clock against this one's, by round trips (daemon/clock.ts).
+      clock: async () => Promise.all(this.network.connectedPeers().map((p) => measureClock(this.network, p).catch((err: unknown) => ({ peerId: p, error: String(err) })))),
       leases: async (params) => {
         const now = Date.now();
         const session = typeof params.session === 'string' ? params.session : null;
@@ -388,7 +398,7 @@ export class Daemon {
 
   // ---------------------------------------------------------------- sessions: leases, project names
 
-  private noteActivity(folder: string, root: string, changes: readonly { change: string; state: { name: string; mtimeMs: number } }[]): void {
+  private noteActivity(folder: string, root: string, changes: readonly { change: string; state: { name: string; mtimeMs: number; size: number } }[]): void {
     const now = Date.now();
     for (const c of changes) {
       if (c.change === 'delete') continue;
@@ -398,7 +408,8 @@ export class Daemon {
       // refused everywhere else).
       if (now - c.state.mtimeMs >= ACTIVE_MS) continue;
       const s = sessionOfItem(folder, root, c.state.name, this.headIds);
-      if (!s) continue;
+      // `roam import` wrote it whole: no tool is writing it (machine/imported.ts).
+      if (!s || this.importedWrite(s.session, c.state.size, now)) continue;
       const prev = this.activity.get(s.session);
       this.activity.set(s.session, { tool: s.tool, since: prev && now - prev.last < WRITE_LEASE_MS ? prev.since : now, last: now, project: s.project });
     }
@@ -743,43 +754,6 @@ export interface RemoveResult {
   readonly dryRun: boolean;
   /** name: the item's wire name; path: where it is (or was) on this device. */
   readonly items: ReadonlyArray<{ name: string; path: string; here: boolean; removed: boolean }>;
-}
-
-export interface TrashView {
-  /** Short id for `roam restore <id>`. */
-  readonly id: string;
-  readonly folder: string;
-  /** `<stamp>/<local name>` in the folder's trash. */
-  readonly entry: string;
-  /** The item's name as devices share it (Claude Code: the wire project name). */
-  readonly name: string;
-  /** Where it goes back to on this device. */
-  readonly path: string;
-  /** The session the file belongs to, when its name tells. */
-  readonly session: string | null;
-  readonly deletedAt: number;
-  readonly size: number;
-}
-
-function trashId(folder: string, e: TrashEntry): string {
-  return createHash('sha256').update(`${folder}\u0000${e.entry}`).digest('hex').slice(0, 10);
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * The session an item belongs to, from its name: Claude Code `<project>/<id>.jsonl` and
- * `<project>/<id>/…`, Codex `…/rollout-<time>-<id>.jsonl`, Copilot `<id>/…`. Null otherwise.
- */
-export function sessionIdOfItem(folder: string, name: string): string | null {
-  const parts = name.split('/');
-  if (folder === 'claude') {
-    const c = parts[1]?.replace(/\.jsonl$/, '');
-    return c && UUID.test(c) ? c : null;
-  }
-  if (folder === 'copilot') return parts.length > 1 && UUID.test(parts[0]!) ? parts[0]! : null;
-  const m = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(parts[parts.length - 1]!);
-  return m ? m[1]! : null;
 }
 
 /** Both promises settled: the first's value, or the first failure (neither is left running unawaited). */

@@ -1,0 +1,73 @@
+/**
+ * roam's trash as roamd and the verbs both read it: what `roam restore --list` shows (TrashView),
+ * the short id of an entry, the session an item belongs to, and the trash of each folder read
+ * straight from the state directory (`<state>/folders/<id>/trash/<stamp>/<name>`, as the folder
+ * store keeps it), for when roamd is not running.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { trashStampTime } from '@roam/core/node';
+
+export interface TrashView {
+  /** Short id for `roam restore <id>`. */
+  readonly id: string;
+  readonly folder: string;
+  /** `<stamp>/<local name>` in the folder's trash. */
+  readonly entry: string;
+  /** The item's name as devices share it (Claude Code: the wire project name). */
+  readonly name: string;
+  /** Where it goes back to on this device. */
+  readonly path: string;
+  /** The session the file belongs to, when its name tells. */
+  readonly session: string | null;
+  readonly deletedAt: number;
+  readonly size: number;
+}
+
+export function trashId(folder: string, e: { readonly entry: string }): string {
+  return createHash('sha256').update(`${folder}\u0000${e.entry}`).digest('hex').slice(0, 10);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The session an item belongs to, from its name: Claude Code `<project>/<id>.jsonl` and
+ * `<project>/<id>/…`, Codex `…/rollout-<time>-<id>.jsonl`, Copilot `<id>/…`. Null otherwise.
+ */
+export function sessionIdOfItem(folder: string, name: string): string | null {
+  const parts = name.split('/');
+  if (folder === 'claude') {
+    const c = parts[1]?.replace(/\.jsonl$/, '');
+    return c && UUID.test(c) ? c : null;
+  }
+  if (folder === 'copilot') return parts.length > 1 && UUID.test(parts[0]!) ? parts[0]! : null;
+  const m = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(parts[parts.length - 1]!);
+  return m ? m[1]! : null;
+}
+
+/** One folder's trash read from disk, as the folder store lists it (entry, local name, time, size). */
+export function readTrash(stateDir: string): Array<{ entry: string; name: string; deletedAt: number; size: number }> {
+  const root = join(stateDir, 'trash');
+  const out: Array<{ entry: string; name: string; deletedAt: number; size: number }> = [];
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  for (const stamp of list(root)) {
+    const deletedAt = trashStampTime(stamp.name);
+    if (deletedAt === null || !stamp.isDirectory()) continue;
+    const walk = (rel: string) => {
+      for (const d of list(join(root, stamp.name, ...rel.split('/').filter(Boolean)))) {
+        const name = rel ? `${rel}/${d.name}` : d.name;
+        if (d.isDirectory()) walk(name);
+        else if (d.isFile()) out.push({ entry: `${stamp.name}/${name}`, name, deletedAt, size: statSync(join(root, stamp.name, ...name.split('/'))).size });
+      }
+    };
+    walk('');
+  }
+  return out.sort((a, b) => b.deletedAt - a.deletedAt || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
+}
