@@ -125,7 +125,9 @@ try {
 
   mkdirSync(outDir, { recursive: true });
   const args = ['pack', '--json', '--ignore-scripts', '--pack-destination', outDir, ...(opts['dry-run'] ? ['--dry-run'] : [])];
-  const r = spawnSync('npm', args, { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  // Not the workspace settings of the `npm run` that started this script: npm packs the stage alone.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(local_prefix|prefix|workspaces?|include_workspace_root)$/i.test(k)));
+  const r = spawnSync('npm', args, { cwd: stage, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`npm pack failed (exit ${r.status})`);
   const [made] = /** @type {{ filename: string, size: number, unpackedSize: number, files: { path: string }[] }[]} */ (JSON.parse(r.stdout));
   if (!made) throw new Error('npm pack printed nothing');
