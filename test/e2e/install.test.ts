@@ -167,6 +167,11 @@ describe('roam installed from its tarball', () => {
 
     const a = await start('alpha', []);
     const b = await start('beta', ['--peer', a.address]);
+    if (existsSync(`/proc/${a.proc.pid}/cmdline`)) {
+      // The bin's `#!/usr/bin/env -S node --max-semi-space-size=4` reached node through npm's link.
+      const argv = readFileSync(`/proc/${a.proc.pid}/cmdline`, 'utf8').split('\0');
+      expect(argv.slice(1, 3)).toEqual(['--max-semi-space-size=4', join(prefix, 'bin', 'roamd')]);
+    }
     expect((await roam(a, '--version')).stdout.trim()).toBe('0.1.0');
 
     const sid = '0f8e2b1c-7d4a-4c3e-9b6f-5a2d1e0c9b8a';
