@@ -3,7 +3,8 @@
  * a temporary global prefix with no network (`--offline`: the tarball carries its dependencies),
  * and two roamd started from that prefix (PATH: the prefix's bin and node's directory only, cwd and
  * HOME outside the checkout) sync a Claude Code session. `npm pack --dry-run` of the tarball lists
- * only what belongs. Every process and directory it makes is removed, even on failure.
+ * only what belongs, and the installed roamd runs with the node flag of its shebang. Every process
+ * and directory it makes is removed, even on failure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
+const cli = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
 const children = new Set<ChildProcess>();
 
 interface Done {
@@ -111,9 +113,9 @@ describe('roam installed from its tarball', () => {
   it('npm run pack writes one tarball, which installs offline into a global prefix and lists only what belongs', async () => {
     const packed = await run('npm', ['run', 'pack', '--', '--out-dir', join(root, 'out')], { cwd: repo, env: npmEnv(), timeoutMs: 240_000 });
     expect(packed.code, packed.stderr + packed.stdout).toBe(0);
-    expect(readdirSync(join(root, 'out'))).toEqual(['roam-0.1.0.tgz']);
+    expect(readdirSync(join(root, 'out'))).toEqual([`roam-${cli.version}.tgz`]);
     tarball = packed.stdout.trim().split('\n').at(-1)!;
-    expect(tarball).toBe(join(root, 'out', 'roam-0.1.0.tgz'));
+    expect(tarball).toBe(join(root, 'out', `roam-${cli.version}.tgz`));
 
     // The install and the listing are independent: run them side by side, from outside the checkout.
     const [installed, listed] = await Promise.all([
@@ -132,7 +134,6 @@ describe('roam installed from its tarball', () => {
       ['LICENSE', 'package.json', ...built('core', '', ['testing/'])].map((f) => `node_modules/@roam/core/${f}`).sort(),
     );
     // Every dependency is bundled, and nothing else sits under node_modules/.
-    const cli = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(manifest!.bundled).toEqual(expect.arrayContaining(Object.keys(cli.dependencies)));
     const top = (f: string) => f.split('/').slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2).join('/');
     expect(files.filter((f) => f.startsWith('node_modules/') && !manifest!.bundled.includes(top(f)))).toEqual([]);
@@ -172,7 +173,7 @@ describe('roam installed from its tarball', () => {
       const argv = readFileSync(`/proc/${a.proc.pid}/cmdline`, 'utf8').split('\0');
       expect(argv.slice(1, 3)).toEqual(['--max-semi-space-size=4', join(prefix, 'bin', 'roamd')]);
     }
-    expect((await roam(a, '--version')).stdout.trim()).toBe('0.1.0');
+    expect((await roam(a, '--version')).stdout.trim()).toBe(cli.version);
 
     const sid = '0f8e2b1c-7d4a-4c3e-9b6f-5a2d1e0c9b8a';
     const cwd = join(a.home, 'code', 'app');
