@@ -63,6 +63,25 @@ const stdio: Io = {
   },
 };
 
+/**
+ * `roam status | head -1`: once the reader of stdout has gone, nothing roam prints can reach anyone,
+ * so roam ends at once, quietly, with exit 0, as a Unix tool ends on SIGPIPE (Node ignores that
+ * signal, so the write fails with EPIPE instead). 0 rather than the shell's 141: the reader stopped
+ * because it had what it wanted, and under `set -o pipefail` a 141 would fail a pipeline that
+ * worked. A closed stderr is ignored (there is nowhere left to report it). Called by the `roam`
+ * entry only: roamd, whose output is its log, keeps Node's default.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  const closed = (err: NodeJS.ErrnoException) => err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED';
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (closed(err)) process.exit(0);
+    throw err;
+  });
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (!closed(err)) throw err;
+  });
+}
+
 /** Help and version go to stdout; commander's own error lines are replaced by ours (see run). */
 function output(io: Io) {
   return { writeOut: (s: string) => io.out(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()), outputError: () => {} };

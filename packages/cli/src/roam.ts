@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { run } from './main.js';
+import { endQuietlyOnClosedPipe, run } from './main.js';
 
+endQuietlyOnClosedPipe();
 process.exitCode = await run('roam', process.argv.slice(2));
