@@ -149,7 +149,7 @@ describe("a session recorded in A's ~/code/app is a session of B's ~/code/app", 
 
 describe("the verbs on B, in B's ~/code/app", () => {
   it('roam resume --tool <codex|gemini|copilot> --dry-run plans A\'s session in B\'s directory', async () => {
-    for (const [tool, id, argv] of [['codex', CODEX, ['codex', 'resume', CODEX]], ['gemini', GEMINI, ['gemini', '--resume', GEMINI]], ['copilot', COPILOT, ['copilot', '--resume', COPILOT]]] as const) {
+    for (const [tool, id, argv] of [['codex', CODEX, ['codex', 'resume', CODEX]], ['gemini', GEMINI, ['gemini', '--resume', GEMINI]], ['copilot', COPILOT, ['copilot', '--resume', COPILOT, '-C', projB]]] as const) {
       const r = await roam('resume', '--tool', tool, '--dry-run');
       expect(r.err, tool).not.toMatch(/ROAM_SESSION_NOT_FOUND/);
       expect(r.code, r.err).toBe(0);

@@ -420,9 +420,9 @@ export class CopilotAdapter implements SessionAdapter {
     return copilotTranscript(readFileSync(info.file, 'utf8'));
   }
 
-  /** `copilot --resume <id>` (1.0.102: "Resume from a previous session … session ID"). */
+  /** `copilot --resume <id> [-C <cwd>]`: the CLI keeps the recorded cwd where it exists here, unless -C names this one (docs/COPILOT.md). */
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
-    return withCwd(['copilot', '--resume', id], opts.cwd);
+    return withCwd(['copilot', '--resume', id, ...(opts.cwd ? ['-C', opts.cwd] : [])], opts.cwd);
   }
 
   /**
