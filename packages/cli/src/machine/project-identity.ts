@@ -58,6 +58,7 @@ export class ProjectPlaces {
   private readonly homes: string[];
   private readonly ownHomes: string[];
   private readonly realHome: string;
+  private readonly wires = new Map<string, string | null>();
   private readonly dirs = new Map<string, string | null>();
   private readonly gits = new Map<string, GitIdentity | null>();
 
@@ -83,6 +84,12 @@ export class ProjectPlaces {
 
   /** The wire name of the project of a directory recorded on any device, or null (not an absolute path). */
   wireOf(recorded: string): string | null {
+    let wire = this.wires.get(recorded);
+    if (wire === undefined) this.wires.set(recorded, (wire = this.nameOf(recorded)));
+    return wire;
+  }
+
+  private nameOf(recorded: string): string | null {
     if (!recorded || !isAbsolute(recorded)) return null;
     const p = normalize(recorded).replace(/(.)\/+$/, '$1');
     // This device's own path (the tools record real paths; HOME may be a symlink).
