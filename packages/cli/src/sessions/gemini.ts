@@ -338,15 +338,16 @@ export class GeminiAdapter implements SessionAdapter {
 
   /**
    * Sessions of `dir` beside those its identity finds: under the slug projects.json gives it here
-   * unless their recorded directory is another project's here; under the slug it would get, or an
-   * old version's sha256 of its path, when they record none.
+   * unless their recorded directory is another project's here and their metadata does not name
+   * `dir` (`roam import` files a session for this directory: its projectHash); under the slug it
+   * would get, or an old version's sha256 of its path, when they record none.
    */
   private bySlug(dir: string): (s: SessionInfo, places: ProjectPlaces) => boolean {
     const projects = this.projects();
     const mapped = projects[dir];
     const guess = slugify(basename(dir));
     const keys = new Set([projectHash(dir), mapped ?? (Object.values(projects).includes(guess) ? projectHash(dir) : guess)]);
-    return (s, places) => (s.cwd === null ? keys.has(s.projectKey) : s.projectKey === mapped && places.dirOf(s.cwd) === null);
+    return (s, places) => (s.cwd === null ? keys.has(s.projectKey) : s.projectKey === mapped && (places.dirOf(s.cwd) === null || this.read(s.file)?.projectHash === projectHash(dir)));
   }
 
   /** Session files: `tmp/*\/chats/session-*.json(l)`. */
