@@ -3,9 +3,9 @@
  * session id holding the conversation so far, the original untouched (`claude --resume <id>
  * --fork-session`, `codex fork <id>`, Gemini CLI's `--session-file` copy; Copilot CLI has none and
  * says so), run in this device's directory for the session's project (never the directory another
- * device recorded). Without an id: the most recent
- * session of the current directory's project, whichever tool wrote it (or the one of --tool).
- * --dry-run prints `{"cwd", "command"}` as JSON instead.
+ * device recorded). Without an id: the most recent session of the current directory's project,
+ * whichever tool and device wrote it (or the one of --tool). --dry-run prints `{"cwd", "command"}`
+ * as JSON instead.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';

@@ -1,10 +1,12 @@
 /**
  * `roam list [--json] [--all] [--tool <t>] [--limit <n>]`: the sessions of the current directory's
- * project (whichever device wrote them: machine/project-identity.ts), newest first; `--all`: of every project.
+ * project (whichever device wrote them: machine/project-identity.ts), newest first; `--all`: of
+ * every project.
  *
  * On a terminal (stdin and stdout) without --json: a picker; the picked session is resumed (by
  * default its tool's resume command in this device's directory for its project, through runTool;
- * the `resume` hook replaces that). Otherwise a table: id, last activity, messages, title. --json: SessionInfo[].
+ * the `resume` hook replaces that). Otherwise a table: id, last activity, messages, title.
+ * --json: SessionInfo[].
  */
 import type { Io } from '../main.js';
 import { ToolExit, runTool } from '../sessions/exec.js';
