@@ -3,13 +3,14 @@
  * each real CLI (Claude Code, Codex, Gemini CLI, Copilot CLI, against loopback mocks of their
  * APIs) reaches B through two real roamd daemons; B's HOME is another path, so `~/code/app` is
  * another absolute path there. On B, in `~/code/app`: `roam resume --tool <t> --dry-run` plans A's
- * session in B's directory, `roam list` lists the project's sessions of every tool, `roam fork`
- * and `roam new` plan in B's directory, and `roam resume --tool <t>` (Codex: its plan, run with
- * `codex exec resume`, as Codex's resume is interactive) resumes each in the real CLI there, with
- * A's history. One pair of daemons serves the four tools.
+ * session in B's directory, `roam list` lists the project's sessions of every tool (its picker runs
+ * the picked one in B's directory), `roam fork` and `roam new` plan in B's directory, and
+ * `roam resume --tool <t>` (Codex: its plan, run with `codex exec resume`, as Codex's resume is
+ * interactive) resumes each in the real CLI there, with A's history. One pair of daemons serves
+ * the four tools.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,42 @@ function roamAsync(cwd: string, args: string[], timeoutMs = 120_000): Promise<{ 
       clearTimeout(timer);
       kill();
       resolve({ code, out, err });
+    });
+  });
+}
+
+/**
+ * `roam list --tool <t>` on a terminal (util-linux `script` gives it a pty): the picker offers this
+ * project's sessions, Enter picks the first, and roam runs its tool, here a stand-in on PATH that
+ * records where it ran and with what.
+ */
+function pickFirst(cwd: string, tool: Tool, fakeBin: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const cmd = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(ROAM)} list --tool ${tool}`;
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd, env: { ...envB, PATH: `${fakeBin}:${envB.PATH}`, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    let sent = false;
+    const onData = (d: string): void => {
+      out += d;
+      if (!sent && out.includes('Resume which session?')) {
+        sent = true;
+        child.stdin.write('\r');
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    child.stdin.on('error', () => {});
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      reject(new Error(`the picker did not finish: ${out.slice(-500)}`));
+    }, 60_000);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
     });
   });
 }
@@ -201,6 +238,17 @@ describe("a session from A's ~/code/app, on B (another HOME) in ~/code/app", () 
     expect(JSON.parse(named('copilot').out)).toEqual({ cwd: projB, command: ['copilot', '--name', 'payments'] });
     for (const t of ['codex', 'gemini'] as const) expect(named(t).err).toMatch(new RegExp(`^ROAM_USAGE: ${t} cannot name a new session`));
   });
+
+  it("the roam list picker runs the picked session's tool in B's directory", async () => {
+    const fake = join(bin, 'fake');
+    mkdirSync(fake, { recursive: true });
+    const record = join(fake, 'ran.txt');
+    writeFileSync(join(fake, 'codex'), `#!/bin/sh\necho "$PWD $*" > '${record}'\n`);
+    chmodSync(join(fake, 'codex'), 0o755);
+    const out = await pickFirst(projB, 'codex', fake);
+    expect(existsSync(record), out.slice(-500)).toBe(true);
+    expect(readFileSync(record, 'utf8').trim()).toBe(`${projB} resume ${ids.codex}`);
+  }, 90_000);
 
   it("the real CLIs resume each session in B's directory with A's history", async () => {
     const marks = { claude: claude.requests.length, codex: openai.requests.length, gemini: gemini.requests.length, copilot: copilot.requests.length };
