@@ -7,11 +7,12 @@
  * Both "machines" live under one temp dir: A's home `<base>/a-home`, B's `<base>/b-home`. B learns
  * A's home from A's file in roam's shared folder (what A's roamd publishes), as it would in use.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { list } from '../src/commands/list.js';
+import { ProjectPlaces } from '../src/machine/project-identity.js';
 import { ToolExit } from '../src/sessions/exec.js';
 import { CodexAdapter } from '../src/sessions/codex.js';
 import { CopilotAdapter } from '../src/sessions/copilot.js';
@@ -208,5 +209,24 @@ describe("the verbs on B, in B's ~/code/app", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(owner);
     expect(r.err).toContain(projB);
+  });
+});
+
+describe('ProjectPlaces', () => {
+  it('names a recorded path against the longest published home, a conventional home, or this home (through a symlink)', () => {
+    const link = join(base, 'b-link');
+    symlinkSync(bHome, link);
+    const places = new ProjectPlaces({ home: link, homes: [base, aHome] });
+    expect(places.wireOf(join(aHome, 'code', 'app'))).toBe('~code%2Fapp');
+    expect(places.wireOf('/Users/alice/code/app')).toBe('~code%2Fapp');
+    expect(places.wireOf('/root')).toBe('~');
+    expect(places.wireOf('/srv/app')).toBe('=%2Fsrv%2Fapp');
+    expect(places.wireOf(join(link, 'code', 'app'))).toBe('~code%2Fapp');
+    expect(places.wireOf('relative/path')).toBeNull();
+    expect(places.dirOf(join(aHome, 'code', 'app'))).toBe(projB);
+    expect(places.dirOf('/home/alice/nowhere-here')).toBeNull();
+    // With no place here, the same name is the same project.
+    expect(places.belongs('/home/alice/gone', join(bHome, 'gone'))).toBe(true);
+    expect(places.belongs('/home/alice/gone', projB)).toBe(false);
   });
 });
