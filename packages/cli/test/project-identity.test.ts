@@ -219,7 +219,7 @@ describe('ProjectPlaces', () => {
     const places = new ProjectPlaces({ home: link, homes: [base, aHome] });
     expect(places.wireOf(join(aHome, 'code', 'app'))).toBe('~code%2Fapp');
     expect(places.wireOf('/Users/alice/code/app')).toBe('~code%2Fapp');
-    expect(places.wireOf('/root')).toBe('~');
+    expect(places.wireOf('/var/home/alice')).toBe('~');
     expect(places.wireOf('/srv/app')).toBe('=%2Fsrv%2Fapp');
     expect(places.wireOf(join(link, 'code', 'app'))).toBe('~code%2Fapp');
     expect(places.wireOf('relative/path')).toBeNull();

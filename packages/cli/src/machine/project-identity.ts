@@ -10,7 +10,7 @@
  * that wrote it (`/home/a/code/app`), which is another path here (`/Users/b/code/app`). That path
  * is named against the writer's home: the homes the devices publish in roam's shared folder (the
  * longest that holds the path), else a path that looks like a home (`/home/<user>`, `/Users/<user>`,
- * `/var/home/<user>`, `/root`). Its name is placed here, in order: a `roam map` entry (config.json
+ * `/var/home/<user>`, `/root`) when that path is not a directory here. Its name is placed here, in order: a `roam map` entry (config.json
  * `map`), the same home-relative (or absolute) path if that directory exists here, a directory here
  * with the git remote and path inside the repository the writer published for that name. A
  * session therefore always runs in this device's directory for its project, even where the
@@ -94,7 +94,9 @@ export class ProjectPlaces {
     const p = normalize(recorded).replace(/(.)\/+$/, '$1');
     // This device's own path (the tools record real paths; HOME may be a symlink).
     for (const h of this.ownHomes) if (inside(p, h)) return nameAgainstHome(real(p) ?? join(this.realHome, p.slice(h.length)), this.realHome);
-    const home = this.homes.find((h) => inside(p, h)) ?? HOME_LIKE.exec(p)?.[1];
+    // A conventional home stands for the writer's only where the path is not a directory here
+    // (another user's project on a shared machine is that directory).
+    const home = this.homes.find((h) => inside(p, h)) ?? (isDir(p) ? undefined : HOME_LIKE.exec(p)?.[1]);
     return nameAgainstHome(p, home ?? this.realHome);
   }
 
