@@ -148,7 +148,7 @@ describe('roam share / import with the real Gemini and Copilot CLIs', () => {
     const imported = roamWith(homeB, projB, ['import', bundle, '--json']);
     expect(imported.code, imported.err).toBe(0);
     const rep = JSON.parse(imported.out) as Report;
-    expect(rep).toMatchObject({ id, renamed: false, transcript: join(homeB, '.copilot', 'session-state', id, 'events.jsonl'), command: { argv: ['copilot', '--resume', id], cwd: projB } });
+    expect(rep).toMatchObject({ id, renamed: false, transcript: join(homeB, '.copilot', 'session-state', id, 'events.jsonl'), command: { argv: ['copilot', '--resume', id, '-C', projB], cwd: projB } });
     expect(readFileSync(rep.transcript, 'utf8')).not.toContain(token);
 
     let mark = copilot.requests.length;

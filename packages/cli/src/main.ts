@@ -167,10 +167,11 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .argument('<session>', 'session id, or a unique prefix of one')
     .option('--json', 'print JSON')
     .action((id: string, o: { json?: boolean }) => show(id, o, io));
-  cmd('new', 'start a new named Claude Code session in the current directory')
+  cmd('new', 'start a new named session in the current directory (Claude Code unless --tool)')
     .argument('<name>', "the session's name")
+    .option('--tool <tool>', 'claude (default) or copilot (codex and gemini cannot name a new session)')
     .option('--dry-run', 'print the command as JSON instead of running it')
-    .action((name: string, o: { dryRun?: boolean }) => newSession(name, o, io));
+    .action((name: string, o: { dryRun?: boolean; tool?: string }) => newSession(name, o, io));
   cmd('fork', "fork a session with the tool's own fork (new id, the original untouched)")
     .argument('[session]', "session id or unique prefix (default: the current directory's latest)")
     .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
@@ -178,7 +179,7 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action((id: string | undefined, o: { dryRun?: boolean; tool?: string }) => fork(id, o, io));
   cmd('resume', "wait until this device has caught up, then resume a session in its tool (default: this directory's latest)")
     .argument('[session]', 'session id, or a unique prefix of one')
-    .option('--tool <tool>', 'only sessions of this tool (claude, codex)')
+    .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
     .option('--in <tool>', 'resume it in another tool')
     .option('--force', 'resume even while another device is writing the session, or sync timed out')
     .option('--dry-run', 'print {"cwd", "command"} as JSON instead of running it')

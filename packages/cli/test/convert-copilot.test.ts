@@ -178,7 +178,7 @@ describe('Copilot CLI → Claude Code and Codex', () => {
   it('Copilot is convertible, and resumeArgv appends the arguments after --', () => {
     expect(CONVERTIBLE).toContain('copilot');
     const target = new CopilotAdapter({ env: { HOME: scratch }, cacheFile: null });
-    expect(resumeArgv(target, NEW_ID, ['-p', 'go on', '--allow-all-tools'], DIR)).toEqual(['copilot', '--resume', NEW_ID, '-p', 'go on', '--allow-all-tools']);
+    expect(resumeArgv(target, NEW_ID, ['-p', 'go on', '--allow-all-tools'], DIR)).toEqual(['copilot', '--resume', NEW_ID, '-C', DIR, '-p', 'go on', '--allow-all-tools']);
   });
 });
 

@@ -151,7 +151,7 @@ describe('Copilot CLI adapter', () => {
 
   it('resume, fork and new commands', () => {
     const a = adapter();
-    expect(a.resumeCommand(A, { cwd: project })).toEqual({ argv: ['copilot', '--resume', A], cwd: project });
+    expect(a.resumeCommand(A, { cwd: project })).toEqual({ argv: ['copilot', '--resume', A, '-C', project], cwd: project });
     expect(a.newCommand('my work')).toEqual({ argv: ['copilot', '--name', 'my work'] });
     expect(() => a.forkCommand(A)).toThrow(/copilot cannot fork a session from the command line: run `copilot --resume .*` and type \/fork/);
   });
@@ -170,7 +170,7 @@ describe('Copilot CLI adapter', () => {
     expect(found.out).toContain(A);
     const dry = await roam('resume', A, '--dry-run');
     expect(dry.code, dry.err).toBe(0);
-    expect(JSON.parse(dry.out)).toMatchObject({ cwd: project, command: ['copilot', '--resume', A], session: A });
+    expect(JSON.parse(dry.out)).toMatchObject({ cwd: project, command: ['copilot', '--resume', A, '-C', project], session: A });
   });
 
   it('the metadata cache follows the file: an appended turn is counted', async () => {

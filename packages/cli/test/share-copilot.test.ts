@@ -136,7 +136,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
     expect(r.code, r.err).toBe(0);
     const dir = join(b.copilot, 'session-state', ID);
     const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[]; cwd: string } };
-    expect(rep).toMatchObject({ id: ID, renamed: false, transcript: join(dir, 'events.jsonl'), command: { argv: ['copilot', '--resume', ID], cwd: b.project } });
+    expect(rep).toMatchObject({ id: ID, renamed: false, transcript: join(dir, 'events.jsonl'), command: { argv: ['copilot', '--resume', ID, '-C', b.project], cwd: b.project } });
     expect(tree(dir)).toEqual(['checkpoints/001-deploy.md', 'checkpoints/index.md', 'events.jsonl', 'files/notes.txt', 'plan.md', 'workspace.yaml']);
     const ev = events(rep.transcript);
     expect(ev[0]).toMatchObject({ type: 'session.start', data: { sessionId: ID, context: { cwd: b.project, gitRoot: b.project, branch: 'feature/x' } } });
@@ -159,7 +159,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
     for (const s of SECRETS) expect(shown.out).not.toContain(s);
     const resume = await roam('resume', ID, '--dry-run', '--timeout', '1');
     expect(resume.code, resume.err).toBe(0);
-    expect(JSON.parse(resume.out.split('\n').pop()!)).toMatchObject({ cwd: b.project, command: ['copilot', '--resume', ID] });
+    expect(JSON.parse(resume.out.split('\n').pop()!)).toMatchObject({ cwd: b.project, command: ['copilot', '--resume', ID, '-C', b.project] });
   });
 
   it('an id taken here: a new UUID for the directory, session.start and workspace.yaml, the original untouched; a third import finds it and writes nothing', async () => {
@@ -172,7 +172,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
     expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const dir = join(a.copilot, 'session-state', rep.id);
     expect(rep.transcript).toBe(join(dir, 'events.jsonl'));
-    expect(rep.command.argv).toEqual(['copilot', '--resume', rep.id]);
+    expect(rep.command.argv.slice(0, 4)).toEqual(['copilot', '--resume', rep.id, '-C']);
     const ev = events(rep.transcript);
     expect(ev[0]!.data.sessionId).toBe(rep.id);
     expect(readFileSync(rep.transcript, 'utf8')).not.toContain(ID);

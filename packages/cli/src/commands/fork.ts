@@ -2,9 +2,10 @@
  * `roam fork [<session id>] [--tool <t>] [--dry-run]`: the tool's own fork of a session: a new
  * session id holding the conversation so far, the original untouched (`claude --resume <id>
  * --fork-session`, `codex fork <id>`, Gemini CLI's `--session-file` copy; Copilot CLI has none and
- * says so), run in the session's directory when it exists here. Without an id: the most recent
- * session of the current directory's project, whichever tool wrote it (or the one of --tool).
- * --dry-run prints `{"cwd", "command"}` as JSON instead.
+ * says so), run in this device's directory for the session's project (never the directory another
+ * device recorded). Without an id: the most recent session of the current directory's project,
+ * whichever tool and device wrote it (or the one of --tool). --dry-run prints `{"cwd", "command"}`
+ * as JSON instead.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
@@ -25,5 +26,5 @@ export async function fork(id: string | undefined, flags: { dryRun?: boolean; to
     if (!target) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no session in ${cwd} to fork (give a session id, see roam list --all)`);
   }
   const { adapter, session } = target;
-  await runOrPrint(adapter.forkCommand(session.id, { cwd: sessionDir(session, cwd) }), flags.dryRun, io, env, cwd);
+  await runOrPrint(adapter.forkCommand(session.id, { cwd: sessionDir(session, cwd, env) }), flags.dryRun, io, env, cwd);
 }

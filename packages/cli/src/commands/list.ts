@@ -1,15 +1,18 @@
 /**
  * `roam list [--json] [--all] [--tool <t>] [--limit <n>]`: the sessions of the current directory's
- * project (the tools' key of its real path), newest first; `--all`: of every project.
+ * project (whichever device wrote them: machine/project-identity.ts), newest first; `--all`: of
+ * every project.
  *
  * On a terminal (stdin and stdout) without --json: a picker; the picked session is resumed (by
- * default `claude --resume <id>` in the session's directory, through runTool; the `resume` hook
- * replaces that). Otherwise a table: id, last activity, messages, title. --json: SessionInfo[].
+ * default its tool's resume command in this device's directory for its project, through runTool;
+ * the `resume` hook replaces that). Otherwise a table: id, last activity, messages, title.
+ * --json: SessionInfo[].
  */
 import type { Io } from '../main.js';
 import { ToolExit, runTool } from '../sessions/exec.js';
 import { adaptersFor, realDir, relativeTime, sessionDir, type SessionContext } from '../sessions/index.js';
 import { newestFirst } from '../sessions/claude.js';
+import { GeminiAdapter } from '../sessions/gemini.js';
 import { jsonArray, listJson } from '../sessions/cache.js';
 import type { ListedJson, SessionAdapter, SessionInfo } from '../sessions/types.js';
 
@@ -165,8 +168,11 @@ export async function list(flags: ListFlags, io: Io, ctx: ListContext = {}): Pro
   const picked = await (ctx.pick ?? inquirerPick)(sessions, now);
   if (!picked) return;
   const adapter = adaptersFor(picked.tool, { env })[0]!;
-  const resume = ctx.resume ?? ((s: SessionInfo, a: SessionAdapter) => {
-    const cmd = a.resumeCommand(s.id, { cwd: sessionDir(s, ctx.cwd ?? process.cwd()) });
+  const resume = ctx.resume ?? (async (s: SessionInfo, a: SessionAdapter) => {
+    // This device's directory for the session's project, never the one another device recorded.
+    const cmd = a.resumeCommand(s.id, { cwd: sessionDir(s, ctx.cwd ?? process.cwd(), env) });
+    // Gemini CLI finds a session only under its directory's slug: registered as `roam resume` does (docs/GEMINI.md).
+    if (a instanceof GeminiAdapter && cmd.cwd) for (const line of await a.prepareResume(s, cmd.cwd)) io.err(`roam: ${line}`);
     return runTool(cmd.argv, { ...(cmd.cwd ? { cwd: cmd.cwd } : {}), env });
   });
   const code = await resume(picked, adapter);

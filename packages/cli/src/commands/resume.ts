@@ -5,15 +5,16 @@
  * 1. Waits until this device holds what its connected devices hold (bounded, with a progress line;
  *    alone, it says so and goes on with what it has).
  * 2. Picks the session: the id given (or a unique prefix of one), else the most recent session of
- *    the current directory's project, whichever device wrote it (the logs of one project live under
- *    this device's own key for it: see machine/project-names.ts).
+ *    the current directory's project, whichever device wrote it and whichever tool (Claude Code's
+ *    logs live under this device's own key: machine/project-names.ts; the other tools' recorded
+ *    directories are placed by machine/project-identity.ts).
  * 3. Refuses, unless --force, while another device holds the session's lease (its tool has the
  *    session open or wrote to it within the last minute), or while the tool has it open here.
  * 4. Warns when the directory is outside the configured namespace or the session is stale.
  * 5. Runs the tool's resume command in the project's directory here, in the foreground, and exits
  *    with the tool's exit code. --dry-run prints {"cwd", "command"} instead.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
@@ -26,7 +27,7 @@ import { TICK_MS, WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
 import type { ProjectEntry } from '../machine/project-names.js';
 import { resumeIn } from '../convert/index.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
-import { resolveSession } from '../sessions/index.js';
+import { resolveSession, sessionDir } from '../sessions/index.js';
 import { GeminiAdapter } from '../sessions/gemini.js';
 import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
 import { ago } from './format.js';
@@ -157,7 +158,7 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   if (staleHours && age > staleHours * 3_600_000) io.err(`roam: warning: session ${session.id} was last active ${Math.round(age / 3_600_000)} h ago (config.json resume.staleHours)`);
 
   // 5. Where and what to run.
-  const where = await projectDir(session, adapter, cwd, daemon ? paths.socket : null);
+  const where = await projectDir(session, adapter, cwd, daemon ? paths.socket : null, env);
   const command = adapter.resumeCommand(session.id, { cwd: where });
   const argv = [...command.argv, ...toolArgs];
   const runIn = command.cwd ?? where;
@@ -206,13 +207,16 @@ async function mappedProjects(socket: string): Promise<ProjectEntry[]> {
   }
 }
 
-/** The session's project directory on this device: here if it is this directory's project, else where the map puts it. */
-async function projectDir(session: SessionInfo, adapter: SessionAdapter, cwd: string, socket: string | null): Promise<string> {
+/**
+ * The session's project directory on this device: here if it is this directory's project, else
+ * where roamd's map puts a Claude Code key, else the place of its project (sessionDir), else here.
+ * Never the directory another device recorded, even where that path exists here too.
+ */
+async function projectDir(session: SessionInfo, adapter: SessionAdapter, cwd: string, socket: string | null, env: NodeJS.ProcessEnv): Promise<string> {
   if (session.projectKey === adapter.projectKey(cwd)) return cwd;
-  if (socket) {
+  if (socket && adapter.tool === 'claude') {
     const entry = (await mappedProjects(socket)).find((e) => e.key === session.projectKey);
     if (entry?.path && isDir(entry.path)) return entry.path;
   }
-  if (session.cwd && existsSync(session.cwd) && adapter.projectKey(real(session.cwd)) === session.projectKey) return real(session.cwd);
-  return cwd;
+  return sessionDir(session, cwd, env);
 }

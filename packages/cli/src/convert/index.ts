@@ -172,7 +172,7 @@ export function resumeArgv(target: SessionAdapter, id: string, toolArgs: readonl
   return f?.resumeArgv ? f.resumeArgv(argv, toolArgs) : [...argv, ...toolArgs];
 }
 
-/** Where a converted session is registered and resumed: here when this is its project, else its recorded directory if it exists here. */
+/** Where a converted session is registered and resumed: here when this is its project, else its project's directory here (sessionDir). */
 export function conversionDir(adapter: SessionAdapter, session: SessionInfo, cwd: string): string {
   if (session.projectKey === adapter.projectKey(cwd)) return cwd;
   return realDir(sessionDir(session, cwd));

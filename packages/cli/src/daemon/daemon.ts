@@ -28,7 +28,7 @@ import { ObservedStore } from './observed-store.js';
 import { rememberedHeadIds, sessionOfItem } from './activity.js';
 import { TOOLS, type ToolName } from '../sessions/types.js';
 import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
-import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
+import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, deviceHome, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
 import { sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
@@ -484,7 +484,7 @@ export class Daemon {
         const g = gitIdentity(e.path);
         if (g) projects[e.wire] = { remote: g.remote, sub: g.sub };
       }
-      const info: SharedInfo = { v: 1, device: this.deviceId, name: this.name, updatedAt: now, leases: this.ownLeases(now), projects };
+      const info: SharedInfo = { v: 1, device: this.deviceId, name: this.name, updatedAt: now, leases: this.ownLeases(now), projects, home: deviceHome(this.env) };
       if (writeShared(this.sharedDir, info, this.shared)) {
         this.shared = info;
         void this.engine.scan(SHARED_FOLDER, [`${this.deviceId}.json`]);

@@ -6,9 +6,11 @@
  *   within the last minute), refreshed every HEARTBEAT_MS while any is held, so `roam resume` on
  *   another device can refuse to resume a session still being written;
  * - projects: the git remote (and path inside the repository) of each project this device keeps,
- *   so a device where the same repository lives elsewhere can map it (project-names.ts).
+ *   so a device where the same repository lives elsewhere can map it (project-names.ts);
+ * - home: its home directory, against which the others name the directories its tools record.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -55,8 +57,20 @@ const sharedSchema = z.object({
   updatedAt: z.number(),
   leases: z.array(leaseSchema),
   projects: z.record(z.string(), z.object({ remote: z.string(), sub: z.string() })),
+  /** This device's home directory (real path): other devices name the directories its tools record against it (machine/project-identity.ts). */
+  home: z.string().optional(),
 });
 export type SharedInfo = z.infer<typeof sharedSchema>;
+
+/** The home directory this device publishes: HOME's real path (the tools record real paths). */
+export function deviceHome(env: NodeJS.ProcessEnv): string {
+  const home = env.HOME || homedir();
+  try {
+    return realpathSync(home);
+  } catch {
+    return home;
+  }
+}
 
 /** Reads every device's file in the shared folder (malformed files are skipped). */
 export function readShared(dir: string): SharedInfo[] {

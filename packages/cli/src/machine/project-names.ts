@@ -22,10 +22,11 @@
  * file once it has been announced: one log, one local name per device.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, openSync, readSync, closeSync, writeFileSync, type Dirent } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { validateName } from '@roam/core';
 import { keyMatches as claudeKeyMatches, projectKey as claudeProjectKey } from '../sessions/claude.js';
 import { gitIdentity, type GitIdentity } from './git.js';
+import { nameAgainstHome, pathOfWire } from './wire-names.js';
 
 export type Resolution = 'override' | 'cwd' | 'dir' | 'home' | 'absolute' | 'remote' | 'missing' | 'raw';
 
@@ -68,31 +69,17 @@ const HEAD_BYTES = 64 * 1024;
 /** Directories read at most while looking for the directory a key stands for. */
 const SEARCH_BUDGET = 4000;
 
-export function encodePath(p: string): string {
-  return p.replace(/%/g, '%25').replace(/\//g, '%2F');
-}
-
-export function decodePath(s: string): string {
-  return s.replace(/%2F/gi, '/').replace(/%25/g, '%');
-}
+export { decodePath, encodePath, pathOfWire } from './wire-names.js';
 
 /** The wire name of a project directory (already real), or null when it cannot be one component. */
 export function wireNameOf(path: string, home: string): string | null {
-  const rel = relative(home, path);
-  const name = rel === '' ? '~' : !rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..' ? `~${encodePath(rel.split(sep).join('/'))}` : `=${encodePath(path)}`;
+  const name = nameAgainstHome(path, home);
   try {
     validateName(name);
     return name.includes('/') ? null : name;
   } catch {
     return null;
   }
-}
-
-/** The path a canonical wire name stands for on a device with this home, or null for a raw key. */
-export function pathOfWire(wire: string, home: string): string | null {
-  if (wire.startsWith('~')) return wire === '~' ? home : join(home, decodePath(wire.slice(1)));
-  if (wire.startsWith('=')) return decodePath(wire.slice(1));
-  return null;
 }
 
 function rawWire(key: string): string {

@@ -28,7 +28,7 @@ import { roamPaths } from '../machine/paths.js';
 import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
-import { inPathProject, isoOr, withCwd } from './paths.js';
+import { isoOr, ofProject, withCwd } from './paths.js';
 import { Needle, pool, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from './types.js';
 
@@ -310,7 +310,7 @@ export class CodexAdapter implements SessionAdapter {
     cache.save();
     if (opts.project !== undefined) {
       const project = opts.project;
-      infos = infos.filter((s) => inPathProject(s, project));
+      infos = ofProject(infos, project, this.env);
     }
     infos = newestFirst(infos);
     return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
@@ -336,7 +336,7 @@ export class CodexAdapter implements SessionAdapter {
     let files = this.files().filter((f) => !f.compressed || this.zstd()).sort((a, b) => b.mtimeMs - a.mtimeMs);
     if (opts.project !== undefined) {
       const project = opts.project;
-      const keep = new Set(this.infos(files, cache).filter((s) => inPathProject(s, project)).map((s) => s.file));
+      const keep = new Set(ofProject(this.infos(files, cache), project, this.env).map((s) => s.file));
       files = files.filter((f) => keep.has(f.file));
     }
     const check = (o: Record<string, unknown>): { role: SearchHit['role']; snippet: string } | null => {

@@ -30,7 +30,7 @@ import { roamPaths } from '../machine/paths.js';
 import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
-import { inPathProject, isoOr, withCwd } from './paths.js';
+import { isoOr, ofProject, withCwd } from './paths.js';
 import { Needle, pool, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, TranscriptEntry } from './types.js';
 
@@ -352,7 +352,7 @@ export class CopilotAdapter implements SessionAdapter {
     cache.save();
     if (opts.project !== undefined) {
       const project = opts.project;
-      infos = infos.filter((s) => inPathProject(s, project));
+      infos = ofProject(infos, project, this.env);
     }
     infos = newestFirst(infos);
     return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
@@ -378,7 +378,7 @@ export class CopilotAdapter implements SessionAdapter {
     let files = this.files().sort((a, b) => b.mtimeMs - a.mtimeMs);
     if (opts.project !== undefined) {
       const project = opts.project;
-      const keep = new Set(this.infos(files, cache).filter((s) => inPathProject(s, project)).map((s) => s.file));
+      const keep = new Set(ofProject(this.infos(files, cache), project, this.env).map((s) => s.file));
       files = files.filter((f) => keep.has(f.file));
     }
     const check = (o: Record<string, unknown>): { role: SearchHit['role']; snippet: string } | null => {
@@ -420,9 +420,9 @@ export class CopilotAdapter implements SessionAdapter {
     return copilotTranscript(readFileSync(info.file, 'utf8'));
   }
 
-  /** `copilot --resume <id>` (1.0.102: "Resume from a previous session … session ID"). */
+  /** `copilot --resume <id> [-C <cwd>]`: the CLI keeps the recorded cwd where it exists here, unless -C names this one (docs/COPILOT.md). */
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
-    return withCwd(['copilot', '--resume', id], opts.cwd);
+    return withCwd(['copilot', '--resume', id, ...(opts.cwd ? ['-C', opts.cwd] : [])], opts.cwd);
   }
 
   /**

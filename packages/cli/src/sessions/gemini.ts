@@ -27,11 +27,12 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
+import type { ProjectPlaces } from '../machine/project-identity.js';
 import { roamPaths } from '../machine/paths.js';
 import { MetaCache } from './cache.js';
 import { oneLine } from './claude-meta.js';
 import { newestFirst } from './claude.js';
-import { isoOr, realDir, withCwd } from './paths.js';
+import { isoOr, ofProject, withCwd } from './paths.js';
 import { Needle, pool, snippet } from './scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from './types.js';
 
@@ -335,17 +336,18 @@ export class GeminiAdapter implements SessionAdapter {
     return this.projects()[resolve(path)] ?? slugify(basename(resolve(path)));
   }
 
-  /** The keys (directories under tmp/) sessions of `dir` can be under here. */
-  private keysOf(dir: string): Set<string> {
+  /**
+   * Sessions of `dir` beside those its identity finds: under the slug projects.json gives it here
+   * unless their recorded directory is another project's here and their metadata does not name
+   * `dir` (`roam import` files a session for this directory: its projectHash); under the slug it
+   * would get, or an old version's sha256 of its path, when they record none.
+   */
+  private bySlug(dir: string): (s: SessionInfo, places: ProjectPlaces) => boolean {
     const projects = this.projects();
-    const keys = new Set([projectHash(dir)]);
     const mapped = projects[dir];
-    if (mapped) keys.add(mapped);
-    else {
-      const guess = slugify(basename(dir));
-      if (!Object.values(projects).includes(guess)) keys.add(guess);
-    }
-    return keys;
+    const guess = slugify(basename(dir));
+    const keys = new Set([projectHash(dir), mapped ?? (Object.values(projects).includes(guess) ? projectHash(dir) : guess)]);
+    return (s, places) => (s.cwd === null ? keys.has(s.projectKey) : s.projectKey === mapped && (places.dirOf(s.cwd) === null || this.read(s.file)?.projectHash === projectHash(dir)));
   }
 
   /** Session files: `tmp/*\/chats/session-*.json(l)`. */
@@ -436,11 +438,6 @@ export class GeminiAdapter implements SessionAdapter {
     return [...byId.values()];
   }
 
-  private inProject(s: SessionInfo, dir: string, keys: Set<string>): boolean {
-    if (keys.has(s.projectKey)) return true;
-    return s.cwd !== null && (s.cwd === dir || realDir(s.cwd) === dir);
-  }
-
   async list(opts: ListOptions = {}): Promise<SessionInfo[]> {
     const cache = this.cache();
     const files = this.files();
@@ -449,8 +446,7 @@ export class GeminiAdapter implements SessionAdapter {
     cache.save();
     if (opts.project !== undefined) {
       const dir = opts.project;
-      const keys = this.keysOf(dir);
-      infos = infos.filter((s) => this.inProject(s, dir, keys));
+      infos = ofProject(infos, dir, this.env, this.bySlug(dir));
     }
     infos = newestFirst(infos);
     return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
@@ -478,8 +474,7 @@ export class GeminiAdapter implements SessionAdapter {
     cache.save();
     if (opts.project !== undefined) {
       const dir = opts.project;
-      const keys = this.keysOf(dir);
-      sessions = sessions.filter((s) => this.inProject(s, dir, keys));
+      sessions = ofProject(sessions, dir, this.env, this.bySlug(dir));
     }
     const re = new Needle(text);
     let found = 0;
@@ -633,7 +628,7 @@ export class GeminiAdapter implements SessionAdapter {
     const other = Object.entries(projects).find(([p, s]) => s === slug && p !== key);
     const owner = [other?.[0], ...owners].find((o): o is string => typeof o === 'string' && resolve(o) !== key && exists(o));
     if (owner) {
-      throw new RoamError(ErrorCodes.USAGE, `Gemini CLI's project "${slug}" belongs to ${owner} on this machine (${join(root, 'projects.json')}); resume session ${session.id} from there`, { id: session.id, slug, dir: owner });
+      throw new RoamError(ErrorCodes.USAGE, `Gemini CLI's project "${slug}", which holds session ${session.id}, belongs to ${owner} on this machine (${join(root, 'projects.json')}), not to ${key}, the session's project here; resume it from ${owner}, or remove that registration`, { id: session.id, slug, dir: owner, here: key });
     }
     const did: string[] = [];
     if (projects[key] !== slug) {

@@ -5,7 +5,8 @@
 import { statSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../main.js';
-import { ClaudeAdapter, type ClaudeAdapterOptions } from './claude.js';
+import { ProjectPlaces, claudeKeyPath } from '../machine/project-identity.js';
+import { ClaudeAdapter, projectKey as claudeProjectKey, type ClaudeAdapterOptions } from './claude.js';
 import { CodexAdapter } from './codex.js';
 import { CopilotAdapter } from './copilot.js';
 import { GeminiAdapter } from './gemini.js';
@@ -13,7 +14,8 @@ import { ToolExit, runTool } from './exec.js';
 import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type ToolName } from './types.js';
 
 export type { SessionAdapter, SessionInfo, ToolName } from './types.js';
-export { realDir } from './paths.js';
+import { realDir } from './paths.js';
+export { realDir };
 
 /** One adapter per tool roam reads (every tool in TOOLS). */
 export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
@@ -72,9 +74,25 @@ export interface SessionContext {
   readonly now?: number;
 }
 
-/** Where to run a tool for a session: its recorded directory when that exists here, else `fallback`. */
-export function sessionDir(session: SessionInfo, fallback: string): string {
-  if (session.cwd && statSync(session.cwd, { throwIfNoEntry: false })?.isDirectory()) return session.cwd;
+/**
+ * Where to run a tool for a session: this device's directory for the session's project (a Claude
+ * Code session: its key's directory in roamd's table of names, `roam map` included; any session:
+ * the place of its recorded directory, machine/project-identity.ts), else `fallback`. Never the
+ * directory another device recorded, even where that path exists here too.
+ */
+export function sessionDir(session: SessionInfo, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  const here = realDir(fallback);
+  const places = ProjectPlaces.forEnv(env);
+  if (session.tool === 'claude') {
+    if (session.projectKey === claudeProjectKey(here)) return here;
+    const path = claudeKeyPath(env, session.projectKey);
+    if (path && statSync(path, { throwIfNoEntry: false })?.isDirectory()) return realDir(path);
+  }
+  if (places.belongs(session.projectKey, here) || places.belongs(session.cwd, here)) return here;
+  for (const p of [session.cwd, session.projectKey]) {
+    const dir = p ? places.dirOf(p) : null;
+    if (dir) return dir;
+  }
   return fallback;
 }
 

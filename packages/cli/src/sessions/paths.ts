@@ -1,8 +1,9 @@
 /**
- * Small pieces every session adapter uses: real paths, the project a path-keyed tool (Codex,
- * Copilot CLI) files a session under, times, and tool commands.
+ * Small pieces every session adapter uses: real paths, the sessions of a project, times, and tool
+ * commands.
  */
 import { realpathSync } from 'node:fs';
+import { ProjectPlaces } from '../machine/project-identity.js';
 import type { SessionInfo, ToolCommand } from './types.js';
 
 /** The directory as the tools see it: its real path (symlinks resolved), or the path itself if that fails. */
@@ -14,10 +15,15 @@ export function realDir(dir: string): string {
   }
 }
 
-/** For tools keyed by path: whether the session started in `dir` or was last in it. */
-export function inPathProject(s: SessionInfo, dir: string): boolean {
-  for (const p of [s.projectKey, s.cwd]) if (p && p !== '-' && (p === dir || realDir(p) === dir)) return true;
-  return false;
+/**
+ * The sessions of the project in `dir` (a real path here), by the one project identity of every
+ * tool (machine/project-identity.ts): a session whose recorded start or last directory, on whichever
+ * device wrote it, is this project's. `byKey`: the others that still are (Gemini CLI: filed under
+ * this directory's slug, with no recorded directory or one that has no place here).
+ */
+export function ofProject(sessions: SessionInfo[], dir: string, env: NodeJS.ProcessEnv, byKey?: (s: SessionInfo, places: ProjectPlaces) => boolean): SessionInfo[] {
+  const places = ProjectPlaces.forEnv(env);
+  return sessions.filter((s) => places.belongs(s.projectKey, dir) || places.belongs(s.cwd, dir) || (byKey !== undefined && byKey(s, places)));
 }
 
 /** A command run in `cwd` when one is given, else where roam runs. */
