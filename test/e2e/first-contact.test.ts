@@ -153,7 +153,7 @@ describe('first contact: a machine that never ran a tool', () => {
     await until(() => holds(b, 'claude'), { timeoutMs: 20_000, what: 'beta to take the claude folder' });
     let s: StatusJson | undefined;
     await until(() => (s = statusOf(b)).offered?.some((o) => o.id === 'notes') === true, { timeoutMs: 10_000, what: 'beta to show notes as offered', detail: () => s });
-    expect(s!.offered).toEqual([{ id: 'notes', by: ['alpha'], tool: false }]);
+    expect(s!.offered).toEqual([{ id: 'notes', by: ['alpha'], tool: false, path: null }]);
     expect(s!.peers.find((p) => p.name === 'alpha')!.inSync).toBe(false);
     expect(b.roam('status').stdout).toMatch(/notes\s+offered by alpha/);
     expect(b.roam('sync', '--wait', '--timeout', '2').status).toBe(1);
@@ -174,7 +174,7 @@ describe('first contact: a machine that never ran a tool', () => {
     await a.start();
     await b.start(['--peer', a.addresses[0]!]);
     writeSession(b, 'copilot');
-    await until(() => holds(a, 'copilot'), { timeoutMs: 20_000, what: "alpha to receive beta's Copilot session", detail: () => statusOf(b).folders });
+    await until(() => holds(a, 'copilot'), { timeoutMs: 20_000, what: "alpha to receive beta's Copilot session", detail: () => [statusOf(b).folders, a.output.slice(-1500), b.output.slice(-1500)] });
     expect(statusOf(b).folders.map((f) => f.id)).toEqual(['copilot']);
     const r = a.roam('sync', '--wait', '--timeout', '15');
     expect(r.status, r.stderr).toBe(0);

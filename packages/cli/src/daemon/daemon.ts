@@ -16,7 +16,7 @@ import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
 import { Trust } from '../pairing/trust.js';
 import { VERSION } from '../version.js';
-import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FolderSpec } from '../machine/config.js';
+import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, toolFolders, writeConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { roamPaths, type RoamPaths } from '../machine/paths.js';
 import { loadIdentity } from './identity.js';
 import type { IgnoreRules } from '@roam/core';
@@ -31,6 +31,7 @@ import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
+import { folderOffers, toolFoldersToTake, type OfferInput } from './offers.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -53,7 +54,8 @@ const LOG_RING = 2000;
 
 export class Daemon {
   readonly paths: RoamPaths;
-  readonly folders: readonly FolderSpec[];
+  /** The folders open, roam's own last at start; a folder taken while running is added (`takeFolders`). */
+  readonly folders: FolderSpec[];
   private engine!: Engine;
   private network!: Network;
   private trust!: Trust;
@@ -87,6 +89,12 @@ export class Daemon {
   private known = new Map<string, KnownPeer>();
   private name = '';
   private stopping: Promise<void> | null = null;
+  /** A watcher's change in a folder: to the engine (or held until it is open). */
+  private onChange!: (folder: string) => (local: string[] | null) => void;
+  /** Folder ids this device opted out of (config.json `exclude`). */
+  private excluded = new Set<string>();
+  private takeTimer: NodeJS.Timeout | null = null;
+  private taking: Promise<void> | null = null;
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
     this.paths = paths;
@@ -124,7 +132,8 @@ export class Daemon {
     // Watch first, so nothing written between the start-up scan and the watcher is missed.
     const early = new Map<string, Set<string> | null>();
     let engine: Engine | undefined;
-    const onChange = (folder: string) => (local: string[] | null) => {
+    this.excluded = new Set(cfg.exclude ?? []);
+    this.onChange = (folder: string) => (local: string[] | null) => {
       const names = local && folder === 'claude' && this.projectNames ? local.map((n) => this.projectNames!.toWire(n)) : local;
       if (folder === SHARED_FOLDER && engine) void this.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
       if (engine) void engine.scan(folder, names ?? undefined);
@@ -134,53 +143,8 @@ export class Daemon {
         else early.set(folder, new Set([...(set ?? []), ...names]));
       }
     };
-    for (const f of this.folders) {
-      await mkdir(f.path, { recursive: true });
-      this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
-      let ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
-      const stateDir = join(this.paths.state, 'folders', f.id);
-      // The watcher starts while the store opens (its walk and the store's journal overlap, W4);
-      // both before the engine's start-up scan, so nothing written meanwhile is missed. It reads
-      // `ignore` when called, after the branch below has set it.
-      const watch = async () => {
-        this.watchers.push(
-          await FolderWatcher.start(f.path, ignore, onChange(f.id), {
-            onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
-            // An edited .roamignore applies at once.
-            onRulesChanged: () => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${f.id}/.roamignore: ${String(err)}`)),
-          }),
-        );
-      };
-      // Registered as soon as open, so that stop() closes it even if the watcher failed.
-      const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore }).then((s) => (this.fsStores.set(f.id, s), s));
-      if (f.id === 'claude') {
-        const names = new ProjectNames({
-          root: f.path,
-          home: this.env.HOME || homedir(),
-          file: join(stateDir, 'projects.json'),
-          overrides: () => readConfigFile(this.paths.configFile).map ?? {},
-          remoteOf: (wire) => {
-            for (const d of readShared(this.sharedDir)) {
-              const p = d.device !== this.deviceId ? d.projects[wire] : undefined;
-              if (p) return { remote: p.remote, sub: p.sub, root: '' };
-            }
-            return null;
-          },
-          log: (line) => this.log(line),
-        });
-        this.projectNames = names;
-        // Ignore rules and selective sync speak of wire names; the disk and the watcher of local ones.
-        ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
-        const fsStore = await settled(openStore(), watch());
-        this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(f.id, f.path, changes));
-        this.stores.set(f.id, this.mapped);
-      } else {
-        const fsStore = await settled(openStore(), watch());
-        // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
-        this.stores.set(f.id, (TOOLS as readonly string[]).includes(f.id) ? new ObservedStore(fsStore, (changes) => this.noteActivity(f.id, f.path, changes)) : fsStore);
-      }
-    }
-    if (this.folders.length === 1) this.log('no folders to sync: none of the tools\' session folders exists and config.json names none');
+    for (const f of this.folders) await this.openFolder(f, cfg);
+    if (this.folders.length === 1) this.log('no folders yet: none of the tools\' session folders exists here and config.json names none; roamd takes a tool\'s folder that a peer shares, or that appears here');
 
     const deviceId = deviceIdOf(peerIdFromPrivateKey(key).toString());
     this.deviceId = deviceId;
@@ -200,6 +164,7 @@ export class Daemon {
         const only = this.rules.get(folder)?.only;
         return only ? [...only] : null;
       },
+      declined: () => [...this.excluded],
     });
     this.engine = engine;
     for (const [folder, names] of early) void engine.scan(folder, names === null ? undefined : [...names]);
@@ -238,15 +203,108 @@ export class Daemon {
     this.tick.unref();
     this.watchRegistry();
     this.startTrashExpiry();
+    // The tools' folders that peers share or that appear here are taken within a second.
+    this.takeTimer = setInterval(() => void (this.taking ?? this.takeFolders()), TAKE_MS);
+    this.takeTimer.unref();
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
+  }
+
+  /** What the replicator knows of the connected peers' folders, for `offers.ts`. */
+  private offerInput(): OfferInput {
+    const peers = this.engine.replicator.connectedPeers().map((deviceId) => ({
+      deviceId, name: this.engine.replicator.peerName(deviceId) ?? deviceId,
+      folders: this.engine.replicator.peerFolders(deviceId).filter((f) => f.id !== SHARED_FOLDER), states: this.engine.syncState(deviceId),
+    }));
+    return { peers, held: new Set(this.folders.map((f) => f.id)), excluded: this.excluded, tools: toolFolders(this.env) };
+  }
+
+  /**
+   * Takes the tools' folders that connected peers share or that appeared here (unless opted
+   * out), and the folders config.json names that are not open yet: each is opened and added to
+   * the running engine, which announces it to the peers. One pass at a time.
+   */
+  private async takeFolders(extra: readonly FolderSpec[] = []): Promise<void> {
+    while (this.taking) await this.taking;
+    if (!this.engine || this.stopping) return;
+    const pass = (async () => {
+      const want = [...extra.map((spec) => ({ spec, why: 'config.json names it' })), ...toolFoldersToTake(this.offerInput(), existsSync)];
+      for (const { spec, why } of want) {
+        if (this.folders.some((f) => f.id === spec.id) || this.stopping) continue;
+        try {
+          const store = await this.openFolder(spec, readConfigFile(this.paths.configFile));
+          await this.engine.addFolder({ id: spec.id, conflict: spec.conflict, logDeletes: spec.logDeletes }, store);
+          this.folders.push(spec);
+          this.log(`syncing ${spec.id} at ${spec.path} (${why})`);
+        } catch (err) {
+          this.log(`taking folder ${spec.id} at ${spec.path}: ${String(err)}`);
+        }
+      }
+    })();
+    this.taking = pass;
+    try {
+      await pass;
+    } finally {
+      if (this.taking === pass) this.taking = null;
+    }
+  }
+
+  /** Opens a folder's store and watcher, and records them (not yet in the engine). */
+  private async openFolder(f: FolderSpec, cfg: FileConfig): Promise<FolderStore> {
+    await mkdir(f.path, { recursive: true });
+    this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
+    let ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
+    const stateDir = join(this.paths.state, 'folders', f.id);
+    // The watcher starts while the store opens (its walk and the store's journal overlap, W4);
+    // both before the engine's start-up scan, so nothing written meanwhile is missed. It reads
+    // `ignore` when called, after the branch below has set it.
+    const watch = async () => {
+      this.watchers.push(
+        await FolderWatcher.start(f.path, ignore, this.onChange(f.id), {
+          onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
+          // An edited .roamignore applies at once.
+          onRulesChanged: () => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${f.id}/.roamignore: ${String(err)}`)),
+        }),
+      );
+    };
+    // Registered as soon as open, so that stop() closes it even if the watcher failed.
+    const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore }).then((s) => (this.fsStores.set(f.id, s), s));
+    if (f.id === 'claude') {
+      const names = new ProjectNames({
+        root: f.path,
+        home: this.env.HOME || homedir(),
+        file: join(stateDir, 'projects.json'),
+        overrides: () => readConfigFile(this.paths.configFile).map ?? {},
+        remoteOf: (wire) => {
+          for (const d of readShared(this.sharedDir)) {
+            const p = d.device !== this.deviceId ? d.projects[wire] : undefined;
+            if (p) return { remote: p.remote, sub: p.sub, root: '' };
+          }
+          return null;
+        },
+        log: (line) => this.log(line),
+      });
+      this.projectNames = names;
+      // Ignore rules and selective sync speak of wire names; the disk and the watcher of local ones.
+      ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
+      const fsStore = await settled(openStore(), watch());
+      this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(f.id, f.path, changes));
+      this.stores.set(f.id, this.mapped);
+    } else {
+      const fsStore = await settled(openStore(), watch());
+      // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
+      this.stores.set(f.id, (TOOLS as readonly string[]).includes(f.id) ? new ObservedStore(fsStore, (changes) => this.noteActivity(f.id, f.path, changes)) : fsStore);
+    }
+    return this.stores.get(f.id)!;
   }
 
   // ---------------------------------------------------------------- status
 
   status(): Status {
     const net = this.network;
+    const offer = folderOffers(this.offerInput());
     const peers: PeerStatus[] = net.peers().map((p) => {
       const states = p.connected ? this.engine.syncState(p.deviceId) : [];
+      const offers = p.connected ? offer.offers.get(p.deviceId) ?? [] : [];
       const sum = (pick: (s: (typeof states)[number]) => { items: number; bytes: number }) =>
         states.reduce((a, s) => ({ items: a.items + pick(s).items, bytes: a.bytes + pick(s).bytes }), { items: 0, bytes: 0 });
       const known = this.known.get(p.deviceId);
@@ -255,13 +313,14 @@ export class Daemon {
       return {
         peerId: p.peerId, deviceId: p.deviceId, name, connected: p.connected, paused: p.paused,
         lastSeen: p.lastSeen ?? known?.lastSeen ?? null, addresses: p.addresses,
-        need: sum((s) => s.need), peerNeeds: sum((s) => s.peerNeeds),
-        inSync: p.connected && states.length > 0 && states.every((s) => s.inSync),
+        need: sum((s) => s.need), peerNeeds: sum((s) => s.peerNeeds), offers, optedOut: p.connected ? offer.optedOut.get(p.deviceId) ?? [] : [],
+        // Not while the peer offers a folder this device neither holds nor skips.
+        inSync: p.connected && states.length > 0 && states.every((s) => s.inSync) && offers.length === 0,
       };
     });
     for (const [deviceId, k] of this.known) {
       if (!peers.some((p) => p.deviceId === deviceId)) {
-        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: [], need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, inSync: false });
+        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: [], need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false });
       }
     }
     // roam's own folder (leases, projects' remotes) is an implementation detail, not the user's.
@@ -270,7 +329,7 @@ export class Daemon {
       return { id: f.id, path: f.path, items: items.length, bytes: items.reduce((a, m) => a + m.size, 0) };
     });
     const traffic = { bytesIn: this.engine.stats.bytesIn, bytesOut: this.engine.stats.bytesOut };
-    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, traffic };
+    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic };
   }
 
   private handlers(): Record<string, Handler> {
@@ -390,9 +449,14 @@ export class Daemon {
       .sort((a, b) => Number(b.self) - Number(a.self) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Ignore rules and selective sync: re-read, rescan what is now included, tell the peers. */
+  /**
+   * Ignore rules, selective sync and opt-outs: re-read, rescan what is now included, tell the
+   * peers; and take the folders config.json now names and the tools' folders that appeared.
+   */
   private async reloadRules(): Promise<void> {
     const cfg = readConfigFile(this.paths.configFile);
+    this.excluded = new Set(cfg.exclude ?? []);
+    await this.takeFolders(folderList(cfg, this.env));
     for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
     await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
     await this.engine.refreshFolders();
@@ -730,6 +794,8 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.tick) clearInterval(this.tick);
+      if (this.takeTimer) clearInterval(this.takeTimer);
+      await this.taking;
       if (this.trashTimer) clearInterval(this.trashTimer);
       if (this.registryTimer) clearTimeout(this.registryTimer);
       this.registryWatch?.close();
@@ -746,6 +812,9 @@ export class Daemon {
     return this.stopping;
   }
 }
+
+/** How often roamd looks for tool folders to take (peers' offers, folders that appeared here). */
+const TAKE_MS = 1_000;
 
 /** How long the trash keeps what roam removed or replaced. */
 const TRASH_DAYS = 30;
