@@ -16,7 +16,7 @@ import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
 import { Trust } from '../pairing/trust.js';
 import { VERSION } from '../version.js';
-import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, toolFolders, writeConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
+import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { roamPaths, type RoamPaths } from '../machine/paths.js';
 import { loadIdentity } from './identity.js';
 import type { IgnoreRules } from '@roam/core';
@@ -31,7 +31,8 @@ import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
-import { folderOffers, toolFoldersToTake, type OfferInput } from './offers.js';
+import { folderOffers, offerInputOf } from './offers.js';
+import { FolderTaker } from './take-folders.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -54,7 +55,7 @@ const LOG_RING = 2000;
 
 export class Daemon {
   readonly paths: RoamPaths;
-  /** The folders open, roam's own last at start; a folder taken while running is added (`takeFolders`). */
+  /** The folders open; a folder taken while running is added (`addFolder`). */
   readonly folders: FolderSpec[];
   private engine!: Engine;
   private network!: Network;
@@ -93,8 +94,7 @@ export class Daemon {
   private onChange!: (folder: string) => (local: string[] | null) => void;
   /** Folder ids this device opted out of (config.json `exclude`). */
   private excluded = new Set<string>();
-  private takeTimer: NodeJS.Timeout | null = null;
-  private taking: Promise<void> | null = null;
+  private readonly taker = new FolderTaker({ offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
     this.paths = paths;
@@ -203,49 +203,25 @@ export class Daemon {
     this.tick.unref();
     this.watchRegistry();
     this.startTrashExpiry();
-    // The tools' folders that peers share or that appear here are taken within a second.
-    this.takeTimer = setInterval(() => void (this.taking ?? this.takeFolders()), TAKE_MS);
-    this.takeTimer.unref();
+    this.taker.start();
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
   }
 
-  /** What the replicator knows of the connected peers' folders, for `offers.ts`. */
-  private offerInput(): OfferInput {
-    const peers = this.engine.replicator.connectedPeers().map((deviceId) => ({
-      deviceId, name: this.engine.replicator.peerName(deviceId) ?? deviceId,
-      folders: this.engine.replicator.peerFolders(deviceId).filter((f) => f.id !== SHARED_FOLDER), states: this.engine.syncState(deviceId),
-    }));
-    return { peers, held: new Set(this.folders.map((f) => f.id)), excluded: this.excluded, tools: toolFolders(this.env) };
-  }
-
-  /**
-   * Takes the tools' folders that connected peers share or that appeared here (unless opted
-   * out), and the folders config.json names that are not open yet: each is opened and added to
-   * the running engine, which announces it to the peers. One pass at a time.
-   */
-  private async takeFolders(extra: readonly FolderSpec[] = []): Promise<void> {
-    while (this.taking) await this.taking;
-    if (!this.engine || this.stopping) return;
-    const pass = (async () => {
-      const want = [...extra.map((spec) => ({ spec, why: 'config.json names it' })), ...toolFoldersToTake(this.offerInput(), existsSync)];
-      for (const { spec, why } of want) {
-        if (this.folders.some((f) => f.id === spec.id) || this.stopping) continue;
-        try {
-          const store = await this.openFolder(spec, readConfigFile(this.paths.configFile));
-          await this.engine.addFolder({ id: spec.id, conflict: spec.conflict, logDeletes: spec.logDeletes }, store);
-          this.folders.push(spec);
-          this.log(`syncing ${spec.id} at ${spec.path} (${why})`);
-        } catch (err) {
-          this.log(`taking folder ${spec.id} at ${spec.path}: ${String(err)}`);
-        }
-      }
-    })();
-    this.taking = pass;
+  /** A folder taken while running (`FolderTaker`): opened, added to the engine, which announces it. */
+  private async addFolder(spec: FolderSpec): Promise<void> {
+    const watchers = this.watchers.length;
     try {
-      await pass;
-    } finally {
-      if (this.taking === pass) this.taking = null;
+      const store = await this.openFolder(spec, readConfigFile(this.paths.configFile));
+      await this.engine.addFolder({ id: spec.id, conflict: spec.conflict, logDeletes: spec.logDeletes }, store);
+    } catch (err) {
+      // Nothing of it stays open: the next pass starts again.
+      for (const w of this.watchers.splice(watchers)) await w.close().catch(() => undefined);
+      await this.fsStores.get(spec.id)?.close().catch(() => undefined);
+      this.fsStores.delete(spec.id);
+      this.stores.delete(spec.id);
+      throw err;
     }
+    this.folders.push(spec);
   }
 
   /** Opens a folder's store and watcher, and records them (not yet in the engine). */
@@ -301,7 +277,7 @@ export class Daemon {
 
   status(): Status {
     const net = this.network;
-    const offer = folderOffers(this.offerInput());
+    const offer = folderOffers(offerInputOf(this.engine, this.folders, this.excluded, this.env));
     const peers: PeerStatus[] = net.peers().map((p) => {
       const states = p.connected ? this.engine.syncState(p.deviceId) : [];
       const offers = p.connected ? offer.offers.get(p.deviceId) ?? [] : [];
@@ -456,7 +432,8 @@ export class Daemon {
   private async reloadRules(): Promise<void> {
     const cfg = readConfigFile(this.paths.configFile);
     this.excluded = new Set(cfg.exclude ?? []);
-    await this.takeFolders(folderList(cfg, this.env));
+    await this.taker.take(folderList(cfg, this.env));
+    for (const f of this.folders) if (this.excluded.has(f.id)) this.log(`${f.id} is excluded in config.json but open: it stops syncing once roamd restarts`);
     for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
     await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
     await this.engine.refreshFolders();
@@ -794,8 +771,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.tick) clearInterval(this.tick);
-      if (this.takeTimer) clearInterval(this.takeTimer);
-      await this.taking;
+      await this.taker.stop();
       if (this.trashTimer) clearInterval(this.trashTimer);
       if (this.registryTimer) clearTimeout(this.registryTimer);
       this.registryWatch?.close();
@@ -812,9 +788,6 @@ export class Daemon {
     return this.stopping;
   }
 }
-
-/** How often roamd looks for tool folders to take (peers' offers, folders that appeared here). */
-const TAKE_MS = 1_000;
 
 /** How long the trash keeps what roam removed or replaced. */
 const TRASH_DAYS = 30;

@@ -5,9 +5,10 @@
  * user adds it with a path of their choosing (a peer never picks a path on this machine).
  * Pure: roamd gives it what the replicator knows of each connected peer.
  */
-import type { SyncState } from '@roam/core';
+import type { Engine, SyncState } from '@roam/core';
 import type { FolderOffer, FolderSkip } from '../control/protocol.js';
-import type { FolderSpec } from '../machine/config.js';
+import { toolFolders, type FolderSpec } from '../machine/config.js';
+import { SHARED_FOLDER } from './shared.js';
 
 /** One connected peer: its `folders` announcement and the sync state of the folders held here. */
 export interface PeerFolders {
@@ -34,6 +35,15 @@ export interface OfferView {
   readonly optedOut: ReadonlyMap<string, string[]>;
   readonly offered: FolderOffer[];
   readonly skipped: FolderSkip[];
+}
+
+/** What the engine knows of the connected peers' folders (roam's own folder aside). */
+export function offerInputOf(engine: Engine, folders: readonly FolderSpec[], excluded: ReadonlySet<string>, env: NodeJS.ProcessEnv): OfferInput {
+  const r = engine.replicator;
+  const peers = r.connectedPeers().map((deviceId) => ({
+    deviceId, name: r.peerName(deviceId) ?? deviceId, folders: r.peerFolders(deviceId).filter((f) => f.id !== SHARED_FOLDER), states: engine.syncState(deviceId),
+  }));
+  return { peers, held: new Set(folders.map((f) => f.id)), excluded, tools: toolFolders(env) };
 }
 
 /** Whether a peer's announcement of a folder offers its content (it holds and syncs some of it). */
