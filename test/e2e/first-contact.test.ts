@@ -115,6 +115,8 @@ describe('first contact: a machine that never ran a tool', () => {
     expect(s.folders.find((f) => f.id === 'codex')!.path).toBe(join(b.home, 'elsewhere', 'codex', 'sessions'));
     expect(a.roam('sync', '--wait', '--timeout', '15').status).toBe(0);
     expect(b.output).not.toMatch(/no folders to sync: none of the tools/);
+    expect(b.output).toMatch(/roamd takes a tool's folder that a peer shares/);
+    expect(b.output).toMatch(/syncing codex at \S+elsewhere\/codex\/sessions \(shared by alpha\)/);
   });
 
   it('a folder this device opted out of is announced as such: both sides say in sync, A names it skipped by B', async () => {
