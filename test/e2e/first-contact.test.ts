@@ -95,7 +95,7 @@ describe('first contact: a machine that never ran a tool', () => {
     await a.start();
     await b.start(['--peer', a.addresses[0]!]);
 
-    const sync = roamAsync(b, 'sync', '--wait', '--timeout', '25');
+    const sync = roamAsync(b, 'sync', '--wait', '--timeout', '30');
     let syncDone = false;
     void sync.then(() => (syncDone = true));
     while (!syncDone) {
@@ -113,7 +113,7 @@ describe('first contact: a machine that never ran a tool', () => {
     const s = statusOf(b);
     expect(s.folders.map((f) => f.id).sort()).toEqual(['claude', 'codex', 'copilot', 'gemini']);
     expect(s.folders.find((f) => f.id === 'codex')!.path).toBe(join(b.home, 'elsewhere', 'codex', 'sessions'));
-    expect(a.roam('sync', '--wait', '--timeout', '15').status).toBe(0);
+    expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
     expect(b.output).not.toMatch(/no folders to sync: none of the tools/);
     expect(b.output).toMatch(/roamd takes a tool's folder that a peer shares/);
     expect(b.output).toMatch(/syncing codex at \S+elsewhere\/codex\/sessions \(shared by alpha\)/);
@@ -128,11 +128,11 @@ describe('first contact: a machine that never ran a tool', () => {
     writeSession(a, 'codex');
     await a.start();
     await b.start(['--peer', a.addresses[0]!]);
-    const rb = b.roam('sync', '--wait', '--timeout', '20');
+    const rb = b.roam('sync', '--wait', '--timeout', '30');
     expect(rb.status, rb.stderr).toBe(0);
     expect(holds(b, 'claude')).toBe(true);
     expect(existsSync(toolRoot(b, 'codex'))).toBe(false);
-    const ra = a.roam('sync', '--wait', '--timeout', '20');
+    const ra = a.roam('sync', '--wait', '--timeout', '30');
     expect(ra.status, ra.stderr).toBe(0);
     const sa = statusOf(a);
     expect(sa.peers.find((p) => p.name === 'beta')!.optedOut).toEqual(['codex']);
@@ -152,7 +152,7 @@ describe('first contact: a machine that never ran a tool', () => {
     writeSession(a, 'claude');
     await a.start();
     await b.start(['--peer', a.addresses[0]!]);
-    await until(() => holds(b, 'claude'), { timeoutMs: 20_000, what: 'beta to take the claude folder' });
+    await until(() => holds(b, 'claude'), { timeoutMs: 30_000, what: 'beta to take the claude folder' });
     let s: StatusJson | undefined;
     await until(() => (s = statusOf(b)).offered?.some((o) => o.id === 'notes') === true, { timeoutMs: 10_000, what: 'beta to show notes as offered', detail: () => s });
     expect(s!.offered).toEqual([{ id: 'notes', by: ['alpha'], tool: false, path: null }]);
@@ -164,7 +164,7 @@ describe('first contact: a machine that never ran a tool', () => {
     // The user adds it here, at a path of their choosing: taken without a restart.
     writeFileSync(join(b.roamHome, 'config.json'), JSON.stringify({ folders: [{ id: 'notes', path: '~/mine/notes' }] }));
     expect(b.roam('reload').status).toBe(0);
-    const r = b.roam('sync', '--wait', '--timeout', '20');
+    const r = b.roam('sync', '--wait', '--timeout', '30');
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(b.home, 'mine', 'notes', 'todo.md'), 'utf8')).toBe('take the tools folders\n');
     expect(existsSync(join(b.home, 'notes'))).toBe(false);
@@ -176,9 +176,9 @@ describe('first contact: a machine that never ran a tool', () => {
     await a.start();
     await b.start(['--peer', a.addresses[0]!]);
     writeSession(b, 'copilot');
-    await until(() => holds(a, 'copilot'), { timeoutMs: 20_000, what: "alpha to receive beta's Copilot session", detail: () => [statusOf(b).folders, a.output.slice(-1500), b.output.slice(-1500)] });
+    await until(() => holds(a, 'copilot'), { timeoutMs: 30_000, what: "alpha to receive beta's Copilot session", detail: () => [statusOf(b).folders, a.output.slice(-1500), b.output.slice(-1500)] });
     expect(statusOf(b).folders.map((f) => f.id)).toEqual(['copilot']);
-    const r = a.roam('sync', '--wait', '--timeout', '15');
+    const r = a.roam('sync', '--wait', '--timeout', '30');
     expect(r.status, r.stderr).toBe(0);
   });
 });

@@ -54,7 +54,8 @@ describe('folders not every device holds', () => {
     const net = new MemoryNetwork();
     const sent = sentLog(net);
     const a = await net.add(A, [F]);
-    const b = await net.add(B, [], { options: { declined: () => ['codex'] } });
+    // An id no folder can have (config.json is the user's) is never put on the wire.
+    const b = await net.add(B, [], { options: { declined: () => ['codex', 'not a folder id'] } });
     for (let i = 0; i < 5; i++) a.stores.get('codex')!.toolAppend(`s${i}.jsonl`, utf8.encode('line\n'));
     await a.engine.scan('codex');
     await net.connect(A, B);

@@ -277,9 +277,10 @@ export class Daemon {
 
   status(): Status {
     const net = this.network;
-    const offer = folderOffers(offerInputOf(this.engine, this.folders, this.excluded, this.env));
+    const input = offerInputOf(this.engine, this.folders, this.excluded, this.env);
+    const offer = folderOffers(input);
     const peers: PeerStatus[] = net.peers().map((p) => {
-      const states = p.connected ? this.engine.syncState(p.deviceId) : [];
+      const states = p.connected ? input.peers.find((x) => x.deviceId === p.deviceId)?.states ?? this.engine.syncState(p.deviceId) : [];
       const offers = p.connected ? offer.offers.get(p.deviceId) ?? [] : [];
       const sum = (pick: (s: (typeof states)[number]) => { items: number; bytes: number }) =>
         states.reduce((a, s) => ({ items: a.items + pick(s).items, bytes: a.bytes + pick(s).bytes }), { items: 0, bytes: 0 });

@@ -24,6 +24,7 @@ import { IgnoreRules, parseRules } from '../ignore.js';
 import { isLogName, splitName } from '../names.js';
 import {
   DECLINED_INDEX_ID,
+  FOLDER_ID_RE,
   MAX_DATA_BYTES,
   MAX_IGNORE_LINE,
   MAX_IGNORE_LINES,
@@ -451,7 +452,7 @@ export class Replicator {
       return { id: f.cfg.id, indexId: f.indexId, seq: f.seq, only: only ? [...only] : null, ignore, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
     });
     // Opted out here: announced with the declined index id and an empty selection (docs/PROTOCOL.md §4).
-    for (const id of this.opts.declined?.() ?? []) if (!this.folders.has(id)) folders.push({ id, indexId: DECLINED_INDEX_ID, seq: 0, only: [], ignore: [], seenIndexId: '', seenSeq: 0 });
+    for (const id of this.opts.declined?.() ?? []) if (!this.folders.has(id) && FOLDER_ID_RE.test(id)) folders.push({ id, indexId: DECLINED_INDEX_ID, seq: 0, only: [], ignore: [], seenIndexId: '', seenSeq: 0 });
     return { t: 'send', peer, msg: { t: 'folders', folders } };
   }
 
