@@ -10,7 +10,7 @@ import { join, posix, relative, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
-import { FsFolderStore, nodeHasher, type TrashEntry } from '@roam/core/node';
+import { nodeHasher, type FsFolderStore, type TrashEntry } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
 import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo, LeaveResult, PairResult, UnpairResult } from '../pairing/api.js';
@@ -21,13 +21,13 @@ import { roamPaths, type RoamPaths } from '../machine/paths.js';
 import { loadIdentity } from './identity.js';
 import type { IgnoreRules } from '@roam/core';
 import { ignoreRulesFor } from './ignore.js';
+import { openFolder } from './open-folder.js';
 import { Network, deviceIdOf } from './net.js';
-import { FolderWatcher } from './watcher.js';
-import { MappedStore } from './mapped-store.js';
-import { ObservedStore } from './observed-store.js';
+import type { FolderWatcher } from './watcher.js';
+import type { MappedStore } from './mapped-store.js';
 import { rememberedHeadIds, sessionOfItem } from './activity.js';
-import { TOOLS, type ToolName } from '../sessions/types.js';
-import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
+import type { ToolName } from '../sessions/types.js';
+import type { ProjectEntry, ProjectNames } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
@@ -90,9 +90,8 @@ export class Daemon {
   private known = new Map<string, KnownPeer>();
   private name = '';
   private stopping: Promise<void> | null = null;
-  /** A watcher's change in a folder: to the engine (or held until it is open). */
+  /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
   private onChange!: (folder: string) => (local: string[] | null) => void;
-  /** Folder ids this device opted out of (config.json `exclude`). */
   private excluded = new Set<string>();
   private readonly taker = new FolderTaker({ offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
@@ -207,70 +206,36 @@ export class Daemon {
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
   }
 
-  /** A folder taken while running (`FolderTaker`): opened, added to the engine, which announces it. */
+  /** A folder taken while running (`FolderTaker`): opened, added to the engine (which announces it); on failure nothing stays open. */
   private async addFolder(spec: FolderSpec): Promise<void> {
     const watchers = this.watchers.length;
     try {
       const store = await this.openFolder(spec, readConfigFile(this.paths.configFile));
       await this.engine.addFolder({ id: spec.id, conflict: spec.conflict, logDeletes: spec.logDeletes }, store);
     } catch (err) {
-      // Nothing of it stays open: the next pass starts again.
       for (const w of this.watchers.splice(watchers)) await w.close().catch(() => undefined);
       await this.fsStores.get(spec.id)?.close().catch(() => undefined);
-      this.fsStores.delete(spec.id);
-      this.stores.delete(spec.id);
+      for (const m of [this.fsStores, this.stores]) m.delete(spec.id);
       throw err;
     }
     this.folders.push(spec);
   }
 
-  /** Opens a folder's store and watcher, and records them (not yet in the engine). */
+  /** Opens a folder's store and watcher (open-folder.ts), and records them (not yet in the engine). */
   private async openFolder(f: FolderSpec, cfg: FileConfig): Promise<FolderStore> {
-    await mkdir(f.path, { recursive: true });
-    this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
-    let ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
-    const stateDir = join(this.paths.state, 'folders', f.id);
-    // The watcher starts while the store opens (its walk and the store's journal overlap, W4);
-    // both before the engine's start-up scan, so nothing written meanwhile is missed. It reads
-    // `ignore` when called, after the branch below has set it.
-    const watch = async () => {
-      this.watchers.push(
-        await FolderWatcher.start(f.path, ignore, this.onChange(f.id), {
-          onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
-          // An edited .roamignore applies at once.
-          onRulesChanged: () => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${f.id}/.roamignore: ${String(err)}`)),
-        }),
-      );
-    };
-    // Registered as soon as open, so that stop() closes it even if the watcher failed.
-    const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore }).then((s) => (this.fsStores.set(f.id, s), s));
-    if (f.id === 'claude') {
-      const names = new ProjectNames({
-        root: f.path,
-        home: this.env.HOME || homedir(),
-        file: join(stateDir, 'projects.json'),
-        overrides: () => readConfigFile(this.paths.configFile).map ?? {},
-        remoteOf: (wire) => {
-          for (const d of readShared(this.sharedDir)) {
-            const p = d.device !== this.deviceId ? d.projects[wire] : undefined;
-            if (p) return { remote: p.remote, sub: p.sub, root: '' };
-          }
-          return null;
-        },
-        log: (line) => this.log(line),
-      });
-      this.projectNames = names;
-      // Ignore rules and selective sync speak of wire names; the disk and the watcher of local ones.
-      ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
-      const fsStore = await settled(openStore(), watch());
-      this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(f.id, f.path, changes));
-      this.stores.set(f.id, this.mapped);
-    } else {
-      const fsStore = await settled(openStore(), watch());
-      // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
-      this.stores.set(f.id, (TOOLS as readonly string[]).includes(f.id) ? new ObservedStore(fsStore, (changes) => this.noteActivity(f.id, f.path, changes)) : fsStore);
-    }
-    return this.stores.get(f.id)!;
+    const o = await openFolder(f, cfg, {
+      home: this.env.HOME || homedir(), stateDir: this.paths.state, rules: this.rules,
+      onChange: (folder) => this.onChange(folder),
+      onRulesChanged: (folder) => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${folder}/.roamignore: ${String(err)}`)),
+      noteActivity: (folder, root, changes) => this.noteActivity(folder, root, changes),
+      mapOverrides: () => readConfigFile(this.paths.configFile).map ?? {},
+      sharedDir: this.sharedDir, self: () => this.deviceId,
+      log: (line) => this.log(line),
+      opened: ({ watcher, fsStore }) => (watcher && this.watchers.push(watcher), fsStore && this.fsStores.set(f.id, fsStore)),
+    });
+    if (o.names) [this.projectNames, this.mapped] = [o.names, o.mapped];
+    this.stores.set(f.id, o.store);
+    return o.store;
   }
 
   // ---------------------------------------------------------------- status
@@ -836,12 +801,4 @@ export function sessionIdOfItem(folder: string, name: string): string | null {
   if (folder === 'copilot') return parts.length > 1 && UUID.test(parts[0]!) ? parts[0]! : null;
   const m = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(parts[parts.length - 1]!);
   return m ? m[1]! : null;
-}
-
-/** Both promises settled: the first's value, or the first failure (neither is left running unawaited). */
-async function settled<T>(value: Promise<T>, also: Promise<unknown>): Promise<T> {
-  const [a, b] = await Promise.allSettled([value, also]);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
-  return a.value;
 }
