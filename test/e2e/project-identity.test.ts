@@ -52,11 +52,6 @@ function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-// pre-created until roamd takes the tools' folders that peers share
-function preCreateToolFolders(home: string): void {
-  for (const d of [['.claude', 'projects'], ['.codex', 'sessions'], ['.gemini', 'tmp'], ['.copilot', 'session-state']]) mkdirSync(join(home, ...d), { recursive: true });
-}
-
 function roamSync(cwd: string, args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [ROAM, ...args], { cwd, env: envB, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -146,7 +141,7 @@ beforeAll(async () => {
   // Per machine: HOME, TMPDIR and the tools' homes come from each device; PATH gets the tools.
   const { HOME: _h, TMPDIR: _t, PATH: _p, CODEX_HOME: _c, ...tools } = all;
   a = makeDaemon('alpha');
-  b = makeDaemon('beta', { env: { ...tools, PATH: `${bin}:${process.env.PATH}` } });
+  b = makeDaemon('beta', { tools: false, env: { ...tools, PATH: `${bin}:${process.env.PATH}` } });
   envB = { ...b.env, TMPDIR: join(b.home, '.tmp') };
   projA = join(a.home, 'code', 'app');
   projB = join(b.home, 'code', 'app');
@@ -155,8 +150,6 @@ beforeAll(async () => {
   projA = realpathSync(projA);
   projB = realpathSync(projB);
   mkdirSync(join(b.home, '.tmp'), { recursive: true });
-  // B has none of the tools' folders (makeDaemon made Claude Code's).
-  rmSync(join(b.home, '.claude'), { recursive: true, force: true });
 
   // A: one session per tool in ~/code/app, written before roamd runs there (the tools make their folders).
   writeCodexConfig(join(a.home, '.codex'), openai.baseUrl);
@@ -181,7 +174,8 @@ beforeAll(async () => {
   }
 
   await a.start();
-  preCreateToolFolders(b.home);
+  // B never ran a tool: roamd takes the folders A shares, at B's paths.
+  for (const d of ['.claude', '.codex', '.gemini', '.copilot']) expect(existsSync(join(b.home, d)), d).toBe(false);
   await b.start(['--peer', a.addresses[0]!]);
   const arrived = (t: Tool, root: string): string | undefined => files(root).find((f) => f.includes(t === 'copilot' ? `${ids[t]}/events.jsonl` : ids[t].slice(0, 8)) && f.endsWith('.jsonl'));
   const roots: Record<Tool, string> = { claude: join(b.home, '.claude', 'projects'), codex: join(b.home, '.codex', 'sessions'), gemini: join(b.home, '.gemini', 'tmp'), copilot: join(b.home, '.copilot', 'session-state') };

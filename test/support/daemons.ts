@@ -37,13 +37,14 @@ export interface DaemonHandle {
 const started = new Set<DaemonHandle>();
 const dirs: string[] = [];
 
-export function makeDaemon(name: string, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): DaemonHandle {
+/** `tools: false`: a fresh machine, none of the tools' folders exists (by default `~/.claude/projects` does). */
+export function makeDaemon(name: string, opts: { env?: NodeJS.ProcessEnv; args?: string[]; tools?: boolean } = {}): DaemonHandle {
   const root = mkdtempSync(join(tmpdir(), `roam-e2e-${name}-`));
   dirs.push(root);
   const home = join(root, 'home');
   const roamHome = join(root, 'roam');
   const projects = join(home, '.claude', 'projects');
-  mkdirSync(projects, { recursive: true });
+  mkdirSync(opts.tools === false ? home : projects, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,

@@ -18,7 +18,7 @@ import type { Hasher } from './log/hash.js';
 import { GENESIS, samePos, type LogPos } from './log/position.js';
 import { MAX_DATA_BYTES, MAX_CHECKPOINTS, decodeMessage, encodeMessage, type Message } from './protocol/index.js';
 import type { Applied, Effect, StoreEffect } from './replication/effects.js';
-import { Replicator, type ReplicatorOptions, type SyncState } from './replication/replicator.js';
+import { Replicator, type FolderConfig, type ReplicatorOptions, type SyncState } from './replication/replicator.js';
 import { compareVersions } from './replication/version.js';
 import type { FolderStore, StagedWrite } from './store.js';
 
@@ -74,6 +74,8 @@ interface PeerChannel {
 export class Engine {
   readonly replicator: Replicator;
   private readonly opts: EngineOptions;
+  /** The folders' stores: the options' ones, and those added while running (`addFolder`). */
+  private readonly stores: Map<string, FolderStore>;
   private readonly peers = new Map<string, PeerChannel>();
   private readonly staged = new Map<string, StagedWrite>();
   private serial: Promise<void> = Promise.resolve();
@@ -95,6 +97,7 @@ export class Engine {
 
   private constructor(opts: EngineOptions, replicator: Replicator) {
     this.opts = opts;
+    this.stores = new Map(opts.stores);
     this.replicator = replicator;
     this.ioRetryDelay = opts.ioRetryMs ?? 2_000;
   }
@@ -113,13 +116,29 @@ export class Engine {
     }
     const engine = new Engine(opts, new Replicator(opts, saved));
     await engine.input(async () => {
-      for (const [id, store] of opts.stores) {
-        const changes = await engine.reconcile(id, store, onDisk.get(id)!);
-        changes.push(...(await store.scan()));
-        await engine.run(engine.replicator.localChanges(id, changes, opts.clock.now()));
-      }
+      for (const [id, store] of opts.stores) await engine.reconcileAndScan(id, store, onDisk.get(id)!);
     });
     return engine;
+  }
+
+  /**
+   * A folder opened while running (a tool installed here, a tool folder a peer shares, a folder
+   * the user added): its store is opened and reconciled as at start, and the peers hear of it.
+   */
+  addFolder(cfg: FolderConfig, store: FolderStore): Promise<void> {
+    return this.input(async () => {
+      if (this.stores.has(cfg.id)) return;
+      const onDisk = await store.open();
+      this.stores.set(cfg.id, store);
+      await this.run(this.replicator.addFolder(cfg, new Map(await store.meta.load()), this.opts.clock.now()));
+      await this.reconcileAndScan(cfg.id, store, onDisk);
+    });
+  }
+
+  private async reconcileAndScan(folder: string, store: FolderStore, onDisk: DiskState[]): Promise<void> {
+    const changes = await this.reconcile(folder, store, onDisk);
+    changes.push(...(await store.scan()));
+    await this.run(this.replicator.localChanges(folder, changes, this.opts.clock.now()));
   }
 
   private async reconcile(folder: string, store: FolderStore, states: DiskState[]): Promise<LocalChange[]> {
@@ -213,7 +232,7 @@ export class Engine {
   /** Look at the disk for changes (all of the folder, or the named items). */
   scan(folder: string, names?: readonly string[]): Promise<void> {
     return this.input(async () => {
-      const store = this.opts.stores.get(folder);
+      const store = this.stores.get(folder);
       if (!store) return;
       const changes = await store.scan(names);
       if (changes.length) await this.run(this.replicator.localChanges(folder, changes, this.opts.clock.now()));
@@ -228,7 +247,7 @@ export class Engine {
    */
   removeEverywhere(folder: string, names: readonly string[]): Promise<Array<{ name: string; removed: boolean; wasHere: boolean }>> {
     return this.input(async () => {
-      const store = this.opts.stores.get(folder);
+      const store = this.stores.get(folder);
       if (!store) throw new RoamError(ErrorCodes.USAGE, `no folder ${folder}`);
       // Record what the disk holds now (lines appended since the last scan), so the delete covers it.
       const changes = await store.scan(names);
@@ -279,7 +298,7 @@ export class Engine {
     for (const [peer] of this.peers) this.closePeer(peer, 'engine closing');
     for (const s of this.staged.values()) await s.abort();
     this.staged.clear();
-    for (const store of this.opts.stores.values()) await store.close();
+    for (const store of this.stores.values()) await store.close();
   }
 
   // ---------------------------------------------------------------- effects
@@ -302,7 +321,7 @@ export class Engine {
           await this.run(this.replicator.disconnected(e.peer, this.opts.clock.now()));
           break;
         case 'scan': {
-          const store = this.opts.stores.get(e.folder)!;
+          const store = this.stores.get(e.folder)!;
           const changes = await store.scan(e.names, { deep: e.deep === true });
           await this.run(this.replicator.localChanges(e.folder, changes, this.opts.clock.now()));
           break;
@@ -372,11 +391,11 @@ export class Engine {
       if (!list) byFolder.set(folder, (list = []));
       list.push(entry);
     }
-    for (const [folder, entries] of byFolder) await this.opts.stores.get(folder)?.meta.put(entries);
+    for (const [folder, entries] of byFolder) await this.stores.get(folder)?.meta.put(entries);
   }
 
   private async applyStore(e: StoreEffect): Promise<Applied> {
-    const store = this.opts.stores.get(e.folder)!;
+    const store = this.stores.get(e.folder)!;
     const sk = `${e.folder}\u0000${e.name}`;
     try {
       switch (e.t) {
@@ -495,7 +514,7 @@ export class Engine {
    * close enough, a run is at most one frame of whole lines (a longer line: several chunks).
    */
   private async serveLog(e: Extract<Effect, { t: 'serveLog' }>): Promise<void> {
-    const store = this.opts.stores.get(e.folder)!;
+    const store = this.stores.get(e.folder)!;
     const at = e.from.offset === 0 ? GENESIS : await store.positionAt(e.name, e.from.offset);
     if (!at || !samePos(at, e.from)) {
       void this.input(() => this.run(this.replicator.serveFailed(e.peer, e.folder, e.wantId, this.opts.clock.now())));
@@ -545,7 +564,7 @@ export class Engine {
 
   /** Streams `from`..`to` as runs ending at `cuts` (known positions, ascending, the last one `to`). */
   private async serveRuns(e: Extract<Effect, { t: 'serveLog' }>, cuts: readonly LogPos[]): Promise<void> {
-    const store = this.opts.stores.get(e.folder)!;
+    const store = this.stores.get(e.folder)!;
     let runStart: LogPos = e.from;
     let offset = e.from.offset;
     for (const cut of cuts) {
@@ -564,7 +583,7 @@ export class Engine {
   }
 
   private async serveFile(peer: string, folder: string, wantId: number, meta: ItemMeta): Promise<void> {
-    const store = this.opts.stores.get(folder)!;
+    const store = this.stores.get(folder)!;
     let offset = 0;
     do {
       const cur = this.replicator.local(folder, meta.name);

@@ -72,7 +72,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
   } catch (err) {
     checks.push({ check: 'config', level: 'error', detail: isRoamError(err) ? err.message : String(err), fix: `correct it (or move it away to use the defaults)${status ? ', then `roam reload`' : ''}` });
   }
-  if (!folders.length) checks.push({ check: 'folders', level: 'warn', detail: "no folders to sync: none of the tools' session folders exists yet" });
+  if (!folders.length) checks.push({ check: 'folders', level: 'warn', detail: "no folders here yet: none of the tools' session folders exists; roamd takes the ones other devices share, and a tool's folder once it appears" });
   for (const f of folders) {
     if (!existsSync(f.path)) {
       checks.push({ check: `folder ${f.id}`, level: 'error', detail: `${f.path} does not exist` });

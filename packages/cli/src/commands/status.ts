@@ -8,11 +8,13 @@ import { ago, bytes } from './format.js';
 export function peerLine(p: PeerStatus): string {
   if (!p.connected) return `${p.name}  offline, ${ago(p.lastSeen)}${p.paused ? ', paused' : ''}`;
   if (p.paused) return `${p.name}  connected, paused`;
-  if (p.inSync) return `${p.name}  connected, in sync`;
+  const out = p.optedOut?.length ? ` (opted out of ${p.optedOut.join(', ')})` : '';
+  if (p.inSync) return `${p.name}  connected, in sync${out}`;
   const parts: string[] = [];
+  if (p.offers?.length) parts.push(`offers ${p.offers.join(', ')}, not held here`);
   if (p.need.items) parts.push(`receiving ${p.need.items} item(s), ${bytes(p.need.bytes)}`);
   if (p.peerNeeds.items) parts.push(`sending ${p.peerNeeds.items} item(s), ${bytes(p.peerNeeds.bytes)}`);
-  return `${p.name}  connected, ${parts.join('; ') || 'exchanging indexes'}`;
+  return `${p.name}  connected, ${parts.join('; ') || 'exchanging indexes'}${out}`;
 }
 
 export async function status(opts: { json?: boolean }, io: Io): Promise<void> {
@@ -25,6 +27,13 @@ export async function status(opts: { json?: boolean }, io: Io): Promise<void> {
   for (const a of s.addresses) io.out(`  listening on ${a}`);
   io.out(s.folders.length ? 'folders:' : 'folders: none');
   for (const f of s.folders) io.out(`  ${f.id}  ${f.path}  ${f.items} item(s), ${bytes(f.bytes)}`);
+  if (s.offered?.length) io.out('offered:');
+  for (const o of s.offered ?? []) {
+    const how = o.tool ? `taking it at ${o.path}` : `add it here with a path of your choosing (config.json "folders", then \`roam reload\`), or decline it ("exclude")`;
+    io.out(`  ${o.id}  offered by ${o.by.join(', ')}: ${how}`);
+  }
+  if (s.skipped?.length) io.out('skipped:');
+  for (const k of s.skipped ?? []) io.out(`  ${k.folder}  skipped, ${k.reason}${k.items !== null ? `: ${k.items} item(s)` : ''} (held by ${k.by.join(', ')})`);
   io.out(s.peers.length ? 'devices:' : 'devices: none yet');
   for (const p of s.peers) io.out(`  ${peerLine(p)}`);
 }

@@ -30,7 +30,32 @@ export interface PeerStatus {
   /** What this device still needs from the peer, and what the peer still needs from it. */
   readonly need: { readonly items: number; readonly bytes: number };
   readonly peerNeeds: { readonly items: number; readonly bytes: number };
+  /** Folders the peer offers that this device neither holds nor skips: never in sync while there are. */
+  readonly offers: string[];
+  /** Folders this device holds that the peer opted out of (it syncs none of them). */
+  readonly optedOut: string[];
   readonly inSync: boolean;
+}
+
+/** A folder connected peers offer that this device does not hold. */
+export interface FolderOffer {
+  readonly id: string;
+  /** The peers' names. */
+  readonly by: string[];
+  /** A tool's folder: roamd takes it at `path`, this device's path for the tool. Otherwise the user adds it (config.json `folders`) or declines it (`exclude`). */
+  readonly tool: boolean;
+  readonly path: string | null;
+}
+
+/** What this device does not take of what peers hold, and why. */
+export interface FolderSkip {
+  readonly folder: string;
+  /** `opted out`: config.json `exclude`; `ignored`: ignore rules, .roamignore, selective sync; `deleted here`: the tool's own clean-up. */
+  readonly reason: 'opted out' | 'ignored' | 'deleted here';
+  /** Items skipped (null for an opted-out folder: its index is not exchanged). */
+  readonly items: number | null;
+  /** The peers that hold them. */
+  readonly by: string[];
 }
 
 export interface Status {
@@ -41,6 +66,8 @@ export interface Status {
   readonly addresses: string[];
   readonly peers: PeerStatus[];
   readonly folders: Array<{ readonly id: string; readonly path: string; readonly items: number; readonly bytes: number }>;
+  readonly offered: FolderOffer[];
+  readonly skipped: FolderSkip[];
   /** Sync protocol bytes received and sent since roamd started. */
   readonly traffic: { readonly bytesIn: number; readonly bytesOut: number };
 }

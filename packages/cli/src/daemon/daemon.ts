@@ -9,31 +9,33 @@ import { homedir } from 'node:os';
 import { join, posix, relative, sep } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Engine, ErrorCodes, RoamError, type FolderStore } from '@roam/core';
-import { FsFolderStore, nodeHasher } from '@roam/core/node';
+import { nodeHasher, type FsFolderStore } from '@roam/core/node';
 import { ControlServer, type Handler } from '../control/server.js';
 import type { PeerStatus, ProjectInfo, Status } from '../control/protocol.js';
 import type { DeviceInfo } from '../pairing/api.js';
 import { pairingHandlers } from '../pairing/handlers.js';
 import { Trust } from '../pairing/trust.js';
 import { VERSION } from '../version.js';
-import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FolderSpec } from '../machine/config.js';
+import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, writeConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { roamPaths, type RoamPaths } from '../machine/paths.js';
 import { loadIdentity } from './identity.js';
 import type { IgnoreRules } from '@roam/core';
 import { ignoreRulesFor } from './ignore.js';
+import { openFolder } from './open-folder.js';
 import { Network, deviceIdOf } from './net.js';
-import { FolderWatcher } from './watcher.js';
-import { MappedStore } from './mapped-store.js';
-import { ObservedStore } from './observed-store.js';
+import type { FolderWatcher } from './watcher.js';
+import type { MappedStore } from './mapped-store.js';
 import { rememberedHeadIds, sessionOfItem } from './activity.js';
-import { TOOLS, type ToolName } from '../sessions/types.js';
-import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
+import type { ToolName } from '../sessions/types.js';
+import type { ProjectEntry, ProjectNames } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, deviceHome, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
 import { liveClaudeSessions } from './claude-live.js';
 import { gitIdentity } from '../machine/git.js';
 import { sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
 import { importedWrites } from '../machine/imported.js';
 import { measureClock, serveClock } from './clock.js';
+import { folderOffers, offerInputOf } from './offers.js';
+import { FolderTaker } from './take-folders.js';
 
 export { sessionIdOfItem, type TrashView };
 
@@ -60,7 +62,8 @@ const LOG_RING = 2000;
 
 export class Daemon {
   readonly paths: RoamPaths;
-  readonly folders: readonly FolderSpec[];
+  /** The folders open; a folder taken while running is added (`addFolder`). */
+  readonly folders: FolderSpec[];
   private engine!: Engine;
   private network!: Network;
   private trust!: Trust;
@@ -96,6 +99,10 @@ export class Daemon {
   private known = new Map<string, KnownPeer>();
   private name = '';
   private stopping: Promise<void> | null = null;
+  /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
+  private onChange!: (folder: string) => (local: string[] | null) => void;
+  private excluded = new Set<string>();
+  private readonly taker = new FolderTaker({ offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
     this.paths = paths;
@@ -134,7 +141,8 @@ export class Daemon {
     // Watch first, so nothing written between the start-up scan and the watcher is missed.
     const early = new Map<string, Set<string> | null>();
     let engine: Engine | undefined;
-    const onChange = (folder: string) => (local: string[] | null) => {
+    this.excluded = new Set(cfg.exclude ?? []);
+    this.onChange = (folder: string) => (local: string[] | null) => {
       const names = local && folder === 'claude' && this.projectNames ? local.map((n) => this.projectNames!.toWire(n)) : local;
       if (folder === SHARED_FOLDER && engine) void this.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
       if (engine) void engine.scan(folder, names ?? undefined);
@@ -144,53 +152,8 @@ export class Daemon {
         else early.set(folder, new Set([...(set ?? []), ...names]));
       }
     };
-    for (const f of this.folders) {
-      await mkdir(f.path, { recursive: true });
-      this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
-      let ignore = (name: string) => this.rules.get(f.id)!.ignores(name);
-      const stateDir = join(this.paths.state, 'folders', f.id);
-      // The watcher starts while the store opens (its walk and the store's journal overlap, W4);
-      // both before the engine's start-up scan, so nothing written meanwhile is missed. It reads
-      // `ignore` when called, after the branch below has set it.
-      const watch = async () => {
-        this.watchers.push(
-          await FolderWatcher.start(f.path, ignore, onChange(f.id), {
-            onError: (err) => this.log(`watcher ${f.id}: ${String(err)}`),
-            // An edited .roamignore applies at once.
-            onRulesChanged: () => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${f.id}/.roamignore: ${String(err)}`)),
-          }),
-        );
-      };
-      // Registered as soon as open, so that stop() closes it even if the watcher failed.
-      const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore }).then((s) => (this.fsStores.set(f.id, s), s));
-      if (f.id === 'claude') {
-        const names = new ProjectNames({
-          root: f.path,
-          home: this.env.HOME || homedir(),
-          file: join(stateDir, 'projects.json'),
-          overrides: () => readConfigFile(this.paths.configFile).map ?? {},
-          remoteOf: (wire) => {
-            for (const d of readShared(this.sharedDir)) {
-              const p = d.device !== this.deviceId ? d.projects[wire] : undefined;
-              if (p) return { remote: p.remote, sub: p.sub, root: '' };
-            }
-            return null;
-          },
-          log: (line) => this.log(line),
-        });
-        this.projectNames = names;
-        // Ignore rules and selective sync speak of wire names; the disk and the watcher of local ones.
-        ignore = (name: string) => this.rules.get(f.id)!.ignores(names.wireForRules(name, f.path));
-        const fsStore = await settled(openStore(), watch());
-        this.mapped = new MappedStore(fsStore, names, (changes) => this.noteActivity(f.id, f.path, changes));
-        this.stores.set(f.id, this.mapped);
-      } else {
-        const fsStore = await settled(openStore(), watch());
-        // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
-        this.stores.set(f.id, (TOOLS as readonly string[]).includes(f.id) ? new ObservedStore(fsStore, (changes) => this.noteActivity(f.id, f.path, changes)) : fsStore);
-      }
-    }
-    if (this.folders.length === 1) this.log('no folders to sync: none of the tools\' session folders exists and config.json names none');
+    for (const f of this.folders) await this.openFolder(f, cfg);
+    if (this.folders.length === 1) this.log('no folders yet: none of the tools\' session folders exists here and config.json names none; roamd takes a tool\'s folder that a peer shares, or that appears here');
 
     const deviceId = deviceIdOf(peerIdFromPrivateKey(key).toString());
     this.deviceId = deviceId;
@@ -210,6 +173,7 @@ export class Daemon {
         const only = this.rules.get(folder)?.only;
         return only ? [...only] : null;
       },
+      declined: () => [...this.excluded],
     });
     this.engine = engine;
     for (const [folder, names] of early) void engine.scan(folder, names === null ? undefined : [...names]);
@@ -249,15 +213,51 @@ export class Daemon {
     this.tick.unref();
     this.watchRegistry();
     this.startTrashExpiry();
+    this.taker.start();
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
+  }
+
+  /** A folder taken while running (`FolderTaker`): opened, added to the engine (which announces it); on failure nothing stays open. */
+  private async addFolder(spec: FolderSpec): Promise<void> {
+    const watchers = this.watchers.length;
+    try {
+      const store = await this.openFolder(spec, readConfigFile(this.paths.configFile));
+      await this.engine.addFolder({ id: spec.id, conflict: spec.conflict, logDeletes: spec.logDeletes }, store);
+    } catch (err) {
+      for (const w of this.watchers.splice(watchers)) await w.close().catch(() => undefined);
+      await this.fsStores.get(spec.id)?.close().catch(() => undefined);
+      for (const m of [this.fsStores, this.stores]) m.delete(spec.id);
+      throw err;
+    }
+    this.folders.push(spec);
+  }
+
+  /** Opens a folder's store and watcher (open-folder.ts), and records them (not yet in the engine). */
+  private async openFolder(f: FolderSpec, cfg: FileConfig): Promise<FolderStore> {
+    const o = await openFolder(f, cfg, {
+      home: this.env.HOME || homedir(), stateDir: this.paths.state, rules: this.rules,
+      onChange: (folder) => this.onChange(folder),
+      onRulesChanged: (folder) => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${folder}/.roamignore: ${String(err)}`)),
+      noteActivity: (folder, root, changes) => this.noteActivity(folder, root, changes),
+      mapOverrides: () => readConfigFile(this.paths.configFile).map ?? {},
+      sharedDir: this.sharedDir, self: () => this.deviceId,
+      log: (line) => this.log(line),
+      opened: ({ watcher, fsStore }) => (watcher && this.watchers.push(watcher), fsStore && this.fsStores.set(f.id, fsStore)),
+    });
+    if (o.names) [this.projectNames, this.mapped] = [o.names, o.mapped];
+    this.stores.set(f.id, o.store);
+    return o.store;
   }
 
   // ---------------------------------------------------------------- status
 
   status(): Status {
     const net = this.network;
+    const input = offerInputOf(this.engine, this.folders, this.excluded, this.env);
+    const offer = folderOffers(input);
     const peers: PeerStatus[] = net.peers().map((p) => {
-      const states = p.connected ? this.engine.syncState(p.deviceId) : [];
+      const states = p.connected ? input.peers.find((x) => x.deviceId === p.deviceId)?.states ?? this.engine.syncState(p.deviceId) : [];
+      const offers = p.connected ? offer.offers.get(p.deviceId) ?? [] : [];
       const sum = (pick: (s: (typeof states)[number]) => { items: number; bytes: number }) =>
         states.reduce((a, s) => ({ items: a.items + pick(s).items, bytes: a.bytes + pick(s).bytes }), { items: 0, bytes: 0 });
       const known = this.known.get(p.deviceId);
@@ -266,13 +266,14 @@ export class Daemon {
       return {
         peerId: p.peerId, deviceId: p.deviceId, name, connected: p.connected, paused: p.paused,
         lastSeen: p.lastSeen ?? known?.lastSeen ?? null, addresses: p.addresses,
-        need: sum((s) => s.need), peerNeeds: sum((s) => s.peerNeeds),
-        inSync: p.connected && states.length > 0 && states.every((s) => s.inSync),
+        need: sum((s) => s.need), peerNeeds: sum((s) => s.peerNeeds), offers, optedOut: p.connected ? offer.optedOut.get(p.deviceId) ?? [] : [],
+        // Not while the peer offers a folder this device neither holds nor skips.
+        inSync: p.connected && states.length > 0 && states.every((s) => s.inSync) && offers.length === 0,
       };
     });
     for (const [deviceId, k] of this.known) {
       if (!peers.some((p) => p.deviceId === deviceId)) {
-        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: [], need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, inSync: false });
+        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: [], need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false });
       }
     }
     // roam's own folder (leases, projects' remotes) is an implementation detail, not the user's.
@@ -281,7 +282,7 @@ export class Daemon {
       return { id: f.id, path: f.path, items: items.length, bytes: items.reduce((a, m) => a + m.size, 0) };
     });
     const traffic = { bytesIn: this.engine.stats.bytesIn, bytesOut: this.engine.stats.bytesOut };
-    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, traffic };
+    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic };
   }
 
   private handlers(): Record<string, Handler> {
@@ -387,9 +388,15 @@ export class Daemon {
       .sort((a, b) => Number(b.self) - Number(a.self) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Ignore rules and selective sync: re-read, rescan what is now included, tell the peers. */
+  /**
+   * Ignore rules, selective sync and opt-outs: re-read, rescan what is now included, tell the
+   * peers; and take the folders config.json now names and the tools' folders that appeared.
+   */
   private async reloadRules(): Promise<void> {
     const cfg = readConfigFile(this.paths.configFile);
+    this.excluded = new Set(cfg.exclude ?? []);
+    await this.taker.take(folderList(cfg, this.env));
+    for (const f of this.folders) if (this.excluded.has(f.id)) this.log(`${f.id} is excluded in config.json but open: it stops syncing once roamd restarts`);
     for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
     await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
     await this.engine.refreshFolders();
@@ -728,6 +735,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.tick) clearInterval(this.tick);
+      await this.taker.stop();
       if (this.trashTimer) clearInterval(this.trashTimer);
       if (this.registryTimer) clearTimeout(this.registryTimer);
       this.registryWatch?.close();
@@ -756,10 +764,3 @@ export interface RemoveResult {
   readonly items: ReadonlyArray<{ name: string; path: string; here: boolean; removed: boolean }>;
 }
 
-/** Both promises settled: the first's value, or the first failure (neither is left running unawaited). */
-async function settled<T>(value: Promise<T>, also: Promise<unknown>): Promise<T> {
-  const [a, b] = await Promise.allSettled([value, also]);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
-  return a.value;
-}

@@ -1,6 +1,7 @@
 /**
  * The daemon's configuration: `config.json` in the config directory (validated), the folders to
- * sync (the tools' session roots that exist, plus user-defined ones), and the command line.
+ * sync (the tools' session roots that exist, plus user-defined ones; roamd also takes a tool's
+ * root once it appears or a peer shares it), and the command line.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
@@ -29,7 +30,10 @@ const configSchema = z.strictObject({
   peers: z.array(z.string()).optional(),
   mdns: z.boolean().optional(),
   folders: z.array(folderSchema).optional(),
-  /** Folder ids of the tools' default folders not to sync. */
+  /**
+   * Folder ids this device does not sync: a tool's folder (neither synced when it exists here nor
+   * taken when a peer shares it), or a folder a peer offers. Announced to peers as opted out.
+   */
   exclude: z.array(z.string()).optional(),
   /** Selective sync: per folder id, the top-level entries (projects) to sync; absent means all. */
   only: z.record(z.string(), z.array(z.string().min(1).max(255)).max(1024)).optional(),
@@ -65,17 +69,24 @@ export function readConfigFile(file: string): FileConfig {
   return parsed.data;
 }
 
-/** The tools' session roots under HOME (or their own environment variables) that exist. */
-export function defaultFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
+/**
+ * The tools' session roots on this device, under HOME or the tools' own environment variables,
+ * whether they exist or not: where a tool's folder is taken when a peer shares it.
+ */
+export function toolFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
   const home = env.HOME || homedir();
   const session = (id: string, path: string): FolderSpec => ({ id, path, conflict: 'fork', logDeletes: 'local' });
-  const candidates = [
+  return [
     session('claude', join(env.CLAUDE_CONFIG_DIR || join(home, '.claude'), 'projects')),
     session('codex', join(env.CODEX_HOME || join(home, '.codex'), 'sessions')),
     session('gemini', join(env.GEMINI_CLI_HOME || home, '.gemini', 'tmp')), // GEMINI_CLI_HOME stands for the home directory (docs/GEMINI.md)
     session('copilot', join(env.COPILOT_HOME || join(home, '.copilot'), 'session-state')),
   ];
-  return candidates.filter((f) => existsSync(f.path));
+}
+
+/** The tools' session roots that exist. */
+export function defaultFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
+  return toolFolders(env).filter((f) => existsSync(f.path));
 }
 
 export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): FolderSpec[] {

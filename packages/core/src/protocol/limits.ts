@@ -51,3 +51,9 @@ export const FOLDER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const DEVICE_ID_RE = /^[0-9a-f]{16}$/;
 /** Index ids (one per folder index generation): 16 lowercase hex characters. */
 export const INDEX_ID_RE = /^[0-9a-f]{16}$/;
+/**
+ * The index id of a folder a device announces in `folders` without holding it (it opted out), with
+ * `only: []`: the receiver sends it no index and counts nothing of the folder as lacking there.
+ * Random index ids are never this one.
+ */
+export const DECLINED_INDEX_ID = '0000000000000000';

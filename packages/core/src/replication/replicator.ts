@@ -23,6 +23,8 @@ import { GENESIS, ZERO_HASH, relate, samePos, type LogPos } from '../log/positio
 import { IgnoreRules, parseRules } from '../ignore.js';
 import { isLogName, splitName } from '../names.js';
 import {
+  DECLINED_INDEX_ID,
+  FOLDER_ID_RE,
   MAX_DATA_BYTES,
   MAX_IGNORE_LINE,
   MAX_IGNORE_LINES,
@@ -68,6 +70,8 @@ export interface ReplicatorOptions {
   readonly only?: (folder: string) => readonly string[] | null;
   /** This device's ignore rule lines for a folder, announced so peers know what it skips. */
   readonly ignoreLines?: (folder: string) => readonly string[];
+  /** Folders this device opted out of: announced as declined (`DECLINED_INDEX_ID`) when it has no such folder. */
+  readonly declined?: () => readonly string[];
 }
 
 /** Remote view of one folder on one peer: its index as far as we have seen it. */
@@ -126,7 +130,11 @@ interface Session {
   phase: 'hello' | 'open';
   name: string;
   readonly ready: Set<string>;
+  /** The peer's last `folders` message, by folder id: also the folders this device does not have. */
+  announced: ReadonlyMap<string, FolderEntry>;
 }
+
+type FolderEntry = Extract<Message, { t: 'folders' }>['folders'][number];
 
 const key = (folder: string, name: string) => `${folder}\u0000${name}`;
 
@@ -145,6 +153,8 @@ export interface SyncState {
   readonly need: { readonly items: number; readonly bytes: number };
   /** What the peer lacks of this device's items, as far as its index tells. */
   readonly peerNeeds: { readonly items: number; readonly bytes: number };
+  /** The peer's items this device skips: its ignore rules or selective sync, and its local deletes. */
+  readonly skipped: { readonly ignored: number; readonly deletedHere: number };
   readonly inSync: boolean;
 }
 
@@ -185,17 +195,38 @@ export class Replicator {
     this.opts = opts;
     this.device = opts.device;
     this.maxLineBytes = opts.maxLineBytes ?? 256 * 1024 * 1024;
-    for (const cfg of opts.folders) {
-      const f: FolderState = { cfg, indexId: '', seq: 0, local: new Map(), dropped: new Map(), peers: new Map() };
-      this.folders.set(cfg.id, f);
-    }
+    this.addFolders(opts.folders, saved);
+  }
+
+  private addFolders(list: readonly FolderConfig[], saved: ReadonlyMap<string, unknown> | undefined): FolderState[] {
+    const added = list.filter((cfg) => !this.folders.has(cfg.id)).map((cfg): FolderState => ({ cfg, indexId: '', seq: 0, local: new Map(), dropped: new Map(), peers: new Map() }));
+    for (const f of added) this.folders.set(f.cfg.id, f);
     if (saved) this.restore(saved);
-    for (const f of this.folders.values()) {
+    for (const f of added) {
       if (f.indexId === '') {
-        f.indexId = opts.newIndexId();
+        f.indexId = this.opts.newIndexId();
         this.persistFolder(f);
       }
     }
+    return added;
+  }
+
+  /**
+   * A folder opened while running (a tool installed here, a peer's tool folder taken, a folder the
+   * user added): `saved` is its persisted state. Every open session hears this device's folders
+   * again, and the peer's last announcement of it is taken up as if it had just arrived.
+   */
+  addFolder(cfg: FolderConfig, saved: ReadonlyMap<string, unknown>, now: number): Effect[] {
+    const out: Effect[] = [];
+    for (const f of this.addFolders([cfg], saved)) {
+      for (const s of this.sessions.values()) {
+        if (s.phase !== 'open') continue;
+        out.push(this.foldersMessage(s.peer));
+        const entry = s.announced.get(f.cfg.id);
+        if (entry) out.push(...this.onFolderEntry(s, entry, now));
+      }
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- persistence
@@ -276,6 +307,12 @@ export class Replicator {
     return out;
   }
 
+  /** What a connected peer announced of each folder it syncs or declined, this device's or not. */
+  peerFolders(peer: string): Array<{ readonly id: string; readonly only: readonly string[] | null; readonly declined: boolean }> {
+    const s = this.sessions.get(peer);
+    return s?.phase === 'open' ? [...s.announced.values()].map((e) => ({ id: e.id, only: e.only, declined: e.indexId === DECLINED_INDEX_ID })) : [];
+  }
+
   connectedPeers(): string[] {
     return [...this.sessions.values()].filter((s) => s.phase === 'open').map((s) => s.peer);
   }
@@ -292,12 +329,19 @@ export class Replicator {
       const v = f.peers.get(peer);
       const need = { items: 0, bytes: 0 };
       const peerNeeds = { items: 0, bytes: 0 };
+      const skipped = { ignored: 0, deletedHere: 0 };
       const ignored = (name: string) => this.opts.ignores?.(f.cfg.id, name) === true;
       for (const r of v?.items.values() ?? []) {
-        if (ignored(r.name)) continue;
+        if (ignored(r.name)) {
+          if (!r.deleted) skipped.ignored++;
+          continue;
+        }
         const l = f.local.get(r.name);
         const d = f.dropped.get(r.name);
-        if (!l && d && !r.deleted && !this.grewElsewhere(d, r)) continue;
+        if (!l && d && !r.deleted && !this.grewElsewhere(d, r)) {
+          skipped.deletedHere++;
+          continue;
+        }
         if (lacks(l, r)) {
           need.items++;
           need.bytes += r.deleted ? 0 : Math.max(0, r.size - (l && !l.deleted && l.kind === 'log' ? l.size : 0));
@@ -316,7 +360,7 @@ export class Replicator {
         if (fe.peer === peer && fe.folder === f.cfg.id && (fe.runStart !== null || fe.mode !== 'append')) pulling = true;
       }
       const indexComplete = !!session && session.ready.has(f.cfg.id) && !!v && v.maxSeq >= v.announcedSeq;
-      out.push({ folder: f.cfg.id, peer, indexComplete, need, peerNeeds, inSync: indexComplete && !pulling && need.items === 0 && peerNeeds.items === 0 });
+      out.push({ folder: f.cfg.id, peer, indexComplete, need, peerNeeds, skipped, inSync: indexComplete && !pulling && need.items === 0 && peerNeeds.items === 0 });
     }
     return out;
   }
@@ -326,7 +370,7 @@ export class Replicator {
   // ---------------------------------------------------------------- sessions
 
   connected(peer: string): Effect[] {
-    this.sessions.set(peer, { peer, phase: 'hello', name: peer, ready: new Set() });
+    this.sessions.set(peer, { peer, phase: 'hello', name: peer, ready: new Set(), announced: new Map() });
     return [{ t: 'send', peer, msg: { t: 'hello', protocol: PROTOCOL_VERSION, minProtocol: MIN_PROTOCOL_VERSION, device: this.device, name: this.opts.name, software: this.opts.software } }];
   }
 
@@ -407,6 +451,8 @@ export class Replicator {
       const ignore = (this.opts.ignoreLines?.(f.cfg.id) ?? []).filter((l) => l.length <= MAX_IGNORE_LINE).slice(0, MAX_IGNORE_LINES);
       return { id: f.cfg.id, indexId: f.indexId, seq: f.seq, only: only ? [...only] : null, ignore, seenIndexId: v?.indexId ?? '', seenSeq: v?.maxSeq ?? 0 };
     });
+    // Opted out here: announced with the declined index id and an empty selection (docs/PROTOCOL.md §4).
+    for (const id of this.opts.declined?.() ?? []) if (!this.folders.has(id) && FOLDER_ID_RE.test(id)) folders.push({ id, indexId: DECLINED_INDEX_ID, seq: 0, only: [], ignore: [], seenIndexId: '', seenSeq: 0 });
     return { t: 'send', peer, msg: { t: 'folders', folders } };
   }
 
@@ -423,10 +469,14 @@ export class Replicator {
   }
 
   private onFolders(s: Session, msg: Extract<Message, { t: 'folders' }>, now: number): Effect[] {
+    s.announced = new Map(msg.folders.map((e) => [e.id, e]));
+    return msg.folders.flatMap((entry) => this.onFolderEntry(s, entry, now));
+  }
+
+  private onFolderEntry(s: Session, entry: FolderEntry, now: number): Effect[] {
     const out: Effect[] = [];
-    for (const entry of msg.folders) {
-      const f = this.folders.get(entry.id);
-      if (!f) continue;
+    const f = this.folders.get(entry.id);
+    if (f) {
       const v = this.view(f, s.peer);
       if (v.indexId !== entry.indexId) {
         // The peer's index is new to us (first contact, or its database was reset): forget the old one.
@@ -439,7 +489,8 @@ export class Replicator {
       v.announcedSeq = entry.seq;
       v.skips = entry.only || entry.ignore.length ? new IgnoreRules(parseRules(entry.ignore), entry.only) : null;
       const since = entry.seenIndexId === f.indexId ? entry.seenSeq : 0;
-      const items = [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
+      // A peer that declined the folder holds none of it: it gets no index.
+      const items = entry.indexId === DECLINED_INDEX_ID ? [] : [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
       for (let i = 0; i < items.length || i === 0; i += MAX_INDEX_ITEMS) {
         const batch = items.slice(i, i + MAX_INDEX_ITEMS);
         // `upTo` promises the peer every record up to it: only the last batch may claim f.seq. An

@@ -39,7 +39,7 @@ export class MemoryNetwork {
   async add(
     id: string,
     folders: readonly FolderConfig[],
-    opts: { checkpointInterval?: number; stores?: Map<string, MemoryStore>; options?: Pick<ReplicatorOptions, 'ignores' | 'only' | 'ignoreLines' | 'hooks'> } = {},
+    opts: { checkpointInterval?: number; stores?: Map<string, MemoryStore>; options?: Pick<ReplicatorOptions, 'ignores' | 'only' | 'ignoreLines' | 'hooks' | 'declined'> } = {},
   ): Promise<NetworkNode> {
     const stores = opts.stores ?? new Map(folders.map((f) => [f.id, new MemoryStore({ checkpointInterval: opts.checkpointInterval ?? 256 })]));
     const log: string[] = [];
