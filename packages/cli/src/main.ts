@@ -7,6 +7,7 @@ import type { Command, CommanderError } from 'commander';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 
 import { VERSION } from './version.js';
+import type { Io } from './io.js';
 import type { Status } from './control/protocol.js';
 import { roamPaths } from './machine/paths.js';
 import type { DaemonFlags } from './commands/daemon.js';
@@ -47,12 +48,7 @@ const importBundle = lazy(() => import('./commands/import.js'), 'importBundle');
 const rm = lazy(() => import('./commands/rm.js'), 'rm');
 const restore = lazy(() => import('./commands/restore.js'), 'restore');
 
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-  /** Optional: out() for a line given as UTF-8 (`roam list --json` prints megabytes it holds as bytes). */
-  outBytes?(line: Uint8Array): void;
-}
+export type { Io } from './io.js';
 
 const stdio: Io = {
   out: (l) => process.stdout.write(`${l}\n`),

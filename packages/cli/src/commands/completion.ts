@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { TOOLS } from '../sessions/types.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;

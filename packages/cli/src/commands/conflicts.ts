@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import type { Status } from '../control/protocol.js';
 import { folderList, readConfigFile } from '../machine/config.js';

@@ -1,7 +1,7 @@
 /** `roamd`: run the daemon in the foreground until SIGINT or SIGTERM. */
 import { Daemon } from '../daemon/daemon.js';
 import { startIdleGc } from '../daemon/idle-gc.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 
 export interface DaemonFlags {
   listen: string[];

@@ -1,5 +1,5 @@
 /** `roam devices [--json]`: the devices of this device's group. */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { DeviceInfo } from '../pairing/api.js';

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
 import { renderMarkdown } from '../sessions/transcript.js';
 import { describeCounts, redactString, redactValue, type RedactionCounts } from '../share/redact.js';

@@ -8,7 +8,7 @@
  * as JSON instead.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { adaptersFor, realDir, resolveSession, runOrPrint, sessionDir, type SessionContext } from '../sessions/index.js';
 import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
 

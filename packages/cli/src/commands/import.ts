@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { adaptersFor, realDir, type SessionContext } from '../sessions/index.js';
 import { ClaudeAdapter } from '../sessions/claude.js';
 import { CodexAdapter } from '../sessions/codex.js';

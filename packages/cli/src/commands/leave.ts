@@ -4,7 +4,7 @@
  * once roamd answers as the new identity, so the next `roam pair <code>` works at once.
  */
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { Status } from '../control/protocol.js';

@@ -8,7 +8,7 @@
  * the `resume` hook replaces that). Otherwise a table: id, last activity, messages, title.
  * --json: SessionInfo[].
  */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { ToolExit, runTool } from '../sessions/exec.js';
 import { adaptersFor, realDir, relativeTime, sessionDir, type SessionContext } from '../sessions/index.js';
 import { newestFirst } from '../sessions/claude.js';

@@ -5,7 +5,7 @@
  * roam exits with the tool's exit code.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { adaptersFor, realDir, runOrPrint, type SessionContext } from '../sessions/index.js';
 
 export async function newSession(name: string, flags: { dryRun?: boolean; tool?: string }, io: Io, ctx: SessionContext = {}): Promise<void> {

@@ -5,7 +5,7 @@
  * group of the device that printed it. Everything but the code (and --json's lines) goes to stderr.
  */
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { DeviceInfo, PairCodeEvent, PairRefusedEvent, PairResult } from '../pairing/api.js';

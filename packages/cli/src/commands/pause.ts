@@ -1,5 +1,5 @@
 /** `roam pause [<device>]` / `roam unpause [<device>]`: stop or restart syncing with one device or all. */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import type { Status } from '../control/protocol.js';
 import { roamPaths } from '../machine/paths.js';

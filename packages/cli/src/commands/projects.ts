@@ -8,7 +8,7 @@
  * and --only is saved for roamd to apply when it starts.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { readConfigFile, writeConfigFile } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';

@@ -11,7 +11,7 @@
  * (ROAM_STORE_CONFLICT: move the file away first); of a session's files, those that exist are left
  * in the trash and reported.
  */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { TrashView } from '../machine/trash.js';

@@ -18,7 +18,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { readConfigFile } from '../machine/config.js';

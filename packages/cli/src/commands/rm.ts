@@ -17,7 +17,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { RemoveResult } from '../daemon/daemon.js';

@@ -3,7 +3,7 @@
  * the user and assistant text and the titles of every session (all projects), newest sessions first.
  * Stops after --limit hits (default 100; 0: no limit). --json: [{session, line, role, snippet}].
  */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { adaptersFor, relativeTime, type SessionContext } from '../sessions/index.js';
 import type { SearchHit } from '../sessions/types.js';
 

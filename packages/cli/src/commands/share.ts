@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { readConfigFile, defaultDeviceName } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';

@@ -3,7 +3,7 @@
  * current leaf), as markdown, or --json: [{role, uuid, timestamp, text, toolUses, toolResults}].
  * The id may be a unique prefix; none: ROAM_SESSION_NOT_FOUND; several: ROAM_USAGE with the candidates.
  */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
 import { renderMarkdown } from '../sessions/transcript.js';
 

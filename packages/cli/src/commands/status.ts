@@ -1,5 +1,5 @@
 /** `roam status [--json]`: this device, its folders and its peers, with sync progress. */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import type { PeerStatus, Status } from '../control/protocol.js';
 import { roamPaths } from '../machine/paths.js';

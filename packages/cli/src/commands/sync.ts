@@ -4,7 +4,7 @@
  * members are named with their last-seen time and block only with `--all`.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import type { Status } from '../control/protocol.js';
 import { roamPaths } from '../machine/paths.js';

@@ -1,5 +1,5 @@
 /** `roam unpair <device> [--json]`: remove a device from the group everywhere and rotate the group secret. */
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { UnpairResult } from '../pairing/api.js';

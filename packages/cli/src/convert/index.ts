@@ -18,7 +18,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { liveClaudeSessions } from '../daemon/claude-live.js';
 import { ToolExit, runTool, whichTool } from '../sessions/exec.js';

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { ProjectPlaces, claudeKeyPath } from '../machine/project-identity.js';
 import { ClaudeAdapter, projectKey as claudeProjectKey, type ClaudeAdapterOptions } from './claude.js';
 import { CodexAdapter } from './codex.js';
