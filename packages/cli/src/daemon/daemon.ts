@@ -25,6 +25,7 @@ import { Network, deviceIdOf } from './net.js';
 import { FolderWatcher } from './watcher.js';
 import { MappedStore } from './mapped-store.js';
 import { ObservedStore } from './observed-store.js';
+import { partialTailOptions } from './partial-tail.js';
 import { rememberedHeadIds, sessionOfItem } from './activity.js';
 import { TOOLS, type ToolName } from '../sessions/types.js';
 import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
@@ -200,6 +201,7 @@ export class Daemon {
         const only = this.rules.get(folder)?.only;
         return only ? [...only] : null;
       },
+      ...partialTailOptions(this.env, this.folders, () => this.ownLeases(Date.now()), this.headIds),
     });
     this.engine = engine;
     for (const [folder, names] of early) void engine.scan(folder, names === null ? undefined : [...names]);
