@@ -14,7 +14,7 @@
  */
 import { ErrorCodes, isRoamError } from './errors.js';
 import { isLogName } from './names.js';
-import type { FolderStore } from './store.js';
+import type { FolderStore, PartialTail } from './store.js';
 
 /** How long a partial last line may go unwritten before it counts as abandoned. */
 export const DEFAULT_PARTIAL_TAIL_MS = 30_000;
@@ -50,7 +50,14 @@ export class PartialTails {
     const waited = this.waiting.delete(k);
     const store = this.opts.stores.get(folder);
     const state = store && isLogName(name) ? store.stat(name) : null;
-    const tail = store && state && !state.deleted ? await store.partialTail(name) : null;
+    let tail: PartialTail | null = null;
+    try {
+      tail = store && state && !state.deleted ? await store.partialTail(name) : null;
+    } catch (err) {
+      this.opts.log(`${folder}/${name}: looking for a partial last line failed: ${String(err)}`);
+      this.later(k, folder, name, this.opts.now() + this.opts.boundMs);
+      return;
+    }
     if (!store || !state || !tail) {
       // Gone meanwhile (cut away by its writer, say, which is no change to the complete lines).
       if (waited) await this.opts.retry(folder, name);
@@ -65,8 +72,9 @@ export class PartialTails {
     try {
       await store.dropPartialTail(name, state, tail);
     } catch (err) {
-      if (!isRoamError(err, ErrorCodes.STORE_CONFLICT)) throw err;
-      this.later(k, folder, name, now + this.opts.boundMs); // written to meanwhile: not abandoned
+      // Written to meanwhile (ROAM_STORE_CONFLICT): not abandoned. Anything else: try again later.
+      if (!isRoamError(err, ErrorCodes.STORE_CONFLICT)) this.opts.log(`${folder}/${name}: dropping its partial last line failed: ${String(err)}`);
+      this.later(k, folder, name, now + this.opts.boundMs);
       return;
     }
     this.opts.log(
