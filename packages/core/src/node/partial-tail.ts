@@ -73,6 +73,12 @@ export async function cutPartialTail(
       await out.close();
     }
     await syncDir(path.dirname(trashFile), stats);
+    // Once more right before the cut: a writer that came back meanwhile keeps its bytes.
+    const again = await fh.stat();
+    if (again.size !== disk.size || again.mtimeMs !== disk.mtimeMs) {
+      await fsp.rm(trashFile, { force: true });
+      throw changed();
+    }
     await fh.truncate(state.size);
     await fh.sync();
     stats.fsyncs++;
