@@ -14,6 +14,7 @@ import { concatBytes } from './bytes.js';
 import { ErrorCodes, RoamError, isRoamError } from './errors.js';
 import type { DiskState, ItemMeta, LocalChange } from './items.js';
 import { LineChain } from './log/chain.js';
+import { DEFAULT_PARTIAL_TAIL_MS, PartialTails } from './partial-tails.js';
 import type { Hasher } from './log/hash.js';
 import { GENESIS, samePos, type LogPos } from './log/position.js';
 import { MAX_DATA_BYTES, MAX_CHECKPOINTS, decodeMessage, encodeMessage, type Message } from './protocol/index.js';
@@ -49,6 +50,10 @@ export interface EngineOptions extends ReplicatorOptions {
    * doubling up to 60 s while it keeps failing (default 2 s).
    */
   readonly ioRetryMs?: number;
+  /** A partial last line that holds up a write is dropped after this long unwritten (default 30 s; see partial-tails.ts). */
+  readonly partialTailMs?: number;
+  /** Whether a tool on this device holds the item open now: its partial last line is then never dropped. */
+  readonly liveWriter?: (folder: string, name: string) => boolean;
 }
 
 const IO_RETRY_MAX_MS = 60_000;
@@ -91,6 +96,7 @@ export class Engine {
   private markDurable: (() => void) | undefined;
   private ioRetry: ReturnType<typeof setTimeout> | undefined;
   private ioRetryDelay: number;
+  private readonly tails: PartialTails;
   private closing = false;
   /** Counters for status and benchmarks. */
   readonly stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, refusedFrames: 0 };
@@ -100,6 +106,10 @@ export class Engine {
     this.stores = new Map(opts.stores);
     this.replicator = replicator;
     this.ioRetryDelay = opts.ioRetryMs ?? 2_000;
+    this.tails = new PartialTails({
+      stores: opts.stores, now: () => opts.clock.now(), boundMs: opts.partialTailMs ?? DEFAULT_PARTIAL_TAIL_MS, liveWriter: opts.liveWriter, log: (l) => this.log(l),
+      input: (fn) => this.input(fn), retry: (folder, name) => this.run(this.replicator.recheck(folder, name, opts.clock.now(), true)),
+    });
   }
 
   /**
@@ -287,6 +297,11 @@ export class Engine {
     }
   }
 
+  /** Looks now at the partial last lines that hold up writes and are due (a timer does this by itself). */
+  checkPartialTails(): Promise<void> {
+    return this.input(() => this.tails.due());
+  }
+
   syncState(peer: string): SyncState[] {
     return this.replicator.syncState(peer);
   }
@@ -294,6 +309,7 @@ export class Engine {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.ioRetry);
+    this.tails.close();
     await this.settled();
     for (const [peer] of this.peers) this.closePeer(peer, 'engine closing');
     for (const s of this.staged.values()) await s.abort();
@@ -334,6 +350,7 @@ export class Engine {
           if (!result.ok && result.code === ErrorCodes.STORE_IO) this.retryIoLater();
           else if (result.ok && (e.t === 'append' || e.t === 'stageCommit')) this.ioRetryDelay = this.opts.ioRetryMs ?? 2_000;
           await this.run(this.replicator.applied(e, result, this.opts.clock.now()));
+          if (!result.ok && result.code === ErrorCodes.STORE_CONFLICT) await this.tails.refused(e.folder, e.name);
         }
       }
     }

@@ -37,6 +37,14 @@ export interface StagedWrite {
   abort(): Promise<void>;
 }
 
+/** A line log's held-back partial last line, as the disk holds it now. */
+export interface PartialTail {
+  /** Bytes past the last complete line. */
+  readonly bytes: number;
+  /** The file's mtime: when a writer last touched it. */
+  readonly mtimeMs: number;
+}
+
 export interface ScanOptions {
   /**
    * Re-read and re-hash the named items whole, trusting no fingerprint. Used before acting on a
@@ -69,6 +77,18 @@ export interface FolderStore {
    * mtime set to `mtimeMs` and permission bits to `mode` (when given), then the state is persisted.
    */
   appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number, mode?: number): Promise<DiskState>;
+  /**
+   * The partial last line a line log holds past its known end (bytes no `\n` has closed yet), or
+   * null when it ends with a complete line (or is no live log of this store).
+   */
+  partialTail(name: string): Promise<PartialTail | null>;
+  /**
+   * Moves that partial line to the trash (as `<name>.partial`, its bytes kept) and cuts the log
+   * back to its last complete line, if the index still holds `expected` and the disk exactly that
+   * plus `tail` (ROAM_STORE_CONFLICT otherwise: a writer came back). The mtime is set back to
+   * the last complete line's. See docs/PROTOCOL.md, "Partial last lines".
+   */
+  dropPartialTail(name: string, expected: DiskState, tail: PartialTail): Promise<DiskState>;
   /** Starts a whole-content write of `name`. */
   stage(name: string): Promise<StagedWrite>;
   /** Moves the item to the trash, if the disk still matches `expected`. */

@@ -25,6 +25,7 @@ import { openFolder } from './open-folder.js';
 import { Network, deviceIdOf } from './net.js';
 import type { FolderWatcher } from './watcher.js';
 import type { MappedStore } from './mapped-store.js';
+import { partialTailOptions } from './partial-tail.js';
 import { rememberedHeadIds, sessionOfItem } from './activity.js';
 import type { ToolName } from '../sessions/types.js';
 import type { ProjectEntry, ProjectNames } from '../machine/project-names.js';
@@ -174,6 +175,7 @@ export class Daemon {
         return only ? [...only] : null;
       },
       declined: () => [...this.excluded],
+      ...partialTailOptions(this.env, this.folders, () => this.ownLeases(Date.now()), this.headIds),
     });
     this.engine = engine;
     for (const [folder, names] of early) void engine.scan(folder, names === null ? undefined : [...names]);

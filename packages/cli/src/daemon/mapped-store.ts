@@ -7,7 +7,7 @@
  * names do not change, so peers see nothing. A whole-content write staged before such a move is
  * refused at commit (ROAM_STORE_CONFLICT: the engine fetches it again).
  */
-import { ErrorCodes, RoamError, type DiskState, type FolderStore, type LocalChange, type LogPos, type MetaStore, type ScanOptions, type StagedTarget, type StagedWrite } from '@roam/core';
+import { ErrorCodes, RoamError, type DiskState, type FolderStore, type LocalChange, type LogPos, type MetaStore, type PartialTail, type ScanOptions, type StagedTarget, type StagedWrite } from '@roam/core';
 import type { ProjectNames } from '../machine/project-names.js';
 
 export class MappedStore implements FolderStore {
@@ -59,6 +59,15 @@ export class MappedStore implements FolderStore {
 
   async appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number, mode?: number): Promise<DiskState> {
     return { ...(await this.inner.appendLog(this.local(name), start, data, end, mtimeMs, mode)), name };
+  }
+
+  partialTail(name: string): Promise<PartialTail | null> {
+    return this.inner.partialTail(this.local(name));
+  }
+
+  async dropPartialTail(name: string, expected: DiskState, tail: PartialTail): Promise<DiskState> {
+    const local = this.local(name);
+    return { ...(await this.inner.dropPartialTail(local, { ...expected, name: local }, tail)), name };
   }
 
   async stage(name: string): Promise<StagedWrite> {

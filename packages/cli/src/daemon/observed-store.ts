@@ -2,7 +2,7 @@
  * A folder store that tells roamd what the tools changed in it: every scan's local changes go to
  * `onLocal` (leases come from them). Everything else passes through unchanged.
  */
-import type { DiskState, FolderStore, LocalChange, LogPos, MetaStore, ScanOptions, StagedWrite } from '@roam/core';
+import type { DiskState, FolderStore, LocalChange, LogPos, MetaStore, PartialTail, ScanOptions, StagedWrite } from '@roam/core';
 
 export class ObservedStore implements FolderStore {
   constructor(
@@ -42,6 +42,14 @@ export class ObservedStore implements FolderStore {
 
   appendLog(name: string, start: LogPos, data: readonly Uint8Array[], end: LogPos, mtimeMs: number, mode?: number): Promise<DiskState> {
     return this.inner.appendLog(name, start, data, end, mtimeMs, mode);
+  }
+
+  partialTail(name: string): Promise<PartialTail | null> {
+    return this.inner.partialTail(name);
+  }
+
+  dropPartialTail(name: string, expected: DiskState, tail: PartialTail): Promise<DiskState> {
+    return this.inner.dropPartialTail(name, expected, tail);
   }
 
   stage(name: string): Promise<StagedWrite> {

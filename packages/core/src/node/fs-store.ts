@@ -25,10 +25,11 @@ import { DEFAULT_CHECKPOINT_INTERVAL, LineChain } from '../log/chain.js';
 import { sha256Of, type Hasher, type Sha256State } from '../log/hash.js';
 import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
 import { isLogName, validateName } from '../names.js';
-import type { FolderStore, ScanOptions, StagedTarget, StagedWrite } from '../store.js';
+import type { FolderStore, PartialTail, ScanOptions, StagedTarget, StagedWrite } from '../store.js';
 import { nodeHasher } from './hash.js';
 import { asRoamError, checkRoom, errnoCode, syncDir, writeAll } from './io.js';
 import { Journal, JournalMetaStore } from './journal.js';
+import { cutPartialTail, partialTailOf, partialTrashName } from './partial-tail.js';
 import { O_NOFOLLOW, checkParents, ensureParents, itemPath, lstatItem, openItem } from './safe-path.js';
 
 /** Prefix of the store's hidden temp files; scans skip them and `open` deletes them. */
@@ -736,7 +737,23 @@ export class FsFolderStore implements FolderStore {
     }
   }
 
-  /** `<stateDir>/trash/<YYYYMMDDTHHMMSS-ms>[.n]/<name>`, not yet taken. */
+  partialTail(name: string): Promise<PartialTail | null> {
+    return this.guard(async () => {
+      const known = this.entries.get(validateName(name));
+      return known ? partialTailOf(known.state, await lstatItem(this.root, name), known.disk) : null;
+    });
+  }
+
+  dropPartialTail(name: string, expected: DiskState, tail: PartialTail): Promise<DiskState> {
+    return this.serial(async () => {
+      const known = this.entries.get(validateName(name));
+      if (!known || !sameContent(known.state, expected)) throw conflict(name, 'the index differs from the expected state');
+      const after = await cutPartialTail(this.root, name, known.state, known.disk, tail, await this.trashPath(partialTrashName(name)), this.stats);
+      await this.persist([{ t: 'add', name, e: encodeEntry({ ...known, disk: fingerprint(after) }, []) }]);
+      return known.state;
+    });
+  }
+
   touch(name: string, mtimeMs: number, expected: DiskState): Promise<DiskState> {
     return this.serial(async () => {
       const known = await this.checkExpected(name, expected);
@@ -798,6 +815,7 @@ export class FsFolderStore implements FolderStore {
     });
   }
 
+  /** `<stateDir>/trash/<YYYYMMDDTHHMMSS-ms>[.n]/<name>`, not yet taken. */
   private async trashPath(name: string): Promise<string> {
     const stamp = new Date(this.now()).toISOString().replace(/[-:]/g, '').replace('.', '-').slice(0, 19);
     for (let n = 0; ; n++) {

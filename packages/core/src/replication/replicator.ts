@@ -365,8 +365,6 @@ export class Replicator {
     return out;
   }
 
-
-
   // ---------------------------------------------------------------- sessions
 
   connected(peer: string): Effect[] {
@@ -871,8 +869,9 @@ export class Replicator {
   }
 
   /** Decide about an item again (the runner asks after a deep scan that found nothing new). */
-  recheck(folder: string, name: string, now: number): Effect[] {
+  recheck(folder: string, name: string, now: number, unblock = false): Effect[] {
     const f = this.folders.get(folder);
+    if (unblock) this.blocked.delete(key(folder, name)); // what held it is gone (a partial last line dropped)
     return f ? this.evaluate(f, name, now) : [];
   }
 

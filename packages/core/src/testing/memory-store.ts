@@ -10,7 +10,7 @@ import { LineChain, DEFAULT_CHECKPOINT_INTERVAL } from '../log/chain.js';
 import { nobleHasher, sha256Of, type Hasher } from '../log/hash.js';
 import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
 import { isLogName, validateName } from '../names.js';
-import type { FolderStore, MetaStore, StagedTarget, StagedWrite } from '../store.js';
+import type { FolderStore, MetaStore, PartialTail, StagedTarget, StagedWrite } from '../store.js';
 
 interface DiskFile {
   data: Uint8Array;
@@ -190,6 +190,28 @@ export class MemoryStore implements FolderStore {
     const state = this.logState(name, end, file);
     this.known.set(name, { state, ino: file.ino, checkpoints: r.checkpoints });
     return state;
+  }
+
+  async partialTail(name: string): Promise<PartialTail | null> {
+    const k = this.known.get(name);
+    const f = this.disk.get(name);
+    if (!k || !f || k.state.kind !== 'log' || k.ino !== f.ino || f.data.length <= k.state.size) return null;
+    // The known lines still lead the file, and no line ends past them.
+    if (!samePos(this.fold(GENESIS, f.data.subarray(0, k.state.size)).end, endOf(k.state)) || f.data.indexOf(0x0a, k.state.size) !== -1) return null;
+    return { bytes: f.data.length - k.state.size, mtimeMs: f.mtimeMs };
+  }
+
+  async dropPartialTail(name: string, expected: DiskState, tail: PartialTail): Promise<DiskState> {
+    const k = this.known.get(name);
+    const now = await this.partialTail(name);
+    if (!k || !now || !bytesEqual(k.state.hash, expected.hash) || k.state.size !== expected.size || now.bytes !== tail.bytes || now.mtimeMs !== tail.mtimeMs) {
+      throw new RoamError(ErrorCodes.STORE_CONFLICT, `${name} changed on disk`);
+    }
+    const f = this.disk.get(name)!;
+    this.trash.push({ name: `${name}.partial`, data: f.data.slice(k.state.size) });
+    f.data = f.data.slice(0, k.state.size);
+    f.mtimeMs = k.state.mtimeMs;
+    return k.state;
   }
 
   async stage(name: string): Promise<StagedWrite> {

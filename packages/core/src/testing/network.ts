@@ -4,7 +4,7 @@
  * different links, local changes and deliveries interleave in any order. Disconnecting drops
  * whatever was in flight, as a broken connection does.
  */
-import { Engine, type Link } from '../engine.js';
+import { Engine, type EngineOptions, type Link } from '../engine.js';
 import { nobleHasher } from '../log/hash.js';
 import type { FolderConfig, ReplicatorOptions } from '../replication/replicator.js';
 import { ManualClock } from './clock.js';
@@ -39,7 +39,7 @@ export class MemoryNetwork {
   async add(
     id: string,
     folders: readonly FolderConfig[],
-    opts: { checkpointInterval?: number; stores?: Map<string, MemoryStore>; options?: Pick<ReplicatorOptions, 'ignores' | 'only' | 'ignoreLines' | 'hooks' | 'declined'> } = {},
+    opts: { checkpointInterval?: number; stores?: Map<string, MemoryStore>; options?: Pick<ReplicatorOptions, 'ignores' | 'only' | 'ignoreLines' | 'hooks' | 'declined'> & Pick<EngineOptions, 'partialTailMs' | 'liveWriter'> } = {},
   ): Promise<NetworkNode> {
     const stores = opts.stores ?? new Map(folders.map((f) => [f.id, new MemoryStore({ checkpointInterval: opts.checkpointInterval ?? 256 })]));
     const log: string[] = [];
