@@ -54,6 +54,11 @@ export const INDEX_ID_RE = /^[0-9a-f]{16}$/;
 /**
  * The index id of a folder a device announces in `folders` without holding it (it opted out), with
  * `only: []`: the receiver sends it no index and counts nothing of the folder as lacking there.
- * Random index ids are never this one.
+ * A device never gives a folder it holds this index id (the replicator draws again).
  */
 export const DECLINED_INDEX_ID = '0000000000000000';
+
+/** A `folders` entry of a folder its sender opted out of: the declined index id, nothing sent, an empty selection. */
+export function isDeclined(e: { readonly indexId: string; readonly seq: number; readonly only: readonly string[] | null }): boolean {
+  return e.indexId === DECLINED_INDEX_ID && e.seq === 0 && e.only !== null && e.only.length === 0;
+}

@@ -24,6 +24,7 @@ import { IgnoreRules, parseRules } from '../ignore.js';
 import { isLogName, splitName } from '../names.js';
 import {
   DECLINED_INDEX_ID,
+  isDeclined,
   FOLDER_ID_RE,
   MAX_DATA_BYTES,
   MAX_IGNORE_LINE,
@@ -204,7 +205,8 @@ export class Replicator {
     if (saved) this.restore(saved);
     for (const f of added) {
       if (f.indexId === '') {
-        f.indexId = this.opts.newIndexId();
+        do f.indexId = this.opts.newIndexId();
+        while (f.indexId === DECLINED_INDEX_ID); // a held folder never looks declined
         this.persistFolder(f);
       }
     }
@@ -310,7 +312,7 @@ export class Replicator {
   /** What a connected peer announced of each folder it syncs or declined, this device's or not. */
   peerFolders(peer: string): Array<{ readonly id: string; readonly only: readonly string[] | null; readonly declined: boolean }> {
     const s = this.sessions.get(peer);
-    return s?.phase === 'open' ? [...s.announced.values()].map((e) => ({ id: e.id, only: e.only, declined: e.indexId === DECLINED_INDEX_ID })) : [];
+    return s?.phase === 'open' ? [...s.announced.values()].map((e) => ({ id: e.id, only: e.only, declined: isDeclined(e) })) : [];
   }
 
   connectedPeers(): string[] {
@@ -488,7 +490,7 @@ export class Replicator {
       v.skips = entry.only || entry.ignore.length ? new IgnoreRules(parseRules(entry.ignore), entry.only) : null;
       const since = entry.seenIndexId === f.indexId ? entry.seenSeq : 0;
       // A peer that declined the folder holds none of it: it gets no index.
-      const items = entry.indexId === DECLINED_INDEX_ID ? [] : [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
+      const items = isDeclined(entry) ? [] : [...f.local.values()].filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq);
       for (let i = 0; i < items.length || i === 0; i += MAX_INDEX_ITEMS) {
         const batch = items.slice(i, i + MAX_INDEX_ITEMS);
         // `upTo` promises the peer every record up to it: only the last batch may claim f.seq. An
