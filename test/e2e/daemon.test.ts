@@ -230,7 +230,9 @@ describe('roamd', () => {
       writeFileSync(join(a.projects, p, 's.jsonl'), line(1));
     }
     await b.start();
-    const only = b.roam('projects', '--only', '-home-a-work');
+    // B chooses before it has seen any project: a name no device has shown is refused unless --force.
+    expect(b.roam('projects', '--only', '-home-a-work').stderr).toMatch(/^ROAM_USAGE: no project .*--force/);
+    const only = b.roam('projects', '--only', '-home-a-work', '--force');
     expect(only.status).toBe(0);
     await a.start(['--peer', b.addresses[0]!]);
     expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);

@@ -113,8 +113,9 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--folder <id>', 'the folder (default: claude for --only/--all, every folder for the list)')
     .option('--only <name...>', 'sync only these projects')
     .option('--all', 'sync every project again')
+    .option('--force', 'with --only: keep names no device has shown yet (a choice made before the first sync)')
     .option('--json', 'print JSON')
-    .action((o: { folder?: string; only?: string[]; all?: boolean; json?: boolean }) => projects(o, io));
+    .action((o: { folder?: string; only?: string[]; all?: boolean; force?: boolean; json?: boolean }) => projects(o, io));
   cmd('pair', 'pair a device: print a one-time code here, or join with the code another device printed')
     .argument('[code]', 'the code `roam pair` printed on a device of the group')
     .option('--timeout <seconds>', 'how long the code stays valid (default 600), or how long to try to join (default 30)', seconds)

@@ -4,7 +4,8 @@
  * syncs them. --only keeps only the named ones; --all syncs every project again. The choice is
  * kept in config.json and applied by the running daemon at once; nothing is deleted anywhere.
  * A name --only does not know (nothing here, nor on a device roamd has seen) is refused: it would
- * stop syncing every real project of the folder. Without roamd the list is what is on this disk,
+ * stop syncing every real project of the folder (`--force` keeps such a name: a choice made before
+ * the first sync, when no device has shown the project yet). Without roamd the list is what is on this disk,
  * and --only is saved for roamd to apply when it starts.
  */
 import { ErrorCodes, RoamError } from '@roam/core/errors';
@@ -24,7 +25,7 @@ function wireName(p: string): string {
   return p;
 }
 
-export async function projects(opts: { folder?: string; only?: string[]; all?: boolean; json?: boolean }, io: Io): Promise<void> {
+export async function projects(opts: { folder?: string; only?: string[]; all?: boolean; force?: boolean; json?: boolean }, io: Io): Promise<void> {
   const paths = roamPaths();
   if (opts.only && opts.all) throw new RoamError(ErrorCodes.USAGE, 'use either --only or --all');
   const known = () => orOffline(() => call<ProjectRow[]>(paths.socket, 'projects'), () => localProjects());
@@ -44,11 +45,11 @@ export async function projects(opts: { folder?: string; only?: string[]; all?: b
       listed = await known();
       const names = new Set(listed.value.filter((p) => p.folder === folder).map((p) => p.name));
       const unknown = opts.only!.filter((p) => !names.has(p));
-      if (unknown.length) {
+      if (unknown.length && !opts.force) {
         const show = (n: string) => (folder === 'claude' ? displayWire(n) : n);
         const where = listed.live ? 'here or on the devices roamd has seen' : 'here (roamd is not running, so other devices\' projects are not known: start it to choose one of theirs)';
         const have = [...names].sort().map(show);
-        throw new RoamError(ErrorCodes.USAGE, `no project ${unknown.map((n) => JSON.stringify(show(n))).join(', ')} in folder ${folder} ${where}; ${have.length ? `it has: ${have.slice(0, 20).join(', ')}${have.length > 20 ? `, … (${have.length} in all: \`roam projects\`)` : ''}` : 'it has no projects yet'}`);
+        throw new RoamError(ErrorCodes.USAGE, `no project ${unknown.map((n) => JSON.stringify(show(n))).join(', ')} in folder ${folder} ${where}; ${have.length ? `it has: ${have.slice(0, 20).join(', ')}${have.length > 20 ? `, … (${have.length} in all: \`roam projects\`)` : ''}` : 'it has no projects yet'}; to choose a project no device has shown yet (before the first sync), add --force`);
       }
       only[folder] = [...new Set(opts.only!)];
     }
