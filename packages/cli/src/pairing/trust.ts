@@ -18,7 +18,7 @@ import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { RoamError } from '@roam/core';
 import { z } from 'zod';
-import type { Network } from '../daemon/net.js';
+import type { Network } from '../daemon/net/index.js';
 import { decodeCode, encodeCode, SECRET_BYTES } from './code.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import {
@@ -27,7 +27,7 @@ import {
 } from './group.js';
 import { MAX_LOG_ENTRIES, entryId, entrySchema, membership, mergeLogs, safeName, signEntry, verifyEntry, type Entry, type Membership } from './members.js';
 import { GroupProtector, type ProtectorKey } from './protector.js';
-import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './session.js';
+import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './exchange.js';
 import { codeAddresses, pairingListen } from './addresses.js';
 import { nameIn, refusalForInviter, refusalForJoiner, removalOf, wrongCodeForInviter, type PairRefusal } from './refusal.js';
 
