@@ -30,7 +30,7 @@ import { z } from 'zod';
 import { allErrors, buildNode } from '../daemon/net/index.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { MAX_PREVIOUS, addrSchema, directorySchema, secretSchema } from './group.js';
-import { MAX_LOG_ENTRIES, entrySchema, nameSchema } from './members.js';
+import { MAX_LOG_ENTRIES, entrySchema, hexDigits, nameSchema } from './members.js';
 import { GroupProtector, NotInGroupError } from './protector.js';
 import { JOINER_FIX, printable } from './refusal.js';
 
@@ -42,18 +42,16 @@ const DIAL_TIMEOUT_MS = 8_000;
 
 export { pairKeys, pairProof, type PairKeys } from './proof.js';
 
-const hexBytes = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n * 2}}$`));
-
-const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.literal(1), nonce: hexBytes(32), name: nameSchema, addrs: z.array(addrSchema).max(16) });
-const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexBytes(32) });
-const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexBytes(32) });
+const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.literal(1), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16) });
+const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexDigits(64) });
+const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexDigits(64) });
 const confirmSchema = z.strictObject({ t: z.literal('confirm') });
 const doneSchema = z.strictObject({ t: z.literal('done') });
 export const errorReasons = ['used', 'expired', 'proof', 'removed', 'busy', 'internal'] as const;
 const errorSchema = z.strictObject({ t: z.literal('error'), reason: z.enum(errorReasons), message: z.string().max(500) });
 export const welcomeSchema = z.strictObject({
   t: z.literal('welcome'),
-  group: z.strictObject({ id: hexBytes(16), founder: z.string().min(10).max(128) }),
+  group: z.strictObject({ id: hexDigits(32), founder: z.string().min(10).max(128) }),
   secret: secretSchema,
   previous: z.array(secretSchema.extend({ until: z.number().int() })).max(MAX_PREVIOUS),
   log: z.array(entrySchema).max(MAX_LOG_ENTRIES),
