@@ -159,6 +159,7 @@ export class PeerStream {
     for (const w of [...this.waiters]) w();
   }
 }
+
 /** What `SyncStreams` needs of the network. */
 export interface StreamHost {
   readonly sink: SyncSink;
