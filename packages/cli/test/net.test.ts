@@ -16,7 +16,7 @@ import { Engine, MAX_FRAME_BYTES, PROTOCOL_ID, nobleHasher, utf8, type Link } fr
 import { MemoryStore } from '@roam/core/testing';
 import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Network, deviceIdOf, type SyncSink } from '../src/daemon/net.js';
+import { Network, deviceIdOf, type SyncSink } from '../src/daemon/net/index.js';
 
 const LISTEN = ['/ip4/127.0.0.1/tcp/0'];
 const MiB = 1024 * 1024;

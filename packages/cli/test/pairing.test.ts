@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CODE_PREFIX, decodeCode, encodeCode, type PairingCode } from '../src/pairing/code.js';
 import { GRACE_MS, claimOf, makeSecret, settleSecret, verifySecret, type GroupFile } from '../src/pairing/group.js';
 import { entryId, membership, signEntry, verifyEntry, type Entry, type UnsignedEntry } from '../src/pairing/members.js';
-import { PAIR_PROTOCOL, joinByCode, pairKeys, pairProof, pairingNode, serveInviter, type InviterHost, type Welcome } from '../src/pairing/session.js';
+import { PAIR_PROTOCOL, joinByCode, pairKeys, pairProof, pairingNode, serveInviter, type InviterHost, type Welcome } from '../src/pairing/exchange.js';
 
 const codeOf = (err: unknown): string | undefined => (isRoamError(err) ? err.code : undefined);
 

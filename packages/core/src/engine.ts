@@ -16,7 +16,7 @@ import type { DiskState, ItemMeta, LocalChange } from './items.js';
 import { LineChain } from './log/chain.js';
 import { DEFAULT_PARTIAL_TAIL_MS, PartialTails } from './partial-tails.js';
 import type { Hasher } from './log/hash.js';
-import { GENESIS, samePos, type LogPos } from './log/position.js';
+import { GENESIS, endOf, samePos, type LogPos } from './log/position.js';
 import { MAX_DATA_BYTES, MAX_CHECKPOINTS, decodeMessage, encodeMessage, type Message } from './protocol/index.js';
 import type { Applied, Effect, StoreEffect } from './replication/effects.js';
 import { Replicator, type FolderConfig, type ReplicatorOptions, type SyncState } from './replication/replicator.js';
@@ -632,6 +632,3 @@ export class Engine {
   }
 }
 
-function endOf(s: { size: number; lines: number; hash: Uint8Array }): LogPos {
-  return { offset: s.size, line: s.lines, hash: s.hash };
-}

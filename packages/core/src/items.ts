@@ -2,6 +2,7 @@
  * Item states. `DiskState` is what a store sees on disk; `ItemMeta` adds the replication metadata
  * that index messages carry.
  */
+import { bytesEqual } from './bytes.js';
 import type { VersionVector } from './replication/version.js';
 
 export type ItemKind = 'log' | 'file';
@@ -43,4 +44,9 @@ export interface LocalChange {
 
 export function diskStateOf(m: ItemMeta): DiskState {
   return { name: m.name, kind: m.kind, deleted: m.deleted, size: m.size, lines: m.lines, hash: m.hash, mtimeMs: m.mtimeMs, mode: m.mode };
+}
+
+/** Same bytes: same kind, size and hash (line counts, times, modes and versions aside). */
+export function sameContent(a: Pick<DiskState, 'kind' | 'size' | 'hash'>, b: Pick<DiskState, 'kind' | 'size' | 'hash'>): boolean {
+  return a.kind === b.kind && a.size === b.size && bytesEqual(a.hash, b.hash);
 }

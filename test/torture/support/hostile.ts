@@ -15,7 +15,7 @@ import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
-import { deviceIdOf } from '../../../packages/cli/src/daemon/net.js';
+import { deviceIdOf } from '../../../packages/cli/src/daemon/net/index.js';
 import { swarmKey } from '../../../packages/cli/src/pairing/protector.js';
 import { PROTOCOL_ID, decodeMessage, encodeMessage, type Message } from '../../../packages/core/src/protocol/index.js';
 import { until } from '../../../packages/core/test/support/poll.js';

@@ -8,7 +8,7 @@
  */
 import type { Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import type { Network } from './net.js';
+import type { Network } from './net/index.js';
 
 export const CLOCK_PROTOCOL = '/roam/clock/1.0.0';
 const PROBES = 4;

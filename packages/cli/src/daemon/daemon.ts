@@ -22,7 +22,7 @@ import { loadIdentity } from './identity.js';
 import type { IgnoreRules } from '@roam/core';
 import { ignoreRulesFor } from './ignore.js';
 import { openFolder } from './open-folder.js';
-import { Network, deviceIdOf } from './net.js';
+import { Network, deviceIdOf } from './net/index.js';
 import type { FolderWatcher } from './watcher.js';
 import type { MappedStore } from './mapped-store.js';
 import { partialTailOptions } from './partial-tail.js';

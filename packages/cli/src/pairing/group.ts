@@ -11,7 +11,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { RoamError } from '@roam/core';
 import { z } from 'zod';
-import { MAX_LOG_ENTRIES, entrySchema, type Entry } from './members.js';
+import { MAX_LOG_ENTRIES, entrySchema, hexDigits, type Entry } from './members.js';
 
 /** How long members accept the previous secret after a rotation. */
 export const GRACE_MS = 30 * 24 * 3600 * 1000;
@@ -19,7 +19,6 @@ const MAX_ADDRS_PER_PEER = 16;
 /** Replaced secrets kept (each accepted until its grace ends). */
 export const MAX_PREVIOUS = 8;
 
-const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 export const addrSchema = z.string().min(4).max(300);
 export const directorySchema = z.record(z.string().max(128), z.array(addrSchema).max(MAX_ADDRS_PER_PEER));
 
@@ -30,18 +29,18 @@ export const directorySchema = z.record(z.string().max(128), z.array(addrSchema)
  */
 export const secretSchema = z.strictObject({
   gen: z.number().int().nonnegative(),
-  key: hex(64),
+  key: hexDigits(64),
   by: z.string().min(10).max(128),
   sig: z.string().max(200),
 });
 /** What members say about a secret without the key: enough to order and check it. */
-export const secretClaimSchema = z.strictObject({ gen: z.number().int().nonnegative(), fp: hex(64), by: z.string().min(10).max(128), sig: z.string().max(200) });
+export const secretClaimSchema = z.strictObject({ gen: z.number().int().nonnegative(), fp: hexDigits(64), by: z.string().min(10).max(128), sig: z.string().max(200) });
 export type SecretClaim = z.infer<typeof secretClaimSchema>;
 
 const groupFileSchema = z.strictObject({
   v: z.literal(1),
   /** 16 random bytes, hex: names the group in every signed entry. */
-  id: hex(32),
+  id: hexDigits(32),
   /** The peer id that created the group (its self-add is the genesis). */
   founder: z.string().min(10).max(128),
   secret: secretSchema,

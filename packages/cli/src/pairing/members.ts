@@ -37,11 +37,13 @@ export function safeName(name: string): string {
   const clean = name.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim().slice(0, MAX_NAME_LENGTH);
   return clean || 'roam device';
 }
-const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
+
+/** A string of `n` lowercase hex digits. */
+export const hexDigits = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
 export const entrySchema = z.strictObject({
   v: z.literal(1),
-  group: hex(32),
+  group: hexDigits(32),
   op: z.enum(['add', 'remove']),
   peer: peerIdSchema,
   /** The device name (adds). */
@@ -50,7 +52,7 @@ export const entrySchema = z.strictObject({
   /** Milliseconds since the epoch, by the signer's clock: for display only, never for ordering. */
   at: z.number().int().nonnegative(),
   /** Removes: ids of the removed device's adds that stay valid. */
-  keep: z.array(hex(64)).max(MAX_LOG_ENTRIES).optional(),
+  keep: z.array(hexDigits(64)).max(MAX_LOG_ENTRIES).optional(),
   /** base64 Ed25519 signature by `by`. */
   sig: z.string().max(200),
 });

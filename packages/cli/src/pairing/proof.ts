@@ -1,4 +1,4 @@
-/** The pairing exchange's keys and proofs, derived from the code's one-time secret (see session.ts). */
+/** The pairing exchange's keys and proofs, derived from the code's one-time secret (see exchange.ts). */
 import { createHmac, hkdfSync } from 'node:crypto';
 
 export interface PairKeys {

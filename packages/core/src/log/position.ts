@@ -20,6 +20,11 @@ export const ZERO_HASH: Uint8Array = new Uint8Array(HASH_BYTES);
 
 export const GENESIS: LogPos = Object.freeze({ offset: 0, line: 0, hash: ZERO_HASH });
 
+/** The end of an item's complete lines: its size, line count and chain hash as a position. */
+export function endOf(s: { readonly size: number; readonly lines: number; readonly hash: Uint8Array }): LogPos {
+  return { offset: s.size, line: s.lines, hash: s.hash };
+}
+
 export function samePos(a: LogPos, b: LogPos): boolean {
   return a.offset === b.offset && a.line === b.line && bytesEqual(a.hash, b.hash);
 }

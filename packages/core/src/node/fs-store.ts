@@ -23,7 +23,7 @@ import { ErrorCodes, RoamError, isRoamError } from '../errors.js';
 import type { DiskState, ItemKind, LocalChange } from '../items.js';
 import { DEFAULT_CHECKPOINT_INTERVAL, LineChain } from '../log/chain.js';
 import { sha256Of, type Hasher, type Sha256State } from '../log/hash.js';
-import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
+import { GENESIS, ZERO_HASH, endOf, samePos, type LogPos } from '../log/position.js';
 import { isLogName, validateName } from '../names.js';
 import type { FolderStore, PartialTail, ScanOptions, StagedTarget, StagedWrite } from '../store.js';
 import { nodeHasher } from './hash.js';
@@ -553,7 +553,7 @@ export class FsFolderStore implements FolderStore {
     // A whole file whose mtime alone moved is a change, as in Syncthing: peers take the mtime
     // (a tool that writes and then sets the time would otherwise leave them with the first one).
     // A log's mtime follows its appends and is not a version of its own.
-    const same = known !== undefined && sameContent(known.state, state) && (state.kind === 'log' || known.state.mtimeMs === state.mtimeMs);
+    const same = known !== undefined && sameDiskState(known.state, state) && (state.kind === 'log' || known.state.mtimeMs === state.mtimeMs);
     const entry: Entry = { state: same ? known.state : state, disk: fingerprint(fst), tail, checkpoints };
     await this.persist([{ t: 'set', name, e: encodeEntry(entry) }]);
     return same ? null : { change: appended && pos.offset > known!.state.size ? 'append' : 'replace', state };
@@ -664,7 +664,7 @@ export class FsFolderStore implements FolderStore {
       return undefined;
     }
     const known = this.entries.get(name);
-    if (!known || !sameContent(known.state, expected)) throw conflict(name, 'the index differs from the expected state');
+    if (!known || !sameDiskState(known.state, expected)) throw conflict(name, 'the index differs from the expected state');
     if (!st?.isFile() || !sameDisk(fingerprint(st), known.disk)) throw conflict(name, 'changed on disk');
     return known;
   }
@@ -747,7 +747,7 @@ export class FsFolderStore implements FolderStore {
   dropPartialTail(name: string, expected: DiskState, tail: PartialTail): Promise<DiskState> {
     return this.serial(async () => {
       const known = this.entries.get(validateName(name));
-      if (!known || !sameContent(known.state, expected)) throw conflict(name, 'the index differs from the expected state');
+      if (!known || !sameDiskState(known.state, expected)) throw conflict(name, 'the index differs from the expected state');
       const after = await cutPartialTail(this.root, name, known.state, known.disk, tail, await this.trashPath(partialTrashName(name)), this.stats);
       await this.persist([{ t: 'add', name, e: encodeEntry({ ...known, disk: fingerprint(after) }, []) }]);
       return known.state;
@@ -1053,13 +1053,9 @@ function sameDisk(a: Fingerprint, b: Fingerprint): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
-/** Same content (mtime and mode aside). */
-function sameContent(a: DiskState, b: DiskState): boolean {
+/** The same recorded state: kind, size, line count and hash (mtime and mode aside). */
+function sameDiskState(a: DiskState, b: DiskState): boolean {
   return a.kind === b.kind && a.size === b.size && a.lines === b.lines && bytesEqual(a.hash, b.hash);
-}
-
-function endOf(s: DiskState): LogPos {
-  return { offset: s.size, line: s.lines, hash: s.hash };
 }
 
 /** The last position with offset <= `offset` in a sorted list, or undefined. */

@@ -1,5 +1,5 @@
 /**
- * The pure replication state machine of one device: every folder, every peer session.
+ * The pure replication state machine of one device: every folder, every peer link.
  *
  * It does no I/O and reads no clock: inputs arrive as method calls (`connected`, `receive`,
  * `localChanges`, `applied`, …) with the current time, and each returns the effects to run.
@@ -18,8 +18,8 @@
  */
 import { bytesEqual, fromHex, toHex } from '../bytes.js';
 import type { DiskState, ItemMeta, LocalChange } from '../items.js';
-import { diskStateOf } from '../items.js';
-import { GENESIS, ZERO_HASH, relate, samePos, type LogPos } from '../log/position.js';
+import { diskStateOf, sameContent } from '../items.js';
+import { GENESIS, ZERO_HASH, endOf, relate, samePos, type LogPos } from '../log/position.js';
 import { IgnoreRules, parseRules } from '../ignore.js';
 import { isLogName, splitName } from '../names.js';
 import {
@@ -79,7 +79,7 @@ export interface ReplicatorOptions {
 interface PeerView {
   indexId: string;
   maxSeq: number;
-  /** The peer's sequence when the session started (from `folders`); 0 until then. */
+  /** The peer's sequence when the link opened (from `folders`); 0 until then. */
   announcedSeq: number;
   /** What the peer does not sync: its announced ignore rules and selective sync. */
   skips: IgnoreRules | null;
@@ -126,7 +126,8 @@ interface Sub {
   cursor: LogPos;
 }
 
-interface Session {
+/** A connected peer's link: its handshake phase (`hello` until its hello arrived, then `open`) and what it announced. */
+interface PeerLink {
   readonly peer: string;
   phase: 'hello' | 'open';
   name: string;
@@ -148,7 +149,7 @@ const PEER_VIEW_FORMAT = 2;
 export interface SyncState {
   readonly folder: string;
   readonly peer: string;
-  /** Every index entry the peer had when the session began has arrived. */
+  /** Every index entry the peer had when the link opened has arrived. */
   readonly indexComplete: boolean;
   /** What this device lacks of the peer's items. */
   readonly need: { readonly items: number; readonly bytes: number };
@@ -163,7 +164,7 @@ export class Replicator {
   readonly device: string;
   private readonly opts: ReplicatorOptions;
   private readonly folders = new Map<string, FolderState>();
-  private readonly sessions = new Map<string, Session>();
+  private readonly links = new Map<string, PeerLink>();
   private readonly fetches = new Map<string, Fetch>();
   /** Subscriptions we serve, by item. */
   private readonly subs = new Map<string, Sub[]>();
@@ -215,13 +216,13 @@ export class Replicator {
 
   /**
    * A folder opened while running (a tool installed here, a peer's tool folder taken, a folder the
-   * user added): `saved` is its persisted state. Every open session hears this device's folders
+   * user added): `saved` is its persisted state. Every open link hears this device's folders
    * again, and the peer's last announcement of it is taken up as if it had just arrived.
    */
   addFolder(cfg: FolderConfig, saved: ReadonlyMap<string, unknown>, now: number): Effect[] {
     const out: Effect[] = [];
     for (const f of this.addFolders([cfg], saved)) {
-      for (const s of this.sessions.values()) {
+      for (const s of this.links.values()) {
         if (s.phase !== 'open') continue;
         out.push(this.foldersMessage(s.peer));
         const entry = s.announced.get(f.cfg.id);
@@ -298,7 +299,7 @@ export class Replicator {
 
   /** The name a connected peer gave in its hello. */
   peerName(peer: string): string | undefined {
-    const s = this.sessions.get(peer);
+    const s = this.links.get(peer);
     return s?.phase === 'open' ? s.name : undefined;
   }
 
@@ -311,12 +312,12 @@ export class Replicator {
 
   /** What a connected peer announced of each folder it syncs or declined, this device's or not. */
   peerFolders(peer: string): Array<{ readonly id: string; readonly only: readonly string[] | null; readonly declined: boolean }> {
-    const s = this.sessions.get(peer);
+    const s = this.links.get(peer);
     return s?.phase === 'open' ? [...s.announced.values()].map((e) => ({ id: e.id, only: e.only, declined: isDeclined(e) })) : [];
   }
 
   connectedPeers(): string[] {
-    return [...this.sessions.values()].filter((s) => s.phase === 'open').map((s) => s.peer);
+    return [...this.links.values()].filter((s) => s.phase === 'open').map((s) => s.peer);
   }
 
   /**
@@ -326,7 +327,7 @@ export class Replicator {
    */
   syncState(peer: string): SyncState[] {
     const out: SyncState[] = [];
-    const session = this.sessions.get(peer);
+    const link = this.links.get(peer);
     for (const f of this.folders.values()) {
       const v = f.peers.get(peer);
       const need = { items: 0, bytes: 0 };
@@ -361,21 +362,21 @@ export class Replicator {
       for (const fe of this.fetches.values()) {
         if (fe.peer === peer && fe.folder === f.cfg.id && (fe.runStart !== null || fe.mode !== 'append')) pulling = true;
       }
-      const indexComplete = !!session && session.ready.has(f.cfg.id) && !!v && v.maxSeq >= v.announcedSeq;
+      const indexComplete = !!link && link.ready.has(f.cfg.id) && !!v && v.maxSeq >= v.announcedSeq;
       out.push({ folder: f.cfg.id, peer, indexComplete, need, peerNeeds, skipped, inSync: indexComplete && !pulling && need.items === 0 && peerNeeds.items === 0 });
     }
     return out;
   }
 
-  // ---------------------------------------------------------------- sessions
+  // ---------------------------------------------------------------- peer links
 
   connected(peer: string): Effect[] {
-    this.sessions.set(peer, { peer, phase: 'hello', name: peer, ready: new Set(), announced: new Map() });
+    this.links.set(peer, { peer, phase: 'hello', name: peer, ready: new Set(), announced: new Map() });
     return [{ t: 'send', peer, msg: { t: 'hello', protocol: PROTOCOL_VERSION, minProtocol: MIN_PROTOCOL_VERSION, device: this.device, name: this.opts.name, software: this.opts.software } }];
   }
 
   disconnected(peer: string, now: number): Effect[] {
-    this.sessions.delete(peer);
+    this.links.delete(peer);
     for (const k of this.settled.keys()) if (k.endsWith(`\u0000${peer}`)) this.settled.delete(k);
     const out: Effect[] = [];
     for (const [k, subs] of this.subs) {
@@ -390,9 +391,9 @@ export class Replicator {
     return out;
   }
 
-  /** A message from a peer. Protocol violations close that peer's session, nothing else. */
+  /** A message from a peer. Protocol violations close that peer's link, nothing else. */
   receive(peer: string, msg: Message, now: number): Effect[] {
-    const s = this.sessions.get(peer);
+    const s = this.links.get(peer);
     if (!s) return [];
     try {
       if (s.phase === 'hello') {
@@ -436,7 +437,7 @@ export class Replicator {
     ];
   }
 
-  private onHello(s: Session, msg: Extract<Message, { t: 'hello' }>): Effect[] {
+  private onHello(s: PeerLink, msg: Extract<Message, { t: 'hello' }>): Effect[] {
     if (msg.device !== s.peer) return this.violation(s.peer, `hello names device ${msg.device}, the link is with ${s.peer}`);
     negotiate({ protocol: PROTOCOL_VERSION, minProtocol: MIN_PROTOCOL_VERSION }, msg);
     s.phase = 'open';
@@ -462,18 +463,18 @@ export class Replicator {
    */
   announceFolders(now: number): Effect[] {
     const out: Effect[] = [];
-    for (const s of this.sessions.values()) if (s.phase === 'open') out.push(this.foldersMessage(s.peer));
+    for (const s of this.links.values()) if (s.phase === 'open') out.push(this.foldersMessage(s.peer));
     // Items a new selection includes may already be on peers: decide about them again.
     for (const f of this.folders.values()) for (const v of f.peers.values()) for (const name of v.items.keys()) out.push(...this.evaluate(f, name, now));
     return out;
   }
 
-  private onFolders(s: Session, msg: Extract<Message, { t: 'folders' }>, now: number): Effect[] {
+  private onFolders(s: PeerLink, msg: Extract<Message, { t: 'folders' }>, now: number): Effect[] {
     s.announced = new Map(msg.folders.map((e) => [e.id, e]));
     return msg.folders.flatMap((entry) => this.onFolderEntry(s, entry, now));
   }
 
-  private onFolderEntry(s: Session, entry: FolderEntry, now: number): Effect[] {
+  private onFolderEntry(s: PeerLink, entry: FolderEntry, now: number): Effect[] {
     const out: Effect[] = [];
     const f = this.folders.get(entry.id);
     if (f) {
@@ -505,7 +506,7 @@ export class Replicator {
     return out;
   }
 
-  private onIndex(s: Session, msg: Extract<Message, { t: 'index' }>, now: number): Effect[] {
+  private onIndex(s: PeerLink, msg: Extract<Message, { t: 'index' }>, now: number): Effect[] {
     const f = this.folders.get(msg.folder);
     if (!f || !s.ready.has(f.cfg.id)) return [];
     const v = this.view(f, s.peer);
@@ -527,7 +528,7 @@ export class Replicator {
 
   // ---------------------------------------------------------------- serving
 
-  private onWant(s: Session, msg: Extract<Message, { t: 'want' }>): Effect[] {
+  private onWant(s: PeerLink, msg: Extract<Message, { t: 'want' }>): Effect[] {
     const f = this.folders.get(msg.folder);
     const l = f?.local.get(msg.name);
     const gone = (reason: 'missing' | 'version' | 'deleted'): Effect[] => [
@@ -674,11 +675,11 @@ export class Replicator {
     f.seq += 1;
     const rec: ItemMeta = { ...m, seq: f.seq };
     f.local.set(rec.name, rec);
-    for (const peer of this.sessions.keys()) this.settled.delete(`${key(f.cfg.id, rec.name)}\u0000${peer}`);
+    for (const peer of this.links.keys()) this.settled.delete(`${key(f.cfg.id, rec.name)}\u0000${peer}`);
     this.persistLocal(f, rec.name);
     this.persistFolder(f);
     const out: Effect[] = [];
-    for (const s of this.sessions.values()) {
+    for (const s of this.links.values()) {
       if (s.phase === 'open' && s.ready.has(f.cfg.id)) {
         out.push({ t: 'send', peer: s.peer, msg: { t: 'index', folder: f.cfg.id, indexId: f.indexId, items: [rec], upTo: f.seq } });
       }
@@ -754,7 +755,7 @@ export class Replicator {
     const stale = active?.mode === 'stage' && this.sourceReplaced(f, active) ? this.dropFetch(active, true) : null;
     if (stale) active = undefined;
     if (active && !(active.mode === 'append' && active.runStart === null)) return [];
-    const peers = [...this.sessions.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();
+    const peers = [...this.links.values()].filter((s) => s.phase === 'open' && s.ready.has(f.cfg.id)).map((s) => s.peer).sort();
     for (const peer of peers) {
       const r = f.peers.get(peer)?.items.get(name);
       if (!r || this.failed.get(`${k}\u0000${peer}`) === r.seq || this.isSettled(f, k, peer, r)) continue;
@@ -910,7 +911,7 @@ export class Replicator {
 
   /** Pulls `r` whole and puts it in place of `l` (the loser of a conflict, already copied aside). */
   private replaceWith(f: FolderState, peer: string, r: ItemMeta, l: ItemMeta): Effect[] {
-    if (!this.sessions.has(peer)) return [];
+    if (!this.links.has(peer)) return [];
     const k = key(f.cfg.id, r.name);
     const wantId = this.nextWantId++;
     const fe: Fetch = {
@@ -950,7 +951,7 @@ export class Replicator {
   private dropFetch(fe: Fetch, cancel: boolean): Effect[] {
     this.fetches.delete(key(fe.folder, fe.name));
     const out: Effect[] = [];
-    if (cancel && this.sessions.has(fe.peer)) out.push({ t: 'send', peer: fe.peer, msg: { t: 'cancel', folder: fe.folder, wantId: fe.wantId } });
+    if (cancel && this.links.has(fe.peer)) out.push({ t: 'send', peer: fe.peer, msg: { t: 'cancel', folder: fe.folder, wantId: fe.wantId } });
     if (fe.staged) out.push({ t: 'stageAbort', folder: fe.folder, name: fe.name });
     return out;
   }
@@ -962,7 +963,7 @@ export class Replicator {
 
   // ---------------------------------------------------------------- receiving data
 
-  private onLogData(s: Session, msg: Extract<Message, { t: 'logData' }>, now: number): Effect[] {
+  private onLogData(s: PeerLink, msg: Extract<Message, { t: 'logData' }>, now: number): Effect[] {
     const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
     if (!fe || fe.mode === 'file') return [];
     const f = this.folders.get(fe.folder)!;
@@ -1010,7 +1011,7 @@ export class Replicator {
     return out;
   }
 
-  private onFileData(s: Session, msg: Extract<Message, { t: 'fileData' }>, now: number): Effect[] {
+  private onFileData(s: PeerLink, msg: Extract<Message, { t: 'fileData' }>, now: number): Effect[] {
     const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
     if (!fe || fe.mode !== 'file') return [];
     if (compareVersions(fe.target.version, msg.version) !== 'equal' || !bytesEqual(msg.hash, fe.target.hash) || msg.offset !== fe.expected.offset) return this.restart(fe, now);
@@ -1023,7 +1024,7 @@ export class Replicator {
     return out;
   }
 
-  private onDiverged(s: Session, msg: Extract<Message, { t: 'diverged' }>, now: number): Effect[] {
+  private onDiverged(s: PeerLink, msg: Extract<Message, { t: 'diverged' }>, now: number): Effect[] {
     const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
     if (!fe) return [];
     const f = this.folders.get(fe.folder)!;
@@ -1051,7 +1052,7 @@ export class Replicator {
     return out.length ? out : this.evaluate(f, l.name, now);
   }
 
-  private onGone(s: Session, msg: Extract<Message, { t: 'gone' }>, now: number): Effect[] {
+  private onGone(s: PeerLink, msg: Extract<Message, { t: 'gone' }>, now: number): Effect[] {
     const fe = this.fetchFor(s.peer, msg.folder, msg.name, msg.wantId);
     if (!fe) return [];
     const out = this.dropFetch(fe, false);
@@ -1184,14 +1185,6 @@ function lacks(mine: ItemMeta | undefined, theirs: ItemMeta): boolean {
   if (ord === 'greater') return false;
   if (ord === 'lesser') return true;
   return !(mine.kind === 'log' && mine.size > theirs.size);
-}
-
-function endOf(m: ItemMeta): LogPos {
-  return { offset: m.size, line: m.lines, hash: m.hash };
-}
-
-function sameContent(a: ItemMeta, b: ItemMeta): boolean {
-  return a.kind === b.kind && a.size === b.size && bytesEqual(a.hash, b.hash);
 }
 
 function sumLengths(parts: readonly Uint8Array[], n: number): number {

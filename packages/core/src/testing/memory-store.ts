@@ -8,7 +8,7 @@ import { ErrorCodes, RoamError } from '../errors.js';
 import type { DiskState, LocalChange } from '../items.js';
 import { LineChain, DEFAULT_CHECKPOINT_INTERVAL } from '../log/chain.js';
 import { nobleHasher, sha256Of, type Hasher } from '../log/hash.js';
-import { GENESIS, ZERO_HASH, samePos, type LogPos } from '../log/position.js';
+import { GENESIS, ZERO_HASH, endOf, samePos, type LogPos } from '../log/position.js';
 import { isLogName, validateName } from '../names.js';
 import type { FolderStore, MetaStore, PartialTail, StagedTarget, StagedWrite } from '../store.js';
 
@@ -317,8 +317,4 @@ export class MemoryStore implements FolderStore {
   private logState(name: string, end: LogPos, f: DiskFile): DiskState {
     return { name, kind: 'log', deleted: false, size: end.offset, lines: end.line, hash: end.hash, mtimeMs: f.mtimeMs, mode: f.mode };
   }
-}
-
-function endOf(s: DiskState): LogPos {
-  return { offset: s.size, line: s.lines, hash: s.hash };
 }

@@ -1,6 +1,7 @@
 /**
- * Pairing over the network: the short-lived libp2p nodes both sides run while pairing, and the
- * `/roam/pair/1.0.0` exchange between them.
+ * The pairing exchange: the short-lived libp2p nodes both sides run while pairing (built by the
+ * one node builder, daemon/net/node.ts, keyed by the pairing code), and the `/roam/pair/1.0.0`
+ * exchange between them.
  *
  * - Both pairing nodes use the device's own identity, so Noise authenticates the very peer ids
  *   that become members. Their private network is keyed from the one-time secret
@@ -22,18 +23,14 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { pairKeys, pairProof, type PairKeys } from './proof.js';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
 import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, Stream } from '@libp2p/interface';
-import { mdns as mdnsDiscovery } from '@libp2p/mdns';
-import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
 import { z } from 'zod';
+import { allErrors, buildNode } from '../daemon/net/index.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { MAX_PREVIOUS, addrSchema, directorySchema, secretSchema } from './group.js';
-import { MAX_LOG_ENTRIES, entrySchema, nameSchema } from './members.js';
+import { MAX_LOG_ENTRIES, entrySchema, hexDigits, nameSchema } from './members.js';
 import { GroupProtector, NotInGroupError } from './protector.js';
 import { JOINER_FIX, printable } from './refusal.js';
 
@@ -45,18 +42,16 @@ const DIAL_TIMEOUT_MS = 8_000;
 
 export { pairKeys, pairProof, type PairKeys } from './proof.js';
 
-const hexBytes = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n * 2}}$`));
-
-const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.literal(1), nonce: hexBytes(32), name: nameSchema, addrs: z.array(addrSchema).max(16) });
-const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexBytes(32) });
-const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexBytes(32) });
+const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.literal(1), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16) });
+const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexDigits(64) });
+const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexDigits(64) });
 const confirmSchema = z.strictObject({ t: z.literal('confirm') });
 const doneSchema = z.strictObject({ t: z.literal('done') });
 export const errorReasons = ['used', 'expired', 'proof', 'removed', 'busy', 'internal'] as const;
 const errorSchema = z.strictObject({ t: z.literal('error'), reason: z.enum(errorReasons), message: z.string().max(500) });
 export const welcomeSchema = z.strictObject({
   t: z.literal('welcome'),
-  group: z.strictObject({ id: hexBytes(16), founder: z.string().min(10).max(128) }),
+  group: z.strictObject({ id: hexDigits(32), founder: z.string().min(10).max(128) }),
   secret: secretSchema,
   previous: z.array(secretSchema.extend({ until: z.number().int() })).max(MAX_PREVIOUS),
   log: z.array(entrySchema).max(MAX_LOG_ENTRIES),
@@ -114,28 +109,15 @@ export async function pairingNode(opts: PairingNodeOptions): Promise<Libp2p> {
   const k = { key: opts.psk, label: 'the pairing code' };
   protector.setKeys(k, [k]);
   const deny = (peer: PeerId): boolean => !opts.allow(peer.toString());
-  const node = await createLibp2p({
-    start: false,
+  return buildNode({
     privateKey: opts.privateKey,
-    addresses: { listen: opts.listen },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionProtector: () => protector,
-    connectionGater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny },
-    connectionManager: { dialTimeout: DIAL_TIMEOUT_MS, maxConnections: 16 },
-    peerDiscovery: opts.mdns
-      ? [
-          (components: Parameters<ReturnType<typeof mdnsDiscovery>>[0]) => {
-            const service = mdnsDiscovery({ serviceTag: PAIR_MDNS_TAG, interval: 1000 })(components);
-            service.addEventListener('peer', (evt) => opts.onMdnsPeer?.(evt.detail));
-            return service;
-          },
-        ]
-      : [],
-    services: {},
+    listen: opts.listen,
+    protector,
+    deny,
+    ...(opts.mdns ? { mdns: { serviceTag: PAIR_MDNS_TAG, interval: 1000, onPeer: (info: PeerInfo) => opts.onMdnsPeer?.(info) } } : {}),
+    dialTimeoutMs: DIAL_TIMEOUT_MS,
+    maxConnections: 16,
   });
-  return node;
 }
 
 // ------------------------------------------------------------------ the inviter
@@ -238,13 +220,6 @@ export interface JoinOptions {
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function allErrors(err: unknown, depth = 0): unknown[] {
-  const errors = (err as { errors?: unknown[] } | null)?.errors;
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  const inner = [...(Array.isArray(errors) ? errors : []), ...(cause !== undefined ? [cause] : [])];
-  return depth > 4 ? [err] : [err, ...inner.flatMap((e) => allErrors(e, depth + 1))];
-}
-
 /**
  * Dials the inviter (the code's addresses, then whatever mDNS finds with the inviter's peer id)
  * and runs the exchange; `accept` checks and stores the welcome before the inviter is told it is
@@ -331,7 +306,7 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
       }
     }
     if (!conn) throw unreachable(opts, failures);
-    return await exchange(conn, opts, keys, accept);
+    return await joinerExchange(conn, opts, keys, accept);
   } finally {
     await Promise.resolve(node.stop()).catch(() => undefined);
   }
@@ -357,7 +332,8 @@ function unreachable(opts: JoinOptions, failures: unknown[]): Error {
   );
 }
 
-async function exchange(conn: Connection, opts: JoinOptions, keys: PairKeys, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
+/** The joiner's side of the exchange, on a connection to the inviter. */
+async function joinerExchange(conn: Connection, opts: JoinOptions, keys: PairKeys, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
   let stream: Stream;
   try {
     stream = await conn.newStream(PAIR_PROTOCOL, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });

@@ -1,0 +1,77 @@
+/**
+ * The one libp2p node builder: TCP, Noise, yamux, a private network (a pnet pre-shared key or a
+ * connection protector), a connection gater, and mDNS when asked. roamd's network and the
+ * short-lived pairing nodes (pairing/exchange.ts) are both built here; each passes its own key,
+ * gater and mDNS service tag.
+ */
+import '../../polyfill.js';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import type { ConnectionProtector, Libp2p, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface';
+import { mdns as mdnsDiscovery } from '@libp2p/mdns';
+import { preSharedKey } from '@libp2p/pnet';
+import { tcp } from '@libp2p/tcp';
+import { createLibp2p } from 'libp2p';
+import { swarmKey } from '../../pairing/protector.js';
+
+export interface NodeOptions {
+  /** Ed25519 key (from @libp2p/crypto): gives the node its stable peer id. */
+  privateKey: PrivateKey;
+  listen: string[];
+  /** 32 bytes: an @libp2p/pnet private network (takes precedence over `protector`). */
+  groupKey?: Uint8Array;
+  /** The connection protector when there is no `groupKey`. Neither: an open network. */
+  protector?: ConnectionProtector;
+  /** The gater: true refuses the peer (dials and both directions of the encrypted handshake). */
+  deny: (peer: PeerId) => boolean;
+  /** The inbound check, when it differs from `deny` (e.g. to log refusals). */
+  denyInbound?: (peer: PeerId) => boolean;
+  /** mDNS discovery under this service tag; `onPeer` hears mDNS itself. */
+  mdns?: { serviceTag: string; interval?: number; onPeer: (info: PeerInfo) => void };
+  dialTimeoutMs: number;
+  maxConnections?: number;
+  /** yamux's per-stream receive window and read buffer bound (yamux's defaults otherwise). */
+  streamWindow?: { maxStreamWindowSize: number; maxReadBufferLength: number };
+  /** The connection monitor's least ping timeout (libp2p's default otherwise). */
+  pingTimeoutMinMs?: number;
+}
+
+/** A node, not started. */
+export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
+  const mdns = opts.mdns;
+  return createLibp2p({
+    start: false,
+    privateKey: opts.privateKey,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [opts.streamWindow ? yamux({ streamOptions: { ...opts.streamWindow } }) : yamux()],
+    ...(opts.groupKey
+      ? { connectionProtector: preSharedKey({ psk: swarmKey(opts.groupKey) }) }
+      : opts.protector
+        ? { connectionProtector: () => opts.protector! }
+        : {}),
+    peerDiscovery: mdns
+      ? [
+          (components: Parameters<ReturnType<typeof mdnsDiscovery>>[0]) => {
+            // Listen to mDNS itself: the node's 'peer:discovery' also fires for every peer
+            // that merely connects, and not again when a known peer shows up at a new address.
+            const service = mdnsDiscovery({ serviceTag: mdns.serviceTag, ...(mdns.interval !== undefined ? { interval: mdns.interval } : {}) })(components);
+            service.addEventListener('peer', (evt) => mdns.onPeer(evt.detail));
+            return service;
+          },
+        ]
+      : [],
+    connectionGater: {
+      denyDialPeer: opts.deny,
+      denyInboundEncryptedConnection: opts.denyInbound ?? opts.deny,
+      denyOutboundEncryptedConnection: opts.deny,
+    },
+    connectionManager: {
+      dialTimeout: opts.dialTimeoutMs,
+      ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+    },
+    ...(opts.pingTimeoutMinMs !== undefined ? { connectionMonitor: { pingTimeout: { minTimeout: opts.pingTimeoutMinMs } } } : {}),
+    services: {},
+  });
+}

@@ -1,0 +1,123 @@
+/** What the network knows of each peer: its state, its connections, whether syncing with it is paused. */
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { deviceIdOf } from './peer-ids.js';
+import type { PeerState } from './peer-stream.js';
+
+export interface NetPeer {
+  peerId: string;
+  deviceId: string;
+  /** A libp2p connection to the peer is open. */
+  connected: boolean;
+  /** A sync stream with the peer is up. */
+  syncing: boolean;
+  /** Syncing with it is paused (`pause(peerId)` or `pause()`). */
+  paused: boolean;
+  /** Addresses we dial it at (explicit, found by mDNS, or that reached it). */
+  addresses: string[];
+  /** When the peer was last connected (ms since the epoch; now while connected), or null. */
+  lastSeen: number | null;
+}
+
+export class PeerTable {
+  private readonly states = new Map<string, PeerState>();
+  private readonly pausedPeers = new Set<string>();
+  private pausedAll = false;
+
+  constructor(
+    private readonly node: Libp2p,
+    private readonly peerId: string,
+    private readonly deviceId: string,
+  ) {}
+
+  /** The peer's state, made on first use (null for this device). */
+  state(peer: PeerId | string): PeerState | null {
+    const key = peer.toString();
+    if (key === this.peerId) return null;
+    let ps = this.states.get(key);
+    if (!ps) {
+      ps = {
+        id: typeof peer === 'string' ? peerIdFromString(peer) : peer,
+        peerId: key,
+        deviceId: deviceIdOf(key),
+        addresses: new Set(),
+        lastSeen: null,
+        syncStream: null,
+        opening: null,
+        reopenAttempt: 0,
+        reopenTimer: undefined,
+      };
+      this.states.set(key, ps);
+    }
+    return ps;
+  }
+
+  /** The peer's state if there is one. */
+  known(peerId: string): PeerState | undefined {
+    return this.states.get(peerId);
+  }
+
+  all(): IterableIterator<PeerState> {
+    return this.states.values();
+  }
+
+  /** Forgets the peer, and its own pause. */
+  delete(peerId: string): void {
+    this.states.delete(peerId);
+    this.pausedPeers.delete(peerId);
+  }
+
+  openConnections(ps: PeerState): Connection[] {
+    return this.node.getConnections(ps.id).filter((c) => c.status === 'open');
+  }
+
+  isConnected(ps: PeerState): boolean {
+    return this.openConnections(ps).length > 0;
+  }
+
+  isPaused(ps: PeerState): boolean {
+    return this.pausedAll || this.pausedPeers.has(ps.peerId) || this.pausedPeers.has(ps.deviceId);
+  }
+
+  /** Whether this side opens the sync stream with `ps`: the smaller device id does. */
+  weOpen(ps: PeerState): boolean {
+    if (this.deviceId !== ps.deviceId) return this.deviceId < ps.deviceId;
+    return this.peerId < ps.peerId;
+  }
+
+  /** Pauses one peer (by peer id or device id), or all. */
+  pause(peerId?: string): void {
+    if (peerId === undefined) this.pausedAll = true;
+    else this.pausedPeers.add(peerId);
+  }
+
+  /** Lifts every pause, or only that peer's own (named by its peer id or device id). */
+  unpause(peerId?: string): void {
+    if (peerId === undefined) {
+      this.pausedAll = false;
+      this.pausedPeers.clear();
+    } else {
+      this.pausedPeers.delete(peerId);
+      for (const ps of this.states.values()) {
+        if (ps.deviceId === peerId) this.pausedPeers.delete(ps.peerId);
+        if (ps.peerId === peerId) this.pausedPeers.delete(ps.deviceId);
+      }
+    }
+  }
+
+  snapshot(): NetPeer[] {
+    const now = Date.now();
+    return [...this.states.values()].map((ps) => {
+      const connected = this.isConnected(ps);
+      return {
+        peerId: ps.peerId,
+        deviceId: ps.deviceId,
+        connected,
+        syncing: ps.syncStream !== null,
+        paused: this.isPaused(ps),
+        addresses: [...ps.addresses],
+        lastSeen: connected ? now : ps.lastSeen,
+      };
+    });
+  }
+}
