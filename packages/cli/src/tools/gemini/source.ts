@@ -11,10 +11,9 @@
  * stands in), and the user records that repeat a tool's result (the CLI writes the result both in
  * the call and as a user message of `functionResponse` parts).
  */
-import { isIgnoredUserText, parseGeminiSession, partsText, toolResultText } from '../sessions/gemini.js';
-import { IMAGE_PLACEHOLDER } from './claude-source.js';
-import { shellQuote } from './tools.js';
-import { Notes, type Conversation, type Item, type ShellCommand } from './ir.js';
+import { isIgnoredUserText, parseGeminiSession, partsText, toolResultText } from './session.js';
+import { shellQuote } from '../../convert/tools.js';
+import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item, type ShellCommand } from '../../convert/ir.js';
 
 type Obj = Record<string, unknown>;
 

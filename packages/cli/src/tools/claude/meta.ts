@@ -11,7 +11,8 @@
 import { basename } from 'node:path';
 import {
   NL, countMessages, fsRead, hasToken, lineEnd, lineStart, linesWithToken, parseLine, readFully, tokens, withFile, type ReadFn,
-} from './lines.js';
+} from '../../sessions/lines.js';
+import { oneLine } from '../../sessions/paths.js';
 
 export interface ClaudeMeta {
   readonly id: string;
@@ -225,14 +226,6 @@ class Accumulator {
       messages, messagesExact, gitBranch: this.branch ?? null,
     };
   }
-}
-
-/** Whitespace collapsed, trimmed, cut to `max` characters (with an ellipsis), or null when empty. */
-export function oneLine(s: string | null, max: number): string | null {
-  if (s === null) return null;
-  const t = s.replace(/\s+/g, ' ').trim();
-  if (!t) return null;
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
 /** The text of a user message's content as a prompt: null for tool results, command output, interruptions. */
