@@ -25,6 +25,7 @@ import { readConfigFile } from '../machine/config.js';
 import { TICK_MS, WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
 import type { ProjectEntry } from '../machine/project-names.js';
 import { resumeIn } from '../convert/index.js';
+import { wireProjects } from '../tools/registry.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
 import { resolveSession, sessionDir } from '../sessions/index.js';
 import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
@@ -181,7 +182,7 @@ async function newestHere(adapters: readonly SessionAdapter[], cwd: string, sock
       const [newest] = await adapter.list({ project: dir, limit: 1 });
       if (newest) found.push({ adapter, session: newest });
       // A Claude project placed here by `roam map` may be kept under another key.
-      const m = adapter.tool === 'claude' ? mapped.find((e) => e.path !== null && real(e.path) === dir && e.key !== adapter.projectKey(dir)) : undefined;
+      const m = wireProjects(adapter.tool) ? mapped.find((e) => e.path !== null && real(e.path) === dir && e.key !== adapter.projectKey(dir)) : undefined;
       if (m) {
         const [s] = (await adapter.list()).filter((x) => x.projectKey === m.key);
         if (s) found.push({ adapter, session: s });
@@ -211,7 +212,7 @@ async function mappedProjects(socket: string): Promise<ProjectEntry[]> {
  */
 async function projectDir(session: SessionInfo, adapter: SessionAdapter, cwd: string, socket: string | null, env: NodeJS.ProcessEnv): Promise<string> {
   if (session.projectKey === adapter.projectKey(cwd)) return cwd;
-  if (socket && adapter.tool === 'claude') {
+  if (socket && wireProjects(adapter.tool)) {
     const entry = (await mappedProjects(socket)).find((e) => e.key === session.projectKey);
     if (entry?.path && isDir(entry.path)) return entry.path;
   }

@@ -6,7 +6,6 @@ import { statSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { ProjectPlaces, claudeKeyPath } from '../machine/project-identity.js';
-import { projectKey as claudeProjectKey } from '../tools/claude/adapter.js';
 import { allTools, toolNames, toolNamed, type AdapterOptions } from '../tools/registry.js';
 import { ToolExit, runTool } from './exec.js';
 import type { SessionAdapter, SessionInfo, ToolCommand } from './types.js';
@@ -70,8 +69,9 @@ export interface SessionContext {
 export function sessionDir(session: SessionInfo, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
   const here = realDir(fallback);
   const places = ProjectPlaces.forEnv(env);
-  if (session.tool === 'claude') {
-    if (session.projectKey === claudeProjectKey(here)) return here;
+  const tool = toolNamed(session.tool);
+  if (tool?.wireProjects) {
+    if (session.projectKey === tool.adapter({ env }).projectKey(here)) return here;
     const path = claudeKeyPath(env, session.projectKey);
     if (path && statSync(path, { throwIfNoEntry: false })?.isDirectory()) return realDir(path);
   }

@@ -46,6 +46,11 @@ export function toolNamed(name: string): Tool | undefined {
   return tools.find((t) => t.name === name);
 }
 
+/** Whether folder `id` is a tool's whose projects roamd names on the wire (Tool.wireProjects: Claude Code). */
+export function wireProjects(id: string): boolean {
+  return toolNamed(id)?.wireProjects === true;
+}
+
 /** A tool's name in messages ("Claude Code"), or the name itself. */
 export function toolLabel(name: string): string {
   return toolNamed(name)?.label ?? name;

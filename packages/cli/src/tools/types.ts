@@ -52,6 +52,12 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
    * line's `sessionId` (remembered per file).
    */
   sessionOfItem(name: string, root: string, headId: (file: string) => string | null): ItemSession | null;
+  /**
+   * Its folder's top-level entries are projects named by a path (Claude Code's project keys), which
+   * roamd names on the wire for every device and `roam map` places here (machine/project-names.ts):
+   * the verbs show and take those names as paths, and a session's directory is where the map puts it.
+   */
+  readonly wireProjects?: boolean;
   /** How to read a session into the conversation of convert/ir.ts and write one (absent: not converted). */
   readonly format?: Format<A>;
   /** `roam import`: where a bundle of this tool's session goes here (absent: not imported). */

@@ -16,7 +16,7 @@ import { join, resolve, sep } from 'node:path';
 import type { MetaCache } from '../../sessions/cache.js';
 import { isoOr, withCwd } from '../../sessions/paths.js';
 import type { ListedJson, ListOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type LineCheck } from '../common/base.js';
+import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
 import { readClaudeMeta } from './meta.js';
 import { liveClaudeSessions, type LiveSession } from './live.js';
@@ -66,29 +66,21 @@ export function keyMatches(dirName: string, path: string): boolean {
 export type ClaudeAdapterOptions = AdapterOptions;
 
 /** A transcript file found on disk, before it is read. */
-export interface SessionFile {
-  readonly file: string;
+export interface SessionFile extends FoundFile {
   /** The file's directory and name (`file` is dir + sep + name). */
   readonly dir: string;
   readonly name: string;
   readonly projectKey: string;
-  readonly size: number;
-  readonly mtimeMs: number;
 }
+
+/** Claude Code to the base adapter: its home is `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
+export const CLAUDE: About = { label: 'Claude Code', home: (env) => toolHome(env, 'CLAUDE_CONFIG_DIR', '.claude') };
 
 export class ClaudeAdapter extends BaseAdapter<SessionFile> {
   readonly tool = 'claude' as const;
-  protected readonly label = 'Claude Code';
-  protected readonly cacheName = undefined;
+  protected readonly about = CLAUDE;
   protected override readonly filesOfProject = true;
 
-  constructor(opts: ClaudeAdapterOptions = {}) {
-    super(opts);
-  }
-
-  root(env: NodeJS.ProcessEnv = this.env): string {
-    return resolve(env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude'));
-  }
 
   /** Where the transcripts are: `<root>/projects`. */
   projectsDir(): string {
@@ -145,21 +137,7 @@ export class ClaudeAdapter extends BaseAdapter<SessionFile> {
       return null; // vanished or unreadable since the stat
     }
     if (!meta) return null;
-    return {
-      tool: 'claude',
-      id: meta.id,
-      file: f.file,
-      projectKey: f.projectKey,
-      cwd: meta.cwd,
-      title: meta.title,
-      firstPrompt: meta.firstPrompt,
-      lastActivity: isoOr(meta.lastTimestamp, f.mtimeMs),
-      messages: meta.messages,
-      messagesExact: meta.messagesExact,
-      gitBranch: meta.gitBranch,
-      bytes: f.size,
-      mtimeMs: f.mtimeMs,
-    };
+    return this.sessionInfo(f, { ...meta, projectKey: f.projectKey });
   }
 
   /**

@@ -3,10 +3,9 @@
  * `~/.claude/projects`), one `<project key>/<id>.jsonl` each (adapter.ts), converted by format.ts,
  * imported by share.ts. Listed in tools/registry.ts.
  */
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Tool } from '../types.js';
-import { ClaudeAdapter } from './adapter.js';
+import { ClaudeAdapter, CLAUDE } from './adapter.js';
 import { claudeFormat } from './format.js';
 import { planClaude } from './share.js';
 
@@ -18,12 +17,13 @@ const LOG = /^([^/]+)\/([^/]+)\.jsonl$/;
 export const claude: Tool<ClaudeAdapter> = {
   name: 'claude',
   label: 'Claude Code',
-  sessionsDir: (env) => join(env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude'), 'projects'),
+  sessionsDir: (env) => join(CLAUDE.home(env), 'projects'),
   adapter: (opts) => new ClaudeAdapter(opts),
   sessionOfItem(name) {
     const m = LOG.exec(name);
     return m ? { tool: 'claude', session: m[2]!, project: m[1]! } : null;
   },
+  wireProjects: true,
   format: claudeFormat,
   importPlan: (bundle, adapter, cwd, newId) => planClaude(bundle, adapter, cwd, newId),
   /** Its `<id>/subagents` and `<id>/tool-results` folders. */

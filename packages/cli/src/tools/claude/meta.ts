@@ -13,18 +13,10 @@ import {
   NL, countMessages, fsRead, hasToken, lineEnd, lineStart, linesWithToken, parseLine, readFully, tokens, withFile, type ReadFn,
 } from '../../sessions/lines.js';
 import { oneLine } from '../../sessions/paths.js';
+import type { ReadMeta } from '../common/base.js';
 
-export interface ClaudeMeta {
-  readonly id: string;
-  readonly cwd: string | null;
-  readonly title: string | null;
-  readonly firstPrompt: string | null;
-  /** The last timestamp in the file (by position), or null (the caller uses the mtime). */
-  readonly lastTimestamp: string | null;
-  readonly messages: number;
-  readonly messagesExact: boolean;
-  readonly gitBranch: string | null;
-}
+/** What `roam list` shows of a transcript: a SessionInfo's own fields (its project key is its directory's name). */
+export type ClaudeMeta = Omit<ReadMeta, 'projectKey'>;
 
 export interface MetaReadOptions {
   /** Reads go through this (tests count bytes with it). */

@@ -21,7 +21,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { isoOr, oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet, type Needle, type LineMatch, type ScanBuffer } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type LineCheck, type LineHit } from '../common/base.js';
+import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck, type LineHit } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
 import {
   CODEX_EXACT_LIMIT, ROLLOUT_NAME, TITLE_MAX, ZSTD_TITLE, codexTranscript, hasZstd, historyBase, isContextMessage, messageOf, parse,
@@ -34,27 +34,23 @@ export interface CodexAdapterOptions extends AdapterOptions {
   readonly zstd?: boolean;
 }
 
-export interface RolloutFile {
-  readonly file: string;
-  readonly size: number;
-  readonly mtimeMs: number;
+export interface RolloutFile extends FoundFile {
   readonly compressed: boolean;
   /** The uuid in the file's name. */
   readonly nameId: string;
 }
 
+/** Codex to the base adapter: its home is `$CODEX_HOME`, else `~/.codex`. */
+export const CODEX: About = { label: 'Codex', cacheName: 'sessions-cache-codex.json', home: (env) => toolHome(env, 'CODEX_HOME', '.codex') };
+
 export class CodexAdapter extends BaseAdapter<RolloutFile> {
   readonly tool = 'codex' as const;
-  protected readonly label = 'Codex';
-  protected readonly cacheName = 'sessions-cache-codex.json';
+  protected readonly about = CODEX;
 
   constructor(private readonly opts: CodexAdapterOptions = {}) {
     super(opts);
   }
 
-  root(env: NodeJS.ProcessEnv = this.env): string {
-    return resolve(env.CODEX_HOME || join(env.HOME || homedir(), '.codex'));
-  }
 
   /** Codex has no project key: a session belongs to the directory it recorded as its cwd. */
   projectKey(path: string): string {
@@ -133,21 +129,7 @@ export class CodexAdapter extends BaseAdapter<RolloutFile> {
       }
     }
     if (!meta) return null;
-    return {
-      tool: 'codex',
-      id: meta.id,
-      file: f.file,
-      projectKey: meta.startCwd ?? meta.cwd ?? '-',
-      cwd: meta.cwd,
-      title: f.compressed && !this.zstd() ? ZSTD_TITLE : meta.firstPrompt,
-      firstPrompt: meta.firstPrompt,
-      lastActivity: isoOr(meta.lastTimestamp, f.mtimeMs),
-      messages: meta.messages,
-      messagesExact: meta.messagesExact,
-      gitBranch: meta.gitBranch,
-      bytes: f.size,
-      mtimeMs: f.mtimeMs,
-    };
+    return this.sessionInfo(f, { ...meta, projectKey: meta.startCwd ?? meta.cwd ?? '-', title: f.compressed && !this.zstd() ? ZSTD_TITLE : meta.firstPrompt });
   }
 
   /** Titles from the thread names (`/rename`), read once per batch. */

@@ -3,11 +3,10 @@
  * `YYYY/MM/DD/rollout-<time>-<id>.jsonl` (adapter.ts, rollout.ts), converted by format.ts,
  * imported by share.ts. Listed in tools/registry.ts.
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { besideCache } from '../common/base.js';
 import type { Tool } from '../types.js';
-import { CodexAdapter } from './adapter.js';
+import { CodexAdapter, CODEX } from './adapter.js';
 import { codexFormat } from './format.js';
 import { planCodex } from './share.js';
 
@@ -21,7 +20,7 @@ const LOG = /(?:^|\/)rollout-[^/]+-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 export const codex: Tool<CodexAdapter> = {
   name: 'codex',
   label: 'Codex',
-  sessionsDir: (env) => join(env.CODEX_HOME || join(env.HOME || homedir(), '.codex'), 'sessions'),
+  sessionsDir: (env) => join(CODEX.home(env), 'sessions'),
   adapter: (opts) => new CodexAdapter(besideCache(opts, 'codex')),
   sessionOfItem(name) {
     const m = LOG.exec(name);

@@ -6,11 +6,12 @@
  * files are, how to read one file's SessionInfo, which lines a search looks at and how to print
  * a conversation; it overrides a step only where the tool works otherwise.
  */
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { roamPaths } from '../../machine/paths.js';
 import { MetaCache } from '../../sessions/cache.js';
-import { newestFirst, ofProject } from '../../sessions/paths.js';
+import { isoOr, newestFirst, ofProject } from '../../sessions/paths.js';
 import { Needle, pool, scanBuffer, scanFile, type LineMatch, type ScanBuffer } from '../../sessions/scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolName, TranscriptEntry } from '../../sessions/types.js';
 import type { AdapterOptions } from '../types.js';
@@ -28,6 +29,20 @@ export interface LineHit {
   readonly snippet: string;
 }
 
+/** What a tool reads of one file for its SessionInfo (sessionInfo below adds the file's own). */
+export interface ReadMeta {
+  readonly id: string;
+  readonly projectKey: string;
+  readonly cwd: string | null;
+  readonly title: string | null;
+  readonly firstPrompt: string | null;
+  /** The last timestamp in the file (null: none, its mtime stands for it). */
+  readonly lastTimestamp: string | null;
+  readonly messages: number;
+  readonly messagesExact: boolean;
+  readonly gitBranch: string | null;
+}
+
 /** A search's test of one parsed line (null: no match). */
 export type LineCheck = (o: Record<string, unknown>) => LineHit | null;
 
@@ -37,12 +52,24 @@ export function besideCache(opts: AdapterOptions, tool: string): AdapterOptions 
   return opts.cacheFile === undefined ? env : { ...env, cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.${tool}` };
 }
 
+/** `env[variable]`, else `~/<dir>`: where most tools keep their files (as given; root() resolves it). */
+export function toolHome(env: NodeJS.ProcessEnv, variable: string, dir: string): string {
+  return env[variable] || join(env.HOME || homedir(), dir);
+}
+
+/** What the base needs to know of a tool. */
+export interface About {
+  /** The tool's name in messages ("no Codex session …"). */
+  readonly label: string;
+  /** The cache file's name in roam's state directory (absent: MetaCache's default, Claude Code's). */
+  readonly cacheName?: string;
+  /** The tool's home under `env`, as given (the root, resolved). */
+  home(env: NodeJS.ProcessEnv): string;
+}
+
 export abstract class BaseAdapter<F extends FoundFile> implements SessionAdapter {
   abstract readonly tool: ToolName;
-  /** The tool's name in messages ("no Codex session …"). */
-  protected abstract readonly label: string;
-  /** The cache file's name in roam's state directory (undefined: MetaCache's default, Claude Code's). */
-  protected abstract readonly cacheName: string | undefined;
+  protected abstract readonly about: About;
   /** Whether files(project) holds only that project's sessions (Claude Code: its key directory); else list filters their infos. */
   protected readonly filesOfProject: boolean = false;
   protected readonly env: NodeJS.ProcessEnv;
@@ -51,7 +78,11 @@ export abstract class BaseAdapter<F extends FoundFile> implements SessionAdapter
     this.env = options.env ?? process.env;
   }
 
-  abstract root(env?: NodeJS.ProcessEnv): string;
+  /** The tool's home (Claude Code: `$CLAUDE_CONFIG_DIR` or `~/.claude`), resolved. */
+  root(env: NodeJS.ProcessEnv = this.env): string {
+    return resolve(this.about.home(env));
+  }
+
   abstract projectKey(path: string): string;
   /** The session files (not read): of one project where `filesOfProject`, else all. `cache`: where directory listings may be kept. */
   abstract files(project?: string, cache?: MetaCache): F[];
@@ -69,9 +100,18 @@ export abstract class BaseAdapter<F extends FoundFile> implements SessionAdapter
   abstract forkCommand(id: string, opts?: { cwd?: string }): ToolCommand;
   abstract newCommand(name: string, opts?: { cwd?: string }): ToolCommand;
 
+  /** The SessionInfo of file `f` from what was read of it (its keys in `roam list --json`'s order). */
+  protected sessionInfo(f: F, m: ReadMeta): SessionInfo {
+    return {
+      tool: this.tool, id: m.id, file: f.file, projectKey: m.projectKey, cwd: m.cwd, title: m.title, firstPrompt: m.firstPrompt,
+      lastActivity: isoOr(m.lastTimestamp, f.mtimeMs), messages: m.messages, messagesExact: m.messagesExact, gitBranch: m.gitBranch, bytes: f.size, mtimeMs: f.mtimeMs,
+    };
+  }
+
   protected cache(): MetaCache {
     const { cacheFile } = this.options;
-    return MetaCache.open(this.env, cacheFile !== undefined || this.cacheName === undefined ? cacheFile : join(roamPaths(this.env).state, this.cacheName));
+    const name = this.about.cacheName;
+    return MetaCache.open(this.env, cacheFile !== undefined || name === undefined ? cacheFile : join(roamPaths(this.env).state, name));
   }
 
   /** What each cached info becomes, made once per infos() call (Codex: its thread name as the title). */
@@ -190,7 +230,7 @@ export abstract class BaseAdapter<F extends FoundFile> implements SessionAdapter
 
   async show(id: string): Promise<TranscriptEntry[]> {
     const info = await this.find(id);
-    if (!info) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no ${this.label} session ${id}`, { id });
+    if (!info) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no ${this.about.label} session ${id}`, { id });
     return this.transcript(info);
   }
 }

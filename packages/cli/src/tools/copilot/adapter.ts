@@ -29,7 +29,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { isoOr, oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type LineCheck } from '../common/base.js';
+import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
 import { copilotTranscript, parseWorkspaceYaml, readCopilotMeta, type CopilotMeta } from './events.js';
 
@@ -38,30 +38,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type CopilotAdapterOptions = AdapterOptions;
 
-export interface CopilotFile {
-  /** `<root>/session-state/<id>/events.jsonl`. */
-  readonly file: string;
+/** `<root>/session-state/<id>/events.jsonl`. */
+export interface CopilotFile extends FoundFile {
   /** The session's directory. */
   readonly dir: string;
   /** The directory's name (the session id). */
   readonly dirId: string;
-  readonly size: number;
-  readonly mtimeMs: number;
 }
+
+/** Copilot CLI to the base adapter: its home is `$COPILOT_HOME` (the CLI's `.copilot` itself), else `~/.copilot`. */
+export const COPILOT: About = { label: 'Copilot CLI', cacheName: 'sessions-cache-copilot.json', home: (env) => toolHome(env, 'COPILOT_HOME', '.copilot') };
 
 export class CopilotAdapter extends BaseAdapter<CopilotFile> {
   readonly tool = 'copilot' as const;
-  protected readonly label = 'Copilot CLI';
-  protected readonly cacheName = 'sessions-cache-copilot.json';
+  protected readonly about = COPILOT;
 
-  constructor(opts: CopilotAdapterOptions = {}) {
-    super(opts);
-  }
-
-  /** `$COPILOT_HOME` (the CLI's `.copilot` itself), else `~/.copilot`. */
-  root(env: NodeJS.ProcessEnv = this.env): string {
-    return resolve(env.COPILOT_HOME || join(env.HOME || homedir(), '.copilot'));
-  }
 
   /** `<root>/session-state`. */
   stateDir(): string {
@@ -113,22 +104,9 @@ export class CopilotAdapter extends BaseAdapter<CopilotFile> {
     } catch {
       return null; // vanished since the listing
     }
-    return {
-      tool: 'copilot',
-      // The CLI resumes a session by its directory's name.
-      id: f.dirId,
-      file: f.file,
-      projectKey: meta.startCwd ?? '-',
-      cwd: meta.cwd,
-      title: oneLine(meta.title, TITLE_MAX) ?? oneLine(meta.firstPrompt, TITLE_MAX),
-      firstPrompt: oneLine(meta.firstPrompt, TITLE_MAX),
-      lastActivity: isoOr(meta.lastTimestamp, f.mtimeMs),
-      messages: meta.messages,
-      messagesExact: true,
-      gitBranch: meta.gitBranch,
-      bytes: f.size,
-      mtimeMs: f.mtimeMs,
-    };
+    const firstPrompt = oneLine(meta.firstPrompt, TITLE_MAX);
+    // The CLI resumes a session by its directory's name.
+    return this.sessionInfo(f, { ...meta, id: f.dirId, projectKey: meta.startCwd ?? '-', title: oneLine(meta.title, TITLE_MAX) ?? firstPrompt, firstPrompt, messagesExact: true });
   }
 
   /** Title and directories from workspace.yaml. */

@@ -3,11 +3,10 @@
  * `~/.copilot/session-state`), one `<id>/` directory each with `events.jsonl` (adapter.ts,
  * events.ts), converted by format.ts, imported by share.ts. Listed in tools/registry.ts.
  */
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { besideCache } from '../common/base.js';
 import type { Tool } from '../types.js';
-import { CopilotAdapter } from './adapter.js';
+import { CopilotAdapter, COPILOT } from './adapter.js';
 import { copilotFormat } from './format.js';
 import { planCopilot } from './share.js';
 
@@ -28,7 +27,7 @@ const FOLDERS = ['checkpoints', 'files', 'research'];
 export const copilot: Tool<CopilotAdapter> = {
   name: 'copilot',
   label: 'Copilot CLI',
-  sessionsDir: (env) => join(env.COPILOT_HOME || join(env.HOME || homedir(), '.copilot'), 'session-state'),
+  sessionsDir: (env) => join(COPILOT.home(env), 'session-state'),
   adapter: (opts) => new CopilotAdapter(besideCache(opts, 'copilot')),
   sessionOfItem(name) {
     const m = LOG.exec(name);

@@ -24,7 +24,7 @@ import type { ProjectPlaces } from '../../machine/project-identity.js';
 import { isoOr, newestFirst, ofProject, oneLine, withCwd } from '../../sessions/paths.js';
 import { Needle, pool, snippet } from '../../sessions/scan.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type LineCheck } from '../common/base.js';
+import { BaseAdapter, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
 import { prepareResume, projectsOf, registerProject, slugFor } from './projects.js';
 import {
@@ -35,27 +35,21 @@ const TITLE_MAX = 200;
 
 export type GeminiAdapterOptions = AdapterOptions;
 
-export interface GeminiFile {
-  readonly file: string;
-  readonly size: number;
-  readonly mtimeMs: number;
+export interface GeminiFile extends FoundFile {
   /** The directory under `tmp/` (the project's slug, or an old version's sha256 of its path). */
   readonly slug: string;
 }
 
+
+/** Gemini CLI's home: `$GEMINI_CLI_HOME/.gemini`, else `~/.gemini` (measured: the CLI's homedir() is GEMINI_CLI_HOME). */
+export function geminiHome(env: NodeJS.ProcessEnv): string {
+  return join(env.GEMINI_CLI_HOME || env.HOME || homedir(), '.gemini');
+}
+
 export class GeminiAdapter extends BaseAdapter<GeminiFile> {
   readonly tool = 'gemini' as const;
-  protected readonly label = 'Gemini CLI';
-  protected readonly cacheName = 'sessions-cache-gemini.json';
+  protected readonly about = { label: 'Gemini CLI', cacheName: 'sessions-cache-gemini.json', home: geminiHome };
 
-  constructor(opts: GeminiAdapterOptions = {}) {
-    super(opts);
-  }
-
-  /** `$GEMINI_CLI_HOME/.gemini`, else `~/.gemini` (measured: the CLI's homedir() is GEMINI_CLI_HOME). */
-  root(env: NodeJS.ProcessEnv = this.env): string {
-    return resolve(env.GEMINI_CLI_HOME || env.HOME || homedir(), '.gemini');
-  }
 
   /** `projects.json`'s map: absolute path → slug (empty when missing or unreadable). */
   projects(): Record<string, string> {
@@ -138,21 +132,8 @@ export class GeminiAdapter extends BaseAdapter<GeminiFile> {
       if (first === null && m.type === 'user') first = partsText(m.content);
     }
     const firstPrompt = oneLine(first, TITLE_MAX);
-    return {
-      tool: 'gemini',
-      id: s.sessionId,
-      file: f.file,
-      projectKey: f.slug,
-      cwd: sessionCwd(s),
-      title: oneLine(s.summary, TITLE_MAX) ?? firstPrompt,
-      firstPrompt,
-      lastActivity: isoOr(s.lastUpdated ?? lastTs, f.mtimeMs),
-      messages,
-      messagesExact: true,
-      gitBranch: null,
-      bytes: f.size,
-      mtimeMs: f.mtimeMs,
-    };
+    const title = oneLine(s.summary, TITLE_MAX) ?? firstPrompt;
+    return this.sessionInfo(f, { id: s.sessionId, projectKey: f.slug, cwd: sessionCwd(s), title, firstPrompt, lastTimestamp: s.lastUpdated ?? lastTs, messages, messagesExact: true, gitBranch: null });
   }
 
   /** One session per id: the file with the latest lastUpdated, as the CLI picks. */

@@ -4,11 +4,10 @@
  * `<slug>/chats/session-<time>-<id8>.jsonl` (adapter.ts, session.ts, projects.ts), converted by
  * format.ts, imported by share.ts. Listed in tools/registry.ts.
  */
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { besideCache } from '../common/base.js';
 import type { Tool } from '../types.js';
-import { GeminiAdapter } from './adapter.js';
+import { GeminiAdapter, geminiHome } from './adapter.js';
 import { geminiFormat } from './format.js';
 import { planGemini } from './share.js';
 
@@ -21,7 +20,7 @@ const LOG = /^([^/]+)\/chats\/session-[^/]+\.jsonl$/;
 export const gemini: Tool<GeminiAdapter> = {
   name: 'gemini',
   label: 'Gemini CLI',
-  sessionsDir: (env) => join(env.GEMINI_CLI_HOME || env.HOME || homedir(), '.gemini', 'tmp'),
+  sessionsDir: (env) => join(geminiHome(env), 'tmp'), // GEMINI_CLI_HOME stands for the home directory (docs/GEMINI.md)
   adapter: (opts) => new GeminiAdapter(besideCache(opts, 'gemini')),
   sessionOfItem(name, root, headId) {
     const m = LOG.exec(name);
