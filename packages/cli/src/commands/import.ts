@@ -5,7 +5,7 @@
  * of its own date whose cwd is the current directory, a Gemini CLI session under the current
  * directory's slug (registered in projects.json afterwards), a Copilot CLI session directory whose
  * cwd is the current directory, each with a new id when its id is taken here
- * (src/share/importer.ts), derived from the bundle, so that --dry-run names the id the import
+ * (tools/<tool>/share.ts), derived from the bundle, so that --dry-run names the id the import
  * uses (src/share/import-once.ts). Prints the id and the command that resumes it. --dry-run
  * verifies and prints the plan, writing nothing. A bundle whose session is here already, as the
  * import would write it, is not imported again: roam says where it is and writes nothing.

@@ -44,6 +44,8 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
    * environment override (CLAUDE_CONFIG_DIR, …), whether it exists or not.
    */
   sessionsDir(env: NodeJS.ProcessEnv): string;
+  /** How to install its command, for the error when it is not on PATH (sessions/exec.ts). */
+  readonly install?: string;
   /** Its session adapter (list, search, show, resume, fork, new). */
   adapter(opts: AdapterOptions): A;
   /**

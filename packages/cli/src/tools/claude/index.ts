@@ -17,6 +17,7 @@ const LOG = /^([^/]+)\/([^/]+)\.jsonl$/;
 export const claude: Tool<ClaudeAdapter> = {
   name: 'claude',
   label: 'Claude Code',
+  install: 'npm i -g @anthropic-ai/claude-code',
   sessionsDir: (env) => join(CLAUDE.home(env), 'projects'),
   adapter: (opts) => new ClaudeAdapter(opts),
   sessionOfItem(name) {

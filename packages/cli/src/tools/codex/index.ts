@@ -20,6 +20,7 @@ const LOG = /(?:^|\/)rollout-[^/]+-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 export const codex: Tool<CodexAdapter> = {
   name: 'codex',
   label: 'Codex',
+  install: 'npm i -g @openai/codex',
   sessionsDir: (env) => join(CODEX.home(env), 'sessions'),
   adapter: (opts) => new CodexAdapter(besideCache(opts, 'codex')),
   sessionOfItem(name) {

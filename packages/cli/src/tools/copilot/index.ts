@@ -27,6 +27,7 @@ const FOLDERS = ['checkpoints', 'files', 'research'];
 export const copilot: Tool<CopilotAdapter> = {
   name: 'copilot',
   label: 'Copilot CLI',
+  install: 'npm i -g @github/copilot',
   sessionsDir: (env) => join(COPILOT.home(env), 'session-state'),
   adapter: (opts) => new CopilotAdapter(besideCache(opts, 'copilot')),
   sessionOfItem(name) {

@@ -20,6 +20,7 @@ const LOG = /^([^/]+)\/chats\/session-[^/]+\.jsonl$/;
 export const gemini: Tool<GeminiAdapter> = {
   name: 'gemini',
   label: 'Gemini CLI',
+  install: 'npm i -g @google/gemini-cli',
   sessionsDir: (env) => join(geminiHome(env), 'tmp'), // GEMINI_CLI_HOME stands for the home directory (docs/GEMINI.md)
   adapter: (opts) => new GeminiAdapter(besideCache(opts, 'gemini')),
   sessionOfItem(name, root, headId) {

@@ -1,7 +1,7 @@
 /**
  * Reading a Gemini CLI session for conversion: the messages as the CLI replays them on `--resume`
  * (its convertSessionToClientHistory, measured with 0.61.0, docs/GEMINI.md): the records' last
- * state after re-appended ids, `$set.messages` and `$rewindTo` (sessions/gemini.ts), user messages
+ * state after re-appended ids, `$set.messages` and `$rewindTo` (session.ts), user messages
  * (not the CLI's own `<session_context>`, not slash commands), and each model message's text, then
  * its tool calls (`toolCalls`, or `functionCall` parts) and their results.
  *
