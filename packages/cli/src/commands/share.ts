@@ -11,7 +11,7 @@ import type { Io } from '../io.js';
 import { readConfigFile, defaultDeviceName } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
-import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
+import type { SessionInfo } from '../sessions/types.js';
 import { encodeBundle, makeBundle } from '../share/bundle.js';
 import { toolNamed } from '../tools/registry.js';
 import { describeCounts } from '../share/redact.js';

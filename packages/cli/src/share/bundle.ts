@@ -25,7 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionInfo, ToolName } from '../sessions/types.js';

@@ -11,10 +11,9 @@
  * scan.ts; the conversation from transcript.ts.
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import type { MetaCache } from '../../sessions/cache.js';
-import { isoOr, withCwd } from '../../sessions/paths.js';
+import { withCwd } from '../../sessions/paths.js';
 import type { ListedJson, ListOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';

@@ -6,8 +6,8 @@
  * new UUID, and the `sessionId` of its lines is rewritten to it, as the CLI's own `--fork-session` does.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionAdapter } from '../../sessions/types.js';
 import { SESSION_FILE, type Bundle } from '../../share/bundle.js';

@@ -9,9 +9,8 @@
  * second reads and parses just the lines on the path.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { promptText } from './meta.js';
 import { NL, parseLine, readFully, fsRead } from '../../sessions/lines.js';
-import type { SessionInfo, ToolResult, ToolUse, TranscriptEntry } from '../../sessions/types.js';
+import type { ToolResult, ToolUse, TranscriptEntry } from '../../sessions/types.js';
 
 const CHUNK = 1024 * 1024;
 

@@ -15,10 +15,9 @@
  * `list({project})` matches either.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import { isoOr, oneLine, withCwd } from '../../sessions/paths.js';
+import { oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet, type Needle, type LineMatch, type ScanBuffer } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck, type LineHit } from '../common/base.js';

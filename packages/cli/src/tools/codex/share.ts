@@ -1,11 +1,11 @@
 /** `roam import` of a Codex bundle: a rollout under `$CODEX_HOME/sessions/` (docs/CODEX.md). */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionAdapter } from '../../sessions/types.js';
 import { SESSION_FILE, type Bundle } from '../../share/bundle.js';
-import { UUID, inside, rewriteLines, type ImportPlan, type PlannedFile } from '../../share/importer.js';
+import { UUID, rewriteLines, type ImportPlan } from '../../share/importer.js';
 import { rolloutTime } from './format.js';
 
 export interface CodexTarget {

@@ -23,10 +23,9 @@
  * its cwd the last one recorded, and `list({project})` matches either.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
-import { isoOr, oneLine, withCwd } from '../../sessions/paths.js';
+import { oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
@@ -38,21 +37,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type CopilotAdapterOptions = AdapterOptions;
 
-/** `<root>/session-state/<id>/events.jsonl`. */
-export interface CopilotFile extends FoundFile {
-  /** The session's directory. */
-  readonly dir: string;
-  /** The directory's name (the session id). */
-  readonly dirId: string;
-}
-
 /** Copilot CLI to the base adapter: its home is `$COPILOT_HOME` (the CLI's `.copilot` itself), else `~/.copilot`. */
 export const COPILOT: About = { label: 'Copilot CLI', cacheName: 'sessions-cache-copilot.json', home: (env) => toolHome(env, 'COPILOT_HOME', '.copilot') };
 
-export class CopilotAdapter extends BaseAdapter<CopilotFile> {
+export class CopilotAdapter extends BaseAdapter<FoundFile> {
   readonly tool = 'copilot' as const;
   protected readonly about = COPILOT;
-
 
   /** `<root>/session-state`. */
   stateDir(): string {
@@ -64,8 +54,8 @@ export class CopilotAdapter extends BaseAdapter<CopilotFile> {
     return path;
   }
 
-  /** The sessions' event logs (not read). */
-  files(): CopilotFile[] {
+  /** The sessions' event logs, `<root>/session-state/<id>/events.jsonl` (not read). */
+  files(): FoundFile[] {
     const state = this.stateDir();
     let names: string[];
     try {
@@ -73,13 +63,13 @@ export class CopilotAdapter extends BaseAdapter<CopilotFile> {
     } catch {
       return [];
     }
-    const out: CopilotFile[] = [];
+    const out: FoundFile[] = [];
     for (const name of names) {
       if (name.startsWith('.')) continue;
       const dir = join(state, name);
       const file = join(dir, 'events.jsonl');
       const st = statSync(file, { throwIfNoEntry: false });
-      if (st?.isFile()) out.push({ file, dir, dirId: name, size: st.size, mtimeMs: st.mtimeMs });
+      if (st?.isFile()) out.push({ file, size: st.size, mtimeMs: st.mtimeMs });
     }
     return out;
   }
@@ -97,7 +87,7 @@ export class CopilotAdapter extends BaseAdapter<CopilotFile> {
     return this.stateDir();
   }
 
-  protected readInfo(f: CopilotFile): SessionInfo | null {
+  protected readInfo(f: FoundFile): SessionInfo | null {
     let meta: CopilotMeta;
     try {
       meta = readCopilotMeta(readFileSync(f.file, 'utf8'));
@@ -106,28 +96,27 @@ export class CopilotAdapter extends BaseAdapter<CopilotFile> {
     }
     const firstPrompt = oneLine(meta.firstPrompt, TITLE_MAX);
     // The CLI resumes a session by its directory's name.
-    return this.sessionInfo(f, { ...meta, id: f.dirId, projectKey: meta.startCwd ?? '-', title: oneLine(meta.title, TITLE_MAX) ?? firstPrompt, firstPrompt, messagesExact: true });
+    return this.sessionInfo(f, { ...meta, id: basename(dirname(f.file)), projectKey: meta.startCwd ?? '-', title: oneLine(meta.title, TITLE_MAX) ?? firstPrompt, firstPrompt, messagesExact: true });
   }
 
   /** Title and directories from workspace.yaml. */
-  protected override decorator(): (info: SessionInfo, f: CopilotFile) => SessionInfo {
-    return (info, f) => withWorkspace(info, this.workspace(f.dir));
+  protected override decorator(): (info: SessionInfo, f: FoundFile) => SessionInfo {
+    return (info, f) => withWorkspace(info, this.workspace(dirname(f.file)));
   }
 
   /** Unused: find opens `session-state/<id>/` itself. */
-  protected mayHold(f: CopilotFile, id: string): boolean {
-    return f.dirId === id;
+  protected mayHold(f: FoundFile, id: string): boolean {
+    return basename(dirname(f.file)) === id;
   }
 
   /** The session's directory is its id: no listing needed. */
   override async find(id: string): Promise<SessionInfo | null> {
     if (!id || id.includes('/') || id.startsWith('.')) return null;
-    const dir = join(this.stateDir(), id);
-    const file = join(dir, 'events.jsonl');
+    const file = join(this.stateDir(), id, 'events.jsonl');
     const st = statSync(file, { throwIfNoEntry: false });
     if (!st?.isFile()) return null;
     const cache = this.cache();
-    const [info] = this.infos([{ file, dir, dirId: id, size: st.size, mtimeMs: st.mtimeMs }], cache);
+    const [info] = this.infos([{ file, size: st.size, mtimeMs: st.mtimeMs }], cache);
     cache.save();
     return info ?? null;
   }

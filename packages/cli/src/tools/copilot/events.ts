@@ -2,7 +2,6 @@
  * Copilot CLI's session files, read (docs/COPILOT.md): the events of `events.jsonl`, the metadata
  * `roam list` shows, the conversation, and `workspace.yaml`. The adapter (adapter.ts) finds them.
  */
-import { oneLine } from '../../sessions/paths.js';
 import type { TranscriptEntry } from '../../sessions/types.js';
 
 /** One line of events.jsonl. */

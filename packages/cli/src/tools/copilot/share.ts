@@ -1,7 +1,7 @@
 /** `roam import` of a Copilot CLI bundle: `session-state/<id>/`, made the current directory's (docs/COPILOT.md). */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionAdapter } from '../../sessions/types.js';
 import { SESSION_FILE, type Bundle } from '../../share/bundle.js';

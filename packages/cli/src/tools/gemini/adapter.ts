@@ -21,7 +21,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { ProjectPlaces } from '../../machine/project-identity.js';
-import { isoOr, newestFirst, ofProject, oneLine, withCwd } from '../../sessions/paths.js';
+import { ofProject, oneLine, withCwd } from '../../sessions/paths.js';
 import { Needle, pool, snippet } from '../../sessions/scan.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, type FoundFile, type LineCheck } from '../common/base.js';

@@ -1,7 +1,7 @@
 /** `roam import` of a Gemini CLI bundle, filed under the current directory's slug (docs/GEMINI.md). */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionAdapter } from '../../sessions/types.js';
 import { SESSION_FILE, type Bundle } from '../../share/bundle.js';
