@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import { projectKey as roamProjectKey } from '../../packages/cli/src/sessions/claude.js';
+import { projectKey as roamProjectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeProjectKey, runClaude, startClaudePty, type RunClaudeResult } from '../support/claude.js';
 import {
   conversationRequests,

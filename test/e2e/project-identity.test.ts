@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import { projectKey as claudeKey } from '../../packages/cli/src/sessions/claude.js';
+import { projectKey as claudeKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, codexEnv, runCodex, sessionIdOf as codexSessionId, writeCodexConfig } from '../support/codex.js';
 import { copilotArgs, copilotBin, copilotEnv, runCopilot, sessionIdOf as copilotSessionId } from '../support/copilot.js';

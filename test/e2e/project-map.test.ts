@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writ
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import { projectKey as claudeProjectKey } from '../../packages/cli/src/sessions/claude.js';
+import { projectKey as claudeProjectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
 
 afterEach(stopAll);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import { projectKey as claudeProjectKey } from '../../packages/cli/src/sessions/claude.js';
+import { projectKey as claudeProjectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { conversationRequests, messageText, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
 import { makeDaemon, ROAM, stopAll, type DaemonHandle } from '../support/daemons.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
-import { CodexAdapter, hasZstd, ZSTD_TITLE, codexTranscript } from '../src/sessions/codex.js';
+import { CodexAdapter, hasZstd, ZSTD_TITLE, codexTranscript } from '../src/tools/codex/index.js';
 import { adaptersFor } from '../src/sessions/index.js';
 import type { SessionInfo, TranscriptEntry } from '../src/sessions/types.js';
 import { Rollout } from './fixtures/codex/codex-lines.js';

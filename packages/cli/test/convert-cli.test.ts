@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
-import { projectKey } from '../src/sessions/claude.js';
+import { projectKey } from '../src/tools/claude/index.js';
 import { Session } from './fixtures/claude-lines.js';
 import { Rollout } from './fixtures/codex/codex-lines.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
-import { CopilotAdapter, copilotTranscript, parseWorkspaceYaml, yamlScalar } from '../src/sessions/copilot.js';
+import { CopilotAdapter, copilotTranscript, parseWorkspaceYaml, yamlScalar } from '../src/tools/copilot/index.js';
 import { adaptersFor } from '../src/sessions/index.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
-import { GeminiAdapter, parseGeminiSession, projectHash, slugify } from '../src/sessions/gemini.js';
+import { GeminiAdapter, parseGeminiSession, projectHash, slugify } from '../src/tools/gemini/index.js';
 import { adaptersFor } from '../src/sessions/index.js';
 
 let base: string;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, realpathSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyMatches as claudeKeyMatches, projectKey as claudeProjectKey } from '../src/sessions/claude.js';
+import { keyMatches as claudeKeyMatches, projectKey as claudeProjectKey } from '../src/tools/claude/index.js';
 import { gitIdentity, normaliseRemote, remoteFromConfig } from '../src/machine/git.js';
 import { ProjectNames, decodePath, encodePath, pathOfWire, wireNameOf } from '../src/machine/project-names.js';
 

@@ -10,7 +10,7 @@ import { run, quickCommand, type Io } from '../src/main.js';
 import { roam } from './support/roam.js';
 import { isoKey, list, listSessions, newestFirstRows } from '../src/commands/list.js';
 import { ToolExit } from '../src/sessions/exec.js';
-import { projectKey } from '../src/sessions/claude.js';
+import { projectKey } from '../src/tools/claude/index.js';
 import type { SessionInfo } from '../src/sessions/types.js';
 import { Session } from './fixtures/claude-lines.js';
 

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRoamError } from '@roam/core';
-import { ClaudeAdapter, javaStringHash, keyMatches, longKeySuffix, projectKey } from '../src/sessions/claude.js';
-import { readClaudeMeta, promptText } from '../src/sessions/claude-meta.js';
+import { ClaudeAdapter, javaStringHash, keyMatches, longKeySuffix, projectKey } from '../src/tools/claude/index.js';
+import { readClaudeMeta, promptText } from '../src/tools/claude/meta.js';
 import { countMessages } from '../src/sessions/lines.js';
 import { Needle, prefilter, snippet } from '../src/sessions/scan.js';
-import { readTranscript, renderMarkdown } from '../src/sessions/transcript.js';
+import { readTranscript } from '../src/tools/claude/transcript.js';
+import { renderMarkdown } from '../src/sessions/markdown.js';
 import { Session, uid } from './fixtures/claude-lines.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectKey } from '../src/sessions/claude.js';
+import { projectKey } from '../src/tools/claude/index.js';
 import { runClaude } from '../../../test/support/claude.js';
 import { conversationRequests, messageText, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../../../test/support/mock-anthropic.js';
 import { ROAM } from '../../../test/support/daemons.js';

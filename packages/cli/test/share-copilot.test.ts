@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { roam, tree, saveProcess, useHome } from './support/roam.js';
-import { CopilotAdapter, parseWorkspaceYaml } from '../src/sessions/copilot.js';
+import { CopilotAdapter, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { sha256 } from '../src/share/bundle.js';
-import { hereWorkspace } from '../src/share/importer.js';
+import { hereWorkspace } from '../src/tools/copilot/share.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
 
 const ID = 'c0b11a7e-5e55-4a1d-9d1e-0123456789ab';

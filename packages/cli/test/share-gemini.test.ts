@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { roam, tree, saveProcess, useHome } from './support/roam.js';
-import { GeminiAdapter, projectHash } from '../src/sessions/gemini.js';
+import { GeminiAdapter, projectHash } from '../src/tools/gemini/index.js';
 import { sha256 } from '../src/share/bundle.js';
 
 const ID = '944f3c7b-81c0-4c5b-bfb5-439774683ac9';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { roam, saveProcess, useHome } from './support/roam.js';
-import { ClaudeAdapter, projectKey } from '../src/sessions/claude.js';
+import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
 import { Session } from './fixtures/claude-lines.js';
 

@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
-import { TOOLS } from '../sessions/types.js';
+import { toolNames } from '../tools/registry.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
@@ -27,7 +27,7 @@ export async function completion(program: Command, argv: readonly string[], io: 
   for (const c of [root, ...root.commands.values()]) {
     for (const name of ['tool', 'in']) {
       const o = c.options.get(name);
-      if (o) o.handler = (complete) => TOOLS.forEach((t) => complete(t, ''));
+      if (o) o.handler = (complete) => toolNames().forEach((t) => complete(t, ''));
     }
     const format = c.value === 'export' ? c.options.get('format') : undefined;
     if (format) format.handler = (complete) => ['md', 'json'].forEach((f) => complete(f, ''));

@@ -13,7 +13,7 @@ import { folderList, readConfigFile } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { VERSION } from '../version.js';
 import { SHARED_FOLDER } from '../daemon/shared.js';
-import { ClaudeAdapter } from '../sessions/claude.js';
+import { adaptersFor } from '../sessions/index.js';
 import { findConflicts } from './conflicts.js';
 import { servicePlan } from './service.js';
 import { ago } from './format.js';
@@ -91,7 +91,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
     ? { check: 'conflicts', level: 'warn', detail: `${found.length} diverged item(s), e.g. ${found[0]!.folder}/${found[0]!.copy}`, fix: '`roam conflicts` shows where each continuation went' }
     : { check: 'conflicts', level: 'ok', detail: 'none' });
   try {
-    const sessions = await new ClaudeAdapter({ env }).list();
+    const sessions = await adaptersFor('claude', { env })[0]!.list();
     const projects = new Set(sessions.map((x) => x.projectKey)).size;
     const newest = sessions[0];
     checks.push({ check: 'sessions', level: 'ok', detail: `${sessions.length} Claude Code session(s) in ${projects} project(s)${newest ? `, newest ${newest.id} (${newest.lastActivity})` : ''}` });

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
-import { renderMarkdown } from '../sessions/transcript.js';
+import { renderMarkdown } from '../sessions/markdown.js';
 import { describeCounts, redactString, redactValue, type RedactionCounts } from '../share/redact.js';
 
 export interface ExportFlags {

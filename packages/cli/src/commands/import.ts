@@ -5,7 +5,7 @@
  * of its own date whose cwd is the current directory, a Gemini CLI session under the current
  * directory's slug (registered in projects.json afterwards), a Copilot CLI session directory whose
  * cwd is the current directory, each with a new id when its id is taken here
- * (src/share/importer.ts), derived from the bundle, so that --dry-run names the id the import
+ * (tools/<tool>/share.ts), derived from the bundle, so that --dry-run names the id the import
  * uses (src/share/import-once.ts). Prints the id and the command that resumes it. --dry-run
  * verifies and prints the plan, writing nothing. A bundle whose session is here already, as the
  * import would write it, is not imported again: roam says where it is and writes nothing.
@@ -14,16 +14,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
-import { adaptersFor, realDir, type SessionContext } from '../sessions/index.js';
-import { ClaudeAdapter } from '../sessions/claude.js';
-import { CodexAdapter } from '../sessions/codex.js';
-import { CopilotAdapter } from '../sessions/copilot.js';
-import { GeminiAdapter } from '../sessions/gemini.js';
+import { realDir, type SessionContext } from '../sessions/index.js';
 import { decodeBundle } from '../share/bundle.js';
 import { alreadyImported, derivedIds } from '../share/import-once.js';
 import { noteImport } from '../machine/imported.js';
 import { roamPaths } from '../machine/paths.js';
-import { applyPlan, planClaude, planCodex, planCopilot, planGemini, type ImportPlan } from '../share/importer.js';
+import { applyPlan, type ImportPlan } from '../share/importer.js';
+import { toolNamed } from '../tools/registry.js';
 
 export interface ImportFlags {
   dryRun?: boolean;
@@ -40,16 +37,13 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
   } catch (err) {
     throw new RoamError(ErrorCodes.USAGE, `cannot read ${file}: ${(err as Error).message}`, { file });
   }
-  const bundle = decodeBundle(data);
+  const bundle = decodeBundle(data, (t) => toolNamed(t) !== undefined);
   const m = bundle.manifest;
-  const adapter = adaptersFor(m.tool, { env })[0]!;
+  const tool = toolNamed(m.tool)!;
+  const adapter = tool.adapter({ env });
   const ids = derivedIds(bundle);
-  let plan: ImportPlan;
-  if (adapter instanceof ClaudeAdapter) plan = await planClaude(bundle, adapter, cwd, ids.next);
-  else if (adapter instanceof CodexAdapter) plan = await planCodex(bundle, adapter, cwd, ids.next);
-  else if (adapter instanceof GeminiAdapter) plan = await planGemini(bundle, adapter, cwd, ids.next);
-  else if (adapter instanceof CopilotAdapter) plan = await planCopilot(bundle, adapter, cwd, ids.next);
-  else throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
+  if (!tool.importPlan) throw new RoamError(ErrorCodes.USAGE, `roam cannot import ${m.tool} sessions yet`);
+  const plan = await tool.importPlan(bundle, adapter, cwd, ids.next);
   const here = await alreadyImported(plan, ids, adapter);
   if (here) {
     const command = adapter.resumeCommand(here.id, { cwd });

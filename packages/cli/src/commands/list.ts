@@ -11,8 +11,7 @@
 import type { Io } from '../io.js';
 import { ToolExit, runTool } from '../sessions/exec.js';
 import { adaptersFor, realDir, relativeTime, sessionDir, type SessionContext } from '../sessions/index.js';
-import { newestFirst } from '../sessions/claude.js';
-import { GeminiAdapter } from '../sessions/gemini.js';
+import { newestFirst } from '../sessions/paths.js';
 import { jsonArray, listJson } from '../sessions/cache.js';
 import type { ListedJson, SessionAdapter, SessionInfo } from '../sessions/types.js';
 
@@ -172,7 +171,7 @@ export async function list(flags: ListFlags, io: Io, ctx: ListContext = {}): Pro
     // This device's directory for the session's project, never the one another device recorded.
     const cmd = a.resumeCommand(s.id, { cwd: sessionDir(s, ctx.cwd ?? process.cwd(), env) });
     // Gemini CLI finds a session only under its directory's slug: registered as `roam resume` does (docs/GEMINI.md).
-    if (a instanceof GeminiAdapter && cmd.cwd) for (const line of await a.prepareResume(s, cmd.cwd)) io.err(`roam: ${line}`);
+    if (a.prepareResume && cmd.cwd) for (const line of await a.prepareResume(s, cmd.cwd)) io.err(`roam: ${line}`);
     return runTool(cmd.argv, { ...(cmd.cwd ? { cwd: cmd.cwd } : {}), env });
   });
   const code = await resume(picked, adapter);

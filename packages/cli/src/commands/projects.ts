@@ -16,6 +16,7 @@ import { roamPaths } from '../machine/paths.js';
 import { encodePath } from '../machine/project-names.js';
 import { displayWire } from './map.js';
 import { localProjects, orOffline, type ProjectRow } from './local-state.js';
+import { wireProjects } from '../tools/registry.js';
 
 /** `~/code/app` → `~code%2Fapp`, `/work/app` → `=%2Fwork%2Fapp`; a wire name or key as it is. */
 function wireName(p: string): string {
@@ -38,7 +39,7 @@ export async function projects(opts: { folder?: string; only?: string[]; all?: b
     else {
       if (!opts.only!.length) throw new RoamError(ErrorCodes.USAGE, '--only needs at least one project');
       // Claude Code projects may be named as `roam projects` shows them: ~/code/app, /work/app.
-      if (folder === 'claude') opts = { ...opts, only: opts.only!.map((p) => wireName(p)) };
+      if (wireProjects(folder)) opts = { ...opts, only: opts.only!.map((p) => wireName(p)) };
       const bad = opts.only!.find((p) => p.includes('/') || p === '.' || p === '..');
       if (bad !== undefined) throw new RoamError(ErrorCodes.USAGE, `not a project name: ${bad} (use the top-level name shown by \`roam projects\`)`);
       // A name that matches nothing would silently stop syncing every real project of the folder.
@@ -46,7 +47,7 @@ export async function projects(opts: { folder?: string; only?: string[]; all?: b
       const names = new Set(listed.value.filter((p) => p.folder === folder).map((p) => p.name));
       const unknown = opts.only!.filter((p) => !names.has(p));
       if (unknown.length && !opts.force) {
-        const show = (n: string) => (folder === 'claude' ? displayWire(n) : n);
+        const show = (n: string) => (wireProjects(folder) ? displayWire(n) : n);
         const where = listed.live ? 'here or on the devices roamd has seen' : 'here (roamd is not running, so other devices\' projects are not known: start it to choose one of theirs)';
         const have = [...names].sort().map(show);
         throw new RoamError(ErrorCodes.USAGE, `no project ${unknown.map((n) => JSON.stringify(show(n))).join(', ')} in folder ${folder} ${where}; ${have.length ? `it has: ${have.slice(0, 20).join(', ')}${have.length > 20 ? `, … (${have.length} in all: \`roam projects\`)` : ''}` : 'it has no projects yet'}; to choose a project no device has shown yet (before the first sync), add --force`);
@@ -66,5 +67,5 @@ export async function projects(opts: { folder?: string; only?: string[]; all?: b
     return;
   }
   if (!list.length) io.out('no projects yet');
-  for (const p of list) io.out(`${p.synced ? 'synced ' : 'skipped'}  ${p.folder}  ${p.folder === 'claude' ? displayWire(p.name) : p.name}  (${p.here} here, ${p.onPeers === null ? 'unknown' : p.onPeers} on other devices)`);
+  for (const p of list) io.out(`${p.synced ? 'synced ' : 'skipped'}  ${p.folder}  ${wireProjects(p.folder) ? displayWire(p.name) : p.name}  (${p.here} here, ${p.onPeers === null ? 'unknown' : p.onPeers} on other devices)`);
 }

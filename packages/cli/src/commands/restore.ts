@@ -18,6 +18,7 @@ import type { TrashView } from '../machine/trash.js';
 import { OFFLINE_NOTE, localTrash, orOffline } from './local-state.js';
 import { relativeTime } from '../sessions/index.js';
 import { displayWire } from './map.js';
+import { wireProjects } from '../tools/registry.js';
 
 /** How long roamd keeps the trash (TRASH_DAYS in daemon.ts), said when it is not running to say it. */
 const KEEP_DAYS = 30;
@@ -52,7 +53,7 @@ export async function restore(ref: string | undefined, opts: { list?: boolean; j
 }
 
 function line(e: TrashView): string {
-  const name = e.folder === 'claude' ? displayWire(e.name.split('/')[0]!) + e.name.slice(e.name.indexOf('/')) : e.name;
+  const name = wireProjects(e.folder) ? displayWire(e.name.split('/')[0]!) + e.name.slice(e.name.indexOf('/')) : e.name;
   return `${e.id}  ${relativeTime(e.deletedAt).padEnd(11)}  ${e.folder.padEnd(7)}  ${size(e.size).padStart(8)}  ${name}`;
 }
 

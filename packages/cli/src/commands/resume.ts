@@ -22,13 +22,12 @@ import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { readConfigFile } from '../machine/config.js';
-import { liveClaudeSessions } from '../daemon/claude-live.js';
 import { TICK_MS, WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
 import type { ProjectEntry } from '../machine/project-names.js';
 import { resumeIn } from '../convert/index.js';
+import { wireProjects } from '../tools/registry.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
 import { resolveSession, sessionDir } from '../sessions/index.js';
-import { GeminiAdapter } from '../sessions/gemini.js';
 import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
 import { ago } from './format.js';
 import { waitInSync } from './sync.js';
@@ -136,8 +135,7 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
       elsewhere = await othersHolding();
     }
   }
-  const configDir = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
-  const openHere = adapter.tool === 'claude' ? liveClaudeSessions(configDir).filter((l) => l.sessionId === session.id) : [];
+  const openHere = adapter.openHere?.(session.id) ?? [];
   const busy = [
     ...elsewhere.map((l) => `${l.name} is ${l.pid !== null ? `running it (pid ${l.pid} there)` : 'writing to it'}, last active ${Math.max(0, Math.round((Date.now() - l.lastActive) / 1000))} s ago`),
     ...openHere.map((l) => `it is open in another terminal here (pid ${l.pid})`),
@@ -163,7 +161,7 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   const argv = [...command.argv, ...toolArgs];
   const runIn = command.cwd ?? where;
   // Gemini CLI finds a session only under its directory's project slug: register this directory for it (docs/GEMINI.md).
-  if (adapter instanceof GeminiAdapter && !opts.dryRun) for (const line of await adapter.prepareResume(session, runIn)) io.err(`roam: ${line}`);
+  if (adapter.prepareResume && !opts.dryRun) for (const line of await adapter.prepareResume(session, runIn)) io.err(`roam: ${line}`);
   if (opts.dryRun) {
     io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, file: session.file }));
     return;
@@ -184,7 +182,7 @@ async function newestHere(adapters: readonly SessionAdapter[], cwd: string, sock
       const [newest] = await adapter.list({ project: dir, limit: 1 });
       if (newest) found.push({ adapter, session: newest });
       // A Claude project placed here by `roam map` may be kept under another key.
-      const m = adapter.tool === 'claude' ? mapped.find((e) => e.path !== null && real(e.path) === dir && e.key !== adapter.projectKey(dir)) : undefined;
+      const m = wireProjects(adapter.tool) ? mapped.find((e) => e.path !== null && real(e.path) === dir && e.key !== adapter.projectKey(dir)) : undefined;
       if (m) {
         const [s] = (await adapter.list()).filter((x) => x.projectKey === m.key);
         if (s) found.push({ adapter, session: s });
@@ -214,7 +212,7 @@ async function mappedProjects(socket: string): Promise<ProjectEntry[]> {
  */
 async function projectDir(session: SessionInfo, adapter: SessionAdapter, cwd: string, socket: string | null, env: NodeJS.ProcessEnv): Promise<string> {
   if (session.projectKey === adapter.projectKey(cwd)) return cwd;
-  if (socket && adapter.tool === 'claude') {
+  if (socket && wireProjects(adapter.tool)) {
     const entry = (await mappedProjects(socket)).find((e) => e.key === session.projectKey);
     if (entry?.path && isDir(entry.path)) return entry.path;
   }

@@ -23,6 +23,7 @@ import { roamPaths } from '../machine/paths.js';
 import type { RemoveResult } from '../daemon/daemon.js';
 import { allAdapters, resolveSession } from '../sessions/index.js';
 import { displayWire } from './map.js';
+import { wireProjects } from '../tools/registry.js';
 
 export interface RmOptions {
   force?: boolean;
@@ -66,7 +67,7 @@ export async function rm(ref: string, opts: RmOptions, io: Io, deps: RmDeps = {}
 }
 
 function describe(r: RemoveResult): string[] {
-  const name = (n: string) => (r.folder === 'claude' ? displayWire(n.split('/')[0]!) + n.slice(n.indexOf('/')) : n);
+  const name = (n: string) => (wireProjects(r.folder) ? displayWire(n.split('/')[0]!) + n.slice(n.indexOf('/')) : n);
   const head = r.dryRun
     ? `would remove session ${r.session} (${r.folder}) on every device: ${r.items.length} file(s)`
     : `removed session ${r.session} (${r.folder}) on every device: ${r.items.filter((i) => i.removed).length} file(s); ${r.items.filter((i) => i.here).length} here went to the trash (roam restore ${r.session})`;

@@ -11,8 +11,9 @@ import type { Io } from '../io.js';
 import { readConfigFile, defaultDeviceName } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
-import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
+import type { SessionInfo } from '../sessions/types.js';
 import { encodeBundle, makeBundle } from '../share/bundle.js';
+import { toolNamed } from '../tools/registry.js';
 import { describeCounts } from '../share/redact.js';
 
 export interface ShareFlags {
@@ -30,19 +31,14 @@ export function deviceName(env: NodeJS.ProcessEnv): string {
   }
 }
 
-/** An adapter that can hand over a transcript's bytes itself (Codex's `.jsonl.zst`). */
-interface ReadsTranscript {
-  readTranscript(session: SessionInfo): Buffer;
-}
-
 export async function share(id: string, flags: ShareFlags, io: Io, ctx: SessionContext = {}): Promise<void> {
   const env = ctx.env ?? process.env;
   const { adapter, session } = await resolveSession(adaptersFor(flags.tool, { env }), id);
-  const reader = adapter as SessionAdapter & Partial<ReadsTranscript>;
   const bundle = makeBundle(session, {
     sourceDevice: deviceName(env),
     ...(ctx.now !== undefined ? { now: ctx.now } : {}),
-    ...(typeof reader.readTranscript === 'function' ? { readTranscript: (s: SessionInfo) => reader.readTranscript!(s) } : {}),
+    ...(adapter.readTranscript ? { readTranscript: (s: SessionInfo) => adapter.readTranscript!(s) } : {}),
+    parts: toolNamed(session.tool)?.bundleParts?.(session) ?? [],
   });
   const file = resolve(ctx.cwd ?? process.cwd(), flags.out ?? `roam-${session.id}.json.gz`);
   const data = encodeBundle(bundle);

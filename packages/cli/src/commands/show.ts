@@ -5,7 +5,7 @@
  */
 import type { Io } from '../io.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
-import { renderMarkdown } from '../sessions/transcript.js';
+import { renderMarkdown } from '../sessions/markdown.js';
 
 export async function show(id: string, flags: { json?: boolean; tool?: string }, io: Io, ctx: SessionContext = {}): Promise<void> {
   const env = ctx.env ?? process.env;

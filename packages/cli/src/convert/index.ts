@@ -1,6 +1,6 @@
 /**
  * `roam resume <id> --in <tool>`: a session of one tool converted into a real session of another
- * (each tool with an entry in formats.ts, to and from every other), registered where that tool looks
+ * (each tool whose folder has a format, tools/<tool>/format.ts, to and from every other), registered where that tool looks
  * for it, then resumed there. The mapping and what each direction drops: docs/CONVERT.md.
  *
  *   convertText     the pure conversion of a session's text (what the unit tests drive)
@@ -20,24 +20,29 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
-import { liveClaudeSessions } from '../daemon/claude-live.js';
 import { ToolExit, runTool, whichTool } from '../sessions/exec.js';
 import { realDir, sessionDir } from '../sessions/index.js';
-import { TOOLS, type SessionAdapter, type SessionInfo, type ToolName } from '../sessions/types.js';
+import type { SessionAdapter, SessionInfo, ToolName } from '../sessions/types.js';
 import { applyPlan } from '../share/importer.js';
-import { FORMATS, type Format, type TargetFile } from './formats.js';
+import { allTools, toolLabel, toolNamed } from '../tools/registry.js';
+import type { Format, TargetFile } from './format.js';
 import { convertedId, sha256Hex } from './ids.js';
-import { Notes, TOOL_LABEL, type Conversation, type Dropped } from './ir.js';
+import { Notes, type Conversation, type Dropped } from './ir.js';
 
 export type { Dropped } from './ir.js';
-export { rolloutTime } from './formats.js';
+export { rolloutTime } from '../tools/codex/format.js';
 
-/** The tools roam converts between (those with an entry in formats.ts). */
-export const CONVERTIBLE = Object.keys(FORMATS) as ToolName[];
+/** The tools roam converts between now (those of the registry with a format). */
+export function convertibleTools(): ToolName[] {
+  return allTools().flatMap((t) => (t.format ? [t.name] : []));
+}
+
+/** The tools roam converts between, as roam has them built in. */
+export const CONVERTIBLE: readonly ToolName[] = convertibleTools();
 export type ConvertibleTool = ToolName;
 
 export function isConvertible(tool: string): tool is ConvertibleTool {
-  return (CONVERTIBLE as readonly string[]).includes(tool);
+  return toolNamed(tool)?.format !== undefined;
 }
 
 /** "a, b and c". */
@@ -46,10 +51,10 @@ function andList(xs: readonly string[]): string {
 }
 
 function format(tool: string, what: string): Format {
-  const f = isConvertible(tool) ? FORMATS[tool] : undefined;
+  const f = toolNamed(tool)?.format;
   if (!f) {
-    const others = TOOLS.filter((t) => !isConvertible(t));
-    throw new RoamError(ErrorCodes.USAGE, `${what} ${tool}: roam converts sessions between ${andList(CONVERTIBLE)} only${others.length ? ` (${andList(others)} not yet)` : ''}`, { tool });
+    const others = allTools().flatMap((t) => (t.format ? [] : [t.name]));
+    throw new RoamError(ErrorCodes.USAGE, `${what} ${tool}: roam converts sessions between ${andList(convertibleTools())} only${others.length ? ` (${andList(others)} not yet)` : ''}`, { tool });
   }
   return f;
 }
@@ -127,7 +132,7 @@ export async function planConversion(src: { adapter: SessionAdapter; session: Se
   const read = new Notes();
   const conv = readConversation(adapter.tool, session.id, bytes.toString('utf8'), read);
   if (!conv.items.some((i) => i.type === 'text')) {
-    throw new RoamError(ErrorCodes.USAGE, `${TOOL_LABEL[adapter.tool]} session ${session.id} has no messages to convert`, { id: session.id });
+    throw new RoamError(ErrorCodes.USAGE, `${toolLabel(adapter.tool)} session ${session.id} has no messages to convert`, { id: session.id });
   }
   const fallbackTime = session.lastActivity;
   const started = conv.started ?? fallbackTime;
@@ -160,7 +165,7 @@ export function applyConversion(plan: ConversionPlan, target?: SessionAdapter, e
   if (!plan.exists) {
     applyPlan({ tool: plan.target, originalId: plan.source.id, id: plan.id, renamed: true, transcript: plan.file, files: plan.files, command: { argv: [] } });
   }
-  const register = FORMATS[plan.target]?.register;
+  const register = toolNamed(plan.target)?.format?.register;
   if (!register || !target) return [];
   return register({ id: plan.id, cwd: plan.cwd, files: plan.exists ? [{ path: plan.file, bytes: plan.bytes }] : plan.files }, target, env);
 }
@@ -168,7 +173,7 @@ export function applyConversion(plan: ConversionPlan, target?: SessionAdapter, e
 /** The target's resume command for the converted session, with the arguments given after `--` (formats.ts: `resumeArgv`). */
 export function resumeArgv(target: SessionAdapter, id: string, toolArgs: readonly string[], cwd: string): string[] {
   const argv = target.resumeCommand(id, { cwd }).argv;
-  const f = FORMATS[target.tool];
+  const f = toolNamed(target.tool)?.format;
   return f?.resumeArgv ? f.resumeArgv(argv, toolArgs) : [...argv, ...toolArgs];
 }
 
@@ -206,10 +211,7 @@ async function busyWarnings(a: ResumeInArgs): Promise<string[]> {
       // no lease information: nothing to warn about
     }
   }
-  if (a.adapter.tool === 'claude') {
-    const configDir = a.adapter.root(a.env);
-    for (const l of liveClaudeSessions(configDir).filter((x) => x.sessionId === a.session.id)) out.push(`session ${a.session.id} is open in another terminal here (pid ${l.pid})`);
-  }
+  for (const l of a.adapter.openHere?.(a.session.id) ?? []) out.push(`session ${a.session.id} is open in another terminal here (pid ${l.pid})`);
   return out;
 }
 
@@ -223,10 +225,10 @@ export async function resumeIn(a: ResumeInArgs): Promise<void> {
   const dir = conversionDir(a.adapter, a.session, a.cwd);
   const plan = await planConversion({ adapter: a.adapter, session: a.session }, target, dir);
   const command = resumeArgv(target, plan.id, a.toolArgs, dir);
-  const from = `${TOOL_LABEL[a.adapter.tool]} session ${a.session.id}`;
+  const from = `${toolLabel(a.adapter.tool)} session ${a.session.id}`;
   a.io.err(plan.exists
-    ? `roam: ${from} was converted before: resuming ${TOOL_LABEL[plan.target]} session ${plan.id} (${plan.file})`
-    : `roam: ${from} converted to ${TOOL_LABEL[plan.target]} session ${plan.id}${a.dryRun ? ' (dry run: not written)' : ''} (${plan.file})`);
+    ? `roam: ${from} was converted before: resuming ${toolLabel(plan.target)} session ${plan.id} (${plan.file})`
+    : `roam: ${from} converted to ${toolLabel(plan.target)} session ${plan.id}${a.dryRun ? ' (dry run: not written)' : ''} (${plan.file})`);
   for (const d of plan.dropped) a.io.err(`roam: not carried as it was: ${d.count} × ${d.detail}`);
   if (a.dryRun) {
     a.io.out(JSON.stringify({

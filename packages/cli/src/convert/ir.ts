@@ -93,4 +93,8 @@ export class Notes {
   }
 }
 
+/** A converted text stands where an image (or document) was. */
+export const IMAGE_PLACEHOLDER = '[image not carried over by roam]';
+
+/** The tools' names in the notes a conversion writes. */
 export const TOOL_LABEL: Record<ToolName, string> = { claude: 'Claude Code', codex: 'Codex', gemini: 'Gemini CLI', copilot: 'Copilot CLI' };

@@ -1,30 +1,16 @@
 /**
  * Which session a changed file belongs to, by its name in a tool's folder: roamd leases a session
  * while its log grows (shared.ts), for every tool. Only the transcript counts (a sub-agent's or a
- * tool result's file is not the session's own log).
- *
- *   claude   `<project>/<id>.jsonl`
- *   codex    `YYYY/MM/DD/rollout-<time>-<id>.jsonl` (also under `archived_sessions/`)
- *   copilot  `<id>/events.jsonl`
- *   gemini   `<slug>/chats/session-<time>-<id8>.jsonl`: the full id is in its first line
+ * tool result's file is not the session's own log); each tool says which names are its logs
+ * (`sessionOfItem` of tools/<tool>/index.ts, through tools/registry.ts). Gemini CLI's names hold
+ * only part of the id: the full id is in the file's first line (firstLineSessionId).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ToolName } from '../sessions/types.js';
+import { toolNamed, type ItemSession } from '../tools/registry.js';
 
-export interface ItemSession {
-  readonly tool: ToolName;
-  readonly session: string;
-  /** The project the tool files it under, where it has one (Claude Code: the wire project name). */
-  readonly project: string | null;
-}
+export type { ItemSession } from '../tools/registry.js';
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const CLAUDE = /^([^/]+)\/([^/]+)\.jsonl$/;
-const CODEX = new RegExp(`(?:^|/)rollout-[^/]+-(${UUID})\\.jsonl$`, 'i');
-const COPILOT = /^([^/]+)\/events\.jsonl$/;
-const GEMINI = /^([^/]+)\/chats\/session-[^/]+\.jsonl$/;
-/** How much of a Gemini session's first line is read for its id. */
+/** How much of a file's first line is read for its id. */
 const HEAD_BYTES = 16 * 1024;
 
 /** The first line's `sessionId` of a file (Gemini's metadata record), or null. */
@@ -66,20 +52,5 @@ export function rememberedHeadIds(max = 10_000): (file: string) => string | null
 
 /** The session of item `name` in folder `folder` (rooted at `root`), or null for any other file. */
 export function sessionOfItem(folder: string, root: string, name: string, headId: (file: string) => string | null = firstLineSessionId): ItemSession | null {
-  let m: RegExpExecArray | null;
-  switch (folder) {
-    case 'claude':
-      return (m = CLAUDE.exec(name)) ? { tool: 'claude', session: m[2]!, project: m[1]! } : null;
-    case 'codex':
-      return (m = CODEX.exec(name)) ? { tool: 'codex', session: m[1]!.toLowerCase(), project: null } : null;
-    case 'copilot':
-      return (m = COPILOT.exec(name)) ? { tool: 'copilot', session: m[1]!, project: null } : null;
-    case 'gemini': {
-      if (!(m = GEMINI.exec(name))) return null;
-      const id = headId(join(root, name));
-      return id ? { tool: 'gemini', session: id, project: m[1]! } : null;
-    }
-    default:
-      return null;
-  }
+  return toolNamed(folder)?.sessionOfItem(name, root, headId) ?? null;
 }

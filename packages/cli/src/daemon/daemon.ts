@@ -30,7 +30,7 @@ import { rememberedHeadIds, sessionOfItem } from './activity.js';
 import type { ToolName } from '../sessions/types.js';
 import type { ProjectEntry, ProjectNames } from '../machine/project-names.js';
 import { ACTIVE_MS, LEASE_TTL_MS, SHARED_FOLDER, TICK_MS, WRITE_LEASE_MS, deviceHome, readShared, writeShared, type Lease, type SharedInfo } from './shared.js';
-import { liveClaudeSessions } from './claude-live.js';
+import { liveClaudeSessions } from '../tools/claude/live.js';
 import { gitIdentity } from '../machine/git.js';
 import { sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
 import { importedWrites } from '../machine/imported.js';

@@ -9,7 +9,7 @@ import type { FolderStore, IgnoreRules, LocalChange } from '@roam/core';
 import { FsFolderStore, nodeHasher } from '@roam/core/node';
 import type { FileConfig, FolderSpec } from '../machine/config.js';
 import { ProjectNames } from '../machine/project-names.js';
-import { TOOLS } from '../sessions/types.js';
+import { toolNamed } from '../tools/registry.js';
 import { ignoreRulesFor } from './ignore.js';
 import { MappedStore } from './mapped-store.js';
 import { ObservedStore } from './observed-store.js';
@@ -73,7 +73,7 @@ export async function openFolder(f: FolderSpec, cfg: FileConfig, host: OpenFolde
   }
   const fsStore = await settled(openStore(), watch());
   // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
-  return { store: (TOOLS as readonly string[]).includes(f.id) ? new ObservedStore(fsStore, activity) : fsStore, fsStore, names: null, mapped: null };
+  return { store: toolNamed(f.id) ? new ObservedStore(fsStore, activity) : fsStore, fsStore, names: null, mapped: null };
 }
 
 /** A project's git remote as another device published it. */

@@ -9,6 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { RoamError } from '@roam/core/errors';
 import { fromHex } from '@roam/core/bytes';
 import { z } from 'zod';
+import { allTools } from '../tools/registry.js';
 
 export interface FolderSpec {
   readonly id: string;
@@ -70,18 +71,11 @@ export function readConfigFile(file: string): FileConfig {
 }
 
 /**
- * The tools' session roots on this device, under HOME or the tools' own environment variables,
- * whether they exist or not: where a tool's folder is taken when a peer shares it.
+ * The tools' session roots on this device (each tool's sessionsDir, tools/registry.ts), under HOME
+ * or the tools' own environment variables, whether they exist or not: where a tool's folder is taken when a peer shares it.
  */
 export function toolFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
-  const home = env.HOME || homedir();
-  const session = (id: string, path: string): FolderSpec => ({ id, path, conflict: 'fork', logDeletes: 'local' });
-  return [
-    session('claude', join(env.CLAUDE_CONFIG_DIR || join(home, '.claude'), 'projects')),
-    session('codex', join(env.CODEX_HOME || join(home, '.codex'), 'sessions')),
-    session('gemini', join(env.GEMINI_CLI_HOME || home, '.gemini', 'tmp')), // GEMINI_CLI_HOME stands for the home directory (docs/GEMINI.md)
-    session('copilot', join(env.COPILOT_HOME || join(home, '.copilot'), 'session-state')),
-  ];
+  return allTools().map((t) => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
 }
 
 /** The tools' session roots that exist. */

@@ -17,13 +17,8 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
+import { toolNamed } from '../tools/registry.js';
 
-const INSTALL: Record<string, string> = {
-  claude: 'npm i -g @anthropic-ai/claude-code',
-  codex: 'npm i -g @openai/codex',
-  gemini: 'npm i -g @google/gemini-cli',
-  copilot: 'npm i -g @github/copilot',
-};
 
 /** The absolute path of `name` on `env.PATH` (an absolute or relative path with a separator is taken as is). */
 export function whichTool(name: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -39,7 +34,7 @@ export function whichTool(name: string, env: NodeJS.ProcessEnv = process.env): s
       }
     }
   }
-  const hint = INSTALL[name];
+  const hint = toolNamed(name)?.install;
   throw new RoamError(ErrorCodes.TOOL_NOT_FOUND, `${name} is not on PATH${hint ? ` (install it: ${hint})` : ''}`, { tool: name });
 }
 

@@ -6,39 +6,25 @@ import { statSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { ProjectPlaces, claudeKeyPath } from '../machine/project-identity.js';
-import { ClaudeAdapter, projectKey as claudeProjectKey, type ClaudeAdapterOptions } from './claude.js';
-import { CodexAdapter } from './codex.js';
-import { CopilotAdapter } from './copilot.js';
-import { GeminiAdapter } from './gemini.js';
+import { allTools, toolNames, toolNamed, type AdapterOptions } from '../tools/registry.js';
 import { ToolExit, runTool } from './exec.js';
-import { TOOLS, type SessionAdapter, type SessionInfo, type ToolCommand, type ToolName } from './types.js';
+import type { SessionAdapter, SessionInfo, ToolCommand } from './types.js';
 
 export type { SessionAdapter, SessionInfo, ToolName } from './types.js';
 import { realDir } from './paths.js';
 export { realDir };
 
-/** One adapter per tool roam reads (every tool in TOOLS). */
-export function allAdapters(opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
-  // A cache file given for Claude Code's metadata: Codex's goes beside it.
-  const codexCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.codex` };
-  const copilotCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.copilot` };
-  const geminiCache = opts.cacheFile === undefined ? {} : { cacheFile: opts.cacheFile === null ? null : `${opts.cacheFile}.gemini` };
-  return [
-    new ClaudeAdapter(opts),
-    new CodexAdapter({ ...(opts.env ? { env: opts.env } : {}), ...codexCache }),
-    new GeminiAdapter({ ...(opts.env ? { env: opts.env } : {}), ...geminiCache }),
-    new CopilotAdapter({ ...(opts.env ? { env: opts.env } : {}), ...copilotCache }),
-  ];
+/** One adapter per tool roam reads (every tool of the registry, tools/registry.ts). */
+export function allAdapters(opts: AdapterOptions = {}): SessionAdapter[] {
+  return allTools().map((t) => t.adapter(opts));
 }
 
 /** The adapters of `--tool <t>` (all without it). A known tool without an adapter yet is a usage error. */
-export function adaptersFor(tool: string | undefined, opts: ClaudeAdapterOptions = {}): SessionAdapter[] {
-  const all = allAdapters(opts);
-  if (tool === undefined) return all;
-  if (!(TOOLS as readonly string[]).includes(tool)) throw new RoamError(ErrorCodes.USAGE, `unknown tool: ${tool} (one of ${TOOLS.join(', ')})`);
-  const a = all.filter((x) => x.tool === (tool as ToolName));
-  if (!a.length) throw new RoamError(ErrorCodes.USAGE, `roam cannot read ${tool} sessions yet (only ${all.map((x) => x.tool).join(', ')})`);
-  return a;
+export function adaptersFor(tool: string | undefined, opts: AdapterOptions = {}): SessionAdapter[] {
+  if (tool === undefined) return allAdapters(opts);
+  const t = toolNamed(tool);
+  if (!t) throw new RoamError(ErrorCodes.USAGE, `unknown tool: ${tool} (one of ${toolNames().join(', ')})`);
+  return [t.adapter(opts)];
 }
 
 /**
@@ -83,8 +69,9 @@ export interface SessionContext {
 export function sessionDir(session: SessionInfo, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
   const here = realDir(fallback);
   const places = ProjectPlaces.forEnv(env);
-  if (session.tool === 'claude') {
-    if (session.projectKey === claudeProjectKey(here)) return here;
+  const tool = toolNamed(session.tool);
+  if (tool?.wireProjects) {
+    if (session.projectKey === tool.adapter({ env }).projectKey(here)) return here;
     const path = claudeKeyPath(env, session.projectKey);
     if (path && statSync(path, { throwIfNoEntry: false })?.isDirectory()) return realDir(path);
   }

@@ -1,6 +1,6 @@
 /**
- * Small pieces every session adapter uses: real paths, the sessions of a project, times, and tool
- * commands.
+ * Small pieces every session adapter uses: real paths, the sessions of a project, times, titles,
+ * the order of a list, and tool commands.
  */
 import { realpathSync } from 'node:fs';
 import { ProjectPlaces } from '../machine/project-identity.js';
@@ -38,4 +38,17 @@ export function isoOr(ts: string | null, mtimeMs: number): string {
     if (Number.isFinite(t)) return new Date(t).toISOString();
   }
   return new Date(mtimeMs).toISOString();
+}
+
+/** Whitespace collapsed, trimmed, cut to `max` characters (with an ellipsis), or null when empty. */
+export function oneLine(s: string | null, max: number): string | null {
+  if (s === null) return null;
+  const t = s.replace(/\s+/g, ' ').trim();
+  if (!t) return null;
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** Newest first by last activity (ISO strings in UTC compare as times), then by mtime. */
+export function newestFirst(xs: SessionInfo[]): SessionInfo[] {
+  return xs.sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : b.mtimeMs - a.mtimeMs));
 }

@@ -2,11 +2,11 @@
  * The session layer's contract (DESIGN §2: "session knowledge is at the edge"). The engine only
  * replicates bytes; everything that knows what a tool's session file means (where the files live,
  * their titles, how to search and print them, which command resumes one) is an adapter of this
- * interface, one per tool: claude.ts, codex.ts, gemini.ts, copilot.ts.
+ * interface, one per tool, in the tool's folder (tools/<tool>/adapter.ts), listed in tools/registry.ts.
  */
 
-export const TOOLS = ['claude', 'codex', 'gemini', 'copilot'] as const;
-export type ToolName = (typeof TOOLS)[number];
+/** A tool's name as the registry lists it (tools/registry.ts: claude, codex, gemini, copilot, …). */
+export type ToolName = string;
 
 export interface SessionInfo {
   readonly tool: ToolName;
@@ -132,4 +132,13 @@ export interface SessionAdapter {
   newCommand(name: string, opts?: { cwd?: string }): ToolCommand;
   /** The tool's project key of a directory (an absolute path as the tool sees it). */
   projectKey(path: string): string;
+  /**
+   * Optional: what the tool needs before it can resume `session` in `dir` (Gemini CLI: the directory
+   * registered under the session's project slug). Returns what it did, one line each.
+   */
+  prepareResume?(session: SessionInfo, dir: string): Promise<string[]>;
+  /** Optional: the processes of this machine that have session `id` open (Claude Code: its registry of live sessions). */
+  openHere?(id: string): Array<{ readonly pid: number }>;
+  /** Optional, for `roam share`: the transcript's bytes when they are not the file as it is (Codex: `.zst`). */
+  readTranscript?(session: SessionInfo): Buffer;
 }

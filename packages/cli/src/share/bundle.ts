@@ -25,7 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionInfo, ToolName } from '../sessions/types.js';
@@ -40,8 +40,6 @@ export const BUNDLE_FOLDERS = ['subagents', 'tool-results', 'checkpoints', 'file
 /** The single files a bundle may hold besides the transcript (Copilot CLI's session directory). */
 export const BUNDLE_TOP_FILES = ['workspace.yaml', 'plan.md'] as const;
 /** Copilot CLI: what of `session-state/<id>/` goes into a bundle besides events.jsonl. */
-const COPILOT_FILES = ['workspace.yaml', 'plan.md'] as const;
-const COPILOT_FOLDERS = ['checkpoints', 'files', 'research'] as const;
 /** Uncompressed, at most (a gzip bomb is refused while it inflates). */
 export const MAX_BUNDLE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
@@ -80,30 +78,23 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/** A file or folder of a session that a bundle carries besides the transcript, by its name in the bundle. */
+export interface BundlePart {
+  readonly name: string;
+  readonly path: string;
+  /** A folder: its regular files, walked; else a file, taken when it is a regular file. */
+  readonly folder: boolean;
+}
+
 /**
- * The files of a session: its transcript, and
- * - Claude Code: its `<id>/subagents` and `<id>/tool-results` folders;
- * - Gemini CLI: its sub-agents' sessions, `chats/<id>/…` (as `subagents/…`);
- * - Copilot CLI: `workspace.yaml`, `plan.md`, `checkpoints/`, `files/`, `research/` of its
- *   session directory (what the CLI's own fork copies, client-metadata.json left out); not
- *   `session.db` (SQLite, per machine), lock files, or `rewind-file-snapshots/` (this machine's
- *   copies of edited files, for /rewind here).
- * Symlinks and hidden files are left out everywhere.
+ * The files of a session: its transcript, and what its tool's `bundleParts` names (tools/<tool>/index.ts):
+ * regular files, and the regular files of folders. Symlinks and hidden files are left out everywhere.
  */
-export function sessionFiles(session: SessionInfo): Array<{ name: string; path: string }> {
+export function sessionFiles(session: SessionInfo, parts: readonly BundlePart[] = []): Array<{ name: string; path: string }> {
   const out = [{ name: SESSION_FILE, path: session.file }];
-  const folder = (dir: string, name: string): void => {
-    for (const rel of walk(dir)) out.push({ name: `${name}/${rel}`, path: join(dir, ...rel.split('/')) });
-  };
-  if (session.tool === 'claude') {
-    const base = join(dirname(session.file), basename(session.file, '.jsonl'));
-    for (const f of ['subagents', 'tool-results']) folder(join(base, f), f);
-  } else if (session.tool === 'gemini') {
-    folder(join(dirname(session.file), session.id), 'subagents');
-  } else if (session.tool === 'copilot') {
-    const dir = dirname(session.file);
-    for (const f of COPILOT_FILES) if (lstatSync(join(dir, f), { throwIfNoEntry: false })?.isFile()) out.push({ name: f, path: join(dir, f) });
-    for (const f of COPILOT_FOLDERS) folder(join(dir, f), f);
+  for (const p of parts) {
+    if (p.folder) for (const rel of walk(p.path)) out.push({ name: `${p.name}/${rel}`, path: join(p.path, ...rel.split('/')) });
+    else if (lstatSync(p.path, { throwIfNoEntry: false })?.isFile()) out.push({ name: p.name, path: p.path });
   }
   return out;
 }
@@ -160,6 +151,8 @@ export interface MakeBundleOptions {
   readonly now?: number;
   /** Reads a session's transcript (default: the file; the Codex adapter decompresses `.zst`). */
   readonly readTranscript?: (session: SessionInfo) => Buffer;
+  /** The session's files besides its transcript (its tool's `bundleParts`). */
+  readonly parts?: readonly BundlePart[];
 }
 
 /** Builds the bundle of a session (files read, redacted, hashed). */
@@ -169,7 +162,7 @@ export function makeBundle(session: SessionInfo, opts: MakeBundleOptions): Bundl
   const files = new Map<string, Buffer>();
   const list: BundleFile[] = [];
   let created: string | null = null;
-  for (const f of sessionFiles(session)) {
+  for (const f of sessionFiles(session, opts.parts)) {
     const raw = f.name === SESSION_FILE && opts.readTranscript ? opts.readTranscript(session) : readFileSync(f.path);
     if (f.name === SESSION_FILE) created = firstTimestamp(raw);
     const per: RedactionCounts = {};
@@ -232,12 +225,15 @@ export function checkName(name: unknown): string {
   return name;
 }
 
-const TOOLS: readonly string[] = ['claude', 'codex', 'gemini', 'copilot'];
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const strOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
-/** Reads and verifies a bundle's bytes. Throws ROAM_BUNDLE_INVALID, ROAM_PATH_ESCAPE / ROAM_PATH_INVALID, ROAM_BUNDLE_HASH_MISMATCH. */
-export function decodeBundle(data: Buffer): Bundle {
+/**
+ * Reads and verifies a bundle's bytes (`isTool`: whether roam knows the manifest's tool; the
+ * registry's, tools/registry.ts, for `roam import`). Throws ROAM_BUNDLE_INVALID, ROAM_PATH_ESCAPE /
+ * ROAM_PATH_INVALID, ROAM_BUNDLE_HASH_MISMATCH.
+ */
+export function decodeBundle(data: Buffer, isTool: (name: string) => boolean = () => true): Bundle {
   let json: string;
   try {
     json = gunzipSync(data, { maxOutputLength: MAX_BUNDLE_BYTES }).toString('utf8');
@@ -256,7 +252,7 @@ export function decodeBundle(data: Buffer): Bundle {
   if (m.version !== BUNDLE_VERSION) {
     throw invalid(`bundle format version ${String(m.version)} is not ${BUNDLE_VERSION} (made by ${typeof m.version === 'number' && m.version > BUNDLE_VERSION ? 'a newer' : 'another'} roam)`, { version: m.version });
   }
-  if (!isStr(m.tool) || !TOOLS.includes(m.tool)) throw invalid(`bundle of an unknown tool: ${String(m.tool)}`);
+  if (!isStr(m.tool) || !isTool(m.tool)) throw invalid(`bundle of an unknown tool: ${String(m.tool)}`);
   if (!isStr(m.sessionId) || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(m.sessionId)) throw invalid(`bundle's session id ${JSON.stringify(m.sessionId)} is not an id`);
   if (!strOrNull(m.title) || !strOrNull(m.created) || !isStr(m.lastActivity) || !isStr(m.exported) || !isStr(m.sourceDevice) || !strOrNull(m.cwd) || !strOrNull(m.gitBranch) || typeof m.redacted !== 'boolean') {
     throw invalid('bundle manifest: a field is missing or of the wrong type');

@@ -7,13 +7,13 @@
  * Dropped here: thinking blocks (signed for Anthropic's API, and hidden reasoning), images (a text
  * placeholder stays where they were), API error messages the CLI wrote as assistant lines.
  */
-import { claudeShell } from './tools.js';
-import { Notes, type Conversation, type Item } from './ir.js';
+import { claudeShell } from '../../convert/tools.js';
+import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item } from '../../convert/ir.js';
 
 type Obj = Record<string, unknown>;
 type Block = { type?: unknown; text?: unknown; id?: unknown; name?: unknown; input?: unknown; tool_use_id?: unknown; content?: unknown; is_error?: unknown };
 
-export const IMAGE_PLACEHOLDER = '[image not carried over by roam]';
+export { IMAGE_PLACEHOLDER };
 
 function parse(line: string): Obj | null {
   if (!line.trim()) return null;

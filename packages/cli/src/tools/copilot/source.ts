@@ -17,8 +17,8 @@
  * attachments (a note stands where they were), sub-agents' events (`agentId`), and bookkeeping
  * (turns, usage, model calls, session start/resume/shutdown).
  */
-import { copilotEvents, isSubagent, resultText, userText } from '../sessions/copilot.js';
-import { Notes, type Conversation, type Item, type ShellCommand } from './ir.js';
+import { copilotEvents, isSubagent, resultText, userText } from './events.js';
+import { Notes, type Conversation, type Item, type ShellCommand } from '../../convert/ir.js';
 
 /** Copilot CLI's shell tool (1.0.102 on Linux and macOS: `bash`; on Windows: `powershell`) takes `{command, description, …}`. */
 export function copilotShell(name: string, args: unknown): ShellCommand | null {

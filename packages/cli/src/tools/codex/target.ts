@@ -13,9 +13,9 @@
  * model but get no user_message event. No developer message or environment context is written:
  * Codex adds its own instructions and this machine's context when it resumes (measured).
  */
-import { NO_OUTPUT, summary } from './tools.js';
-import { pairResults } from './pairs.js';
-import { Notes, TOOL_LABEL, type Conversation, type ResultItem } from './ir.js';
+import { NO_OUTPUT, summary } from '../../convert/tools.js';
+import { pairResults } from '../../convert/pairs.js';
+import { Notes, TOOL_LABEL, type Conversation, type ResultItem } from '../../convert/ir.js';
 
 /** The Codex version whose rollout format this writes (and checked against in the tests). */
 export const CODEX_FORMAT_VERSION = '0.169.0';

@@ -10,10 +10,10 @@
  * A shell call becomes `Bash {command}`; any other call becomes a text block holding the call and
  * its output (tools.ts). Meta user messages keep `isMeta` (sent to the model, not shown).
  */
-import { derivedUuid } from './ids.js';
-import { NO_OUTPUT, summary } from './tools.js';
-import { pairResults } from './pairs.js';
-import { Notes, TOOL_LABEL, type CallItem, type Conversation, type ResultItem } from './ir.js';
+import { derivedUuid } from '../../convert/ids.js';
+import { NO_OUTPUT, summary } from '../../convert/tools.js';
+import { pairResults } from '../../convert/pairs.js';
+import { Notes, TOOL_LABEL, type CallItem, type Conversation, type ResultItem } from '../../convert/ir.js';
 
 /** The Claude Code version whose transcript format this writes (`version` of each line). */
 export const CLAUDE_FORMAT_VERSION = '2.1.329';

@@ -18,12 +18,12 @@
  * text (tools.ts). Hidden (meta) user messages are written as ordinary user messages: Copilot has
  * no hidden kind the model receives.
  */
-import { derivedUuid } from './ids.js';
-import { NO_OUTPUT, summary } from './tools.js';
-import { pairResults } from './pairs.js';
-import { Notes, TOOL_LABEL, type CallItem, type Conversation, type ResultItem } from './ir.js';
-import { yamlScalar } from '../sessions/copilot.js';
-import { oneLine } from '../sessions/claude-meta.js';
+import { derivedUuid } from '../../convert/ids.js';
+import { NO_OUTPUT, summary } from '../../convert/tools.js';
+import { pairResults } from '../../convert/pairs.js';
+import { Notes, TOOL_LABEL, type CallItem, type Conversation, type ResultItem } from '../../convert/ir.js';
+import { yamlScalar } from './events.js';
+import { oneLine } from '../../sessions/paths.js';
 
 /** The Copilot CLI version whose format this writes (`copilotVersion` of session.start). */
 export const COPILOT_FORMAT_VERSION = '1.0.102';

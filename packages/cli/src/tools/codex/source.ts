@@ -10,10 +10,9 @@
  * items (encrypted), images (a text placeholder stays), and bookkeeping lines (event_msg,
  * turn_context, token counts), which are not conversation.
  */
-import { isContextMessage } from '../sessions/codex.js';
-import { IMAGE_PLACEHOLDER } from './claude-source.js';
-import { codexLocalShell, codexShell } from './tools.js';
-import { Notes, type Conversation, type Item } from './ir.js';
+import { isContextMessage } from './rollout.js';
+import { codexLocalShell, codexShell } from '../../convert/tools.js';
+import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item } from '../../convert/ir.js';
 
 type Obj = Record<string, unknown>;
 

@@ -17,10 +17,10 @@
  * history starts with a user message (a note when the source does not), as the API wants.
  */
 import { createHash } from 'node:crypto';
-import { derivedUuid } from './ids.js';
-import { NO_OUTPUT, summary } from './tools.js';
-import { pairResults } from './pairs.js';
-import { Notes, TOOL_LABEL, type Conversation, type ResultItem } from './ir.js';
+import { derivedUuid } from '../../convert/ids.js';
+import { NO_OUTPUT, summary } from '../../convert/tools.js';
+import { pairResults } from '../../convert/pairs.js';
+import { Notes, TOOL_LABEL, type Conversation, type ResultItem } from '../../convert/ir.js';
 
 /** The Gemini CLI version whose session format this writes (checked against in the e2e tests). */
 export const GEMINI_FORMAT_VERSION = '0.61.0';

@@ -11,19 +11,12 @@
 import { basename } from 'node:path';
 import {
   NL, countMessages, fsRead, hasToken, lineEnd, lineStart, linesWithToken, parseLine, readFully, tokens, withFile, type ReadFn,
-} from './lines.js';
+} from '../../sessions/lines.js';
+import { oneLine } from '../../sessions/paths.js';
+import type { ReadMeta } from '../common/base.js';
 
-export interface ClaudeMeta {
-  readonly id: string;
-  readonly cwd: string | null;
-  readonly title: string | null;
-  readonly firstPrompt: string | null;
-  /** The last timestamp in the file (by position), or null (the caller uses the mtime). */
-  readonly lastTimestamp: string | null;
-  readonly messages: number;
-  readonly messagesExact: boolean;
-  readonly gitBranch: string | null;
-}
+/** What `roam list` shows of a transcript: a SessionInfo's own fields (its project key is its directory's name). */
+export type ClaudeMeta = Omit<ReadMeta, 'projectKey'>;
 
 export interface MetaReadOptions {
   /** Reads go through this (tests count bytes with it). */
@@ -225,14 +218,6 @@ class Accumulator {
       messages, messagesExact, gitBranch: this.branch ?? null,
     };
   }
-}
-
-/** Whitespace collapsed, trimmed, cut to `max` characters (with an ellipsis), or null when empty. */
-export function oneLine(s: string | null, max: number): string | null {
-  if (s === null) return null;
-  const t = s.replace(/\s+/g, ' ').trim();
-  if (!t) return null;
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
 /** The text of a user message's content as a prompt: null for tool results, command output, interruptions. */

@@ -1,7 +1,7 @@
 /**
  * Reading a Gemini CLI session for conversion: the messages as the CLI replays them on `--resume`
  * (its convertSessionToClientHistory, measured with 0.61.0, docs/GEMINI.md): the records' last
- * state after re-appended ids, `$set.messages` and `$rewindTo` (sessions/gemini.ts), user messages
+ * state after re-appended ids, `$set.messages` and `$rewindTo` (session.ts), user messages
  * (not the CLI's own `<session_context>`, not slash commands), and each model message's text, then
  * its tool calls (`toolCalls`, or `functionCall` parts) and their results.
  *
@@ -11,10 +11,9 @@
  * stands in), and the user records that repeat a tool's result (the CLI writes the result both in
  * the call and as a user message of `functionResponse` parts).
  */
-import { isIgnoredUserText, parseGeminiSession, partsText, toolResultText } from '../sessions/gemini.js';
-import { IMAGE_PLACEHOLDER } from './claude-source.js';
-import { shellQuote } from './tools.js';
-import { Notes, type Conversation, type Item, type ShellCommand } from './ir.js';
+import { isIgnoredUserText, parseGeminiSession, partsText, toolResultText } from './session.js';
+import { shellQuote } from '../../convert/tools.js';
+import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item, type ShellCommand } from '../../convert/ir.js';
 
 type Obj = Record<string, unknown>;
 

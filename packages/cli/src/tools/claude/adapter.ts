@@ -11,15 +11,16 @@
  * scan.ts; the conversation from transcript.ts.
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
-import { ErrorCodes, RoamError } from '@roam/core/errors';
-import { MetaCache } from './cache.js';
-import { readClaudeMeta, type MetaReadOptions } from './claude-meta.js';
-import type { ReadFn } from './lines.js';
-import { Needle, pool, scanBuffer, scanFile, snippet, type ScanBuffer } from './scan.js';
+import { join, sep } from 'node:path';
+import type { MetaCache } from '../../sessions/cache.js';
+import { withCwd } from '../../sessions/paths.js';
+import type { ListedJson, ListOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
+import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import type { AdapterOptions } from '../types.js';
+import { readClaudeMeta } from './meta.js';
+import { liveClaudeSessions, type LiveSession } from './live.js';
 import { readTranscript } from './transcript.js';
-import type { ListedJson, ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, TranscriptEntry } from './types.js';
+import { snippet } from '../../sessions/scan.js';
 
 // ------------------------------------------------------------------ project keys
 
@@ -61,43 +62,32 @@ export function keyMatches(dirName: string, path: string): boolean {
 
 // ------------------------------------------------------------------ the adapter
 
-export interface ClaudeAdapterOptions {
-  /** HOME / CLAUDE_CONFIG_DIR / ROAM_HOME come from here (default: process.env). */
-  readonly env?: NodeJS.ProcessEnv;
-  /** The metadata cache file; null for none (default: `<roam state>/sessions-cache.json`). */
-  readonly cacheFile?: string | null;
-  /** Reads of metadata go through this (tests count bytes). */
-  readonly read?: ReadFn;
-  /** Limits of the metadata reader (tests). */
-  readonly meta?: Omit<MetaReadOptions, 'read'>;
-}
+export type ClaudeAdapterOptions = AdapterOptions;
 
 /** A transcript file found on disk, before it is read. */
-export interface SessionFile {
-  readonly file: string;
+export interface SessionFile extends FoundFile {
   /** The file's directory and name (`file` is dir + sep + name). */
   readonly dir: string;
   readonly name: string;
   readonly projectKey: string;
-  readonly size: number;
-  readonly mtimeMs: number;
 }
 
-export class ClaudeAdapter implements SessionAdapter {
+/** Claude Code to the base adapter: its home is `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
+export const CLAUDE: About = { label: 'Claude Code', home: (env) => toolHome(env, 'CLAUDE_CONFIG_DIR', '.claude') };
+
+export class ClaudeAdapter extends BaseAdapter<SessionFile> {
   readonly tool = 'claude' as const;
-  private readonly env: NodeJS.ProcessEnv;
+  protected readonly about = CLAUDE;
+  protected override readonly filesOfProject = true;
 
-  constructor(private readonly opts: ClaudeAdapterOptions = {}) {
-    this.env = opts.env ?? process.env;
-  }
-
-  root(env: NodeJS.ProcessEnv = this.env): string {
-    return resolve(env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude'));
-  }
 
   /** Where the transcripts are: `<root>/projects`. */
   projectsDir(): string {
     return join(this.root(), 'projects');
+  }
+
+  protected filesRoot(): string {
+    return this.projectsDir();
   }
 
   projectKey(path: string): string {
@@ -138,57 +128,15 @@ export class ClaudeAdapter implements SessionAdapter {
     }
   }
 
-  /** Metadata of these files: from the cache when fresh, else read (and cached). */
-  infos(files: readonly SessionFile[], cache: MetaCache): SessionInfo[] {
-    const out: SessionInfo[] = [];
-    for (const f of files) {
-      let info = cache.get(f.file, f.size, f.mtimeMs);
-      if (info === undefined) {
-        info = this.read(f);
-        cache.set(f.file, f.size, f.mtimeMs, info);
-      }
-      if (info) out.push(info);
-    }
-    return out;
-  }
-
-  private read(f: SessionFile): SessionInfo | null {
+  protected readInfo(f: SessionFile): SessionInfo | null {
     let meta;
     try {
-      meta = readClaudeMeta(f.file, f.size, { ...this.opts.meta, ...(this.opts.read ? { read: this.opts.read } : {}) });
+      meta = readClaudeMeta(f.file, f.size, { ...this.options.meta, ...(this.options.read ? { read: this.options.read } : {}) });
     } catch {
       return null; // vanished or unreadable since the stat
     }
     if (!meta) return null;
-    return {
-      tool: 'claude',
-      id: meta.id,
-      file: f.file,
-      projectKey: f.projectKey,
-      cwd: meta.cwd,
-      title: meta.title,
-      firstPrompt: meta.firstPrompt,
-      lastActivity: isoOr(meta.lastTimestamp, f.mtimeMs),
-      messages: meta.messages,
-      messagesExact: meta.messagesExact,
-      gitBranch: meta.gitBranch,
-      bytes: f.size,
-      mtimeMs: f.mtimeMs,
-    };
-  }
-
-  private cache(): MetaCache {
-    return MetaCache.open(this.env, this.opts.cacheFile);
-  }
-
-  async list(opts: ListOptions = {}): Promise<SessionInfo[]> {
-    const cache = this.cache();
-    const files = this.files(opts.project, cache);
-    const infos = newestFirst(this.infos(files, cache));
-    // Forget deleted files (only needed when the cache holds more entries than there are files).
-    if (opts.project === undefined && cache.size > files.length) cache.prune(this.projectsDir(), new Set(files.map((f) => f.file)));
-    cache.save();
-    return opts.limit !== undefined ? infos.slice(0, opts.limit) : infos;
+    return this.sessionInfo(f, { ...meta, projectKey: f.projectKey });
   }
 
   /**
@@ -203,7 +151,7 @@ export class ClaudeAdapter implements SessionAdapter {
       count++;
       let listed = cache.jsonOf(dir, name, size, mtimeMs);
       if (listed === undefined) {
-        const info = this.read({ file, dir, name, projectKey, size, mtimeMs });
+        const info = this.readInfo({ file, dir, name, projectKey, size, mtimeMs });
         cache.set(file, size, mtimeMs, info);
         listed = info && cache.jsonOf(dir, name, size, mtimeMs);
       }
@@ -214,59 +162,26 @@ export class ClaudeAdapter implements SessionAdapter {
     return out;
   }
 
-  async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    if (!text) throw new RoamError(ErrorCodes.USAGE, 'nothing to search for');
-    const needle = text.toLowerCase();
-    const limit = opts.limit ?? Infinity;
-    const files = this.files(opts.project).sort((a, b) => b.mtimeMs - a.mtimeMs);
-    let found = 0;
-    const check = (o: Record<string, unknown>): { role: SearchHit['role']; snippet: string } | null => {
+  protected lineCheck(needle: string): LineCheck {
+    return (o) => {
       const t = searchable(o);
       if (!t || !t.text.toLowerCase().includes(needle)) return null;
       return { role: t.role, snippet: snippet(t.text, needle) };
     };
-    const re = new Needle(text);
-    const buffers: ScanBuffer[] = [];
-    const perFile = await pool(files, opts.concurrency ?? 8, async (f) => {
-      const b = buffers.pop() ?? scanBuffer();
-      try {
-        // One Needle for all: its RegExp's lastIndex is only used within one chunk, between awaits.
-        const m = await scanFile(f.file, f.size, re, check, limit, b);
-        found += m.length;
-        return m;
-      } catch {
-        return []; // vanished or unreadable since the listing
-      } finally {
-        buffers.push(b);
-      }
-    }, () => found >= limit);
-    const cache = this.cache();
-    const hits: SearchHit[] = [];
-    files.forEach((f, i) => {
-      const m = perFile[i];
-      if (!m?.length) return;
-      const [session] = this.infos([f], cache);
-      if (session) for (const h of m) hits.push({ session, line: h.line, role: h.value.role, snippet: h.value.snippet });
-    });
-    cache.save();
-    return hits.slice(0, limit);
   }
 
-  async find(id: string): Promise<SessionInfo | null> {
-    if (!id) return null;
-    const cache = this.cache();
-    const files = this.files(undefined, cache);
-    // Nearly always the file's stem is the id: read those first.
-    const byStem = this.infos(files.filter((f) => stem(f.file) === id), cache).filter((s) => s.id === id);
-    const found = byStem.length ? byStem : this.infos(files, cache).filter((s) => s.id === id);
-    cache.save();
-    return newestFirst(found)[0] ?? null;
+  /** Nearly always the file's stem is the id: find reads those first. */
+  protected mayHold(f: SessionFile, id: string): boolean {
+    return stem(f.file) === id;
   }
 
-  async show(id: string): Promise<TranscriptEntry[]> {
-    const info = await this.find(id);
-    if (!info) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no Claude Code session ${id}`, { id });
+  protected transcript(info: SessionInfo): TranscriptEntry[] {
     return readTranscript(info.file);
+  }
+
+  /** The Claude Code processes of this machine that have session `id` open (live.ts). */
+  openHere(id: string): LiveSession[] {
+    return liveClaudeSessions(this.root()).filter((l) => l.sessionId === id);
   }
 
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
@@ -283,7 +198,7 @@ export class ClaudeAdapter implements SessionAdapter {
 }
 
 /** The text a search looks at in one line: user and assistant text, and titles. */
-function searchable(o: Record<string, unknown>): { role: SearchHit['role']; text: string } | null {
+function searchable(o: Record<string, unknown>): { role: 'user' | 'assistant' | 'title'; text: string } | null {
   switch (o.type) {
     case 'user':
     case 'assistant': {
@@ -307,10 +222,6 @@ function searchable(o: Record<string, unknown>): { role: SearchHit['role']; text
   }
 }
 
-function withCwd(argv: string[], cwd: string | undefined): ToolCommand {
-  return cwd === undefined ? { argv } : { argv, cwd };
-}
-
 function entries(dir: string): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
@@ -332,15 +243,3 @@ function stem(file: string): string {
   return base.endsWith('.jsonl') ? base.slice(0, -6) : base;
 }
 
-function isoOr(ts: string | null, mtimeMs: number): string {
-  if (ts !== null) {
-    const t = Date.parse(ts);
-    if (Number.isFinite(t)) return new Date(t).toISOString();
-  }
-  return new Date(mtimeMs).toISOString();
-}
-
-/** Newest first by last activity (ISO strings in UTC compare as times), then by mtime. */
-export function newestFirst(xs: SessionInfo[]): SessionInfo[] {
-  return xs.sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : b.mtimeMs - a.mtimeMs));
-}

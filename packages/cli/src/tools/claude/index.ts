@@ -1,0 +1,35 @@
+/**
+ * Claude Code, as roam knows it: sessions under `$CLAUDE_CONFIG_DIR/projects` (else
+ * `~/.claude/projects`), one `<project key>/<id>.jsonl` each (adapter.ts), converted by format.ts,
+ * imported by share.ts. Listed in tools/registry.ts.
+ */
+import { basename, dirname, join } from 'node:path';
+import type { Tool } from '../types.js';
+import { ClaudeAdapter, CLAUDE } from './adapter.js';
+import { claudeFormat } from './format.js';
+import { planClaude } from './share.js';
+
+export { ClaudeAdapter, javaStringHash, keyMatches, longKeySuffix, projectKey, type ClaudeAdapterOptions } from './adapter.js';
+
+/** `<project>/<id>.jsonl`: a sub-agent's or a tool result's file (deeper) is not the session's own log. */
+const LOG = /^([^/]+)\/([^/]+)\.jsonl$/;
+
+export const claude: Tool<ClaudeAdapter> = {
+  name: 'claude',
+  label: 'Claude Code',
+  install: 'npm i -g @anthropic-ai/claude-code',
+  sessionsDir: (env) => join(CLAUDE.home(env), 'projects'),
+  adapter: (opts) => new ClaudeAdapter(opts),
+  sessionOfItem(name) {
+    const m = LOG.exec(name);
+    return m ? { tool: 'claude', session: m[2]!, project: m[1]! } : null;
+  },
+  wireProjects: true,
+  format: claudeFormat,
+  importPlan: (bundle, adapter, cwd, newId) => planClaude(bundle, adapter, cwd, newId),
+  /** Its `<id>/subagents` and `<id>/tool-results` folders. */
+  bundleParts(session) {
+    const base = join(dirname(session.file), basename(session.file, '.jsonl'));
+    return ['subagents', 'tool-results'].map((f) => ({ name: f, path: join(base, f), folder: true }));
+  },
+};

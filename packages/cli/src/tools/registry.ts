@@ -1,0 +1,57 @@
+/**
+ * The tools roam knows, one folder each (tools/<tool>/): the one list that the verbs, convert/,
+ * share/, the daemon's folders (machine/config.ts) and its activity (daemon/activity.ts) read.
+ * Adding a tool: a new folder whose index.ts exports its Tool (types.ts), and one line below.
+ */
+import { ErrorCodes, RoamError } from '@roam/core/errors';
+import { claude } from './claude/index.js';
+import { codex } from './codex/index.js';
+import { copilot } from './copilot/index.js';
+import { gemini } from './gemini/index.js';
+import type { Tool } from './types.js';
+
+export type { AdapterOptions, ItemSession, Tool } from './types.js';
+
+const tools: Tool[] = [
+  claude,
+  codex,
+  gemini,
+  copilot,
+];
+
+/**
+ * Adds a tool after those above (a tool kept outside this tree: tests, embedders). Its name must be
+ * new. Returns what takes it out again.
+ */
+export function registerTool(tool: Tool): () => void {
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(tool.name)) throw new RoamError(ErrorCodes.USAGE, `not a tool name: ${tool.name}`);
+  if (toolNamed(tool.name)) throw new RoamError(ErrorCodes.USAGE, `a tool named ${tool.name} is registered already`);
+  tools.push(tool);
+  return () => {
+    const i = tools.indexOf(tool);
+    if (i >= 0) tools.splice(i, 1);
+  };
+}
+
+/** Every tool, in the order `roam list` reads them. */
+export function allTools(): readonly Tool[] {
+  return tools;
+}
+
+export function toolNames(): string[] {
+  return tools.map((t) => t.name);
+}
+
+export function toolNamed(name: string): Tool | undefined {
+  return tools.find((t) => t.name === name);
+}
+
+/** Whether folder `id` is a tool's whose projects roamd names on the wire (Tool.wireProjects: Claude Code). */
+export function wireProjects(id: string): boolean {
+  return toolNamed(id)?.wireProjects === true;
+}
+
+/** A tool's name in messages ("Claude Code"), or the name itself. */
+export function toolLabel(name: string): string {
+  return toolNamed(name)?.label ?? name;
+}
