@@ -14,7 +14,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import type { DeviceInfo } from '../../packages/cli/src/pairing/api.js';
+import type { DeviceInfo } from '../../packages/cli/src/control/pairing.js';
 import { base32, decodeCode, encodeCode } from '../../packages/cli/src/pairing/code.js';
 import { readTree } from '../conformance/driver.js';
 import { ROAM, ROAMD, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';

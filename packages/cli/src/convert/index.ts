@@ -20,7 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
-import { liveClaudeSessions } from '../daemon/claude-live.js';
+import { liveClaudeSessions } from '../machine/claude-live.js';
 import { ToolExit, runTool, whichTool } from '../sessions/exec.js';
 import { realDir, sessionDir } from '../sessions/index.js';
 import { TOOLS, type SessionAdapter, type SessionInfo, type ToolName } from '../sessions/types.js';
@@ -200,7 +200,7 @@ async function busyWarnings(a: ResumeInArgs): Promise<string[]> {
   const out: string[] = [];
   if (a.socket) {
     try {
-      const { leases } = await call<{ leases: Array<{ self: boolean; name: string }> }>(a.socket, 'leases', { session: a.session.id });
+      const { leases } = await call(a.socket, 'leases', { session: a.session.id });
       for (const l of leases.filter((x) => !x.self)) out.push(`${l.name} is still writing session ${a.session.id}`);
     } catch {
       // no lease information: nothing to warn about
