@@ -1,18 +1,19 @@
 /**
  * roamd: one engine over every synced folder, the libp2p network, a watcher per folder, and the
- * control socket that `roam` talks to.
+ * control socket that `roam` talks to. This module wires them and answers `status`; the control
+ * methods are handlers.ts, this device's leases leases.ts, `rm`/`restore` removal.ts, Claude Code's
+ * project placement project-map.ts (the process's entry: main.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { Engine, ErrorCodes, RoamError, type FolderStore, type IgnoreRules } from '@roam/core';
+import { Engine, type FolderStore, type IgnoreRules } from '@roam/core';
 import { nodeHasher, type FsFolderStore } from '@roam/core/node';
 import type { Handlers } from '../control/methods.js';
 import type { PeerStatus, Status } from '../control/protocol.js';
-import type { MappedProject, ProjectMove } from '../control/results.js';
 import { ControlServer } from '../control/server.js';
 import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { SHARED_FOLDER } from '../machine/leases.js';
@@ -24,11 +25,13 @@ import { serveClock } from './clock.js';
 import { controlHandlers } from './handlers.js';
 import { loadIdentity } from './identity.js';
 import { ignoreRulesFor } from './ignore.js';
+import { KnownPeers } from './known-peers.js';
 import { Leases } from './leases.js';
 import type { MappedStore } from './mapped-store.js';
 import { Network, deviceIdOf } from './net.js';
 import { folderOffers, offerInputOf } from './offers.js';
 import { openFolder } from './open-folder.js';
+import { ProjectMap } from './project-map.js';
 import { Removal } from './removal.js';
 import { FolderTaker } from './take-folders.js';
 import type { FolderWatcher } from './watcher.js';
@@ -43,13 +46,6 @@ export interface DaemonOptions {
   readonly echo?: (line: string) => void;
   /** Asks the owner to stop this daemon and start it again (after `roam leave`, as the new identity). */
   readonly onRestart?: () => void;
-}
-
-/** What a device remembers of a peer across restarts. */
-interface KnownPeer {
-  name: string;
-  peerId: string;
-  lastSeen: number | null;
 }
 
 const LOG_RING = 2000;
@@ -69,6 +65,7 @@ export class Daemon {
   /** Claude Code's projects folder: wire names ↔ this device's project keys. */
   private projectNames: ProjectNames | null = null;
   private mapped: MappedStore | null = null;
+  private readonly projects = new ProjectMap({ engine: () => this.engine, names: () => this.projectNames, store: () => this.mapped, log: (line) => this.log(line) });
   /** roam's own folder: one file per device with its leases and its projects' git remotes. */
   private sharedDir = '';
   private deviceId = '';
@@ -81,7 +78,7 @@ export class Daemon {
   private readonly ring: string[] = [];
   private readonly followers = new Set<(line: string) => void>();
   private logFile!: WriteStream;
-  private known = new Map<string, KnownPeer>();
+  private readonly known: KnownPeers;
   private name = '';
   private stopping: Promise<void> | null = null;
   /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
@@ -92,6 +89,7 @@ export class Daemon {
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
     this.paths = paths;
     this.folders = folders;
+    this.known = new KnownPeers(paths.state);
   }
 
   private get env(): NodeJS.ProcessEnv {
@@ -126,14 +124,14 @@ export class Daemon {
 
   private async open(cfg: ReturnType<typeof readConfigFile>, groupKey: Uint8Array | undefined): Promise<void> {
     const key = await loadIdentity(this.paths.identity);
-    this.known = await this.loadKnown();
+    await this.known.load();
     // Watch first, so nothing written between the start-up scan and the watcher is missed.
     const early = new Map<string, Set<string> | null>();
     let engine: Engine | undefined;
     this.excluded = new Set(cfg.exclude ?? []);
     this.onChange = (folder: string) => (local: string[] | null) => {
       const names = local && folder === 'claude' && this.projectNames ? local.map((n) => this.projectNames!.toWire(n)) : local;
-      if (folder === SHARED_FOLDER && engine) void this.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
+      if (folder === SHARED_FOLDER && engine) void this.projects.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
       if (engine) void engine.scan(folder, names ?? undefined);
       else {
         const set = early.get(folder);
@@ -177,7 +175,7 @@ export class Daemon {
       mdns,
       listen,
       log: (line) => this.log(line),
-      onForget: (peerId) => this.forget(peerId),
+      onForget: (peerId) => this.known.forget(deviceIdOf(peerId)),
     });
     this.trust = trust;
     this.network = await Network.create({
@@ -245,7 +243,7 @@ export class Daemon {
         states.reduce((a, s) => ({ items: a.items + pick(s).items, bytes: a.bytes + pick(s).bytes }), { items: 0, bytes: 0 });
       const known = this.known.get(p.deviceId);
       const name = this.engine.replicator.peerName(p.deviceId) ?? known?.name ?? p.deviceId;
-      if (p.connected && (!known || known.name !== name || known.lastSeen !== p.lastSeen)) this.remember(p.deviceId, { name, peerId: p.peerId, lastSeen: p.lastSeen });
+      if (p.connected && (!known || known.name !== name || known.lastSeen !== p.lastSeen)) this.known.remember(p.deviceId, { name, peerId: p.peerId, lastSeen: p.lastSeen });
       return {
         peerId: p.peerId, deviceId: p.deviceId, name, connected: p.connected, paused: p.paused,
         lastSeen: p.lastSeen ?? known?.lastSeen ?? null, addresses: p.addresses,
@@ -254,7 +252,7 @@ export class Daemon {
         inSync: p.connected && states.length > 0 && states.every((s) => s.inSync) && offers.length === 0,
       };
     });
-    for (const [deviceId, k] of this.known) {
+    for (const [deviceId, k] of this.known.entries()) {
       if (!peers.some((p) => p.deviceId === deviceId)) {
         peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: [], need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false });
       }
@@ -273,7 +271,7 @@ export class Daemon {
       paths: this.paths, folders: () => this.folders, engine: () => this.engine, network: () => this.network, trust: () => this.trust,
       leases: this.leases, removal: this.removal, restart: this.opts.onRestart, status: () => this.status(),
       only: (folder) => this.rules.get(folder)?.only ?? null, reloadRules: () => this.reloadRules(),
-      remapProject: (wire, path, why) => this.remapProject(wire, path, why), projectMap: () => this.projectMap(),
+      projects: this.projects,
       logLines: () => [...this.ring],
       follow: (f) => (this.followers.add(f), () => void this.followers.delete(f)),
       log: (line) => this.log(line),
@@ -293,64 +291,6 @@ export class Daemon {
     await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
     await this.engine.refreshFolders();
     this.log('reloaded ignore rules and selective sync');
-  }
-
-  // ---------------------------------------------------------------- project names
-
-  /** Projects stored under a directory that does not exist here, now found by a git remote a peer published. */
-  private async remapByRemote(): Promise<void> {
-    const names = this.projectNames;
-    if (!names) return;
-    for (const wire of Object.keys(names.wires())) {
-      const better = names.betterPath(wire);
-      if (better) await this.remapProject(wire, better, 'git remote');
-    }
-  }
-
-  /** Points a project's wire name at a directory here and moves its files to that directory's key. */
-  async remapProject(wire: string, path: string, why: string): Promise<ProjectMove> {
-    const names = this.projectNames;
-    const store = this.mapped;
-    if (!names || !store) throw new RoamError(ErrorCodes.USAGE, 'this device does not sync Claude Code projects');
-    return this.engine.exclusive(async () => {
-      const items = this.engine.replicator
-        .localItems('claude')
-        .filter((m) => !m.deleted && m.name.startsWith(`${wire}/`))
-        .map((m) => names.toLocal(m.name));
-      const { from, to } = names.remap(wire, path);
-      const moved = from && from !== to ? await store.move(wire, from, to, items) : 0;
-      this.log(`project ${wire} now lives in ${to} (${why}); moved ${moved} file(s)${from && from !== to ? ` from ${from}` : ''}`);
-      return { wire, from, to, moved };
-    });
-  }
-
-  projectMap(): MappedProject[] {
-    const names = this.projectNames;
-    if (!names) return [];
-    const wires = names.wires();
-    return names.entries().map((e) => ({ ...e, wires: Object.keys(wires).filter((w) => wires[w] === e.key) }));
-  }
-
-  // ---------------------------------------------------------------- peers remembered
-
-  /** Forgets a device removed from the group. */
-  private forget(peerId: string): void {
-    const deviceId = deviceIdOf(peerId);
-    if (!this.known.delete(deviceId)) return;
-    void writeFile(join(this.paths.state, 'peers.json'), JSON.stringify(Object.fromEntries(this.known), null, 2), { mode: 0o600 }).catch(() => undefined);
-  }
-
-  private async loadKnown(): Promise<Map<string, KnownPeer>> {
-    try {
-      return new Map(Object.entries(JSON.parse(await readFile(join(this.paths.state, 'peers.json'), 'utf8')) as Record<string, KnownPeer>));
-    } catch {
-      return new Map();
-    }
-  }
-
-  private remember(deviceId: string, k: KnownPeer): void {
-    this.known.set(deviceId, k);
-    void writeFile(join(this.paths.state, 'peers.json'), JSON.stringify(Object.fromEntries(this.known), null, 2), { mode: 0o600 }).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- log, stop

@@ -7,7 +7,6 @@ import { ErrorCodes, RoamError, type Engine } from '@roam/core';
 import type { Handlers, Untrusted } from '../control/methods.js';
 import type { DeviceInfo } from '../control/pairing.js';
 import type { ProjectInfo, Status } from '../control/protocol.js';
-import type { MappedProject, ProjectMove } from '../control/results.js';
 import { readConfigFile, writeConfigFile, type FolderSpec } from '../machine/config.js';
 import { SHARED_FOLDER } from '../machine/leases.js';
 import type { RoamPaths } from '../machine/paths.js';
@@ -16,6 +15,7 @@ import type { Trust } from '../pairing/trust.js';
 import { measureClock } from './clock.js';
 import type { Leases } from './leases.js';
 import { deviceIdOf, type Network } from './net.js';
+import type { ProjectMap } from './project-map.js';
 import type { Removal } from './removal.js';
 
 /** What the handlers see of the daemon. */
@@ -33,8 +33,8 @@ export interface HandlerContext {
   /** The top-level entries selective sync keeps of a folder (null: all). */
   readonly only: (folder: string) => ReadonlySet<string> | null;
   readonly reloadRules: () => Promise<void>;
-  readonly remapProject: (wire: string, path: string, why: string) => Promise<ProjectMove>;
-  readonly projectMap: () => MappedProject[];
+  /** Claude Code's projects placed here (`map`). */
+  readonly projects: ProjectMap;
   /** The log lines kept in memory, and a follower of new ones (returns its removal). */
   readonly logLines: () => string[];
   readonly follow: (line: (l: string) => void) => () => void;
@@ -115,9 +115,9 @@ export function controlHandlers(d: HandlerContext): Handlers {
       if (typeof params.wire === 'string' && typeof params.path === 'string') {
         const cfg = readConfigFile(d.paths.configFile);
         writeConfigFile(d.paths.configFile, { ...cfg, map: { ...(cfg.map ?? {}), [params.wire]: params.path } });
-        return { changed: await d.remapProject(params.wire, params.path, 'roam map'), projects: d.projectMap() };
+        return { changed: await d.projects.remap(params.wire, params.path, 'roam map'), projects: d.projects.entries() };
       }
-      return { projects: d.projectMap() };
+      return { projects: d.projects.entries() };
     },
     ...d.removal.handlers(),
     logs: async (params, stream, closed) => {

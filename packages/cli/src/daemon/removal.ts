@@ -48,6 +48,17 @@ export class Removal {
     if (this.trashTimer) clearInterval(this.trashTimer);
   }
 
+  /** Claude Code's items are stored under this device's project keys; other folders' names are the wire's. */
+  private toLocal(folder: string, name: string): string {
+    const names = this.ctx.projectNames();
+    return folder === 'claude' && names ? names.toLocal(name) : name;
+  }
+
+  private toWire(folder: string, name: string): string {
+    const names = this.ctx.projectNames();
+    return folder === 'claude' && names ? names.toWire(name) : name;
+  }
+
   private async removeSession(params: Untrusted<ParamsOf<'rm'>>): Promise<RemoveResult> {
     const ref = typeof params.session === 'string' ? params.session.trim() : '';
     if (!ref) throw new RoamError(ErrorCodes.USAGE, 'name the session to remove');
@@ -58,7 +69,7 @@ export class Removal {
       const busy = this.ctx.leases.busy(id);
       if (busy.length) throw new RoamError(ErrorCodes.SESSION_BUSY, `session ${id} is in use: ${busy.join('; ')}. Stop it first, or remove it anyway with --force`, { id });
     }
-    const local = (name: string) => (folder === 'claude' && this.ctx.projectNames() ? this.ctx.projectNames()!.toLocal(name) : name);
+    const local = (name: string) => this.toLocal(folder, name);
     const root = this.ctx.folders().find((f) => f.id === folder)!.path;
     const here = new Set(this.ctx.engine().replicator.localItems(folder).filter((m) => !m.deleted).map((m) => m.name));
     if (params.dryRun) {
@@ -82,7 +93,7 @@ export class Removal {
       const rel = relative(root, real);
       if (!rel || rel.startsWith('..') || rel.startsWith(sep)) continue;
       const localName = rel.split(sep).join('/');
-      const name = f.id === 'claude' && this.ctx.projectNames() ? this.ctx.projectNames()!.toWire(localName) : localName;
+      const name = this.toWire(f.id, localName);
       return { folder: f.id, id, names: this.sessionItems(f.id, name, id) };
     }
     throw new RoamError(ErrorCodes.USAGE, `session ${id} (${file}) is not in a folder roam syncs; delete it with its tool`);
@@ -131,7 +142,7 @@ export class Removal {
       if (folder === SHARED_FOLDER) continue;
       const root = this.ctx.folders().find((f) => f.id === folder)!.path;
       for (const e of await store.listTrash()) {
-        const name = folder === 'claude' && this.ctx.projectNames() ? this.ctx.projectNames()!.toWire(e.name) : e.name;
+        const name = this.toWire(folder, e.name);
         out.push({ id: trashId(folder, e), folder, entry: e.entry, name, path: join(root, ...e.name.split('/')), session: sessionIdOfItem(folder, name), deletedAt: e.deletedAt, size: e.size });
       }
     }
