@@ -5,7 +5,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { RoamError, isRoamError } from '@roam/core';
+import { RoamError, isRoamError } from '@roam/core/errors';
 import type { Handlers } from './methods.js';
 import { CONTROL_VERSION, type Request, type Response } from './protocol.js';
 
