@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
 import { call } from '../../packages/cli/src/control/client.js';
 import { roamPaths } from '../../packages/cli/src/machine/paths.js';
-import { TICK_MS, WRITE_LEASE_MS } from '../../packages/cli/src/daemon/shared.js';
+import { TICK_MS, WRITE_LEASE_MS } from '../../packages/cli/src/machine/leases.js';
 import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 
 afterEach(stopAll);
@@ -30,7 +30,7 @@ describe('leases', () => {
     utimesSync(old, day, day);
     await a.start();
     const socket = roamPaths(a.env).socket;
-    const sessions = async () => (await call<{ leases: Array<{ session: string; self: boolean }> }>(socket, 'leases', {})).leases.filter((l) => l.self).map((l) => l.session).sort();
+    const sessions = async () => (await call(socket, 'leases', {})).leases.filter((l) => l.self).map((l) => l.session).sort();
 
     writeFileSync(join(dir, `${NEW}.jsonl`), line(NEW, 0));
     await until(async () => (await sessions()).includes(NEW), { timeoutMs: 10_000, what: 'the new session to be leased' });
@@ -80,8 +80,7 @@ describe('leases', () => {
       appendFileSync(events, `${JSON.stringify({ type: 'user.message', id: `e${++n}`, data: { content: 'x' } })}\n`);
     }, 2000);
 
-    type View = { session: string; tool: string; self: boolean; name: string };
-    const leases = async (d: DaemonHandle) => (await call<{ leases: View[] }>(roamPaths(d.env).socket, 'leases', {})).leases;
+    const leases = async (d: DaemonHandle) => (await call(roamPaths(d.env).socket, 'leases', {})).leases;
     const expected = [
       { tool: 'codex', session: CODEX },
       { tool: 'copilot', session: COPILOT },

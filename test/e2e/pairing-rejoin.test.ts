@@ -8,8 +8,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import type { DeviceInfo } from '../../packages/cli/src/pairing/api.js';
-import { decodeCode, encodeCode } from '../../packages/cli/src/pairing/code.js';
+import type { DeviceInfo } from '../../packages/cli/src/control/pairing.js';
+import { decodeCode, encodeCode } from '../../packages/cli/src/machine/pair-code.js';
 import { readTree } from '../conformance/driver.js';
 import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 

@@ -26,7 +26,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeCode, encodeCode } from '../../packages/cli/src/pairing/code.js';
+import { decodeCode, encodeCode } from '../../packages/cli/src/machine/pair-code.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { ROAM } from '../support/daemons.js';
 import { cleanupAll, onCleanup, trackProcess } from './support/cleanup.js';

@@ -8,9 +8,7 @@ import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 
 import { VERSION } from './version.js';
 import type { Io } from './io.js';
-import type { Status } from './control/protocol.js';
-import { roamPaths } from './machine/paths.js';
-import type { DaemonFlags } from './commands/daemon.js';
+import type { DaemonFlags } from './daemon/main.js';
 import { ToolExit } from './sessions/exec.js';
 import { count, adaptersFor } from './sessions/index.js';
 import type { ListFlags } from './commands/list.js';
@@ -29,6 +27,7 @@ const leave = lazy(() => import('./commands/leave.js'), 'leave');
 const logs = lazy(() => import('./commands/logs.js'), 'logs');
 const pair = lazy(() => import('./commands/pair.js'), 'pair');
 const pause = lazy(() => import('./commands/pause.js'), 'pause');
+const reload = lazy(() => import('./commands/reload.js'), 'reload');
 const projects = lazy(() => import('./commands/projects.js'), 'projects');
 const service = lazy(() => import('./commands/service.js'), 'service');
 const status = lazy(() => import('./commands/status.js'), 'status');
@@ -133,11 +132,7 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action((o: { json?: boolean }) => leave(o, io));
   cmd('reload', "re-read config.json's selective sync and each folder's .roamignore (an edited .roamignore applies by itself)")
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => {
-      const { call } = await import('./control/client.js');
-      const s = await call<Status>(roamPaths().socket, 'reload');
-      io.out(o.json ? JSON.stringify(s, null, 2) : 'reloaded ignore rules and selective sync');
-    });
+    .action((o: { json?: boolean }) => reload(o, io));
   cmd('doctor', 'check the daemon, its folders and devices, and what to fix')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
@@ -259,7 +254,7 @@ function roamdProgram(C: typeof Command, io: Io): Command {
     .option('--name <name>', "this device's name (default: the host name)")
     .action(async (o: DaemonFlags) => {
       // Loaded only here, so `roam` commands start without loading libp2p.
-      const { runDaemon } = await import('./commands/daemon.js');
+      const { runDaemon } = await import('./daemon/main.js');
       await runDaemon(o, io);
     });
 }

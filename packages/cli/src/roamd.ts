@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
-// The V8 flag above (ROAMD_NODE_FLAGS in commands/service.ts, which the service units repeat):
+// The V8 flag above (ROAMD_NODE_FLAGS in commands/helpers/service-plan.ts, which the service units repeat):
 // V8's default young generation (16 MB semi-spaces) absorbs the garbage of hashing and frame
 // handling and keeps the pages as RSS (bench W2 at 256 MB, peak RSS of the sender and receiver:
 // 165-182 and 177-197 MB by default, 142-144 and 142-159 MB with 4 MB). 1 MB saved no more and

@@ -7,7 +7,8 @@ import { IgnoreRules, parseRules } from '@roam/core';
 import { ignoreRulesFor } from '../src/daemon/ignore.js';
 import { defaultFolders, folderList, groupKeyFromEnv } from '../src/machine/config.js';
 import { roamPaths, socketPath } from '../src/machine/paths.js';
-import { servicePlan, service } from '../src/commands/service.js';
+import { service } from '../src/commands/service.js';
+import { servicePlan } from '../src/commands/helpers/service-plan.js';
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -6,7 +6,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signEntry, type Entry } from '../src/pairing/members.js';
-import { WaitProgress, timeLeft } from '../src/pairing/progress.js';
+import { WaitProgress, timeLeft } from '../src/commands/helpers/pair-progress.js';
 import { JOINER_FIX, nameIn, printable, refusalForInviter, refusalForJoiner, removalOf, utcMinute } from '../src/pairing/refusal.js';
 
 describe('roam pair progress', () => {

@@ -16,7 +16,7 @@ import { lpStream } from '@libp2p/utils';
 import { isRoamError } from '@roam/core';
 import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CODE_PREFIX, decodeCode, encodeCode, type PairingCode } from '../src/pairing/code.js';
+import { CODE_PREFIX, decodeCode, encodeCode, type PairingCode } from '../src/machine/pair-code.js';
 import { GRACE_MS, claimOf, makeSecret, settleSecret, verifySecret, type GroupFile } from '../src/pairing/group.js';
 import { entryId, membership, signEntry, verifyEntry, type Entry, type UnsignedEntry } from '../src/pairing/members.js';
 import { PAIR_PROTOCOL, joinByCode, pairKeys, pairProof, pairingNode, serveInviter, type InviterHost, type Welcome } from '../src/pairing/exchange.js';

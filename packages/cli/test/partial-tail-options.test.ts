@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { partialTailOptions } from '../src/daemon/partial-tail.js';
-import type { Lease } from '../src/daemon/shared.js';
+import type { Lease } from '../src/machine/leases.js';
 
 const SID = '0a0b0c0d-1111-4222-8333-944445555666';
 const lease = (session: string): Lease => ({ tool: 'claude', session, project: 'p', since: 1, lastActive: 2, pid: 42, cwd: '/w' });

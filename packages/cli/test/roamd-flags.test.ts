@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROAMD_NODE_FLAGS, servicePlan } from '../src/commands/service.js';
+import { ROAMD_NODE_FLAGS, servicePlan } from '../src/commands/helpers/service-plan.js';
 
 const SRC = fileURLToPath(new URL('../src/roamd.ts', import.meta.url));
 const DIST = fileURLToPath(new URL('../dist/roamd.js', import.meta.url));

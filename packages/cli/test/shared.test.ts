@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEARTBEAT_MS, readShared, writeShared, type Lease, type SharedInfo } from '../src/daemon/shared.js';
+import { writeShared } from '../src/daemon/leases.js';
+import { HEARTBEAT_MS, readShared, type Lease, type SharedInfo } from '../src/machine/leases.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -2,11 +2,10 @@
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import type { DeviceInfo } from '../pairing/api.js';
-import { ago } from './format.js';
+import { ago } from './helpers/format.js';
 
 export async function devices(opts: { json?: boolean }, io: Io): Promise<void> {
-  const list = await call<DeviceInfo[]>(roamPaths().socket, 'devices');
+  const list = await call(roamPaths().socket, 'devices');
   if (opts.json) {
     io.out(JSON.stringify(list.map(({ name, peerId, deviceId, lastSeen, addresses, self, connected }) => ({ name, peerId, deviceId, lastSeen, addresses, self, connected })), null, 2));
     return;

@@ -12,11 +12,11 @@ import type { PeerStatus, Status } from '../control/protocol.js';
 import { folderList, readConfigFile } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { VERSION } from '../version.js';
-import { SHARED_FOLDER } from '../daemon/shared.js';
+import { SHARED_FOLDER } from '../machine/leases.js';
 import { adaptersFor } from '../sessions/index.js';
-import { findConflicts } from './conflicts.js';
-import { servicePlan } from './service.js';
-import { ago } from './format.js';
+import { findConflicts } from './helpers/find-conflicts.js';
+import { servicePlan } from './helpers/service-plan.js';
+import { ago } from './helpers/format.js';
 
 export interface Check {
   readonly check: string;
@@ -48,7 +48,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
 
   let status: Status | null = null;
   try {
-    status = await call<Status>(paths.socket, 'status');
+    status = await call(paths.socket, 'status');
     checks.push(status.version === VERSION
       ? { check: 'daemon', level: 'ok', detail: `roamd ${status.version} runs as ${status.name}` }
       : { check: 'daemon', level: 'warn', detail: `roamd is ${status.version}, this roam is ${VERSION}: restart roamd after upgrading` });
@@ -105,7 +105,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
 
   if (status) {
     // Only the group's members: a device that left or was removed is no longer checked.
-    const members = await call<Array<{ peerId: string; self: boolean }>>(paths.socket, 'devices').then((d) => new Set(d.filter((x) => !x.self).map((x) => x.peerId)), () => null);
+    const members = await call(paths.socket, 'devices').then((d) => new Set(d.filter((x) => !x.self).map((x) => x.peerId)), () => null);
     const peers = members ? status.peers.filter((p) => members.has(p.peerId)) : status.peers;
     const connected = peers.filter((p) => p.connected);
     checks.push(!peers.length
@@ -121,7 +121,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
         : { check: `sync ${p.name}`, level: 'warn', detail: `offline, ${ago(p.lastSeen)}` });
     }
     try {
-      const { leases } = await call<{ leases: Array<{ session: string; name: string; self: boolean; pid: number | null }> }>(paths.socket, 'leases');
+      const { leases } = await call(paths.socket, 'leases');
       checks.push({ check: 'leases', level: 'ok', detail: leases.length ? leases.map((l) => `${l.session} is being written on ${l.self ? 'this device' : l.name}`).join('; ') : 'no session is being written anywhere' });
     } catch (err) {
       checks.push({ check: 'leases', level: 'warn', detail: isRoamError(err) ? err.message : String(err), fix: 'restart roamd after upgrading roam' });

@@ -7,14 +7,12 @@ import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import type { Status } from '../control/protocol.js';
-import type { LeaveResult } from '../pairing/api.js';
 
 const RESTART_TIMEOUT_MS = 120_000;
 
 export async function leave(opts: { json?: boolean }, io: Io): Promise<void> {
   const socket = roamPaths().socket;
-  const r = await call<LeaveResult>(socket, 'leave');
+  const r = await call(socket, 'leave');
   if (r.restarted) await waitForIdentity(socket, r.peerId);
   if (opts.json) {
     io.out(JSON.stringify(r));
@@ -32,7 +30,7 @@ async function waitForIdentity(socket: string, peerId: string): Promise<void> {
   let last = '';
   for (;;) {
     try {
-      if ((await call<Status>(socket, 'status')).peerId === peerId) return;
+      if ((await call(socket, 'status')).peerId === peerId) return;
     } catch (err) {
       if (!isRoamError(err) || (err.code !== ErrorCodes.NOT_RUNNING && err.code !== ErrorCodes.INTERNAL)) throw err;
       last = `: ${err.message}`;

@@ -11,41 +11,25 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import { decodePath, type ProjectEntry } from '../machine/project-names.js';
-import { OFFLINE_NOTE, localProjectMap, orOffline } from './local-state.js';
-
-type MapEntry = ProjectEntry & { wires: string[] };
-
-/** A wire name as a person reads it: `~/code/app`, `/work/app`, or the key it stands for. */
-export function displayWire(wire: string): string {
-  if (wire.startsWith('~')) return wire === '~' ? '~' : `~/${decodePath(wire.slice(1))}`;
-  if (wire.startsWith('=')) return decodePath(wire.slice(1));
-  return wire;
-}
-
-/** Accepts a project as shown (`~/code/app`, `/work/app`) or as its wire name. */
-export function wireOfDisplay(s: string, known: readonly string[]): string {
-  if (known.includes(s)) return s;
-  const hit = known.find((w) => displayWire(w) === s || displayWire(w) === s.replace(/\/+$/, ''));
-  if (hit) return hit;
-  throw new RoamError(ErrorCodes.USAGE, `no project ${JSON.stringify(s)} here; \`roam map\` lists them`);
-}
+import { OFFLINE_NOTE, localProjectMap, orOffline } from './helpers/local-state.js';
+import { displayWire, wireOfDisplay } from './helpers/wire-display.js';
 
 export async function map(project: string | undefined, dir: string | undefined, opts: { json?: boolean }, io: Io): Promise<void> {
   const socket = roamPaths().socket;
   if ((project === undefined) !== (dir === undefined)) throw new RoamError(ErrorCodes.USAGE, 'give both a project and a directory, or neither');
   if (project !== undefined && dir !== undefined) {
-    const { projects } = await call<{ projects: MapEntry[] }>(socket, 'map');
+    const { projects } = await call(socket, 'map');
     const wire = wireOfDisplay(project, projects.flatMap((p) => p.wires));
     const path = resolve(dir);
     if (!existsSync(path)) throw new RoamError(ErrorCodes.USAGE, `${path} does not exist`);
-    const r = await call<{ changed: { wire: string; from: string | null; to: string; moved: number }; projects: MapEntry[] }>(socket, 'map', { wire, path });
+    const r = await call(socket, 'map', { wire, path });
     if (opts.json) io.out(JSON.stringify(r, null, 2));
-    else io.out(`${displayWire(wire)} → ${path} (key ${r.changed.to}); moved ${r.changed.moved} file(s)`);
+    // Given a wire name and a path, roamd answers with the move it made.
+    else io.out(`${displayWire(wire)} → ${path} (key ${r.changed!.to}); moved ${r.changed!.moved} file(s)`);
     return;
   }
   // Without roamd: the placement it last recorded (projects.json); projects it has not met yet are not in it.
-  const { value: { projects }, live } = await orOffline(() => call<{ projects: MapEntry[] }>(socket, 'map'), () => ({ projects: localProjectMap() }));
+  const { value: { projects }, live } = await orOffline(() => call(socket, 'map'), () => ({ projects: localProjectMap() }));
   if (!live) io.err(`roam: ${OFFLINE_NOTE} (the placement roamd last recorded; projects it has not seen yet are missing, and moving one needs it running)`);
   if (opts.json) {
     io.out(JSON.stringify(projects.map((p) => ({ ...p, display: p.wires.map(displayWire) })), null, 2));

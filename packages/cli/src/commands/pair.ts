@@ -8,10 +8,10 @@ import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import type { DeviceInfo, PairCodeEvent, PairRefusedEvent, PairResult } from '../pairing/api.js';
-import { decodeCode } from '../pairing/code.js';
-import { WaitProgress } from '../pairing/progress.js';
-import { printable, type PairRefusal } from '../pairing/refusal.js';
+import type { DeviceInfo, PairCodeEvent, PairRefusal, PairRefusedEvent, PairResult } from '../control/pairing.js';
+import { decodeCode } from '../machine/pair-code.js';
+import { printable } from '../machine/printable.js';
+import { WaitProgress } from './helpers/pair-progress.js';
 
 export interface PairFlags {
   timeout?: number;
@@ -30,7 +30,7 @@ export async function pair(code: string | undefined, opts: PairFlags, io: Io, tt
   const params = opts.timeout !== undefined ? { timeout: opts.timeout } : {};
   if (code !== undefined) {
     decodeCode(code); // a typo is reported here, before anything is dialed
-    const r = await call<PairResult>(socket, 'pair', { ...params, code });
+    const r = await call(socket, 'pair', { ...params, code });
     const inviter = r.inviter ?? r.joined;
     const others = r.devices.filter((d) => !d.self);
     if (opts.json) {
@@ -45,7 +45,7 @@ export async function pair(code: string | undefined, opts: PairFlags, io: Io, tt
   const refusals: PairRefusal[] = [];
   let r: PairResult;
   try {
-    r = await call<PairResult>(socket, 'pair', params, (event) => {
+    r = await call(socket, 'pair', params, (event) => {
       const e = event as Partial<PairCodeEvent & PairRefusedEvent> | null;
       if (e?.refused) {
         refusals.push(e.refused);

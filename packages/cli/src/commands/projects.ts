@@ -14,8 +14,8 @@ import { call } from '../control/client.js';
 import { readConfigFile, writeConfigFile } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { encodePath } from '../machine/project-names.js';
-import { displayWire } from './map.js';
-import { localProjects, orOffline, type ProjectRow } from './local-state.js';
+import { displayWire } from './helpers/wire-display.js';
+import { localProjects, orOffline, type ProjectRow } from './helpers/local-state.js';
 import { wireProjects } from '../tools/registry.js';
 
 /** `~/code/app` → `~code%2Fapp`, `/work/app` → `=%2Fwork%2Fapp`; a wire name or key as it is. */
@@ -29,7 +29,7 @@ function wireName(p: string): string {
 export async function projects(opts: { folder?: string; only?: string[]; all?: boolean; force?: boolean; json?: boolean }, io: Io): Promise<void> {
   const paths = roamPaths();
   if (opts.only && opts.all) throw new RoamError(ErrorCodes.USAGE, 'use either --only or --all');
-  const known = () => orOffline(() => call<ProjectRow[]>(paths.socket, 'projects'), () => localProjects());
+  const known = () => orOffline(() => call(paths.socket, 'projects'), () => localProjects());
   let listed: { value: ProjectRow[]; live: boolean } | null = null;
   if (opts.only || opts.all) {
     const folder = opts.folder ?? 'claude';

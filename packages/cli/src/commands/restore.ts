@@ -14,20 +14,18 @@
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import type { TrashView } from '../machine/trash.js';
-import { OFFLINE_NOTE, localTrash, orOffline } from './local-state.js';
+import type { TrashView } from '../control/results.js';
+import { TRASH_DAYS } from '../machine/trash.js';
+import { OFFLINE_NOTE, localTrash, orOffline } from './helpers/local-state.js';
 import { relativeTime } from '../sessions/index.js';
-import { displayWire } from './map.js';
+import { displayWire } from './helpers/wire-display.js';
 import { wireProjects } from '../tools/registry.js';
-
-/** How long roamd keeps the trash (TRASH_DAYS in daemon.ts), said when it is not running to say it. */
-const KEEP_DAYS = 30;
 
 export async function restore(ref: string | undefined, opts: { list?: boolean; json?: boolean }, io: Io): Promise<void> {
   const socket = roamPaths().socket;
   if (ref === undefined || opts.list) {
     // The trash is files under the state directory: listed without roamd too (restoring needs it).
-    const { value: r, live } = await orOffline(() => call<{ entries: TrashView[]; keepDays: number }>(socket, 'trash'), () => ({ entries: localTrash(), keepDays: KEEP_DAYS }));
+    const { value: r, live } = await orOffline(() => call(socket, 'trash'), () => ({ entries: localTrash(), keepDays: TRASH_DAYS }));
     if (!live) io.err(`roam: ${OFFLINE_NOTE}; \`roam restore <id>\` needs it running`);
     const entries = ref === undefined ? r.entries : r.entries.filter((e) => e.id === ref || e.session?.startsWith(ref));
     if (opts.json) {
@@ -42,7 +40,7 @@ export async function restore(ref: string | undefined, opts: { list?: boolean; j
     io.out(`roam restore <id> puts one file back; roam restore <session id> every file of a session (kept ${r.keepDays} days)`);
     return;
   }
-  const r = await call<{ restored: TrashView[]; skipped: TrashView[] }>(socket, 'restore', { ref });
+  const r = await call(socket, 'restore', { ref });
   if (opts.json) {
     io.out(JSON.stringify(r, null, 2));
     return;

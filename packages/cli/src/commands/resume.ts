@@ -22,15 +22,16 @@ import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { readConfigFile } from '../machine/config.js';
-import { TICK_MS, WRITE_LEASE_MS, type Lease } from '../daemon/shared.js';
+import { TICK_MS, WRITE_LEASE_MS } from '../machine/leases.js';
+import type { LeaseView } from '../control/results.js';
 import type { ProjectEntry } from '../machine/project-names.js';
 import { resumeIn } from '../convert/index.js';
 import { wireProjects } from '../tools/registry.js';
 import { runTool, ToolExit } from '../sessions/exec.js';
 import { resolveSession, sessionDir } from '../sessions/index.js';
 import type { SessionAdapter, SessionInfo } from '../sessions/types.js';
-import { ago } from './format.js';
-import { waitInSync } from './sync.js';
+import { ago } from './helpers/format.js';
+import { waitInSync } from './helpers/wait-in-sync.js';
 
 export interface ResumeOptions {
   readonly tool?: string;
@@ -47,8 +48,6 @@ export interface ResumeDeps {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
 }
-
-type LeaseView = Lease & { device: string; name: string; self: boolean; heartbeat: number };
 
 const DEFAULT_SYNC_TIMEOUT_S = 120;
 /** How long a lease held elsewhere may take to be released before resume refuses. */
@@ -119,7 +118,7 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
 
   // 3. Who is writing it.
   const othersHolding = async (): Promise<LeaseView[]> =>
-    daemon ? (await call<{ leases: LeaseView[] }>(paths.socket, 'leases', { session: session.id })).leases.filter((l) => !l.self) : [];
+    daemon ? (await call(paths.socket, 'leases', { session: session.id })).leases.filter((l) => !l.self) : [];
   let elsewhere = await othersHolding();
   // A device whose tool just closed the session releases it a moment later (its next shared-state
   // write has to arrive): give it that moment before refusing.
@@ -199,7 +198,7 @@ async function newestHere(adapters: readonly SessionAdapter[], cwd: string, sock
 
 async function mappedProjects(socket: string): Promise<ProjectEntry[]> {
   try {
-    return (await call<{ projects: ProjectEntry[] }>(socket, 'map')).projects;
+    return (await call(socket, 'map')).projects;
   } catch {
     return [];
   }

@@ -20,9 +20,10 @@ import { ErrorCodes, RoamError, isRoamError } from '@roam/core/errors';
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
-import type { RemoveResult } from '../daemon/daemon.js';
+import type { ParamsOf } from '../control/methods.js';
+import type { RemoveResult } from '../control/results.js';
 import { allAdapters, resolveSession } from '../sessions/index.js';
-import { displayWire } from './map.js';
+import { displayWire } from './helpers/wire-display.js';
 import { wireProjects } from '../tools/registry.js';
 
 export interface RmOptions {
@@ -42,7 +43,7 @@ export async function rm(ref: string, opts: RmOptions, io: Io, deps: RmDeps = {}
   const socket = roamPaths().socket;
   // The session as the tools keep it here; one this device no longer holds (deleted here, or not
   // fetched) is looked up by roamd among the names its peers announced.
-  let params: Record<string, unknown> = { session: ref.trim() };
+  let params: ParamsOf<'rm'> = { session: ref.trim() };
   try {
     const { adapter, session } = await resolveSession(allAdapters(), ref);
     params = { session: session.id, file: session.file, tool: adapter.tool };
@@ -52,13 +53,13 @@ export async function rm(ref: string, opts: RmOptions, io: Io, deps: RmDeps = {}
   const force = opts.force === true;
   const interactive = deps.interactive ?? (!!process.stdin.isTTY && !!process.stdout.isTTY);
   if (!opts.dryRun && !opts.yes && interactive) {
-    const preview = await call<RemoveResult>(socket, 'rm', { ...params, force, dryRun: true });
+    const preview = await call(socket, 'rm', { ...params, force, dryRun: true });
     // On stderr, like the question: stdout keeps only the result (JSON with --json).
     for (const line of describe(preview)) io.err(line);
     const ask = deps.confirm ?? confirm;
     if (!(await ask(`Delete session ${preview.session} on every device? [y/N] `))) throw new RoamError(ErrorCodes.DECLINED, `nothing removed: session ${preview.session} stays on every device (answer y to remove it, or pass --yes)`);
   }
-  const r = await call<RemoveResult>(socket, 'rm', { ...params, force, dryRun: opts.dryRun === true });
+  const r = await call(socket, 'rm', { ...params, force, dryRun: opts.dryRun === true });
   if (opts.json) {
     io.out(JSON.stringify(r, null, 2));
     return;

@@ -1,24 +1,11 @@
 /** `roam status [--json]`: this device, its folders and its peers, with sync progress. */
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
-import type { PeerStatus, Status } from '../control/protocol.js';
 import { roamPaths } from '../machine/paths.js';
-import { ago, bytes } from './format.js';
-
-export function peerLine(p: PeerStatus): string {
-  if (!p.connected) return `${p.name}  offline, ${ago(p.lastSeen)}${p.paused ? ', paused' : ''}`;
-  if (p.paused) return `${p.name}  connected, paused`;
-  const out = p.optedOut?.length ? ` (opted out of ${p.optedOut.join(', ')})` : '';
-  if (p.inSync) return `${p.name}  connected, in sync${out}`;
-  const parts: string[] = [];
-  if (p.offers?.length) parts.push(`offers ${p.offers.join(', ')}, not held here`);
-  if (p.need.items) parts.push(`receiving ${p.need.items} item(s), ${bytes(p.need.bytes)}`);
-  if (p.peerNeeds.items) parts.push(`sending ${p.peerNeeds.items} item(s), ${bytes(p.peerNeeds.bytes)}`);
-  return `${p.name}  connected, ${parts.join('; ') || 'exchanging indexes'}${out}`;
-}
+import { bytes, peerLine } from './helpers/format.js';
 
 export async function status(opts: { json?: boolean }, io: Io): Promise<void> {
-  const s = await call<Status>(roamPaths().socket, 'status');
+  const s = await call(roamPaths().socket, 'status');
   if (opts.json) {
     io.out(JSON.stringify(s, null, 2));
     return;

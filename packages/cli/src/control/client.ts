@@ -1,17 +1,24 @@
 /** `roam`'s side of the control socket. */
 import { createConnection } from 'node:net';
 import { RoamError, type ErrorCode } from '@roam/core/errors';
+import type { ControlMethod, EventOf, ParamsOf, ResultOf } from './methods.js';
 import { CONTROL_VERSION, type Response } from './protocol.js';
+
+/** A method's params (optional when it has none required) and, for a streaming method, what receives its events. */
+export type CallArgs<M extends ControlMethod> = {} extends ParamsOf<M>
+  ? [params?: ParamsOf<M>, onEvent?: (event: EventOf<M>) => void]
+  : [params: ParamsOf<M>, onEvent?: (event: EventOf<M>) => void];
 
 let nextId = 1;
 
 /**
  * Sends one request; `onEvent` receives the events of a streaming answer. Resolves with the
- * result, rejects with the daemon's RoamError, or ROAM_NOT_RUNNING when no daemon answers.
+ * method's result (control/methods.ts), rejects with the daemon's RoamError (one of the method's
+ * `errors`), or ROAM_NOT_RUNNING when no daemon answers.
  */
-export function call<T = unknown>(socket: string, method: string, params: Record<string, unknown> = {}, onEvent?: (e: unknown) => void): Promise<T> {
+export function call<M extends ControlMethod>(socket: string, method: M, ...[params = {}, onEvent]: CallArgs<M>): Promise<ResultOf<M>> {
   const id = nextId++;
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<ResultOf<M>>((resolve, reject) => {
     const s = createConnection(socket);
     let buf = '';
     let done = false;
@@ -29,8 +36,8 @@ export function call<T = unknown>(socket: string, method: string, params: Record
       while ((nl = buf.indexOf('\n')) !== -1) {
         const r = JSON.parse(buf.slice(0, nl)) as Response;
         buf = buf.slice(nl + 1);
-        if ('event' in r) onEvent?.(r.event);
-        else if (r.ok) finish(() => resolve(r.result as T));
+        if ('event' in r) onEvent?.(r.event as EventOf<M>);
+        else if (r.ok) finish(() => resolve(r.result as ResultOf<M>));
         else finish(() => reject(new RoamError(r.error.code as ErrorCode, r.error.message)));
       }
     });

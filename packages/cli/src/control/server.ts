@@ -5,10 +5,12 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { RoamError, isRoamError } from '@roam/core';
+import { RoamError, isRoamError } from '@roam/core/errors';
+import type { Handlers } from './methods.js';
 import { CONTROL_VERSION, type Request, type Response } from './protocol.js';
 
-export type Handler = (params: Record<string, unknown>, stream: (event: unknown) => boolean, closed: Promise<void>) => Promise<unknown>;
+/** A handler as the dispatcher calls it, once the method's name off the wire is known to be one of them. */
+type AnyHandler = (params: Record<string, unknown>, stream: (event: unknown) => boolean, closed: Promise<void>) => Promise<unknown>;
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -32,7 +34,7 @@ export class ControlServer {
     this.server = server;
   }
 
-  static async listen(path: string, handlers: Readonly<Record<string, Handler>>): Promise<ControlServer> {
+  static async listen(path: string, handlers: Handlers): Promise<ControlServer> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     if (await answers(path)) throw new RoamError('ROAM_DAEMON_RUNNING', `another roamd is already running (control socket ${path})`);
     await unlink(path).catch(() => undefined);
@@ -47,7 +49,7 @@ export class ControlServer {
     return cs;
   }
 
-  private serve(socket: Socket, handlers: Readonly<Record<string, Handler>>): void {
+  private serve(socket: Socket, handlers: Handlers): void {
     this.sockets.add(socket);
     let closedResolve!: () => void;
     const closed = new Promise<void>((r) => (closedResolve = r));
@@ -73,7 +75,7 @@ export class ControlServer {
     });
   }
 
-  private async answer(line: string, socket: Socket, handlers: Readonly<Record<string, Handler>>, closed: Promise<void>): Promise<void> {
+  private async answer(line: string, socket: Socket, handlers: Handlers, closed: Promise<void>): Promise<void> {
     const send = (r: Response) => !socket.destroyed && socket.write(`${JSON.stringify(r)}\n`);
     let req: Request;
     try {
@@ -87,7 +89,8 @@ export class ControlServer {
       send({ v: CONTROL_VERSION, id: req.id, ok: false, error: { code: 'ROAM_CONTROL_VERSION', message: `roamd speaks control API ${CONTROL_VERSION}, the command sent ${req.v}: run the same roam version for both` } });
       return;
     }
-    const handler = handlers[req.method];
+    // Own properties only: a method name off the wire never reaches Object.prototype.
+    const handler = Object.hasOwn(handlers, req.method) ? (handlers[req.method as keyof Handlers] as unknown as AnyHandler) : undefined;
     if (!handler) {
       send({ v: CONTROL_VERSION, id: req.id, ok: false, error: { code: 'ROAM_CONTROL_UNKNOWN', message: `roamd does not know "${req.method}"` } });
       return;

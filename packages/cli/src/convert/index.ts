@@ -205,7 +205,7 @@ async function busyWarnings(a: ResumeInArgs): Promise<string[]> {
   const out: string[] = [];
   if (a.socket) {
     try {
-      const { leases } = await call<{ leases: Array<{ self: boolean; name: string }> }>(a.socket, 'leases', { session: a.session.id });
+      const { leases } = await call(a.socket, 'leases', { session: a.session.id });
       for (const l of leases.filter((x) => !x.self)) out.push(`${l.name} is still writing session ${a.session.id}`);
     } catch {
       // no lease information: nothing to warn about

@@ -8,19 +8,12 @@
  */
 import type { Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
+import type { ClockReading } from '../control/results.js';
 import type { Network } from './net/index.js';
 
 export const CLOCK_PROTOCOL = '/roam/clock/1.0.0';
 const PROBES = 4;
 const TIMEOUT_MS = 5_000;
-
-export interface ClockReading {
-  readonly peerId: string;
-  /** The peer's clock minus this one's (ms): positive when the peer is ahead. */
-  readonly skewMs: number;
-  /** The round trip of the probe the estimate comes from; the estimate is good to rtt/2. */
-  readonly rttMs: number;
-}
 
 /** Answers each probe (an empty frame) with this device's clock, an 8-byte float64 of ms since the epoch. */
 export async function serveClock(net: Network, now: () => number = Date.now): Promise<void> {

@@ -8,7 +8,7 @@
 import type { Engine, SyncState } from '@roam/core';
 import type { FolderOffer, FolderSkip } from '../control/protocol.js';
 import { toolFolders, type FolderSpec } from '../machine/config.js';
-import { SHARED_FOLDER } from './shared.js';
+import { SHARED_FOLDER } from '../machine/leases.js';
 
 /** One connected peer: its `folders` announcement and the sync state of the folders held here. */
 export interface PeerFolders {

@@ -13,7 +13,7 @@ import { toolNamed } from '../tools/registry.js';
 import { ignoreRulesFor } from './ignore.js';
 import { MappedStore } from './mapped-store.js';
 import { ObservedStore } from './observed-store.js';
-import { readShared } from './shared.js';
+import { readShared } from '../machine/leases.js';
 import { FolderWatcher } from './watcher.js';
 
 export interface OpenFolderHost {

@@ -10,7 +10,7 @@
  */
 import { ErrorCodes, RoamError, type EngineOptions } from '@roam/core';
 import { sessionOfItem } from './activity.js';
-import type { Lease } from './shared.js';
+import type { Lease } from '../machine/leases.js';
 
 export function partialTailOptions(
   env: NodeJS.ProcessEnv,

@@ -23,7 +23,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, openSync, readSync, closeSync, writeFileSync, type Dirent } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { validateName } from '@roam/core';
+import { validateName } from '@roam/core/names';
 import { keyMatches as claudeKeyMatches, projectKey as claudeProjectKey } from '../tools/claude/adapter.js';
 import { gitIdentity, type GitIdentity } from './git.js';
 import { nameAgainstHome, pathOfWire } from './wire-names.js';

@@ -1,5 +1,5 @@
 /**
- * roam's trash as roamd and the verbs both read it: what `roam restore --list` shows (TrashView),
+ * roam's trash as roamd and the verbs both read it: what `roam restore --list` shows (TrashView, control/results.ts),
  * the short id of an entry, the session an item belongs to, and the trash of each folder read
  * straight from the state directory (`<state>/folders/<id>/trash/<stamp>/<name>`, as the folder
  * store keeps it), for when roamd is not running.
@@ -9,21 +9,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { trashStampTime } from '@roam/core/node';
 
-export interface TrashView {
-  /** Short id for `roam restore <id>`. */
-  readonly id: string;
-  readonly folder: string;
-  /** `<stamp>/<local name>` in the folder's trash. */
-  readonly entry: string;
-  /** The item's name as devices share it (Claude Code: the wire project name). */
-  readonly name: string;
-  /** Where it goes back to on this device. */
-  readonly path: string;
-  /** The session the file belongs to, when its name tells. */
-  readonly session: string | null;
-  readonly deletedAt: number;
-  readonly size: number;
-}
+/** How long the trash keeps what roam removed or replaced (roamd expires older entries). */
+export const TRASH_DAYS = 30;
 
 export function trashId(folder: string, e: { readonly entry: string }): string {
   return createHash('sha256').update(`${folder}\u0000${e.entry}`).digest('hex').slice(0, 10);

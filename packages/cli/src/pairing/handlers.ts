@@ -5,8 +5,8 @@
  */
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { ErrorCodes, RoamError } from '@roam/core';
-import type { Handler } from '../control/server.js';
-import type { DeviceInfo, LeaveResult, PairCodeEvent, PairRefusedEvent, PairResult, UnpairResult } from './api.js';
+import type { Handlers } from '../control/methods.js';
+import type { DeviceInfo, LeaveResult, PairCodeEvent, PairRefusedEvent, PairResult, UnpairResult } from '../control/pairing.js';
 import { renewIdentity } from './identity.js';
 import type { Trust } from './trust.js';
 
@@ -21,7 +21,7 @@ export interface PairingHandlerContext {
   readonly log: (line: string) => void;
 }
 
-export function pairingHandlers(ctx: PairingHandlerContext): Record<'pair' | 'unpair' | 'leave', Handler> {
+export function pairingHandlers(ctx: PairingHandlerContext): Pick<Handlers, 'pair' | 'unpair' | 'leave'> {
   const group = (): PairResult['group'] => {
     const id = ctx.trust().groupId;
     return id ? { id } : null;

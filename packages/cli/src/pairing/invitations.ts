@@ -10,7 +10,7 @@ import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { toHex } from '@roam/core/bytes';
 import { codeAddresses, pairingListen } from './addresses.js';
-import { decodeCode, encodeCode, SECRET_BYTES } from './code.js';
+import { decodeCode, encodeCode, SECRET_BYTES } from '../machine/pair-code.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './exchange.js';
 import type { MembershipGossip } from './gossip.js';

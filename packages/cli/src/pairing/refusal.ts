@@ -3,19 +3,11 @@
  * so a device whose identity was removed (it left with an older roam, or was unpaired) can only
  * come back with a new identity: `roam leave` on it gives it one.
  */
+import type { PairRefusal } from '../control/pairing.js';
 import type { Entry } from './members.js';
 
-/** A join attempt the inviter refused, as its `roam pair` is told (a control event). */
-export interface PairRefusal {
-  /** Null: refused before it said who it is (a wrong code). */
-  readonly peerId: string | null;
-  /** The name the device gave in its hello, or its address. */
-  readonly name: string;
-  /** removed: its identity was removed from the group; wrong-code: it did not hold this code. */
-  readonly reason: 'removed' | 'wrong-code';
-  /** For the inviter's user: the cause and the fix. */
-  readonly message: string;
-}
+export type { PairRefusal };
+export { printable } from '../machine/printable.js';
 
 /** `2026-12-07 23:58 UTC`: minutes are enough to recognise an event, and no time zone guessing. */
 export function utcMinute(ms: number): string {
@@ -61,8 +53,3 @@ export function wrongCodeForInviter(address: string): string {
 /** The joiner's fix, added to what the inviter said (the joiner's own words: they match its version). */
 export const JOINER_FIX =
   'a removed identity never joins again: run `roam leave` on this device (it takes a new identity and roamd restarts with it), then `roam pair <code>` again (the same code works until it expires)';
-
-/** Text from the wire, printed on a terminal: no control characters. */
-export function printable(text: string): string {
-  return text.replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ');
-}

@@ -10,11 +10,12 @@
  * The characters I, L (read as 1) and O (read as 0) are accepted, as Crockford base32 allows, and
  * case does not matter.
  *
- * No libp2p here: `roam pair <code>` checks a code before it talks to the daemon.
+ * No libp2p here: `roam pair <code>` checks a code before it talks to the daemon (the verb and
+ * pairing/ both read it, so it lives with the modules roamd and the verbs share).
  */
 import { createHash } from 'node:crypto';
 import { multiaddr } from '@multiformats/multiaddr';
-import { TrustErrorCodes, trustError } from './errors.js';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 
 export const CODE_PREFIX = 'roam1-';
 export const CODE_VERSION = 1;
@@ -85,8 +86,8 @@ export function encodeCode(code: PairingCode): string {
   return `${CODE_PREFIX}${payload}${checksum(payload)}`;
 }
 
-const invalid = (why: string) => trustError(TrustErrorCodes.PAIR_CODE_INVALID, `not a roam pairing code: ${why}`);
-const typo = (why: string) => trustError(TrustErrorCodes.PAIR_CODE_CHECKSUM, `the pairing code has a typo (${why}): check it character by character, or copy it again`);
+const invalid = (why: string) => new RoamError(ErrorCodes.PAIR_CODE_INVALID, `not a roam pairing code: ${why}`);
+const typo = (why: string) => new RoamError(ErrorCodes.PAIR_CODE_CHECKSUM, `the pairing code has a typo (${why}): check it character by character, or copy it again`);
 
 /** Decodes a code; throws ROAM_PAIR_CODE_CHECKSUM for a typo, ROAM_PAIR_CODE_INVALID otherwise. */
 export function decodeCode(text: string): PairingCode {

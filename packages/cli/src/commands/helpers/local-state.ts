@@ -8,13 +8,12 @@ import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isRoamError, ErrorCodes } from '@roam/core/errors';
-import { folderList, readConfigFile } from '../machine/config.js';
-import { roamPaths } from '../machine/paths.js';
-import { ProjectNames, type ProjectEntry } from '../machine/project-names.js';
-import { readTrash, sessionIdOfItem, trashId, type TrashView } from '../machine/trash.js';
-
-/** roam's own folder (daemon/shared.ts), which no verb lists. */
-const SHARED_FOLDER = 'roam';
+import { folderList, readConfigFile } from '../../machine/config.js';
+import { roamPaths } from '../../machine/paths.js';
+import { ProjectNames, type ProjectEntry } from '../../machine/project-names.js';
+import type { TrashView } from '../../control/results.js';
+import { SHARED_FOLDER } from '../../machine/leases.js';
+import { readTrash, sessionIdOfItem, trashId } from '../../machine/trash.js';
 
 /** What was said when the daemon did not answer: the verbs print it on stderr. */
 export const OFFLINE_NOTE = 'roamd is not running: this is what this device keeps on disk';

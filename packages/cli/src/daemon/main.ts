@@ -1,6 +1,6 @@
-/** `roamd`: run the daemon in the foreground until SIGINT or SIGTERM. */
-import { Daemon } from '../daemon/daemon.js';
-import { startIdleGc } from '../daemon/idle-gc.js';
+/** roamd's entry (`roamd`, src/roamd.ts the bin): run the daemon in the foreground until SIGINT or SIGTERM. */
+import { Daemon } from './daemon.js';
+import { startIdleGc } from './idle-gc.js';
 import type { Io } from '../io.js';
 
 export interface DaemonFlags {

@@ -1,5 +1,16 @@
 /** What the pairing control methods answer (`roam pair`, `roam devices`, `roam unpair`, `roam leave`). */
-import type { PairRefusal } from './refusal.js';
+
+/** A join attempt the inviter refused, as its `roam pair` is told (a control event). */
+export interface PairRefusal {
+  /** Null: refused before it said who it is (a wrong code). */
+  readonly peerId: string | null;
+  /** The name the device gave in its hello, or its address. */
+  readonly name: string;
+  /** removed: its identity was removed from the group; wrong-code: it did not hold this code. */
+  readonly reason: 'removed' | 'wrong-code';
+  /** For the inviter's user: the cause and the fix. */
+  readonly message: string;
+}
 
 /** A device of the group, as `roam devices --json` prints it. */
 export interface DeviceInfo {

@@ -6,10 +6,13 @@
  *   within the last minute), refreshed every HEARTBEAT_MS while any is held, so `roam resume` on
  *   another device can refuse to resume a session still being written;
  * - projects: the git remote (and path inside the repository) of each project this device keeps,
- *   so a device where the same repository lives elsewhere can map it (project-names.ts);
+ *   so a device where the same repository lives elsewhere can map it (machine/project-names.ts);
  * - home: its home directory, against which the others name the directories its tools record.
+ *
+ * This module is the file's format and what every reader needs (the verbs, roamd); roamd's
+ * daemon/leases.ts decides the leases and writes this device's file.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -90,28 +93,4 @@ export function readShared(dir: string): SharedInfo[] {
     }
   }
   return out;
-}
-
-/**
- * What decides a rewrite before the heartbeat is due: everything but the heartbeat itself and each
- * lease's `lastActive`, which moves with every line the tool writes (or every tick, for a session
- * open in the tool's registry). Rewriting for it sent the file to every peer on each appended line
- * (about 1.7 KB on the wire beside the line's own 2 KB); the heartbeat carries it at most
- * HEARTBEAT_MS late.
- */
-function substance(info: SharedInfo): string {
-  return JSON.stringify({ ...info, updatedAt: 0, leases: info.leases.map((l) => ({ ...l, lastActive: 0 })) });
-}
-
-/** Writes this device's file atomically when its content (heartbeat aside) changed or a heartbeat is due. */
-export function writeShared(dir: string, info: SharedInfo, previous: SharedInfo | null): boolean {
-  const same = previous && substance(previous) === substance(info);
-  const heartbeatDue = info.leases.length > 0 && (!previous || info.updatedAt - previous.updatedAt >= HEARTBEAT_MS);
-  if (same && !heartbeatDue && existsSync(join(dir, `${info.device}.json`))) return false;
-  mkdirSync(dir, { recursive: true });
-  // Written beside the folder (same file system), so the watcher never sees a half-written file.
-  const tmp = join(dir, '..', `shared-${info.device}.json.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(info, null, 1)}\n`);
-  renameSync(tmp, join(dir, `${info.device}.json`));
-  return true;
 }
