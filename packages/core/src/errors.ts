@@ -41,6 +41,8 @@ export const ErrorCodes = {
   CONTROL_MALFORMED: 'ROAM_CONTROL_MALFORMED',
   CONTROL_VERSION: 'ROAM_CONTROL_VERSION',
   CONTROL_UNKNOWN: 'ROAM_CONTROL_UNKNOWN',
+  /** The control socket, or its directory, is not this user's alone (another owner, a symlink, open to others). */
+  CONTROL_UNSAFE: 'ROAM_CONTROL_UNSAFE',
   /** `roam sync --wait` gave up before this device was in sync. */
   SYNC_TIMEOUT: 'ROAM_SYNC_TIMEOUT',
   /** A pairing code has a typo: its checksum does not match, or it holds a character codes never use. */
@@ -75,6 +77,8 @@ export const ErrorCodes = {
   BUNDLE_INVALID: 'ROAM_BUNDLE_INVALID',
   /** A file in a session bundle does not hash to what its manifest says: damaged or tampered with. */
   BUNDLE_HASH_MISMATCH: 'ROAM_BUNDLE_HASH_MISMATCH',
+  /** A session bundle inflates past its cap (in total or for one file): refused before it is read whole. */
+  BUNDLE_TOO_LARGE: 'ROAM_BUNDLE_TOO_LARGE',
   /** The session file cannot be read here (e.g. a zstd-compressed Codex rollout on a Node.js without zstd). */
   SESSION_UNREADABLE: 'ROAM_SESSION_UNREADABLE',
   /** The user answered no to a question (`roam rm` on a terminal): nothing was done. */

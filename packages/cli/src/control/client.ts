@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { RoamError, type ErrorCode } from '@roam/core/errors';
 import type { ControlMethod, EventOf, ParamsOf, ResultOf } from './methods.js';
 import { CONTROL_VERSION, type Response } from './protocol.js';
+import { ownedSocket } from './owner.js';
 
 /** A method's params (optional when it has none required) and, for a streaming method, what receives its events. */
 export type CallArgs<M extends ControlMethod> = {} extends ParamsOf<M>
@@ -18,7 +19,7 @@ let nextId = 1;
  */
 export function call<M extends ControlMethod>(socket: string, method: M, ...[params = {}, onEvent]: CallArgs<M>): Promise<ResultOf<M>> {
   const id = nextId++;
-  return new Promise<ResultOf<M>>((resolve, reject) => {
+  return ownedSocket(socket).then(() => new Promise<ResultOf<M>>((resolve, reject) => {
     const s = createConnection(socket);
     let buf = '';
     let done = false;
@@ -47,5 +48,5 @@ export function call<M extends ControlMethod>(socket: string, method: M, ...[par
       } else finish(() => reject(new RoamError('ROAM_INTERNAL', `control socket ${socket}: ${err.message}`)));
     });
     s.on('close', () => finish(() => reject(new RoamError('ROAM_INTERNAL', 'roamd closed the control connection without an answer'))));
-  });
+  }));
 }

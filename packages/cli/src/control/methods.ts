@@ -66,7 +66,7 @@ export type ParamsOf<M extends ControlMethod> = ControlMethods[M]['params'];
 export type ResultOf<M extends ControlMethod> = ControlMethods[M]['result'];
 export type EventOf<M extends ControlMethod> = ControlMethods[M]['event'];
 /** What any method can fail with: no daemon, another API version, a malformed or unknown request, a bug. */
-export type TransportError = 'ROAM_NOT_RUNNING' | 'ROAM_INTERNAL' | 'ROAM_CONTROL_MALFORMED' | 'ROAM_CONTROL_VERSION' | 'ROAM_CONTROL_UNKNOWN';
+export type TransportError = 'ROAM_NOT_RUNNING' | 'ROAM_CONTROL_UNSAFE' | 'ROAM_INTERNAL' | 'ROAM_CONTROL_MALFORMED' | 'ROAM_CONTROL_VERSION' | 'ROAM_CONTROL_UNKNOWN';
 export type ErrorOf<M extends ControlMethod> = ControlMethods[M]['errors'] | TransportError;
 
 /**

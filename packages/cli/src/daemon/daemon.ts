@@ -17,6 +17,7 @@ import type { PeerStatus, Status } from '../control/protocol.js';
 import { ControlServer } from '../control/server.js';
 import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { SHARED_FOLDER } from '../machine/leases.js';
+import { prepareControlSocket } from '../machine/control-dir.js';
 import { roamPaths, type RoamPaths } from '../machine/paths.js';
 import type { ProjectNames } from '../machine/project-names.js';
 import { Trust } from '../pairing/trust.js';
@@ -99,8 +100,8 @@ export class Daemon {
 
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
     const env = opts.env ?? process.env;
-    const paths = roamPaths(env);
-    await mkdir(paths.config, { recursive: true, mode: 0o700 });
+    // The socket's directory is made and verified first: an unsafe one stops roamd before anything else.
+    const paths = { ...roamPaths(env), socket: prepareControlSocket(roamPaths(env).config, env) };
     await mkdir(paths.state, { recursive: true, mode: 0o700 });
     const cfg = readConfigFile(paths.configFile);
     const groupKey = groupKeyFromEnv(env);

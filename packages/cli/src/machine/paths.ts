@@ -4,8 +4,9 @@
  * `$XDG_STATE_HOME/roam` (~/.local/state/roam).
  */
 import { createHash } from 'node:crypto';
-import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 
 export interface RoamPaths {
   /** Identity, group keys, config.json. */
@@ -36,13 +37,34 @@ export function roamPaths(env: NodeJS.ProcessEnv = process.env): RoamPaths {
   };
 }
 
+/** Where the random control directory's path is recorded (see `socketPath`). */
+export const CONTROL_DIR_RECORD = 'control-dir';
+
 /**
- * `<config>/roamd.sock`, or, when that path would pass the socket length limit, a name in the
- * runtime directory derived from the config directory (so each ROAM_HOME keeps its own socket).
+ * `<config>/roamd.sock` (config is the user's private directory). When that path would pass the
+ * socket length limit: `$XDG_RUNTIME_DIR/roam-<hash>/roamd.sock` (a per-user runtime directory), or
+ * without one a directory with a random name under the temp dir, made by roamd and recorded in
+ * `<config>/control-dir` (never a predictable name in a shared directory: another user could take it
+ * first). Before roamd made that directory, the path returned does not exist (nothing answers).
+ * roamd creates and verifies the directory (machine/control-dir.ts); the client checks who owns it.
  */
 export function socketPath(config: string, env: NodeJS.ProcessEnv = process.env): string {
   const direct = join(config, 'roamd.sock');
   if (Buffer.byteLength(direct) <= MAX_SOCKET_PATH) return direct;
-  const id = createHash('sha256').update(config).digest('hex').slice(0, 16);
-  return join(env.XDG_RUNTIME_DIR || tmpdir(), `roam-${id}.sock`);
+  if (env.XDG_RUNTIME_DIR) {
+    const id = createHash('sha256').update(config).digest('hex').slice(0, 16);
+    return join(env.XDG_RUNTIME_DIR, `roam-${id}`, 'roamd.sock');
+  }
+  const recorded = recordedControlDir(config);
+  return recorded ? join(recorded, 'roamd.sock') : direct;
+}
+
+/** The random control directory recorded in `<config>/control-dir`, if any (an absolute path). */
+export function recordedControlDir(config: string): string | null {
+  try {
+    const dir = readFileSync(join(config, CONTROL_DIR_RECORD), 'utf8').trim();
+    return isAbsolute(dir) ? dir : null;
+  } catch {
+    return null;
+  }
 }
