@@ -37,7 +37,7 @@ export async function importBundle(path: string, flags: ImportFlags, io: Io, ctx
   } catch (err) {
     throw new RoamError(ErrorCodes.USAGE, `cannot read ${file}: ${(err as Error).message}`, { file });
   }
-  const bundle = decodeBundle(data, (t) => toolNamed(t) !== undefined);
+  const bundle = await decodeBundle(data, (t) => toolNamed(t) !== undefined);
   const m = bundle.manifest;
   const tool = toolNamed(m.tool)!;
   const adapter = tool.adapter({ env });

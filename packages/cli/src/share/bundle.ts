@@ -26,7 +26,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { inflateCapped, MAX_BUNDLE_FILE_BYTES, tooLarge } from './inflate.js';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { SessionInfo, ToolName } from '../sessions/types.js';
 import { mergeCounts, redactFileContent, type RedactionCounts } from './redact.js';
@@ -40,8 +41,7 @@ export const BUNDLE_FOLDERS = ['subagents', 'tool-results', 'checkpoints', 'file
 /** The single files a bundle may hold besides the transcript (Copilot CLI's session directory). */
 export const BUNDLE_TOP_FILES = ['workspace.yaml', 'plan.md'] as const;
 /** Copilot CLI: what of `session-state/<id>/` goes into a bundle besides events.jsonl. */
-/** Uncompressed, at most (a gzip bomb is refused while it inflates). */
-export const MAX_BUNDLE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+export { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILE_BYTES } from './inflate.js';
 
 export interface BundleFile {
   readonly name: string;
@@ -231,15 +231,11 @@ const strOrNull = (v: unknown): v is string | null => v === null || typeof v ===
 /**
  * Reads and verifies a bundle's bytes (`isTool`: whether roam knows the manifest's tool; the
  * registry's, tools/registry.ts, for `roam import`). Throws ROAM_BUNDLE_INVALID, ROAM_PATH_ESCAPE /
- * ROAM_PATH_INVALID, ROAM_BUNDLE_HASH_MISMATCH.
+ * ROAM_PATH_INVALID, ROAM_BUNDLE_HASH_MISMATCH, ROAM_BUNDLE_TOO_LARGE (past the caps of share/inflate.ts,
+ * found before the bundle is inflated whole).
  */
-export function decodeBundle(data: Buffer, isTool: (name: string) => boolean = () => true): Bundle {
-  let json: string;
-  try {
-    json = gunzipSync(data, { maxOutputLength: MAX_BUNDLE_BYTES }).toString('utf8');
-  } catch (err) {
-    throw invalid(`not a roam session bundle (not gzip data: ${(err as Error).message})`);
-  }
+export async function decodeBundle(data: Buffer, isTool: (name: string) => boolean = () => true): Promise<Bundle> {
+  const json = (await inflateCapped(data)).toString('utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(json);
@@ -265,6 +261,7 @@ export function decodeBundle(data: Buffer, isTool: (name: string) => boolean = (
     if (seen.has(name)) throw invalid(`bundle manifest lists ${name} twice`);
     seen.add(name);
     if (!isStr(f.sha256) || !/^[0-9a-f]{64}$/.test(f.sha256) || typeof f.bytes !== 'number') throw invalid(`bundle manifest: ${name} has no sha256 or size`);
+    if (f.bytes > MAX_BUNDLE_FILE_BYTES) throw tooLarge(name, MAX_BUNDLE_FILE_BYTES);
     list.push({ name, bytes: f.bytes, sha256: f.sha256 });
   }
   if (!seen.has(SESSION_FILE)) throw invalid(`bundle holds no ${SESSION_FILE}`);
@@ -280,6 +277,7 @@ export function decodeBundle(data: Buffer, isTool: (name: string) => boolean = (
   for (const f of list) {
     const b64 = (raw as Record<string, unknown>)[f.name];
     if (!isStr(b64)) throw invalid(`bundle lacks ${f.name}, which its manifest lists`, { name: f.name });
+    if (b64.length > Math.ceil(MAX_BUNDLE_FILE_BYTES / 3) * 4) throw tooLarge(f.name, MAX_BUNDLE_FILE_BYTES);
     const bytes = Buffer.from(b64, 'base64');
     const got = sha256(bytes);
     if (got !== f.sha256 || bytes.length !== f.bytes) {
