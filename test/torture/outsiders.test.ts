@@ -12,8 +12,11 @@
  *   member it connected to; the bytes a device sent when it paired, replayed at the same (used)
  *   invitation and at a new one.
  *
- * Each must receive 0 bytes of session data: every connection gets only handshake bytes (fewer
- * than the smallest session line), none of the sessions' text, and nothing lands in its folder.
+ * Each must receive 0 bytes of session data, as the members' own counters show (`roam status
+ * --json`, traffic.peers): no sync or members stream came up with an outsider, no frame, no index
+ * entry, no index byte went to it; and nothing lands in its folder. (The bytes the proxies saw are
+ * ciphertext: a scan of them for session text could not fail; they are reported, not asserted.)
+ * A replayed proof gets only handshake bytes, fewer than the smallest session line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +29,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PeerTraffic, Status } from '../../packages/cli/src/control/protocol.js';
 import { decodeCode, encodeCode } from '../../packages/cli/src/machine/pair-code.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { ROAM } from '../support/daemons.js';
@@ -143,6 +147,9 @@ describe('torture: outsiders', () => {
     // Unpaired: a libp2p node with no group secret.
     const bare = await createLibp2p({ addresses: { listen: [] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: {} });
     onCleanup(async () => bare.stop());
+    // The members' counters for the outsiders before the attacks (gamma synced while it was a member).
+    const outsiders = { revoked: c!.peerId, wrongKey: w!.peerId, unpairedLibp2p: bare.peerId.toString() };
+    const countersBefore = await Promise.all([a!, b!].map((m) => m.status()));
 
     // Alpha keeps writing secret lines all along; beta keeps receiving them.
     const writing = startWriting([{ writer: wa, root: () => a!.folder, files: () => sessions, bytesPerSec: 10_000 }], rng.fork(2));
@@ -211,8 +218,29 @@ describe('torture: outsiders', () => {
         refusalsInAlphaLog: (a!.log().match(/refused a connection/g) ?? []).length,
       });
 
+      // What each member itself opened to and sent each outsider during the attacks: nothing.
+      const countersAfter = await Promise.all([a!, b!].map((m) => m.status()));
+      const sentToOutsiders = [a!, b!].flatMap((m, i) =>
+        Object.entries(outsiders).map(([who, peerId]) => {
+          const at = (s: Status) => s.traffic.peers.find((p) => p.peerId === peerId);
+          const before = at(countersBefore[i]!);
+          const after = at(countersAfter[i]!);
+          const delta = (k: keyof PeerTraffic) => (after?.[k] as number | undefined ?? 0) - (before?.[k] as number | undefined ?? 0);
+          return { member: m.name, outsider: who, syncStreams: delta('syncStreams'), membersStreams: delta('membersStreams'), otherStreams: delta('otherStreams'), framesSent: delta('framesSent'), itemsSent: delta('itemsSent'), indexBytesSent: delta('indexBytesSent'), dataFrames: delta('dataFrames') };
+        }),
+      );
+      report('outsiders-counters', { sentToOutsiders, alphaToBeta: countersAfter[0]!.traffic.peers.find((p) => p.peerId === b!.peerId) ?? null });
+      for (const x of sentToOutsiders) {
+        expect(x, `${x.member} → ${x.outsider}`).toEqual({ member: x.member, outsider: x.outsider, syncStreams: 0, membersStreams: 0, otherStreams: 0, framesSent: 0, itemsSent: 0, indexBytesSent: 0, dataFrames: 0 });
+      }
+      // The counters count: alpha sent beta index entries and data over its sync stream.
+      const toBeta = countersAfter[0]!.traffic.peers.find((p) => p.peerId === b!.peerId);
+      expect(toBeta?.syncStreams).toBeGreaterThan(0);
+      expect(toBeta?.itemsSent).toBeGreaterThan(0);
+      expect(toBeta?.indexBytesSent).toBeGreaterThan(0);
       for (const [k, v] of Object.entries(outcome)) {
         expect(v.connections, k).toBeGreaterThan(0);
+        if (!k.startsWith('replayed_')) continue;
         expect(v.sessionTextFound, k).toBe(0);
         // Handshake bytes only: never as much as one session line.
         expect(v.maxBytesPerConnection, k).toBeLessThan(MIN_LINE);

@@ -68,8 +68,27 @@ export interface Status {
   readonly folders: Array<{ readonly id: string; readonly path: string; readonly items: number; readonly bytes: number }>;
   readonly offered: FolderOffer[];
   readonly skipped: FolderSkip[];
-  /** Sync protocol bytes received and sent since roamd started. */
-  readonly traffic: { readonly bytesIn: number; readonly bytesOut: number };
+  /** Sync protocol bytes received and sent since roamd started; per peer, what this daemon opened to and sent it. */
+  readonly traffic: { readonly bytesIn: number; readonly bytesOut: number; readonly peers: PeerTraffic[] };
+}
+
+/** What roamd opened to and sent one peer since it started (every peer that got a stream, members or not). */
+export interface PeerTraffic {
+  readonly peerId: string;
+  readonly deviceId: string;
+  /** Streams that came up with the peer (opened by either side, after admission), by protocol. */
+  readonly syncStreams: number;
+  readonly membersStreams: number;
+  readonly otherStreams: number;
+  /** Sync frames sent, and their bytes. */
+  readonly framesSent: number;
+  readonly bytesSent: number;
+  /** Index frames sent, the item entries in them, and their bytes. */
+  readonly indexFrames: number;
+  readonly itemsSent: number;
+  readonly indexBytesSent: number;
+  /** Frames of session data (log lines, file content) sent. */
+  readonly dataFrames: number;
 }
 
 export interface ProjectInfo {

@@ -22,7 +22,7 @@ import { buildNode } from './node.js';
 import { deviceIdOf, parseTarget, withPeer } from './peer-ids.js';
 import { OPEN_STREAM_TIMEOUT_MS, SyncStreams, type PeerState, type SyncSink } from './peer-stream.js';
 import { PeerTable, type NetPeer } from './peers.js';
-
+import { TrafficCounters } from './traffic.js';
 export type { SyncSink } from './peer-stream.js';
 export type { NetPeer } from './peers.js';
 
@@ -74,6 +74,7 @@ export class Network {
   private readonly peerTable: PeerTable;
   private readonly dialer: Dialer;
   private readonly streams: SyncStreams;
+  readonly traffic = new TrafficCounters(); // status: traffic.peers
   private stopped = false;
 
   private constructor(node: Libp2p, opts: NetworkOptions, allow: (peerId: string) => boolean) {
@@ -96,6 +97,7 @@ export class Network {
       isConnected: (ps: PeerState) => table.isConnected(ps),
       log: (line: string) => this.log(line),
       guard: (what: string, fn: () => unknown) => this.guard(what, fn),
+      traffic: this.traffic,
     };
     this.dialer = new Dialer({
       ...shared,
@@ -139,7 +141,6 @@ export class Network {
     };
     // A malformed address or peer id throws here, before anything starts: a usage error.
     const targets = opts.peers.map((addr) => ({ addr, ...parseTarget(addr) }));
-
     let onMdnsPeer: (info: PeerInfo) => void = () => undefined;
     const node = await buildNode({
       privateKey: opts.privateKey,
@@ -180,7 +181,6 @@ export class Network {
     node.addEventListener('peer:connect', (evt) => this.guard('peer:connect', () => this.onPeerConnect(evt.detail)));
     node.addEventListener('peer:disconnect', (evt) => this.guard('peer:disconnect', () => this.onPeerDisconnect(evt.detail)));
     await node.start();
-
     for (const conn of node.getConnections()) this.onConnectionOpen(conn);
     for (const t of targets) this.dialer.addTarget(t.addr, t.ma, t.peerId);
   }
@@ -246,6 +246,7 @@ export class Network {
         stream.abort(new Error('peer not allowed'));
         return;
       }
+      this.traffic.stream(peer, protocol);
       this.guard(`${protocol} from ${deviceIdOf(peer)}`, () => handler(stream, peer));
     }, { maxInboundStreams: 4, maxOutboundStreams: 4 });
   }
@@ -255,7 +256,9 @@ export class Network {
     const ps = this.peerTable.state(peerId);
     const conn = ps ? this.peerTable.openConnections(ps)[0] : undefined;
     if (!conn) throw new Error(`not connected to ${deviceIdOf(peerId)}`);
-    return conn.newStream(protocol, { signal: signal ?? AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS) });
+    const stream = await conn.newStream(protocol, { signal: signal ?? AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS) });
+    this.traffic.stream(peerId, protocol);
+    return stream;
   }
 
   /** Peer ids with an open connection. */
@@ -297,7 +300,6 @@ export class Network {
   peers(): NetPeer[] {
     return this.peerTable.snapshot();
   }
-
 
   /**
    * Stops syncing with one peer (by peer id or device id) or with all: their sync streams close

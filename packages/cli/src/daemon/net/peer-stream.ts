@@ -15,6 +15,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { MAX_FRAME_BYTES, PROTOCOL_ID, type Link } from '@roam/core';
 import { STABLE_MS, backoff } from './backoff.js';
 import { errText } from './errors.js';
+import type { TrafficCounters } from './traffic.js';
 import { FrameReader, FrameTooLargeError, READ_BUFFER_LIMIT, encodeVarint } from './frames.js';
 
 /** What the network feeds. An `Engine` satisfies it. Peers are named by their short device id. */
@@ -74,10 +75,14 @@ export class PeerStream {
     readonly stream: Stream,
     readonly outbound: boolean,
     close: (s: PeerStream, reason: string) => void,
+    sent?: (frame: Uint8Array) => void,
   ) {
     this.reader = new FrameReader(stream);
     this.link = {
-      send: (frame) => this.send(frame),
+      send: (frame) => {
+        sent?.(frame);
+        return this.send(frame);
+      },
       flush: () => void this.flushHeld(),
       close: (reason) => close(this, reason),
     };
@@ -174,6 +179,8 @@ export interface StreamHost {
   state(peer: PeerId | string): PeerState | null;
   log(line: string): void;
   guard(what: string, fn: () => unknown): void;
+  /** Counts the streams and frames of each peer (status: traffic.peers). */
+  readonly traffic?: TrafficCounters;
 }
 
 /** Opens, accepts, runs and ends the sync streams, one per peer. */
@@ -265,7 +272,8 @@ export class SyncStreams {
     clearTimeout(ps.reopenTimer);
     ps.reopenTimer = undefined;
     stream.maxReadBufferLength = READ_BUFFER_LIMIT;
-    const s = new PeerStream(ps, stream, outbound, (ended, reason) => void this.endStream(ended, reason));
+    const s = new PeerStream(ps, stream, outbound, (ended, reason) => void this.endStream(ended, reason), (frame) => this.host.traffic?.sent(ps.peerId, frame));
+    this.host.traffic?.stream(ps.peerId, PROTOCOL_ID);
     ps.syncStream = s;
     // (A throwing EventTarget listener would be an uncaught exception: guard it.)
     stream.addEventListener('close', (evt) => {
