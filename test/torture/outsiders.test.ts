@@ -13,7 +13,7 @@
  *   invitation and at a new one.
  *
  * Each must receive 0 bytes of session data, as the members' own counters show (`roam status
- * --json`, traffic.peers): no sync or members stream came up with an outsider, no frame, no index
+ * --json`, traffic.peers): no connection passed their gater, no sync or members stream came up with an outsider, no frame, no index
  * entry, no index byte went to it; and nothing lands in its folder. (The bytes the proxies saw are
  * ciphertext: a scan of them for session text could not fail; they are reported, not asserted.)
  * A replayed proof gets only handshake bytes, fewer than the smallest session line.
@@ -126,6 +126,8 @@ describe('torture: outsiders', () => {
     expect(un.status, un.stderr).toBe(0);
     await until(async () => (await b!.roam('devices', '--json')).stdout.includes('gamma') === false, { timeoutMs: 20_000, everyMs: 200, what: 'beta to learn of the removal' });
 
+    // The members' counters before any outsider starts (gamma synced while it was a member).
+    const countersBefore = await Promise.all([a!, b!].map((m) => m.status()));
     // The outsiders, each through counting proxies in front of the two members.
     const proxies = {
       revoked: [await CountingProxy.start('127.0.0.1', portOf(a!.address)), await CountingProxy.start('127.0.0.1', portOf(b!.address))],
@@ -147,9 +149,7 @@ describe('torture: outsiders', () => {
     // Unpaired: a libp2p node with no group secret.
     const bare = await createLibp2p({ addresses: { listen: [] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: {} });
     onCleanup(async () => bare.stop());
-    // The members' counters for the outsiders before the attacks (gamma synced while it was a member).
     const outsiders = { revoked: c!.peerId, wrongKey: w!.peerId, unpairedLibp2p: bare.peerId.toString() };
-    const countersBefore = await Promise.all([a!, b!].map((m) => m.status()));
 
     // Alpha keeps writing secret lines all along; beta keeps receiving them.
     const writing = startWriting([{ writer: wa, root: () => a!.folder, files: () => sessions, bytesPerSec: 10_000 }], rng.fork(2));
@@ -226,12 +226,12 @@ describe('torture: outsiders', () => {
           const before = at(countersBefore[i]!);
           const after = at(countersAfter[i]!);
           const delta = (k: keyof PeerTraffic) => (after?.[k] as number | undefined ?? 0) - (before?.[k] as number | undefined ?? 0);
-          return { member: m.name, outsider: who, syncStreams: delta('syncStreams'), membersStreams: delta('membersStreams'), otherStreams: delta('otherStreams'), framesSent: delta('framesSent'), itemsSent: delta('itemsSent'), indexBytesSent: delta('indexBytesSent'), dataFrames: delta('dataFrames') };
+          return { member: m.name, outsider: who, connections: delta('connections'), syncStreams: delta('syncStreams'), membersStreams: delta('membersStreams'), otherStreams: delta('otherStreams'), framesSent: delta('framesSent'), itemsSent: delta('itemsSent'), indexBytesSent: delta('indexBytesSent'), dataFrames: delta('dataFrames') };
         }),
       );
       report('outsiders-counters', { sentToOutsiders, alphaToBeta: countersAfter[0]!.traffic.peers.find((p) => p.peerId === b!.peerId) ?? null });
       for (const x of sentToOutsiders) {
-        expect(x, `${x.member} → ${x.outsider}`).toEqual({ member: x.member, outsider: x.outsider, syncStreams: 0, membersStreams: 0, otherStreams: 0, framesSent: 0, itemsSent: 0, indexBytesSent: 0, dataFrames: 0 });
+        expect(x, `${x.member} → ${x.outsider}`).toEqual({ member: x.member, outsider: x.outsider, connections: 0, syncStreams: 0, membersStreams: 0, otherStreams: 0, framesSent: 0, itemsSent: 0, indexBytesSent: 0, dataFrames: 0 });
       }
       // The counters count: alpha sent beta index entries and data over its sync stream.
       const toBeta = countersAfter[0]!.traffic.peers.find((p) => p.peerId === b!.peerId);

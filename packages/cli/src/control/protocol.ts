@@ -76,6 +76,8 @@ export interface Status {
 export interface PeerTraffic {
   readonly peerId: string;
   readonly deviceId: string;
+  /** Connections that passed the gater (allow-list and group secret). */
+  readonly connections: number;
   /** Streams that came up with the peer (opened by either side, after admission), by protocol. */
   readonly syncStreams: number;
   readonly membersStreams: number;

@@ -362,13 +362,13 @@ export class Network {
       this.log(`${what} failed: ${errText(err)}`);
     }
   }
-
   // ---------------------------------------------------------------- connections
 
   private onConnectionOpen(conn: Connection): void {
     const ps = this.peerTable.state(conn.remotePeer);
     if (!ps) return;
     ps.lastSeen = Date.now();
+    this.traffic.connection(ps.peerId);
     if (conn.direction === 'outbound') ps.addresses.add(withPeer(conn.remoteAddr.toString(), ps.peerId));
     if (this.stopped || !this.peerTable.weOpen(ps) || ps.syncStream || ps.opening || this.peerTable.isPaused(ps)) return;
     clearTimeout(ps.reopenTimer);

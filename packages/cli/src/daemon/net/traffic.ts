@@ -1,5 +1,5 @@
 /**
- * Per-peer counters of what this daemon opened to and sent each peer: streams by protocol (sync,
+ * Per-peer counters of what this daemon admitted, opened and sent: connections, streams by protocol (sync,
  * members), frames and bytes sent on the sync stream, index entries and index bytes among them.
  * They show what an outsider got from this daemon (`roam status --json`, traffic.peers): a peer
  * the gater refuses gets no stream, so nothing at all.
@@ -17,10 +17,15 @@ export class TrafficCounters {
   private of(peerId: string): Counts {
     let c = this.peers.get(peerId);
     if (!c) {
-      c = { peerId, deviceId: deviceIdOf(peerId), syncStreams: 0, membersStreams: 0, otherStreams: 0, framesSent: 0, bytesSent: 0, indexFrames: 0, itemsSent: 0, indexBytesSent: 0, dataFrames: 0 };
+      c = { peerId, deviceId: deviceIdOf(peerId), connections: 0, syncStreams: 0, membersStreams: 0, otherStreams: 0, framesSent: 0, bytesSent: 0, indexFrames: 0, itemsSent: 0, indexBytesSent: 0, dataFrames: 0 };
       this.peers.set(peerId, c);
     }
     return c;
+  }
+
+  /** A connection with the peer passed the gater. */
+  connection(peerId: string): void {
+    this.of(peerId).connections++;
   }
 
   /** A stream of `protocol` with the peer came up (opened by either side, after admission). */
