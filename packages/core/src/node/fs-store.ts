@@ -30,7 +30,7 @@ import { nodeHasher } from './hash.js';
 import { asRoamError, checkRoom, errnoCode, syncDir, writeAll } from './io.js';
 import { Journal, JournalMetaStore } from './journal.js';
 import { cutPartialTail, partialTailOf, partialTrashName } from './partial-tail.js';
-import { O_NOFOLLOW, checkParents, ensureParents, itemPath, lstatItem, openItem } from './safe-path.js';
+import { checkParents, ensureParents, itemPath, lstatItem, openItem, openPinned, peerMode } from './safe-path.js';
 
 /** Prefix of the store's hidden temp files; scans skip them and `open` deletes them. */
 export const TEMP_PREFIX = '.roam-tmp-';
@@ -302,7 +302,7 @@ export class FsFolderStore implements FolderStore {
         await file.sync();
         this.stats.fsyncs++;
         await this.afterAppendWrite?.(name);
-        if (mode !== undefined && ((await file.stat()).mode & 0o777) !== mode) await file.chmod(mode);
+        if (mode !== undefined && ((await file.stat()).mode & 0o777) !== peerMode(mode)) await file.chmod(peerMode(mode));
         // A tool may append right behind us. Then its mtime is kept, and the fingerprint records
         // our end (not the size seen), so the next scan reads its lines as a local append instead
         // of taking the grown file for the state just written.
@@ -341,12 +341,12 @@ export class FsFolderStore implements FolderStore {
     const tmpName = name.slice(0, slash) + tempName(name.slice(slash));
     const tmp = itemPath(this.root, tmpName);
     const dst = itemPath(this.root, name);
-    const file = await fsp.open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode ?? 0o644);
+    const file = await openPinned(this.root, tmpName, O_RDWR | O_CREAT | O_EXCL, mode === undefined ? 0o600 : peerMode(mode));
     let renamed = false;
     try {
       const wrote = total > 0 ? (await file.writev(data as Uint8Array[])).bytesWritten : 0;
       if (wrote !== total) await writeAll(file, concatBytes(data).subarray(wrote));
-      if (mode !== undefined && ((await file.stat()).mode & 0o777) !== mode) await file.chmod(mode);
+      if (mode !== undefined && ((await file.stat()).mode & 0o777) !== peerMode(mode)) await file.chmod(peerMode(mode));
       await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
       await file.sync();
       this.stats.fsyncs++;
@@ -392,7 +392,7 @@ export class FsFolderStore implements FolderStore {
       await ensureParents(this.root, name, this.stats);
       await lstatItem(this.root, name); // refuses a symlink at the item
       const tmpName = name.slice(0, name.lastIndexOf('/') + 1) + tempName(name.slice(name.lastIndexOf('/') + 1));
-      const fh = await fsp.open(itemPath(this.root, tmpName), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+      const fh = await openPinned(this.root, tmpName, O_RDWR | O_CREAT | O_EXCL, 0o600);
       const s = new Staging(name, tmpName, fh, isLogName(name) ? new LineChain(this.hasher, GENESIS, this.interval) : this.hasher.createSha256(), this.stats);
       this.staging.add(s);
       return {
@@ -408,7 +408,7 @@ export class FsFolderStore implements FolderStore {
       if (!(await this.checkExpected(name, expected))) return; // expected absent, and it is
       const from = itemPath(this.root, name);
       const to = await this.trashPath(name);
-      await fsp.mkdir(path.dirname(to), { recursive: true });
+      await fsp.mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
       await fsp.rename(from, to).catch(async (e: unknown) => {
         if (errnoCode(e) !== 'EXDEV') throw e;
         await fsp.copyFile(from, to, constants.COPYFILE_EXCL);
@@ -686,7 +686,7 @@ export class FsFolderStore implements FolderStore {
           bytesEqual(target.hash, got.hash);
         if (!ok) throw new RoamError(ErrorCodes.STORE_HASH_MISMATCH, `staged content of ${s.name} does not match its target`, { name: s.name });
         await this.checkExpected(s.name, expected);
-        await s.fh.chmod(target.mode & 0o777);
+        await s.fh.chmod(peerMode(target.mode));
         await s.fh.utimes(target.mtimeMs / 1000, target.mtimeMs / 1000);
         const st = await s.fh.stat();
         const tail = target.kind === 'log' ? await this.tailOf(s.fh, target.size) : '';
@@ -770,7 +770,7 @@ export class FsFolderStore implements FolderStore {
   private async keepInTrash(name: string): Promise<void> {
     const from = itemPath(this.root, name);
     const to = await this.trashPath(name);
-    await fsp.mkdir(path.dirname(to), { recursive: true });
+    await fsp.mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
     await fsp.link(from, to).catch(async (e: unknown) => {
       if (errnoCode(e) !== 'EXDEV' && errnoCode(e) !== 'EPERM') throw e;
       await fsp.copyFile(from, to, constants.COPYFILE_EXCL);

@@ -5,8 +5,9 @@
  * is checked with lstat: it must be a real directory, a symlink anywhere on the path is
  * ROAM_PATH_ESCAPE (one realpath of the parent when it resolves to itself, else an lstat per
  * level). Missing parents are created one level at a time, each re-checked. The item
- * itself is opened with O_NOFOLLOW, so a symlink there is refused too. (Node has no openat, so a
- * directory swapped for a symlink between the check and the open is the one race left.)
+ * itself is opened with O_NOFOLLOW, so a symlink there is refused too. Node has no openat: a
+ * directory swapped for a symlink between the check and the open is caught after the open, before
+ * anything is written (`openPinned`, pinned-open.ts). Directories are made 0700.
  */
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -14,6 +15,9 @@ import * as path from 'node:path';
 import { ErrorCodes, RoamError } from '../errors.js';
 import { validateName } from '../names.js';
 import { errnoCode, syncDir, type SyncCounter } from './io.js';
+import { DIR_MODE, openPinned } from './pinned-open.js';
+
+export { openPinned, peerMode } from './pinned-open.js';
 
 /** O_NOFOLLOW where the platform has it (not on Windows). */
 export const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -59,7 +63,7 @@ async function walkParents(root: string, name: string, create: SyncCounter | nul
     dir = path.join(dir, part);
     let st = await lstatOrNull(dir);
     if (st === null && create) {
-      await fsp.mkdir(dir).catch((e: unknown) => {
+      await fsp.mkdir(dir, DIR_MODE).catch((e: unknown) => {
         if (errnoCode(e) !== 'EEXIST') throw e; // lost a race: re-checked below
       });
       await syncDir(parent, create);
@@ -93,7 +97,7 @@ export async function openItem(root: string, name: string, flags: number, counte
   }
   let fh: FileHandle;
   try {
-    fh = await fsp.open(itemPath(root, name), flags | O_NOFOLLOW, mode);
+    fh = await openPinned(root, name, flags, mode);
   } catch (e) {
     if (errnoCode(e) === 'ELOOP' || errnoCode(e) === 'EMLINK') throw escape(name, 'the item is a symlink');
     throw e;
