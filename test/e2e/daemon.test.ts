@@ -31,9 +31,16 @@ function claudeProject(projects: string, key = '-home-alice-code-app'): string {
 
 const line = (i: number, pad = 200) => `${JSON.stringify({ type: 'user', uuid: `u-${i}`, sessionId: SID, message: { content: `line ${i} ${'.'.repeat(pad)}` } })}\n`;
 
+type Tree = Awaited<ReturnType<typeof readTree>>;
+/**
+ * A tree as it replicates: a file's mode by its owner bits (a receiver keeps only those: 0644 →
+ * 0600), a directory's not at all (a receiver makes its directories 0700).
+ */
+const asReplicated = (t: Tree): Tree => t.map((e) => ({ ...e, mode: e.type === 'dir' ? 0 : e.mode & 0o700 }));
+
 async function sameTree(a: DaemonHandle, b: DaemonHandle, timeoutMs = 30_000): Promise<void> {
-  // Whole entries, mtime and mode included: a receiver sets the mtime just after the content.
-  const strip = (t: Awaited<ReturnType<typeof readTree>>) => t.map(({ path, type, size, sha256, mtimeMs, mode }) => ({ path, type, size, sha256, mtimeMs, mode }));
+  // Whole entries, mtime and (owner) mode included: a receiver sets the mtime just after the content.
+  const strip = (t: Tree) => asReplicated(t).map(({ path, type, size, sha256, mtimeMs, mode }) => ({ path, type, size, sha256, mtimeMs, mode }));
   let last: unknown;
   await until(
     async () => {
@@ -53,8 +60,8 @@ describe('roamd', () => {
     await a.start();
     await b.start(['--peer', a.addresses[0]!]);
     await sameTree(a, b);
-    // Byte-identical, mtimes and modes kept.
-    const [ta, tb] = [await readTree(a.projects), await readTree(b.projects)];
+    // Byte-identical, mtimes and owner modes kept.
+    const [ta, tb] = [asReplicated(await readTree(a.projects)), asReplicated(await readTree(b.projects))];
     expect(tb).toEqual(ta);
 
     const session = join(dir, `${SID}.jsonl`);

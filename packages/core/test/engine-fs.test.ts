@@ -17,7 +17,7 @@ import { forkUuid } from '../src/replication/policy.js';
 import { LineChain } from '../src/log/chain.js';
 import type { Hasher } from '../src/log/hash.js';
 import { GENESIS } from '../src/log/position.js';
-import { FsFolderStore, nodeHasher } from '../src/node/index.js';
+import { FsFolderStore, nodeHasher, peerMode } from '../src/node/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
 import { linkPair, type LinkPair } from '../src/testing/link-pair.js';
 import { until } from './support/poll.js';
@@ -292,7 +292,8 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
       // FsFolderStore applies the sender's mtime (utimes after an append or a staged commit); the
       // round trip through seconds as a double may lose sub-microsecond digits.
       expect(Math.abs(o.mtimeMs - e.mtimeMs), `${name} mtime on B vs A`).toBeLessThan(0.001);
-      expect(o.mode, `${name} mode`).toBe(e.mode);
+      // A peer's mode keeps its owner bits only (0644 → 0600).
+      expect(o.mode, `${name} mode`).toBe(peerMode(e.mode));
     }
     expect(tb.get(files.find((f) => f.endsWith('toolu_1.txt'))!)!.bytes.length).toBeGreaterThan(300 * 1024);
     expect(a.log.concat(b.log)).toEqual([]);
@@ -444,7 +445,7 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     await untilSameFolders(a, b);
     await quiesce(pair, a, b);
     expect(fs.readFileSync(path.join(b.root, name), 'utf8')).toBe(lines.join(''));
-    expect(b.store.stat(name)).toEqual(a.store.stat(name));
+    expect(b.store.stat(name)).toEqual({ ...a.store.stat(name)!, mode: peerMode(a.store.stat(name)!.mode) });
     expect(await b.store.checkpoints(name)).toEqual(await a.store.checkpoints(name));
     expect(hashed).toBe(0);
     expect(b.log).toEqual([]);
