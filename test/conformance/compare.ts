@@ -229,6 +229,18 @@ export interface Recording {
 /** The sampled differences: what the reference may show during a run and roam never does. */
 export const SAMPLED_DIFFERENCE = { tornLine: 'D1', vanished: 'D2' } as const;
 
+/** The DIFFERENCES.md entry for modes: a received file keeps its owner bits only, directories roam makes are 0700. */
+export const MODE_DIFFERENCE = 'D9';
+
+/** Modes as D9 leaves them comparable: a file's owner bits (read and write always), a directory's not at all. */
+function ownerModes(snaps: NormSnapshots): NormSnapshots {
+  const out: NormSnapshots = {};
+  for (const [label, trees] of Object.entries(snaps)) {
+    out[label] = Object.fromEntries(Object.entries(trees).map(([role, es]) => [role, es.map((e) => ({ ...e, mode: e.type === 'dir' ? 0 : (e.mode & 0o700) | 0o600 }))])) as NormTrees;
+  }
+  return out;
+}
+
 export type Verdict =
   | { kind: 'same' }
   | { kind: 'difference'; ids: string[] }
@@ -243,6 +255,7 @@ export function verdict(s: Scenario, roam: Outcome | undefined, ref: { snapshots
   const known: string[] = [];
   const why: string[] = [];
   const outcome = (p: string) => (s.knownBug ? known : why).push(p);
+  let modesOnly = false;
   if (!roam) outcome('roam did not run');
   else if (roam.error) outcome(`error: ${roam.error}`);
   else {
@@ -253,7 +266,9 @@ export function verdict(s: Scenario, roam: Outcome | undefined, ref: { snapshots
     if (!ref) why.push('no reference: neither a live Syncthing nor a recording');
     else {
       const diff = diffSnapshots(roam.snapshots, ref.snapshots);
-      if (diff.length && !difference) for (const d of diff) outcome(`vs reference: ${d}`);
+      // Modes alone differ, as D9 says they do: a documented difference of every row that shows it.
+      modesOnly = diff.length > 0 && diffSnapshots(ownerModes(roam.snapshots), ownerModes(ref.snapshots)).length === 0;
+      if (diff.length && !difference && !modesOnly) for (const d of diff) outcome(`vs reference: ${d}`);
       if (!diff.length && difference) outcome(`documented difference ${difference} not shown: roam's outcome equals the reference's`);
     }
   }
@@ -261,6 +276,7 @@ export function verdict(s: Scenario, roam: Outcome | undefined, ref: { snapshots
   const ids = new Set(difference ? [difference] : []);
   if (ref!.observed.tornLine) ids.add(SAMPLED_DIFFERENCE.tornLine);
   if (ref!.observed.vanished) ids.add(SAMPLED_DIFFERENCE.vanished);
+  if (modesOnly) ids.add(MODE_DIFFERENCE);
   const rest: Verdict = ids.size ? { kind: 'difference', ids: [...ids].sort() } : { kind: 'same' };
   if (!known.length) return rest;
   // Only the sampled vanish is known: the end states were still compared, say how they came out.

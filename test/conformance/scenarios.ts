@@ -59,6 +59,18 @@ export const SCENARIOS: Scenario[] = [
         },
       },
     },
+    // A received file keeps its owner bits only.
+    roam: {
+      difference: 'D9',
+      expect: {
+        end: {
+          B: {
+            [`${P}/${SID}.jsonl`]: { content: lines('c', 1, 3), mtime: 10, mode: 0o600 },
+            'bin/run.sh': { content: '#!/bin/sh\necho hi\n', mtime: 30, mode: 0o700 },
+          },
+        },
+      },
+    },
   }),
   scenario({
     id: 'append',
