@@ -17,7 +17,7 @@ import { until } from '../../packages/core/test/support/poll.js';
 import type { DeviceInfo } from '../../packages/cli/src/pairing/api.js';
 import { base32, decodeCode, encodeCode } from '../../packages/cli/src/pairing/code.js';
 import { readTree } from '../conformance/driver.js';
-import { ROAM, ROAMD, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 import { createVethPair, type VethPair } from '../support/netns.js';
 
 const procs = new Set<ChildProcess>();
@@ -391,12 +391,9 @@ describe('pairing', () => {
 
     // The joiner: a real roamd in its namespace, mDNS on.
     const j = device('joiner');
-    const proc = spawn('ip', ['netns', 'exec', nsJoiner.name, process.execPath, ROAMD, '--listen', `/ip4/${nsJoiner.address}/tcp/0`, '--name', 'joiner'], { env: j.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.add(proc);
-    j.proc = proc;
-    proc.stdout!.setEncoding('utf8').on('data', (t: string) => (j.output += t));
-    proc.stderr!.setEncoding('utf8').on('data', (t: string) => (j.output += t));
-    await until(() => /listening on \S+/.test(j.output) || !alive(proc), { timeoutMs: 20_000, what: 'the joiner to start', detail: () => j.output });
+    const starting = j.start([], { netns: nsJoiner.name, listen: `/ip4/${nsJoiner.address}/tcp/0`, mdns: true });
+    procs.add(j.proc!);
+    await starting;
 
     const r = j.roam('pair', code, '--timeout', '3');
     expect(r.status, r.stderr).toBe(1);
