@@ -30,37 +30,46 @@ export interface CliOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
-/** Runs `command args…` without blocking the event loop (a mock server in this process can answer it). */
-export function runCli(command: string, args: readonly string[], opts: CliOptions): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: [opts.stdin === 'closed' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      detached: opts.group ?? false,
-    });
-    opts.onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    if (child.stdin) {
-      child.stdin.on('error', () => {});
-      child.stdin.end();
+/** A program running in the background: its output so far, and its end. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once it has exited and its output is closed; rejects if it could not be started. */
+  readonly done: Promise<CliResult>;
+}
+
+/** Starts `command args…` and returns at once (for a test that reads its output while it runs). */
+export function startCli(command: string, args: readonly string[], opts: CliOptions): RunningCli {
+  const child = spawn(command, [...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: [opts.stdin === 'closed' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: opts.group ?? false,
+  });
+  opts.onSpawn?.(child);
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  if (child.stdin) {
+    child.stdin.on('error', () => {});
+    child.stdin.end();
+  }
+  const kill = (): void => {
+    if (!opts.group) {
+      child.kill('SIGKILL');
+      return;
     }
-    const kill = (): void => {
-      if (!opts.group) {
-        child.kill('SIGKILL');
-        return;
-      }
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
@@ -75,6 +84,17 @@ export function runCli(command: string, args: readonly string[], opts: CliOption
       resolve({ code, stdout, stderr, timedOut });
     });
   });
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** Runs `command args…` without blocking the event loop (a mock server in this process can answer it). */
+export function runCli(command: string, args: readonly string[], opts: CliOptions): Promise<CliResult> {
+  return startCli(command, args, opts).done;
+}
+
+/** `roam <args>` in the background (e.g. `roam pair`, whose code a test reads while it waits). */
+export function startRoam(args: readonly string[], opts: CliOptions): RunningCli {
+  return startCli(process.execPath, [ROAM, ...args], opts);
 }
 
 /** `roam <args>` (the built CLI), asynchronously. */
