@@ -28,11 +28,12 @@ const LONG_EXEMPT = new Set(['packages/core/src/replication/replicator.ts', 'pac
 /** Folders of packages/cli/src that are the verbs' side: they reach roamd through control/ only. */
 const VERB_SIDE = ['commands', 'tools', 'convert', 'sessions', 'machine'];
 /**
- * pairing/'s public modules, which verbs may import: the control results (api), the code's format
- * (`roam pair <code>` refuses a bad code before it asks roamd), what a refusal says and what
- * `roam pair` shows while it waits. Everything else in pairing/ is roamd's.
+ * pairing/'s modules the verbs' side may import: none. What verbs need of pairing lives where they
+ * may reach it: the pairing control results in control/pairing.ts, the code's format in
+ * machine/pair-code.ts (`roam pair <code>` refuses a bad code before it asks roamd), what `roam pair`
+ * shows while it waits in commands/helpers/pair-progress.ts. All of pairing/ is roamd's.
  */
-const PAIRING_PUBLIC = new Set(['api.ts', 'code.ts', 'refusal.ts', 'progress.ts']);
+const PAIRING_PUBLIC = new Set<string>();
 
 interface Import {
   /** Repository-relative path of the importing file. */
