@@ -56,7 +56,7 @@ describe('newcomer', () => {
     await until(() => /~\/code\/app/.test(b.roam('projects').stdout), { timeoutMs: 30_000, what: "beta to learn of alpha's project" });
     const typo = b.roam('projects', '--only', '~/code/ap');
     expect(typo.status).toBe(2);
-    expect(typo.stderr).toMatch(/^ROAM_USAGE: no project "~\/code\/ap" in folder claude here or on the devices roamd has seen; it has: ~\/code\/app\n$/);
+    expect(typo.stderr).toMatch(/^ROAM_USAGE: no project "~\/code\/ap" in folder claude here or on the devices roamd has seen; it has: ~\/code\/app; to choose a project no device has shown yet \(before the first sync\), add --force\n$/);
     expect(existsSync(join(b.roamHome, 'config.json'))).toBe(false);
     // A project only the peer holds is a real name.
     ok(b.roam('projects', '--only', '~/code/app'));
