@@ -32,6 +32,8 @@ export interface LegacyHooks {
 export class LegacyMembers {
   /** Older members answered on the current connection. */
   private readonly told = new Set<string>();
+  /** Older members this device said must upgrade, on the current connection. */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly t: TrustState,
@@ -40,15 +42,20 @@ export class LegacyMembers {
 
   forget(peer: string): void {
     this.told.delete(peer);
+    this.warned.delete(peer);
   }
 
   reset(): void {
     this.told.clear();
+    this.warned.clear();
   }
 
-  upgradeLine(peer: string): string {
+  /** Says once a connection that the peer must upgrade. */
+  warn(peer: string): void {
+    if (this.warned.has(peer)) return;
+    this.warned.add(peer);
     const name = JSON.stringify(this.t.nameOf(peer));
-    return `${name} (${peer}) runs an older roam (membership protocol 1; this device speaks 2): it cannot sync with this device until you upgrade roam on ${name}`;
+    this.t.log(`${name} (${peer}) runs an older roam (membership protocol 1; this device speaks 2): it cannot sync with this device until you upgrade roam on ${name}`);
   }
 
   /** An older member's membership message. */
@@ -66,7 +73,7 @@ export class LegacyMembers {
       return;
     }
     if (this.told.has(peer)) return;
-    this.t.log(this.upgradeLine(peer));
+    this.warn(peer);
     await this.push(peer).catch((err: unknown) => this.t.log(`answering ${this.t.nameOf(peer)} (protocol 1) failed: ${errText(err)}`));
   }
 

@@ -138,7 +138,7 @@ export class MembershipGossip {
     } catch (err) {
       // An older roam: it speaks protocol 1 only.
       if ((err as Error).name !== 'UnsupportedProtocolError') throw err;
-      this.t.log(this.legacy.upgradeLine(peer));
+      this.legacy.warn(peer);
       return this.legacy.push(peer);
     }
     try {
