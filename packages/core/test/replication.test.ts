@@ -488,7 +488,7 @@ describe('sessions between peers', () => {
     await net.connect(A, B);
     const engineA = net.nodes.get(A)!.engine;
     // B's real hello is in flight; a forged one arrives first.
-    await engineA.onFrame(B, encodeMessage({ t: 'hello', protocol: 1, minProtocol: 1, device: C, name: 'x', software: 'y' }));
+    await engineA.onFrame(B, encodeMessage({ t: 'hello', protocol: 2, minProtocol: 2, device: C, name: 'x', software: 'y' }));
     expect(net.isConnected(A, B)).toBe(false);
     await net.connect(A, B);
     await engineA.onFrame(B, encodeMessage({ t: 'want', folder: 'f', name: 'x.jsonl', wantId: 1, version: {}, kind: 'log', from: GENESIS, hash: new Uint8Array(32) }));
