@@ -7,12 +7,12 @@
  * here renamed as the CLI's own fork does it, damaged or foreign bundles refused before anything
  * is written, nothing overwritten.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam, tree, saveProcess, useHome } from './support/roam.js';
+import { describe, expect, it } from 'vitest';
+import { roam, tree } from './support/roam.js';
+import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
 import { CopilotAdapter, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { sha256 } from '../src/share/bundle.js';
 import { hereWorkspace } from '../src/tools/copilot/share.js';
@@ -25,23 +25,13 @@ const PW = 'Sup3rS3cretPw';
 const SECRETS = [GH, PW];
 
 let base: string;
-const restore = saveProcess();
 
-interface Machine {
-  home: string;
-  copilot: string;
-  project: string;
-}
+/** A machine of this file: with where Copilot CLI keeps its sessions under its HOME. */
+type Machine = BaseMachine & { copilot: string };
 
 function machine(name: string, rel: string): Machine {
-  const home = join(base, name);
-  const project = join(home, rel);
-  mkdirSync(project, { recursive: true });
-  return { home, copilot: join(home, '.copilot'), project: realpathSync(project) };
-}
-
-function on(m: Machine): void {
-  useHome(m.home, m.project);
+  const m = baseMachine(base, name, rel);
+  return { ...m, copilot: join(m.home, '.copilot') };
 }
 
 const events = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, any>; id: string });
@@ -50,8 +40,8 @@ let a: Machine;
 let b: Machine;
 let dirA: string;
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-share-copilot-')));
+sandbox('roam-share-copilot-', (dir) => {
+  base = dir;
   a = machine('alpha', 'code/app');
   b = machine('beta', 'work/elsewhere');
   const s = new CopilotSession(ID, a.project, 'main');
@@ -79,11 +69,6 @@ beforeEach(() => {
   mkdirSync(join(a.copilot, 'session-state', '.session-operation-locks'), { recursive: true });
   writeFileSync(join(a.copilot, 'session-state', '.session-operation-locks', `${ID}.lock`), '');
   on(a);
-});
-
-afterEach(() => {
-  restore();
-  rmSync(base, { recursive: true, force: true });
 });
 
 async function shareA(out = join(base, 'copilot.json.gz')): Promise<string> {

@@ -7,12 +7,12 @@
  * gets a new UUID everywhere the CLI reads it; damaged or foreign bundles are refused before
  * anything is written, and nothing is overwritten.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam, tree, saveProcess, useHome } from './support/roam.js';
+import { describe, expect, it } from 'vitest';
+import { roam, tree } from './support/roam.js';
+import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
 import { GeminiAdapter, projectHash } from '../src/tools/gemini/index.js';
 import { sha256 } from '../src/share/bundle.js';
 
@@ -24,24 +24,14 @@ const PW = 'Sup3rS3cretPw';
 const SECRETS = [GH, PW];
 
 let base: string;
-const restore = saveProcess();
 
-interface Machine {
-  home: string;
-  gemini: string;
-  project: string;
-}
+/** A machine of this file: with where Gemini CLI keeps its sessions under its HOME. */
+type Machine = BaseMachine & { gemini: string };
 
 function machine(name: string, rel: string): Machine {
-  const home = join(base, name);
-  const project = join(home, rel);
-  mkdirSync(project, { recursive: true });
-  mkdirSync(join(home, '.gemini'), { recursive: true });
-  return { home, gemini: join(home, '.gemini'), project: realpathSync(project) };
-}
-
-function on(m: Machine, dir = m.project): void {
-  useHome(m.home, dir);
+  const m = baseMachine(base, name, rel);
+  mkdirSync(join(m.home, '.gemini'), { recursive: true });
+  return { ...m, gemini: join(m.home, '.gemini') };
 }
 
 function context(dir: string): string {
@@ -89,8 +79,8 @@ let a: Machine;
 let b: Machine;
 let fileA: string;
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-share-gemini-')));
+sandbox('roam-share-gemini-', (dir) => {
+  base = dir;
   a = machine('alpha', 'code/app');
   b = machine('beta', 'work/elsewhere');
   writeFileSync(join(a.gemini, 'projects.json'), JSON.stringify({ projects: { [a.project]: 'app' } }));
@@ -100,11 +90,6 @@ beforeEach(() => {
     { id: 's1', timestamp: '2026-11-21T12:47:02.500Z', type: 'user', content: [{ text: `sub-agent sees DB_PASSWORD=${PW}` }] },
   ]);
   on(a);
-});
-
-afterEach(() => {
-  restore();
-  rmSync(base, { recursive: true, force: true });
 });
 
 async function shareA(out = join(base, 'gemini.json.gz')): Promise<string> {

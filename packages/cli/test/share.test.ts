@@ -5,12 +5,12 @@
  * bundle round-trips into another machine, and damaged or hostile bundles are refused before
  * anything is written.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam, saveProcess, useHome } from './support/roam.js';
+import { describe, expect, it } from 'vitest';
+import { roam } from './support/roam.js';
+import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
 import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
 import { Session } from './fixtures/claude-lines.js';
@@ -24,32 +24,21 @@ const PEM = `-----BEGIN OPENSSH PRIVATE KEY-----\n${'b3BlbnNzaC1rZXktdjEAAAAABG5
 const SECRETS = [GH, ANT, AWS_ID, 'Sup3rS3cretPw', PEM.split('\n')[1]!];
 
 let base: string;
-const restore = saveProcess();
 
-interface Machine {
-  home: string;
-  claude: string;
-  project: string;
-}
+/** A machine of this file: with where Claude Code keeps its sessions under its HOME. */
+type Machine = BaseMachine & { claude: string };
 
-function machine(name: string, rel = 'code/app'): Machine {
-  const home = join(base, name);
-  const project = join(home, rel);
-  mkdirSync(project, { recursive: true });
-  return { home, claude: join(home, '.claude'), project: realpathSync(project) };
-}
-
-/** Makes `m` the machine the next roam commands run on. */
-function on(m: Machine): void {
-  useHome(m.home, m.project);
+function machine(name: string, rel: string): Machine {
+  const m = baseMachine(base, name, rel);
+  return { ...m, claude: join(m.home, '.claude') };
 }
 
 let a: Machine;
 let b: Machine;
 let transcriptA: string;
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-share-')));
+sandbox('roam-share-', (dir) => {
+  base = dir;
   a = machine('alpha', 'code/app');
   b = machine('beta', 'work/elsewhere');
   const s = new Session(ID, a.project);
@@ -68,11 +57,6 @@ beforeEach(() => {
   mkdirSync(join(keyDir, ID, 'tool-results'), { recursive: true });
   writeFileSync(join(keyDir, ID, 'tool-results', 'b38fwkbqc.txt'), `line 1\nexport GITHUB_TOKEN=${GH}\nline 3\n`);
   on(a);
-});
-
-afterEach(() => {
-  restore();
-  rmSync(base, { recursive: true, force: true });
 });
 
 function noSecrets(text: string): void {
