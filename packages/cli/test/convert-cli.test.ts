@@ -3,11 +3,11 @@
  * CLAUDE_CONFIG_DIR, CODEX_HOME and ROAM_HOME in temporary directories and stand-in `claude` and
  * `codex` scripts on PATH that record how they were run. (test/e2e/convert.test.ts runs the real CLIs.)
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
-import { isolate, sandbox } from './support/sandbox.js';
+import { isolate, onPath, sandbox } from './support/sandbox.js';
 import { projectKey } from '../src/tools/claude/index.js';
 import { Session } from './fixtures/claude-lines.js';
 import { Rollout } from './fixtures/codex/codex-lines.js';
@@ -22,14 +22,9 @@ const CODEX_ID = '01a1fdb8-0000-7000-8000-0000000000c0';
 sandbox('roam-convert-cli-', (dir) => {
   base = dir;
   project = isolate(base, 'code', 'app');
-  const bin = join(base, 'bin');
-  mkdirSync(bin);
   record = join(base, 'record');
-  for (const tool of ['claude', 'codex']) {
-    writeFileSync(join(bin, tool), `#!/bin/sh\nprintf '%s\\n' "${tool}" "$PWD" "$@" > '${record}'\nexit 3\n`);
-    chmodSync(join(bin, tool), 0o755);
-  }
-  process.env.PATH = `${bin}:${PATH ?? ''}`;
+  const standIn = (tool: string) => `#!/bin/sh\nprintf '%s\\n' "${tool}" "$PWD" "$@" > '${record}'\nexit 3\n`;
+  onPath(join(base, 'bin'), { claude: standIn('claude'), codex: standIn('codex') }, PATH);
 
   const s = new Session(CLAUDE_ID, project);
   s.user('Remember zebracorn');

@@ -2,12 +2,12 @@
  * `roam list`, `search`, `show`, `new`, `fork` through the command table (run() of main.ts), with
  * HOME, CLAUDE_CONFIG_DIR and ROAM_HOME in temporary directories.
  */
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, quickCommand, type Io } from '../src/main.js';
 import { roam } from './support/roam.js';
-import { isolate, sandbox } from './support/sandbox.js';
+import { isolate, onPath, sandbox } from './support/sandbox.js';
 import { isoKey, list, listSessions, newestFirstRows } from '../src/commands/list.js';
 import { ToolExit } from '../src/sessions/exec.js';
 import { projectKey } from '../src/tools/claude/index.js';
@@ -292,11 +292,8 @@ describe('roam new and roam fork', () => {
 
   it('runs the tool on PATH and exits with its code; a missing tool says how to install it', async () => {
     const bin = join(base, 'bin');
-    mkdirSync(bin);
     const record = join(base, 'args.txt');
-    writeFileSync(join(bin, 'claude'), `#!/bin/sh\necho "$PWD $*" > '${record}'\nexit 7\n`);
-    chmodSync(join(bin, 'claude'), 0o755);
-    process.env.PATH = `${bin}:${PATH ?? ''}`;
+    onPath(bin, { claude: `#!/bin/sh\necho "$PWD $*" > '${record}'\nexit 7\n` }, PATH);
     const r = await roam('fork', ID_A);
     expect(r).toEqual({ code: 7, out: '', err: '' });
     expect(readFileSync(record, 'utf8').trim()).toBe(`${project} --resume ${ID_A} --fork-session`);

@@ -9,10 +9,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { roam, tree } from './support/roam.js';
 import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
+import { bundleFiles, readBundle, tamper } from './support/bundle.js';
 import { CopilotAdapter, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { sha256 } from '../src/share/bundle.js';
 import { hereWorkspace } from '../src/tools/copilot/share.js';
@@ -79,25 +79,16 @@ async function shareA(out = join(base, 'copilot.json.gz')): Promise<string> {
   return out;
 }
 
-function tamper(file: string, edit: (doc: { manifest: any; files: Record<string, string> }) => void): string {
-  const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
-  edit(doc);
-  const out = `${file}.${Math.random().toString(36).slice(2)}.gz`;
-  writeFileSync(out, gzipSync(JSON.stringify(doc)));
-  return out;
-}
-
 describe('roam share / import of Copilot CLI sessions', () => {
   it('the bundle: events, workspace.yaml, plan, checkpoints and files, redacted, every event still JSON; no database, locks or snapshots', async () => {
     const file = await shareA();
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+    const doc = readBundle(file);
     expect(doc.manifest).toMatchObject({ tool: 'copilot', sessionId: ID, cwd: a.project, gitBranch: 'main', title: 'deploy with my token [REDACTED:github]' });
     expect(doc.manifest.files.map((f: { name: string }) => f.name)).toEqual([
       'session.jsonl', 'workspace.yaml', 'plan.md', 'checkpoints/001-deploy.md', 'checkpoints/index.md', 'files/notes.txt',
     ]);
-    for (const f of doc.manifest.files as Array<{ name: string; sha256: string }>) {
-      const bytes = Buffer.from(doc.files[f.name]!, 'base64');
-      expect(sha256(bytes)).toBe(f.sha256);
+    for (const { sha256: hash, data: bytes } of bundleFiles(doc)) {
+      expect(sha256(bytes)).toBe(hash);
       for (const s of SECRETS) expect(bytes.toString('utf8')).not.toContain(s);
     }
     const lines = Buffer.from(doc.files['session.jsonl']!, 'base64').toString('utf8').trimEnd().split('\n');
@@ -130,7 +121,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
     expect(ev.find((e) => e.type === 'session.resume')!.data.context).toEqual({ cwd: b.project, gitRoot: b.project, branch: 'feature/x' });
     expect(ev.find((e) => e.type === 'session.compaction_complete')!.data.checkpointPath).toBe(join(dir, 'checkpoints', '001-deploy.md'));
     // Every other event is the bundle's, byte for byte.
-    const shared = Buffer.from((JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { files: Record<string, string> }).files['session.jsonl']!, 'base64').toString('utf8').split('\n');
+    const shared = Buffer.from(readBundle(file).files['session.jsonl']!, 'base64').toString('utf8').split('\n');
     const here = readFileSync(rep.transcript, 'utf8').split('\n');
     expect(here.filter((l, i) => l !== shared[i]).length).toBe(3);
     const ws = parseWorkspaceYaml(readFileSync(join(dir, 'workspace.yaml'), 'utf8'));

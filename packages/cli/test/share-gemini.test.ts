@@ -9,10 +9,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { roam, tree } from './support/roam.js';
 import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
+import { bundleFiles, readBundle, tamper } from './support/bundle.js';
 import { GeminiAdapter, projectHash } from '../src/tools/gemini/index.js';
 import { sha256 } from '../src/share/bundle.js';
 
@@ -101,23 +101,14 @@ async function shareA(out = join(base, 'gemini.json.gz')): Promise<string> {
   return out;
 }
 
-function tamper(file: string, edit: (doc: { manifest: any; files: Record<string, string> }) => void): string {
-  const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
-  edit(doc);
-  const out = `${file}.${Math.random().toString(36).slice(2)}.gz`;
-  writeFileSync(out, gzipSync(JSON.stringify(doc)));
-  return out;
-}
-
 describe('roam share / import of Gemini CLI sessions', () => {
   it('the bundle: the session and its sub-agent, redacted, every line still JSON', async () => {
     const file = await shareA();
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+    const doc = readBundle(file);
     expect(doc.manifest).toMatchObject({ tool: 'gemini', sessionId: ID, cwd: a.project, title: `deploy with my token [REDACTED:github]`, created: '2026-11-21T12:47:01.000Z' });
     expect(doc.manifest.files.map((f: { name: string }) => f.name)).toEqual(['session.jsonl', `subagents/${SUB}.jsonl`]);
-    for (const f of doc.manifest.files as Array<{ name: string; sha256: string }>) {
-      const bytes = Buffer.from(doc.files[f.name]!, 'base64');
-      expect(sha256(bytes)).toBe(f.sha256);
+    for (const { sha256: hash, data: bytes } of bundleFiles(doc)) {
+      expect(sha256(bytes)).toBe(hash);
       for (const s of SECRETS) expect(bytes.toString('utf8')).not.toContain(s);
       for (const l of bytes.toString('utf8').trimEnd().split('\n')) JSON.parse(l);
     }

@@ -7,10 +7,11 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
 import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
+import { bundleFiles, readBundle, tamper } from './support/bundle.js';
 import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
 import { Session } from './fixtures/claude-lines.js';
@@ -125,15 +126,14 @@ describe('roam share and roam import', () => {
 
   it('the bundle: a manifest with hashes, every file redacted, nothing else', async () => {
     const file = await shareA();
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+    const doc = readBundle(file);
     expect(doc.manifest).toMatchObject({
       format: BUNDLE_FORMAT, version: 1, tool: 'claude', sessionId: ID, title: 'Deploy the app', cwd: a.project, gitBranch: 'main', redacted: true,
       created: '2026-01-02T10:00:01.000Z',
     });
     expect(typeof doc.manifest.sourceDevice).toBe('string');
     expect(doc.manifest.files.map((f: { name: string }) => f.name)).toEqual(['session.jsonl', 'subagents/agent-a1b2c3.jsonl', 'subagents/agent-a1b2c3.meta.json', 'tool-results/b38fwkbqc.txt']);
-    for (const f of doc.manifest.files as Array<{ name: string; sha256: string; bytes: number }>) {
-      const bytes = Buffer.from(doc.files[f.name]!, 'base64');
+    for (const { data: bytes, ...f } of bundleFiles(doc)) {
       expect(sha256(bytes)).toBe(f.sha256);
       expect(bytes.length).toBe(f.bytes);
       noSecrets(bytes.toString('utf8'));
@@ -228,15 +228,6 @@ describe('roam share and roam import', () => {
     const real = JSON.parse((await roam('import', file, '--json')).out) as { id: string; renamed: boolean };
     expect(real.id).toBe(planned.id);
   });
-
-  /** Rewrites a bundle's document (gunzipped JSON) and writes it to a new file. */
-  function tamper(file: string, edit: (doc: { manifest: any; files: Record<string, string> }) => void): string {
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
-    edit(doc);
-    const out = `${file}.${Math.random().toString(36).slice(2)}.gz`;
-    writeFileSync(out, gzipSync(JSON.stringify(doc)));
-    return out;
-  }
 
   async function refused(file: string, code: string, message: RegExp): Promise<void> {
     on(b);

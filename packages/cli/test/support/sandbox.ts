@@ -3,7 +3,7 @@
  * home inside it, and the environment, the current directory and the directory itself put back or
  * removed after each test, even when it fails.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
@@ -62,4 +62,17 @@ export function machine(base: string, name: string, rel: string): Machine {
 /** Makes `m` the machine the next roam commands run on, in `dir` (its project unless told). */
 export function on(m: Machine, dir = m.project): void {
   useHome(m.home, dir);
+}
+
+/**
+ * Writes each `name → body` as an executable shell script into `bin` (made) and puts `bin` first on
+ * PATH, before `path` (the PATH of now unless told).
+ */
+export function onPath(bin: string, scripts: Record<string, string>, path = process.env.PATH): void {
+  mkdirSync(bin, { recursive: true });
+  for (const [name, body] of Object.entries(scripts)) {
+    writeFileSync(join(bin, name), body);
+    chmodSync(join(bin, name), 0o755);
+  }
+  process.env.PATH = `${bin}:${path ?? ''}`;
 }
