@@ -5,44 +5,35 @@
  * each tool output right after the assistant message that made the call); and planConversion /
  * applyConversion writing a session directory (events.jsonl + workspace.yaml) under COPILOT_HOME.
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv, type Dropped } from '../src/convert/index.js';
-import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
-import { CodexAdapter, codexTranscript } from '../src/tools/codex/index.js';
+import { describe, expect, it } from 'vitest';
+import { sandbox } from './support/sandbox.js';
+import { bashCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
+import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
+import { projectKey } from '../src/tools/claude/index.js';
+import { codexTranscript } from '../src/tools/codex/index.js';
 import { CopilotAdapter, copilotTranscript, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { readTranscript } from '../src/tools/claude/transcript.js';
 import type { TranscriptEntry } from '../src/sessions/types.js';
 import { Session } from './fixtures/claude-lines.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
 
-const FIX = join(import.meta.dirname, 'fixtures');
-const CLAUDE_FIXTURES = ['1af7fc5e-8455-4414-9ccd-011d40f70b2a', 'fe5e1c67-53e7-4862-81ae-d0e013e3270b'];
-const CODEX_FIXTURE = join(FIX, 'codex', 'rollout-2025-11-01T11-34-37-97b66f6c-a160-40e0-bd0f-1fdcbbb9498b.jsonl');
 const NEW_ID = '0c0c0c0c-1111-8222-9333-444455556666';
-const DIR = '/home/dev/target';
 /** The first line of the note roam writes for a tool call carried as text (any source tool). */
 const NOTE = /^\[(.+) tool call from (Claude Code|Codex|Copilot CLI), carried as text by roam\]/;
 
 let scratch: string;
-beforeEach(() => {
-  scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-copilot-')));
+sandbox('roam-convert-copilot-', (dir) => {
+  scratch = dir;
 });
-afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-type Obj = Record<string, any>;
-const jsonl = (text: string): Obj[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Obj);
-const kinds = (d: readonly Dropped[]) => Object.fromEntries(d.map((x) => [x.kind, x.count]));
 
 /** (role, text) of the entries with text, roam's tool notes and hidden context left out. */
 function texts(entries: readonly TranscriptEntry[]): Array<[string, string]> {
   return entries.filter((e) => e.text.trim() && !NOTE.test(e.text) && !(e.meta && e.role === 'user' && /^<environment_context|^\[This conversation was continued/.test(e.text)))
     .map((e) => [e.role, e.text]);
 }
-
-const bashCommands = (entries: readonly TranscriptEntry[], name = 'Bash') => entries.flatMap((e) => e.toolUses.filter((u) => u.name === name).map((u) => (u.input as { command: string }).command));
 
 /**
  * The events of a converted session, checked as the CLI reads them: session.start first with the
@@ -183,15 +174,13 @@ describe('Copilot CLI → Claude Code and Codex', () => {
 });
 
 describe('planConversion / applyConversion into COPILOT_HOME', () => {
-  function homes() {
-    const env = { HOME: join(scratch, 'home'), CLAUDE_CONFIG_DIR: join(scratch, 'claude'), CODEX_HOME: join(scratch, 'codex'), COPILOT_HOME: join(scratch, 'copilot'), ROAM_HOME: join(scratch, 'roam') };
-    const project = join(scratch, 'code', 'app');
-    mkdirSync(project, { recursive: true });
-    return { env, project, claude: new ClaudeAdapter({ env, cacheFile: null }), codex: new CodexAdapter({ env, cacheFile: null }), copilot: new CopilotAdapter({ env, cacheFile: null }) };
+  function copilotHomes() {
+    const h = homes(scratch, ['code', 'app'], { COPILOT_HOME: join(scratch, 'copilot') });
+    return { ...h, copilot: new CopilotAdapter({ env: h.env, cacheFile: null }) };
   }
 
   it('Claude → Copilot: a session directory with events.jsonl and workspace.yaml, listed in the project; reused while identical; a new id once it grew', async () => {
-    const h = homes();
+    const h = copilotHomes();
     const s = new Session('5e550000-0000-4000-8000-0000000000c2', h.project);
     s.user('Hello copilot');
     s.assistant([{ type: 'text', text: 'Hi from claude' }]);
@@ -222,7 +211,7 @@ describe('planConversion / applyConversion into COPILOT_HOME', () => {
   });
 
   it('Copilot → Codex: a rollout Codex lists in the directory; the source directory untouched', async () => {
-    const h = homes();
+    const h = copilotHomes();
     const s = new CopilotSession('c0c0c0c0-0000-4000-8000-000000000003', h.project).user('Hello from copilot').assistant('Copilot answer');
     const src = s.write(h.env.COPILOT_HOME);
     const before = readFileSync(src);

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roam, tree } from './support/roam.js';
-import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
+import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
 import { bundleFiles, readBundle, tamper } from './support/bundle.js';
 import { CopilotAdapter, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { sha256 } from '../src/share/bundle.js';
@@ -26,13 +26,7 @@ const SECRETS = [GH, PW];
 
 let base: string;
 
-/** A machine of this file: with where Copilot CLI keeps its sessions under its HOME. */
-type Machine = BaseMachine & { copilot: string };
-
-function machine(name: string, rel: string): Machine {
-  const m = baseMachine(base, name, rel);
-  return { ...m, copilot: join(m.home, '.copilot') };
-}
+type Machine = ToolMachine<'copilot'>;
 
 const events = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, any>; id: string });
 
@@ -40,10 +34,8 @@ let a: Machine;
 let b: Machine;
 let dirA: string;
 
-sandbox('roam-share-copilot-', (dir) => {
-  base = dir;
-  a = machine('alpha', 'code/app');
-  b = machine('beta', 'work/elsewhere');
+twoMachines('roam-share-copilot-', 'copilot', (w) => {
+  ({ base, a, b } = w);
   const s = new CopilotSession(ID, a.project, 'main');
   (s.lines[0]!.data.context as Record<string, unknown>).repository = 'acme/app';
   (s.lines[0]!.data.context as Record<string, unknown>).headCommit = '2da7505f7a55852ba8e8d7b70cbe5997675451d9';

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roam, tree } from './support/roam.js';
-import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
+import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
 import { bundleFiles, readBundle, tamper } from './support/bundle.js';
 import { GeminiAdapter, projectHash } from '../src/tools/gemini/index.js';
 import { sha256 } from '../src/share/bundle.js';
@@ -25,14 +25,7 @@ const SECRETS = [GH, PW];
 
 let base: string;
 
-/** A machine of this file: with where Gemini CLI keeps its sessions under its HOME. */
-type Machine = BaseMachine & { gemini: string };
-
-function machine(name: string, rel: string): Machine {
-  const m = baseMachine(base, name, rel);
-  mkdirSync(join(m.home, '.gemini'), { recursive: true });
-  return { ...m, gemini: join(m.home, '.gemini') };
-}
+type Machine = ToolMachine<'gemini'>;
 
 function context(dir: string): string {
   return `<session_context>\nThis is the Gemini CLI. We are setting up the context for our chat.\n- **Workspace Directories:**\n  - ${dir}\n- **Directory Structure:**\n\n${dir}/\n</session_context>`;
@@ -79,10 +72,9 @@ let a: Machine;
 let b: Machine;
 let fileA: string;
 
-sandbox('roam-share-gemini-', (dir) => {
-  base = dir;
-  a = machine('alpha', 'code/app');
-  b = machine('beta', 'work/elsewhere');
+twoMachines('roam-share-gemini-', 'gemini', (w) => {
+  ({ base, a, b } = w);
+  for (const m of [a, b]) mkdirSync(m.gemini, { recursive: true });
   writeFileSync(join(a.gemini, 'projects.json'), JSON.stringify({ projects: { [a.project]: 'app' } }));
   fileA = write(join(a.gemini, 'tmp', 'app', 'chats', `session-2026-11-21T12-47-${ID.slice(0, 8)}.jsonl`), sessionLines(ID, a.project));
   write(join(a.gemini, 'tmp', 'app', 'chats', ID, `${SUB}.jsonl`), [

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
-import { machine as baseMachine, on, sandbox, type Machine as BaseMachine } from './support/sandbox.js';
+import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
 import { bundleFiles, readBundle, tamper } from './support/bundle.js';
 import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
@@ -26,22 +26,14 @@ const SECRETS = [GH, ANT, AWS_ID, 'Sup3rS3cretPw', PEM.split('\n')[1]!];
 
 let base: string;
 
-/** A machine of this file: with where Claude Code keeps its sessions under its HOME. */
-type Machine = BaseMachine & { claude: string };
-
-function machine(name: string, rel: string): Machine {
-  const m = baseMachine(base, name, rel);
-  return { ...m, claude: join(m.home, '.claude') };
-}
+type Machine = ToolMachine<'claude'>;
 
 let a: Machine;
 let b: Machine;
 let transcriptA: string;
 
-sandbox('roam-share-', (dir) => {
-  base = dir;
-  a = machine('alpha', 'code/app');
-  b = machine('beta', 'work/elsewhere');
+twoMachines('roam-share-', 'claude', (w) => {
+  ({ base, a, b } = w);
   const s = new Session(ID, a.project);
   s.user(`Deploy with my token ${GH} please`);
   const use = s.toolUse('Bash', { command: `curl -H "x-api-key: ${ANT}" https://api.example.com` });

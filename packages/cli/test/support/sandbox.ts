@@ -76,3 +76,20 @@ export function onPath(bin: string, scripts: Record<string, string>, path = proc
   }
   process.env.PATH = `${bin}:${path ?? ''}`;
 }
+
+/** A machine with where `K` (a tool) keeps its sessions under its HOME: `~/.K`. */
+export type ToolMachine<K extends string> = Machine & Record<K, string>;
+
+/**
+ * A sandbox (see above) holding two machines for every test: alpha with the project ~/code/app and
+ * beta with ~/work/elsewhere, each with `tool`'s folder `~/.<tool>` named (not made).
+ */
+export function twoMachines<K extends string>(prefix: string, tool: K, setup: (w: { base: string; a: ToolMachine<K>; b: ToolMachine<K> }) => void): void {
+  sandbox(prefix, (base) => {
+    const of = (name: string, rel: string) => {
+      const m = machine(base, name, rel);
+      return { ...m, [tool]: join(m.home, `.${tool}`) } as ToolMachine<K>;
+    };
+    setup({ base, a: of('alpha', 'code/app'), b: of('beta', 'work/elsewhere') });
+  });
+}

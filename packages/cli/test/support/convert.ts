@@ -1,0 +1,34 @@
+/** What the conversion tests (convert*.test.ts) share: the fixtures they convert, readers of the results, the homes they write into. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dropped } from '../../src/convert/index.js';
+import type { TranscriptEntry } from '../../src/sessions/types.js';
+import { ClaudeAdapter } from '../../src/tools/claude/index.js';
+import { CodexAdapter } from '../../src/tools/codex/index.js';
+
+export const FIX = join(import.meta.dirname, '..', 'fixtures');
+/** The real Claude Code sessions in the fixtures (MIT, fixtures/SOURCES.md). */
+export const CLAUDE_FIXTURES = ['1af7fc5e-8455-4414-9ccd-011d40f70b2a', 'fe5e1c67-53e7-4862-81ae-d0e013e3270b'];
+/** The real Codex rollout in the fixtures (MIT, fixtures/codex/SOURCES.md). */
+export const CODEX_FIXTURE = join(FIX, 'codex', 'rollout-2025-11-01T11-34-37-97b66f6c-a160-40e0-bd0f-1fdcbbb9498b.jsonl');
+/** The directory a conversion is made for. */
+export const DIR = '/home/dev/target';
+
+export type Obj = Record<string, any>;
+export const jsonl = (text: string): Obj[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Obj);
+/** What a conversion dropped, as { kind: count }. */
+export const kinds = (d: readonly Dropped[]) => Object.fromEntries(d.map((x) => [x.kind, x.count]));
+/** The commands of the `name` tool calls in a transcript. */
+export const bashCommands = (entries: readonly TranscriptEntry[], name = 'Bash') => entries.flatMap((e) => e.toolUses.filter((u) => u.name === name).map((u) => (u.input as { command: string }).command));
+
+/**
+ * The tools' homes under `base` as an environment (HOME, CLAUDE_CONFIG_DIR, CODEX_HOME, ROAM_HOME,
+ * and `more`), not the process's; the project directory `base/<rel…>` made; Claude Code's and
+ * Codex's adapters on that environment.
+ */
+export function homes<E extends Record<string, string>>(base: string, rel: string[], more: E = {} as E) {
+  const env = { HOME: join(base, 'home'), CLAUDE_CONFIG_DIR: join(base, 'claude'), CODEX_HOME: join(base, 'codex'), ROAM_HOME: join(base, 'roam'), ...more };
+  const project = join(base, ...rel);
+  mkdirSync(project, { recursive: true });
+  return { env, project, claude: new ClaudeAdapter({ env, cacheFile: null }), codex: new CodexAdapter({ env, cacheFile: null }) };
+}
