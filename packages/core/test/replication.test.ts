@@ -39,6 +39,22 @@ function expectSameFolders(stores: MemoryStore[]) {
   for (const s of stores.slice(1)) expect([...s.files()].map(([n, b]) => [n, text(b)])).toEqual(ref);
 }
 
+/**
+ * A and B, connected, both hold `name` (the line `base` at mtime 1 000); then, apart, A appends
+ * `onA` and B `onB` ([lines, mtime]); then they are connected again (nothing run yet).
+ */
+async function apartAndBack(name: string, onA: [string[], number], onB: [string[], number], folder: Partial<FolderConfig> = {}) {
+  const t = await network([A, B], folder);
+  await meshConnect(t.net, [A, B]);
+  await t.write(A, (s) => s.toolAppend(name, lines('base'), 1_000));
+  await t.net.run();
+  await t.net.disconnect(A, B);
+  await t.write(A, (s) => s.toolAppend(name, lines(...onA[0]), onA[1]));
+  await t.write(B, (s) => s.toolAppend(name, lines(...onB[0]), onB[1]));
+  await meshConnect(t.net, [A, B]);
+  return t;
+}
+
 describe('line logs', () => {
   it('replicates appends line by line and never sends a partial line', async () => {
     const { net, store, write, sent } = await network([A, B]);
@@ -131,14 +147,7 @@ describe('line logs', () => {
   });
 
   it('in syncthing mode keeps the reference conflict copy: the newer mtime wins even when shorter', async () => {
-    const { net, store, write } = await network([A, B], { conflict: 'syncthing' });
-    await meshConnect(net, [A, B]);
-    await write(A, (s) => s.toolAppend('sess.v2.jsonl', lines('base'), 1_000));
-    await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolAppend('sess.v2.jsonl', lines('1', '2', '3', '4', '5'), 2_000));
-    await write(B, (s) => s.toolAppend('sess.v2.jsonl', lines('newer'), 3_000));
-    await meshConnect(net, [A, B]);
+    const { net, store, write } = await apartAndBack('sess.v2.jsonl', [['1', '2', '3', '4', '5'], 2_000], [['newer'], 3_000], { conflict: 'syncthing' });
     await net.run();
     const files = store(A).files();
     expect(text(files.get('sess.v2.jsonl'))).toBe('base\nnewer\n');
@@ -221,14 +230,7 @@ describe('selective sync', () => {
 
 describe('epochs, deletes and conflicts without gaps', () => {
   it('gives identical concurrent appends the newer mtime on both sides, with no conflict', async () => {
-    const { net, store, write } = await network([A, B]);
-    await meshConnect(net, [A, B]);
-    await write(A, (s) => s.toolAppend('i.jsonl', lines('base'), 1_000));
-    await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolAppend('i.jsonl', lines('same'), 4_000));
-    await write(B, (s) => s.toolAppend('i.jsonl', lines('same'), 5_000));
-    await meshConnect(net, [A, B]);
+    const { net, store, write } = await apartAndBack('i.jsonl', [['same'], 4_000], [['same'], 5_000]);
     await net.run();
     for (const id of [A, B]) {
       expect([...store(id).files().keys()]).toEqual(['i.jsonl']);
@@ -280,14 +282,7 @@ describe('epochs, deletes and conflicts without gaps', () => {
   });
 
   it('never takes the name away on the losing side: the loser is copied, then replaced (old content in the trash)', async () => {
-    const { net, store, write } = await network([A, B]);
-    await meshConnect(net, [A, B]);
-    await write(A, (s) => s.toolAppend('c.jsonl', lines('base'), 1_000));
-    await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolAppend('c.jsonl', lines('from A'), 5_000));
-    await write(B, (s) => s.toolAppend('c.jsonl', lines('from B'), 3_000));
-    await meshConnect(net, [A, B]);
+    const { net, store, write } = await apartAndBack('c.jsonl', [['from A'], 5_000], [['from B'], 3_000]);
     // Deliver frame by frame and look at B (the loser) after each: c.jsonl is always there.
     let frames = 0;
     while (await net.deliverOne()) {
