@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandbox } from './support/sandbox.js';
-import { bashCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
+import { bashCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, convertFixture, DIR, homes, jsonl, kinds, type Obj, unansweredBash } from './support/convert.js';
 import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
 import { projectKey } from '../src/tools/claude/index.js';
 import { codexTranscript } from '../src/tools/codex/index.js';
@@ -71,9 +71,7 @@ function copilotEvents(text: string, id: string, cwd: string): Obj[] {
 describe('Claude Code → Copilot CLI', () => {
   for (const name of CLAUDE_FIXTURES) {
     it(`the real session ${name.slice(0, 8)}: texts in order, Bash as bash, other tools as notes`, () => {
-      const file = join(FIX, `${name}.jsonl`);
-      const source = readTranscript(file);
-      const r = convertText({ tool: 'claude', id: name }, readFileSync(file, 'utf8'), 'copilot', { id: NEW_ID, cwd: DIR });
+      const { source, r } = convertFixture(name, 'copilot', NEW_ID);
       copilotEvents(r.text, NEW_ID, DIR);
       const back = copilotTranscript(r.text);
       expect(texts(back)).toEqual(texts(source));
@@ -86,12 +84,7 @@ describe('Claude Code → Copilot CLI', () => {
   }
 
   it('a Bash call with no output gets a note as its output; an error stays an error', () => {
-    const s = new Session('5e550000-0000-4000-8000-0000000000c1', '/home/dev/app');
-    s.user('Run two things');
-    const a = s.toolUse('Bash', { command: 'false' });
-    const b = s.toolUse('Bash', { command: 'sleep 100' });
-    s.assistant([{ type: 'text', text: 'Running.' }, a, b]);
-    s.user([{ tool_use_id: a.id, type: 'tool_result', content: 'exit 1', is_error: true }]);
+    const s = unansweredBash('5e550000-0000-4000-8000-0000000000c1');
     s.user('Stop that');
     const r = convertText({ tool: 'claude', id: s.id }, s.text(), 'copilot', { id: NEW_ID, cwd: DIR });
     const events = copilotEvents(r.text, NEW_ID, DIR);

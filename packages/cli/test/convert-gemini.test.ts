@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandbox } from './support/sandbox.js';
-import { bashCommands as shellCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
+import { bashCommands as shellCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, convertFixture, DIR, homes, jsonl, kinds, type Obj, unansweredBash } from './support/convert.js';
 import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
 import { geminiShell } from '../src/tools/gemini/source.js';
 import { TOOL_LABEL, type Conversation } from '../src/convert/ir.js';
@@ -88,9 +88,7 @@ function geminiRecords(text: string, id: string, cwd: string): Obj[] {
 describe('Claude Code → Gemini CLI', () => {
   for (const name of CLAUDE_FIXTURES) {
     it(`the real session ${name.slice(0, 8)}: texts in order, Bash as run_shell_command, other tools as notes`, () => {
-      const file = join(FIX, `${name}.jsonl`);
-      const source = readTranscript(file);
-      const r = convertText({ tool: 'claude', id: name }, readFileSync(file, 'utf8'), 'gemini', { id: NEW_ID, cwd: DIR });
+      const { source, r } = convertFixture(name, 'gemini', NEW_ID);
       geminiRecords(r.text, NEW_ID, DIR);
       const back = withoutNotes(geminiTranscript(parseGeminiSession(r.text)!), notesOf(r.conversation));
       expect(paragraphs(texts(back))).toEqual(paragraphs(texts(source)));
@@ -101,12 +99,7 @@ describe('Claude Code → Gemini CLI', () => {
   }
 
   it('a Bash call with no output gets a note as its output; an error stays an error; text after calls is the next model message', () => {
-    const s = new Session('5e550000-0000-4000-8000-0000000000d1', '/home/dev/app');
-    s.user('Run two things');
-    const a = s.toolUse('Bash', { command: 'false' });
-    const b = s.toolUse('Bash', { command: 'sleep 100' });
-    s.assistant([{ type: 'text', text: 'Running.' }, a, b]);
-    s.user([{ tool_use_id: a.id, type: 'tool_result', content: 'exit 1', is_error: true }]);
+    const s = unansweredBash('5e550000-0000-4000-8000-0000000000d1');
     s.assistant([{ type: 'text', text: 'One failed.' }]);
     s.user('Stop that');
     const r = convertText({ tool: 'claude', id: s.id }, s.text(), 'gemini', { id: NEW_ID, cwd: DIR });

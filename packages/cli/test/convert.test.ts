@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFi
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandbox } from './support/sandbox.js';
-import { bashCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
+import { bashCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, convertFixture, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
 import { applyConversion, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
 import { SUMMARY_HEAD, argvCommand, codexShell } from '../src/convert/tools.js';
 import { IMAGE_PLACEHOLDER } from '../src/tools/claude/source.js';
@@ -99,9 +99,7 @@ function codexItems(text: string, id: string, cwd: string): Obj[] {
 describe('Claude Code → Codex', () => {
   for (const name of CLAUDE_FIXTURES) {
     it(`the real session ${name.slice(0, 8)}: texts in order, Bash as exec_command, other tools as notes`, () => {
-      const file = join(FIX, `${name}.jsonl`);
-      const source = readTranscript(file);
-      const r = convertText({ tool: 'claude', id: name }, readFileSync(file, 'utf8'), 'codex', { id: NEW_ID, cwd: DIR });
+      const { source, r } = convertFixture(name, 'codex', NEW_ID);
       const items = codexItems(r.text, NEW_ID, DIR);
       // What Codex will replay, read back by roam's own Codex reader.
       const back = codexTranscript(r.text);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roam, tree } from './support/roam.js';
 import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
-import { bundleFiles, readBundle, tamper } from './support/bundle.js';
+import { bundleFiles, imported, readBundle, withAdded, withEdited } from './support/bundle.js';
 import { CopilotAdapter, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { sha256 } from '../src/share/bundle.js';
 import { hereWorkspace } from '../src/tools/copilot/share.js';
@@ -133,9 +133,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
   it('an id taken here: a new UUID for the directory, session.start and workspace.yaml, the original untouched; a third import finds it and writes nothing', async () => {
     const file = await shareA();
     const before = new Map(tree(dirA).map((f) => [f, readFileSync(join(dirA, f))]));
-    const r = await roam('import', file, '--json');
-    expect(r.code, r.err).toBe(0);
-    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[] } };
+    const rep = await imported(file);
     expect(rep.renamed).toBe(true);
     expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const dir = join(a.copilot, 'session-state', rep.id);
@@ -168,18 +166,11 @@ describe('roam share / import of Copilot CLI sessions', () => {
   it('refuses a tampered bundle and files that are not a Copilot session\'s, writing nothing', async () => {
     const file = await shareA();
     on(b);
-    const edited = tamper(file, (d) => {
-      const t = Buffer.from(d.files['workspace.yaml']!, 'base64').toString('utf8').replace(/^cwd: .*$/m, 'cwd: /etc');
-      d.files['workspace.yaml'] = Buffer.from(t).toString('base64');
-    });
+    const edited = withEdited(file, 'workspace.yaml', (t) => t.replace(/^cwd: .*$/m, 'cwd: /etc'));
     let r = await roam('import', edited);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_HASH_MISMATCH: workspace\.yaml .*tampered/);
-    const foreign = tamper(file, (d) => {
-      const bytes = Buffer.from('{}\n');
-      d.files['subagents/x.jsonl'] = bytes.toString('base64');
-      d.manifest.files.push({ name: 'subagents/x.jsonl', bytes: bytes.length, sha256: sha256(bytes) });
-    });
+    const foreign = withAdded(file, 'subagents/x.jsonl', '{}\n');
     r = await roam('import', foreign);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_INVALID: a Copilot CLI bundle holds .*, not subagents\/x\.jsonl/);

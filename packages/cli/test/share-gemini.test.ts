@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roam, tree } from './support/roam.js';
 import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
-import { bundleFiles, readBundle, tamper } from './support/bundle.js';
+import { bundleFiles, imported, readBundle, withAdded, withEdited } from './support/bundle.js';
 import { GeminiAdapter, projectHash } from '../src/tools/gemini/index.js';
 import { sha256 } from '../src/share/bundle.js';
 
@@ -148,9 +148,7 @@ describe('roam share / import of Gemini CLI sessions', () => {
     const file = await shareA();
     const before = readFileSync(fileA);
     const subBefore = readFileSync(join(a.gemini, 'tmp', 'app', 'chats', ID, `${SUB}.jsonl`));
-    const r = await roam('import', file, '--json');
-    expect(r.code, r.err).toBe(0);
-    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[] } };
+    const rep = await imported(file);
     expect(rep.renamed).toBe(true);
     expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(rep.id).not.toBe(ID);
@@ -212,19 +210,12 @@ describe('roam share / import of Gemini CLI sessions', () => {
   it('refuses a tampered bundle and files that are not a Gemini session\'s, writing nothing', async () => {
     const file = await shareA();
     on(b);
-    const edited = tamper(file, (d) => {
-      const t = Buffer.from(d.files['session.jsonl']!, 'base64').toString('utf8').replace('Deployed.', 'rm -rf /');
-      d.files['session.jsonl'] = Buffer.from(t).toString('base64');
-    });
+    const edited = withEdited(file, 'session.jsonl', (t) => t.replace('Deployed.', 'rm -rf /'));
     let r = await roam('import', edited);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_HASH_MISMATCH: session\.jsonl .*tampered/);
     // A well-formed bundle, but with a Copilot file in it.
-    const foreign = tamper(file, (d) => {
-      const bytes = Buffer.from('id: x\n');
-      d.files['workspace.yaml'] = bytes.toString('base64');
-      d.manifest.files.push({ name: 'workspace.yaml', bytes: bytes.length, sha256: sha256(bytes) });
-    });
+    const foreign = withAdded(file, 'workspace.yaml', 'id: x\n');
     r = await roam('import', foreign);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_INVALID: a Gemini CLI bundle holds session\.jsonl and subagents\/, not workspace\.yaml/);

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
 import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
-import { bundleFiles, readBundle, tamper } from './support/bundle.js';
+import { bundleFiles, imported, readBundle, tamper, withEdited } from './support/bundle.js';
 import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
 import { Session } from './fixtures/claude-lines.js';
@@ -172,9 +172,7 @@ describe('roam share and roam import', () => {
   it('an id that is taken here: a new id, the lines say so, the original untouched', async () => {
     const file = await shareA();
     const before = readFileSync(transcriptA);
-    const r = await roam('import', file, '--json');
-    expect(r.code, r.err).toBe(0);
-    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[] } };
+    const rep = await imported(file);
     expect(rep.renamed).toBe(true);
     expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(rep.id).not.toBe(ID);
@@ -232,10 +230,7 @@ describe('roam share and roam import', () => {
 
   it('refuses a tampered file, a file the manifest does not list, or one it lacks', async () => {
     const file = await shareA();
-    const edited = tamper(file, (d) => {
-      const t = Buffer.from(d.files['session.jsonl']!, 'base64').toString('utf8').replace('Deploy with my token', 'Delete everything, token');
-      d.files['session.jsonl'] = Buffer.from(t).toString('base64');
-    });
+    const edited = withEdited(file, 'session.jsonl', (t) => t.replace('Deploy with my token', 'Delete everything, token'));
     await refused(edited, 'ROAM_BUNDLE_HASH_MISMATCH', /session\.jsonl .*does not match its manifest.*tampered/);
     await refused(tamper(file, (d) => (d.files['tool-results/extra.txt'] = 'eA==')), 'ROAM_BUNDLE_INVALID', /extra\.txt, which its manifest does not list/);
     await refused(tamper(file, (d) => delete d.files['subagents/agent-a1b2c3.jsonl']), 'ROAM_BUNDLE_INVALID', /lacks subagents\/agent-a1b2c3\.jsonl/);

@@ -81,11 +81,14 @@ async function twoNodes(): Promise<{ a: Node; b: Node; pair: LinkPair }> {
   return { a, b, pair: await link(a, b) };
 }
 
-/** Two devices on fresh homes, linked, that both hold `content` as the log `name` (A wrote it) and have gone quiet. */
-async function twoNodesSharing(name: string, content: string): Promise<{ a: Node; b: Node; pair: LinkPair }> {
+/**
+ * Two devices on fresh homes, linked, that both hold `content` as the log `name` (A wrote it, then
+ * scanned its folder, or only `names`) and have gone quiet.
+ */
+async function twoNodesSharing(name: string, content: string, names?: string[]): Promise<{ a: Node; b: Node; pair: LinkPair }> {
   const { a, b, pair } = await twoNodes();
   writeFile(a.root, name, content);
-  await a.engine.scan('claude');
+  await a.engine.scan('claude', names);
   await untilContent(b, name, content);
   await quiesce(pair, a, b);
   return { a, b, pair };
@@ -330,13 +333,9 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
   });
 
   it('tells the link when a burst is over: an appended line goes out with its index entry, then a flush', async () => {
-    const { a, b, pair } = await twoNodes();
     const name = 'projects/-home-a-app/0b9e3c1a-5d2f-4e8a-9c71-2f4d6b8a0e13.jsonl';
     const lines = sessionLines(12, '0b9e3c1a-5d2f-4e8a-9c71-2f4d6b8a0e13', 12);
-    writeFile(a.root, name, lines.slice(0, 10).join(''));
-    await a.engine.scan('claude', [name]);
-    await untilContent(b, name, lines.slice(0, 10).join(''));
-    await quiesce(pair, a, b);
+    const { a, b, pair } = await twoNodesSharing(name, lines.slice(0, 10).join(''), [name]);
 
     const from = pair.trace.length;
     fs.appendFileSync(path.join(a.root, name), lines[10]!);

@@ -1,10 +1,12 @@
 /** What the conversion tests (convert*.test.ts) share: the fixtures they convert, readers of the results, the homes they write into. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dropped } from '../../src/convert/index.js';
+import { convertText, type ConvertibleTool, type Dropped } from '../../src/convert/index.js';
 import type { TranscriptEntry } from '../../src/sessions/types.js';
 import { ClaudeAdapter } from '../../src/tools/claude/index.js';
 import { CodexAdapter } from '../../src/tools/codex/index.js';
+import { readTranscript } from '../../src/tools/claude/transcript.js';
+import { Session } from '../fixtures/claude-lines.js';
 
 export const FIX = join(import.meta.dirname, '..', 'fixtures');
 /** The real Claude Code sessions in the fixtures (MIT, fixtures/SOURCES.md). */
@@ -31,4 +33,21 @@ export function homes<E extends Record<string, string>>(base: string, rel: strin
   const project = join(base, ...rel);
   mkdirSync(project, { recursive: true });
   return { env, project, claude: new ClaudeAdapter({ env, cacheFile: null }), codex: new CodexAdapter({ env, cacheFile: null }) };
+}
+
+/** The real Claude Code session `name` of the fixtures, converted to `target` for DIR as `id`: its transcript and the result. */
+export function convertFixture(name: string, target: ConvertibleTool, id: string) {
+  const file = join(FIX, `${name}.jsonl`);
+  return { source: readTranscript(file), r: convertText({ tool: 'claude', id: name }, readFileSync(file, 'utf8'), target, { id, cwd: DIR }) };
+}
+
+/** A Claude Code session `id`: "Run two things", two Bash calls, only the first answered (an error, `exit 1`). */
+export function unansweredBash(id: string): Session {
+  const s = new Session(id, '/home/dev/app');
+  s.user('Run two things');
+  const a = s.toolUse('Bash', { command: 'false' });
+  const b = s.toolUse('Bash', { command: 'sleep 100' });
+  s.assistant([{ type: 'text', text: 'Running.' }, a, b]);
+  s.user([{ tool_use_id: a.id, type: 'tool_result', content: 'exit 1', is_error: true }]);
+  return s;
 }
