@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roam, tree } from './support/roam.js';
 import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
-import { bundleFiles, imported, readBundle, withAdded, withEdited } from './support/bundle.js';
+import { bundleFiles, imported, importedAgain, readBundle, withAdded, withEdited } from './support/bundle.js';
 import { GeminiAdapter, projectHash } from '../src/tools/gemini/index.js';
 import { sha256 } from '../src/share/bundle.js';
 
@@ -164,8 +164,7 @@ describe('roam share / import of Gemini CLI sessions', () => {
     expect(projects(a)).toEqual({ [a.project]: 'app' });
     const adapter = new GeminiAdapter({ env: process.env, cacheFile: null });
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
-    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string; already: boolean; files: string[] };
-    expect(third).toMatchObject({ already: true, id: rep.id, files: [] });
+    await importedAgain(file, rep.id);
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
   });
 

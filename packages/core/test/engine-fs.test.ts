@@ -169,6 +169,15 @@ async function untilContent(node: Node, name: string, expected: string, timeoutM
   });
 }
 
+/** Writes `content` over the file `p` from its start through the same inode (no truncate, no rename). */
+function rewriteInPlace(p: string, content: string): void {
+  const ino = fs.statSync(p).ino;
+  const fd = fs.openSync(p, 'r+');
+  fs.writeSync(fd, content, 0);
+  fs.closeSync(fd);
+  expect(fs.statSync(p).ino).toBe(ino);
+}
+
 function writeFile(root: string, name: string, content: string | Buffer): void {
   const p = path.join(root, name);
   fs.mkdirSync(path.dirname(p), { recursive: true });
@@ -492,11 +501,7 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     expect(after.length).toBeGreaterThan(before.length);
     expect(after.slice(0, after.indexOf('\n'))).not.toBe(before.slice(0, before.indexOf('\n')));
     const p = path.join(a.root, name);
-    const ino = fs.statSync(p).ino;
-    const fd = fs.openSync(p, 'r+');
-    fs.writeSync(fd, after, 0);
-    fs.closeSync(fd);
-    expect(fs.statSync(p).ino).toBe(ino);
+    rewriteInPlace(p, after);
     expect(fs.readFileSync(p, 'utf8')).toBe(after);
     await a.engine.scan('claude');
 
@@ -526,11 +531,7 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     expect(Buffer.byteLength(before) - Buffer.byteLength(first)).toBeGreaterThan(4096);
     const after = edited + lines.slice(1).join('') + sessionLines(52, sid, 5).join('');
     const p = path.join(a.root, name);
-    const ino = fs.statSync(p).ino;
-    const fd = fs.openSync(p, 'r+');
-    fs.writeSync(fd, after, 0);
-    fs.closeSync(fd);
-    expect(fs.statSync(p).ino).toBe(ino);
+    rewriteInPlace(p, after);
     await a.engine.scan('claude');
     // The cheap scan cannot see this edit (same inode, grown, tail unchanged): A's record says
     // "append". The first peer that asks for lines past its old end gets `diverged`; A then

@@ -39,6 +39,15 @@ function expectSameFolders(stores: MemoryStore[]) {
   for (const s of stores.slice(1)) expect([...s.files()].map(([n, b]) => [n, text(b)])).toEqual(ref);
 }
 
+/** A and B apart: `onA` changes A's store and `onB` B's (each then scanned); connected again and run. */
+async function whileApart(net: MemoryNetwork, write: (id: string, fn: (s: MemoryStore) => void) => Promise<void>, onA: (s: MemoryStore) => void, onB: (s: MemoryStore) => void) {
+  await net.disconnect(A, B);
+  await write(A, onA);
+  await write(B, onB);
+  await meshConnect(net, [A, B]);
+  await net.run();
+}
+
 /**
  * A and B, connected, both hold `name` (the line `base` at mtime 1 000); then, apart, A appends
  * `onA` and B `onB` ([lines, mtime]); then they are connected again (nothing run yet).
@@ -268,11 +277,7 @@ describe('epochs, deletes and conflicts without gaps', () => {
     await meshConnect(net, [A, B]);
     await write(A, (s) => s.toolAppend('d.jsonl', lines('1')));
     await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolDelete('d.jsonl'));
-    await write(B, (s) => s.toolAppend('d.jsonl', lines('2')));
-    await meshConnect(net, [A, B]);
-    await net.run();
+    await whileApart(net, write, (s) => s.toolDelete('d.jsonl'), (s) => s.toolAppend('d.jsonl', lines('2')));
     expect(text(store(A).files().get('d.jsonl'))).toBe('1\n2\n');
     expectSameFolders([store(A), store(B)]);
     // A delete of exactly what the peer holds still propagates.
@@ -306,22 +311,14 @@ describe('whole files', () => {
     await net.run();
     expect(text(store(A).files().get('meta.json'))).toBe('{"v":2,"longer":true}');
 
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolWrite('meta.json', utf8.encode('{"a":1}'), { mtimeMs: 5_000 }));
-    await write(B, (s) => s.toolWrite('meta.json', utf8.encode('{"b":1}'), { mtimeMs: 9_000 }));
-    await meshConnect(net, [A, B]);
-    await net.run();
+    await whileApart(net, write, (s) => s.toolWrite('meta.json', utf8.encode('{"a":1}'), { mtimeMs: 5_000 }), (s) => s.toolWrite('meta.json', utf8.encode('{"b":1}'), { mtimeMs: 9_000 }));
     expect(text(store(A).files().get('meta.json'))).toBe('{"b":1}');
     const copy = [...store(A).files().keys()].find((n) => n.includes('sync-conflict'))!;
     expect(copy).toMatch(/^meta\.sync-conflict-\d{8}-\d{6}-[0-9A-F]{7}\.json$/);
     expect(text(store(A).files().get(copy))).toBe('{"a":1}');
     expectSameFolders([store(A), store(B)]);
 
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolDelete('meta.json'));
-    await write(B, (s) => s.toolWrite('meta.json', utf8.encode('{"b":2}')));
-    await meshConnect(net, [A, B]);
-    await net.run();
+    await whileApart(net, write, (s) => s.toolDelete('meta.json'), (s) => s.toolWrite('meta.json', utf8.encode('{"b":2}')));
     expect(text(store(A).files().get('meta.json'))).toBe('{"b":2}');
     expectSameFolders([store(A), store(B)]);
 

@@ -60,3 +60,9 @@ export async function imported(file: string): Promise<ImportReport> {
   expect(r.code, r.err).toBe(0);
   return JSON.parse(r.out) as ImportReport;
 }
+
+/** `roam import <file> --json` of a bundle imported here before as `id`: it finds that one and writes nothing. */
+export async function importedAgain(file: string, id: string): Promise<void> {
+  const again = JSON.parse((await roam('import', file, '--json')).out) as { id: string; already: boolean; files: string[] };
+  expect(again).toMatchObject({ already: true, id, files: [] });
+}
