@@ -9,14 +9,12 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandbox } from './support/sandbox.js';
-import { bashCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, convertFixture, DIR, homes, jsonl, kinds, type Obj, unansweredBash } from './support/convert.js';
+import { bashCommands, CLAUDE_FIXTURES, claudeSource, CODEX_FIXTURE, convertFixture, DIR, homes, jsonl, kinds, type Obj, unansweredBash } from './support/convert.js';
 import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
-import { projectKey } from '../src/tools/claude/index.js';
 import { codexTranscript } from '../src/tools/codex/index.js';
 import { CopilotAdapter, copilotTranscript, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { readTranscript } from '../src/tools/claude/transcript.js';
 import type { TranscriptEntry } from '../src/sessions/types.js';
-import { Session } from './fixtures/claude-lines.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
 
 const NEW_ID = '0c0c0c0c-1111-8222-9333-444455556666';
@@ -174,12 +172,7 @@ describe('planConversion / applyConversion into COPILOT_HOME', () => {
 
   it('Claude → Copilot: a session directory with events.jsonl and workspace.yaml, listed in the project; reused while identical; a new id once it grew', async () => {
     const h = copilotHomes();
-    const s = new Session('5e550000-0000-4000-8000-0000000000c2', h.project);
-    s.user('Hello copilot');
-    s.assistant([{ type: 'text', text: 'Hi from claude' }]);
-    const src = s.write(join(h.env.CLAUDE_CONFIG_DIR, 'projects', projectKey(h.project), `${s.id}.jsonl`));
-    const before = readFileSync(src);
-    const session = (await h.claude.find(s.id))!;
+    const { src, before, session } = await claudeSource(h, '5e550000-0000-4000-8000-0000000000c2', 'Hello copilot', 'Hi from claude');
     const plan = await planConversion({ adapter: h.claude, session }, h.copilot, h.project);
     const dir = join(h.env.COPILOT_HOME, 'session-state', plan.id);
     expect(plan).toMatchObject({ target: 'copilot', exists: false, cwd: h.project, file: join(dir, 'events.jsonl') });

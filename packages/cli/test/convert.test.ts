@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFi
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandbox } from './support/sandbox.js';
-import { bashCommands, CLAUDE_FIXTURES, CODEX_FIXTURE, convertFixture, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
+import { bashCommands, CLAUDE_FIXTURES, claudeSource, CODEX_FIXTURE, convertFixture, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
 import { applyConversion, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
 import { SUMMARY_HEAD, argvCommand, codexShell } from '../src/convert/tools.js';
 import { IMAGE_PLACEHOLDER } from '../src/tools/claude/source.js';
@@ -356,12 +356,7 @@ describe('planConversion / applyConversion: ids, paths, reuse', () => {
 
   it('Claude → Codex: a rollout of the source date, the same id again while unchanged, a new one once it grew; the source untouched', async () => {
     const h = codeApp();
-    const s = new Session('5e550000-0000-4000-8000-000000000010', h.project);
-    s.user('Hello');
-    s.assistant([{ type: 'text', text: 'Hi there' }]);
-    const src = s.write(join(h.env.CLAUDE_CONFIG_DIR, 'projects', projectKey(h.project), `${s.id}.jsonl`));
-    const before = readFileSync(src);
-    const session = (await h.claude.find(s.id))!;
+    const { s, src, before, session } = await claudeSource(h, '5e550000-0000-4000-8000-000000000010', 'Hello', 'Hi there');
     const plan = await planConversion({ adapter: h.claude, session }, h.codex, h.project);
     expect(plan).toMatchObject({ target: 'codex', exists: false, cwd: h.project, source: { tool: 'claude', id: s.id, file: src } });
     const d = new Date(s.lines[0]!.timestamp as string);

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertText, type ConvertibleTool, type Dropped } from '../../src/convert/index.js';
 import type { TranscriptEntry } from '../../src/sessions/types.js';
-import { ClaudeAdapter } from '../../src/tools/claude/index.js';
+import { ClaudeAdapter, projectKey } from '../../src/tools/claude/index.js';
 import { CodexAdapter } from '../../src/tools/codex/index.js';
 import { readTranscript } from '../../src/tools/claude/transcript.js';
 import { Session } from '../fixtures/claude-lines.js';
@@ -50,4 +50,16 @@ export function unansweredBash(id: string): Session {
   s.assistant([{ type: 'text', text: 'Running.' }, a, b]);
   s.user([{ tool_use_id: a.id, type: 'tool_result', content: 'exit 1', is_error: true }]);
   return s;
+}
+
+/**
+ * The source of a conversion: a Claude Code session `id` (`prompt`, then `answer`) in the project
+ * of `h` (from homes()): the session, its file, the file's bytes now, and what the adapter finds.
+ */
+export async function claudeSource(h: ReturnType<typeof homes>, id: string, prompt: string, answer: string) {
+  const s = new Session(id, h.project);
+  s.user(prompt);
+  s.assistant([{ type: 'text', text: answer }]);
+  const src = s.write(join(h.env.CLAUDE_CONFIG_DIR, 'projects', projectKey(h.project), `${s.id}.jsonl`));
+  return { s, src, before: readFileSync(src), session: (await h.claude.find(s.id))! };
 }
