@@ -131,10 +131,18 @@ describe('reach through the address book', () => {
     all.push(q);
     await waitFor('h1 and h2 to connect to q', all, () => connected(h1, q) && connected(h2, q) && knows(h1, q, hq) && knows(h2, q, hq));
 
-    // H1 moves to NAT 2's network: found again with no command typed (and now on H2's LAN).
+    // H1 moves to NAT 2's network: found again with no command typed (and now on H2's LAN). Its
+    // old connections die with its old address (libp2p's pings notice); H1's last connection to
+    // P and to Q closes, and new ones open from its new network.
+    const idOf = (d: DaemonHandle) => peerOf(status(h2), d)?.deviceId ?? peerOf(status(p), d)!.deviceId;
+    const [pId, qId] = [idOf(p), idOf(q)];
+    const h1Log = h1.output.length;
     t.move(hh1, 2);
+    const since = () => h1.output.slice(h1Log);
     await waitFor('the moved h1 to be found again', all, () =>
-      connected(p, h1) && connected(q, h1) && connected(h2, h1) && knows(p, h1, hh1) && knows(h2, h1, hh1), 60_000);
+      since().includes(`disconnected from ${pId}`) && since().includes(`disconnected from ${qId}`) &&
+      connected(h1, p) && connected(h1, q) && connected(h1, h2) && connected(p, h1) && connected(q, h1) && connected(h2, h1) &&
+      knows(p, h1, hh1) && knows(q, h1, hh1) && knows(h2, h1, hh1), 60_000);
 
     // H2 restarts with no --peer at all: its saved book leads it back to the group.
     await stopProc(h2.proc!);

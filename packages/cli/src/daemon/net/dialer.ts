@@ -91,6 +91,8 @@ export class Dialer {
       if (t.managed === source && t.peerId === peerId && !wanted.has(t.label)) {
         clearTimeout(t.timer);
         this.targets.splice(i, 1);
+        // An address the member no longer has is not shown as one it has.
+        if (!this.targets.some((x) => x.label === t.label)) this.host.known(peerId)?.addresses.delete(t.label);
       }
     }
     for (const [label, ma] of wanted) {
