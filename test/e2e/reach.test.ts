@@ -131,6 +131,11 @@ describe('reach through the address book', () => {
     all.push(q);
     await waitFor('h1 and h2 to connect to q', all, () => connected(h1, q) && connected(h2, q) && knows(h1, q, hq) && knows(h2, q, hq));
 
+    // Plain `roam status --verbose` lists them too.
+    const verbose = h1.roam('status', '--verbose');
+    expect(verbose.status, verbose.stderr).toBe(0);
+    expect(verbose.stdout).toContain(`      at /ip4/${hq.address}/tcp/${PORT}/p2p/${q.peerId}`);
+
     // H1 moves to NAT 2's network: found again with no command typed (and now on H2's LAN). Its
     // old connections die with its old address (libp2p's pings notice); H1's last connection to
     // P and to Q closes, and new ones open from its new network.
