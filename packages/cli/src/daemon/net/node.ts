@@ -8,9 +8,11 @@ import '../../polyfill.js';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import type { ConnectionProtector, Libp2p, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface';
+import { identify } from '@libp2p/identify';
 import { mdns as mdnsDiscovery } from '@libp2p/mdns';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { swarmKey } from '../../pairing/protector.js';
 import { DEFAULT_ADMISSION, InboundAdmission, type AdmissionLimits } from './admission.js';
@@ -45,6 +47,8 @@ export interface NodeOptions {
   pingTimeoutMinMs?: number;
   /** Pending (not yet authenticated) inbound connections: per remote address and in all. */
   admission?: AdmissionLimits;
+  /** Runs libp2p's identify and hears the address each peer saw this node connect from. */
+  onObservedAddr?: (addr: Multiaddr | undefined) => void;
 }
 
 /** A node, not started. */
@@ -52,7 +56,8 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
   const mdns = opts.mdns;
   const limits = opts.admission ?? DEFAULT_ADMISSION;
   const admission = new InboundAdmission(limits);
-  return createLibp2p({
+  const onObserved = opts.onObservedAddr;
+  const node = await createLibp2p({
     start: false,
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },
@@ -92,6 +97,8 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
       ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
     },
     ...(opts.pingTimeoutMinMs !== undefined ? { connectionMonitor: { pingTimeout: { minTimeout: opts.pingTimeoutMinMs } } } : {}),
-    services: {},
+    services: (onObserved ? { identify: identify() } : {}) as Record<string, never>,
   });
+  if (onObserved) node.addEventListener('peer:identify', (evt) => onObserved(evt.detail.observedAddr));
+  return node;
 }
