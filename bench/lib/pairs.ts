@@ -10,7 +10,8 @@ import { Arrivals, lastLanded, linkTree, verifyTree } from './fsutil.js';
 import { CountingProxy } from './proxy.js';
 import { pairState, RoamNode } from './roam.js';
 import { StPair } from './syncthing.js';
-import { trackDir, until } from './util.js';
+import { trackDir } from './util.js';
+import { untilOk } from '#harness/poll.js';
 
 let counter = 0;
 export function scratch(ctx: Ctx, label: string): string {
@@ -29,12 +30,12 @@ export interface RoamPair {
 }
 
 export async function roamIndexed(node: RoamNode, items: number, bytes: number, timeoutMs: number): Promise<void> {
-  await until(`roamd ${node.name} to index ${items} items`, timeoutMs, async () => {
+  await untilOk(async () => {
     const s = await node.statusOrNull();
     const f = s?.folders[0];
     if (!f) return s ? 'no folder' : 'control socket not up';
     return f.items === items && f.bytes === bytes ? undefined : `${f.items} items / ${f.bytes} B`;
-  }, 100);
+  }, { what: `roamd ${node.name} to index ${items} items`, timeoutMs: timeoutMs, everyMs: 100 });
 }
 
 export async function startRoamPair(ctx: Ctx, c: Corpus, opts: { copy?: boolean; proxy?: boolean; timeoutMs?: number } = {}): Promise<RoamPair> {
@@ -63,14 +64,14 @@ export async function startRoamPair(ctx: Ctx, c: Corpus, opts: { copy?: boolean;
     }
     await b.start([proxy ? `/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${a.peerId}` : a.address]);
     const arrivals = new Arrivals(b.projects, c.manifest.files);
-    await until('roam B to sync the corpus', timeoutMs, () => {
+    await untilOk(() => {
       a.assertAlive();
       b.assertAlive();
       return arrivals.poll();
-    }, 100);
+    }, { what: 'roam B to sync the corpus', timeoutMs: timeoutMs, everyMs: 100 });
     pair.syncMs = lastLanded(b.projects, c.manifest.files) - b.spawnedAt;
-    await until('roam B to report itself in sync', 120_000, async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes }), 100);
-    await until('roam A to see B in sync', 60_000, async () => pairState(await a.statusOrNull(), b.peerId), 100);
+    await untilOk(async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes }), { what: 'roam B to report itself in sync', timeoutMs: 120_000, everyMs: 100 });
+    await untilOk(async () => pairState(await a.statusOrNull(), b.peerId), { what: 'roam A to see B in sync', timeoutMs: 60_000, everyMs: 100 });
     const problems = await verifyTree(b.projects, c.manifest.files);
     if (problems.length) throw new Error(`roam B differs from the corpus: ${problems.slice(0, 5).join('; ')}`);
     return pair;
@@ -119,11 +120,11 @@ export async function startStPair(ctx: Ctx, c: Corpus, delayS: number, opts: { c
     sp.scanMs = Date.now() - pair.a.spawnedAt;
     await pair.b.start();
     const arrivals = new Arrivals(folderB, c.manifest.files);
-    await until('Syncthing B to sync the corpus', timeoutMs, () => {
+    await untilOk(() => {
       pair.a.assertAlive();
       pair.b.assertAlive();
       return arrivals.poll();
-    }, 100);
+    }, { what: 'Syncthing B to sync the corpus', timeoutMs: timeoutMs, everyMs: 100 });
     sp.syncMs = lastLanded(folderB, c.manifest.files) - pair.b.spawnedAt;
     await pair.settled(timeoutMs, { files: n, bytes });
     const problems = await verifyTree(folderB, c.manifest.files);

@@ -4,11 +4,13 @@
  * listening on 127.0.0.1 only, mDNS off, the peer given with --peer. Talks to it over its control
  * socket (the same newline-delimited JSON the `roam` CLI speaks) so that polling costs no process.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
-import { ROAM, ROAMD, STORE_STATS, sleep, track, until } from './util.js';
+import { runRoamSync } from '#harness/cli.js';
+import { Roamd } from '#harness/roamd.js';
+import { STORE_STATS, sleep, track } from './util.js';
 
 export const BENCH_GROUP_KEY = 'b3'.repeat(32);
 
@@ -58,8 +60,7 @@ export class RoamNode {
   readonly socket: string;
   /** Where the store-stats preload writes the counters (with `storeStats`). */
   readonly statsFile: string;
-  proc: ChildProcess | null = null;
-  output = '';
+  private roamd: Roamd | null = null;
   peerId = '';
   addresses: string[] = [];
   /** Date.now() when the process was spawned. */
@@ -107,6 +108,15 @@ export class RoamNode {
     return p;
   }
 
+  get proc(): ChildProcess | null {
+    return this.roamd?.proc ?? null;
+  }
+
+  /** What the current (or last) process printed, its last 100 to 200 kB. */
+  get output(): string {
+    return this.roamd?.output ?? '';
+  }
+
   get running(): boolean {
     return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
   }
@@ -121,26 +131,28 @@ export class RoamNode {
   /** Spawns roamd and resolves once it listens (its control socket may come a moment later). */
   async start(peers: string[] = []): Promise<void> {
     if (this.running) throw new Error(`roamd ${this.name} is already running`);
-    const args = [...(this.opts.storeStats ? ['--require', STORE_STATS] : []), ...shebangFlags(), ...(this.opts.nodeArgs ?? []), ROAMD, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', this.name, ...peers.flatMap((p) => ['--peer', p])];
-    this.output = '';
     this.stopping = false;
     this.spawnedAt = Date.now();
-    const proc = track(spawn(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    this.proc = proc;
-    const keep = (s: string) => {
-      this.output += s;
-      if (this.output.length > 200_000) this.output = this.output.slice(-100_000);
-    };
-    proc.stdout!.setEncoding('utf8').on('data', keep);
-    proc.stderr!.setEncoding('utf8').on('data', keep);
-    proc.once('exit', (code, signal) => {
-      if (!this.stopping) process.stderr.write(`[bench] roamd ${this.name} exited unexpectedly (${signal ?? code}); last output:\n${this.output.slice(-4000)}\n`);
+    const roamd = Roamd.spawn({
+      name: this.name,
+      env: this.env,
+      peers,
+      // roamd runs as users start it: with the node flags of its bin's #! line.
+      asInstalled: true,
+      nodeArgs: [...(this.opts.storeStats ? ['--require', STORE_STATS] : []), ...(this.opts.nodeArgs ?? [])],
+      // Long: roamd listens only once it has indexed its folders (minutes for a fresh 2 GB corpus on a busy machine).
+      startTimeoutMs: 900_000,
+      everyMs: 10,
+      keepOutput: 100_000,
     });
-    // Long: roamd listens only once it has indexed its folders (minutes for a fresh 2 GB corpus on a busy machine).
-    await until(`roamd ${this.name} to start`, 900_000, () => (/listening on \S+/.test(this.output) || proc.exitCode !== null ? undefined : 'no "listening on" yet'), 10);
-    if (proc.exitCode !== null) throw new Error(`roamd ${this.name} exited with ${proc.exitCode}:\n${this.output.slice(-3000)}`);
-    this.peerId = /peer id: (\S+)/.exec(this.output)![1]!;
-    this.addresses = [...this.output.matchAll(/listening on (\S+)/g)].map((m) => m[1]!);
+    this.roamd = roamd;
+    track(roamd.proc);
+    roamd.proc.once('exit', (code, signal) => {
+      if (!this.stopping) process.stderr.write(`[bench] roamd ${this.name} exited unexpectedly (${signal ?? code}); last output:\n${roamd.output.slice(-4000)}\n`);
+    });
+    await roamd.ready();
+    this.peerId = roamd.peerId;
+    this.addresses = roamd.addresses;
   }
 
   /** The listen address with /p2p/<id>, to give the other side with --peer. */
@@ -174,21 +186,17 @@ export class RoamNode {
   /** Runs the real `roam` CLI against this daemon (slow: a Node process). */
   cli(...args: string[]): { status: number | null; stdout: string; stderr: string; ms: number } {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [ROAM, ...args], { env: this.env, encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
+    const r = runRoamSync(args, { env: this.env, timeoutMs: 120_000 });
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
   }
 
   /** SIGTERM, wait for the exit (SIGKILL after 15 s). */
   async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    if (!this.roamd || !this.running) return;
     this.stopping = true;
-    const exited = new Promise<void>((r) => p.once('exit', () => r()));
-    p.kill('SIGTERM');
-    const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+    await this.roamd.stop(15_000);
   }
+
 }
 
 /** Whether `a` reports `b` connected and in sync, and holding `items` items / `bytes` bytes. */
@@ -245,10 +253,4 @@ export function controlCall<T>(socket: string, method: string, params: Record<st
     s.on('error', (err) => finish(() => reject(err)));
     s.on('close', () => finish(() => reject(new Error('control socket closed without an answer'))));
   });
-}
-
-/** The node flags of roamd's bin (its `#!/usr/bin/env -S node …` line): roamd runs as users start it. */
-function shebangFlags(): string[] {
-  const m = /^#!\/usr\/bin\/env -S node (.+)$/.exec(readFileSync(ROAMD, 'utf8').split('\n', 1)[0]!);
-  return m ? m[1]!.trim().split(/\s+/) : [];
 }

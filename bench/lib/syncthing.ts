@@ -15,7 +15,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sessionPids } from './proc.js';
-import { sleep, trackGroup, until, untrackGroup } from './util.js';
+import { sleep, trackGroup, untrackGroup } from './util.js';
+import { untilOk } from '#harness/poll.js';
 
 const run = promisify(execFile);
 const API_KEY = 'roam-bench-api-key';
@@ -125,17 +126,17 @@ export class StDevice {
     trackGroup(proc.pid!);
     let exited: string | undefined;
     proc.once('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
-    await until(`syncthing ${this.name} REST API`, 60_000, async () => {
+    await untilOk(async () => {
       if (exited) throw new Error(`syncthing ${this.name} ${exited}:\n${await this.logTail()}`);
       return (await this.api('GET', '/rest/system/ping').then(() => true, () => false)) ? undefined : 'not up';
-    }, 25);
+    }, { what: `syncthing ${this.name} REST API`, timeoutMs: 60_000, everyMs: 25 });
   }
 
   async stop(): Promise<void> {
     const sid = this.proc?.pid;
     if (sid === undefined) return;
     await this.api('POST', '/rest/system/shutdown').catch(() => undefined);
-    const gone = async (ms: number) => until('exit', ms, () => (sessionPids(sid).length === 0 ? undefined : 'running'), 50).then(() => true, () => false);
+    const gone = async (ms: number) => untilOk(() => (sessionPids(sid).length === 0 ? undefined : 'running'), { what: 'exit', timeoutMs: ms, everyMs: 50 }).then(() => true, () => false);
     if (!(await gone(20_000))) {
       for (const pid of sessionPids(sid)) {
         try {
@@ -248,10 +249,10 @@ export class StPair {
 
   /** A's folder scanned: idle and holding `files` files / `bytes` bytes. */
   async waitScanned(dev: StDevice, files: number, bytes: number, timeoutMs: number): Promise<void> {
-    await until(`syncthing ${dev.name} scan`, timeoutMs, async () => {
+    await untilOk(async () => {
       const s = await dev.dbStatus();
       return s.state === 'idle' && stHolds(s, files, bytes) ? undefined : `state ${s.state}, ${s.localFiles} files / ${s.localBytes} B`;
-    }, 100);
+    }, { what: `syncthing ${dev.name} scan`, timeoutMs: timeoutMs, everyMs: 100 });
   }
 
   /**
@@ -261,7 +262,7 @@ export class StPair {
   async settled(timeoutMs: number, expect?: { files: number; bytes: number }, everyMs = 100): Promise<void> {
     const { a, b } = this;
     let previous = '';
-    await until('syncthing settled', timeoutMs, async () => {
+    await untilOk(async () => {
       const problems: string[] = [];
       const seqs: number[] = [];
       for (const [d, peer] of [[a, b], [b, a]] as const) {
@@ -286,7 +287,7 @@ export class StPair {
         return 'confirming on the next poll';
       }
       return undefined;
-    }, everyMs);
+    }, { what: 'syncthing settled', timeoutMs: timeoutMs, everyMs: everyMs });
   }
 
   async stop(): Promise<void> {

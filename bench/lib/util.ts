@@ -1,5 +1,5 @@
 /**
- * Small helpers shared by every benchmark: repository paths, polling with deadlines, summary
+ * Small helpers shared by every benchmark: repository paths, summary
  * statistics, and a registry of child processes so that nothing outlives the run.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -12,8 +12,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (this file is bench/lib/util.ts, compiled to bench/dist/lib/util.js). */
 export const REPO = findRepo();
 export const CLI_DIST = path.join(REPO, 'packages', 'cli', 'dist');
-export const ROAMD = path.join(CLI_DIST, 'roamd.js');
-export const ROAM = path.join(CLI_DIST, 'roam.js');
+export { ROAM, ROAMD } from '#harness/roamd.js';
 /** The compiled raw-stream peer (bench/raw-peer.ts). */
 export const RAW_PEER = path.join(REPO, 'bench', 'dist', 'raw-peer.js');
 /** The store-counter preload (bench/tools/store-stats.cts). */
@@ -30,19 +29,6 @@ function findRepo(): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Polls `check` (undefined = done, else a description of what is still missing) every `everyMs`
- * until done or `timeoutMs`; then throws with the last description.
- */
-export async function until(what: string, timeoutMs: number, check: () => Promise<string | undefined> | string | undefined, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const problem = await check();
-    if (problem === undefined) return;
-    if (Date.now() >= deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms: ${problem}`);
-    await sleep(everyMs);
-  }
-}
 
 // ------------------------------------------------------------------ statistics
 

@@ -13,7 +13,8 @@ import { parseSize } from '../lib/args.js';
 import { corpus, QUICK, type Ctx } from '../lib/context.js';
 import { appendLines } from '../lib/corpus.js';
 import { startRoamPair } from '../lib/pairs.js';
-import { installCleanup, REPO, sleep, until } from '../lib/util.js';
+import { installCleanup, REPO, sleep } from '../lib/util.js';
+import { untilOk } from '#harness/poll.js';
 
 const argv = process.argv.slice(2);
 const opt = (f: string, d: string) => {
@@ -44,13 +45,13 @@ async function main(): Promise<void> {
   const quiet = async (ms: number) => {
     let last = proxy.total;
     let since = Date.now();
-    await until('quiet link', 30_000, () => {
+    await untilOk(() => {
       if (proxy.total !== last) {
         last = proxy.total;
         since = Date.now();
       }
       return Date.now() - since >= ms ? undefined : 'traffic';
-    }, 20);
+    }, { what: 'quiet link', timeoutMs: 30_000, everyMs: 20 });
   };
   const lines = appendLines('roam:big', appends, path.basename(f.path, '.jsonl'), lineBytes);
   const aFile = path.join(pair.a.projects, f.path);

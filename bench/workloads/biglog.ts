@@ -18,7 +18,8 @@ import { sha256File } from '../lib/fsutil.js';
 import { startRoamPair, startStPair, type RoamPair, type SyncthingPair } from '../lib/pairs.js';
 import { cpuMs, ioCounters } from '../lib/proc.js';
 import type { CountingProxy } from '../lib/proxy.js';
-import { log, sleep, summarize, until } from '../lib/util.js';
+import { log, sleep, summarize } from '../lib/util.js';
+import { untilOk } from '#harness/poll.js';
 
 interface Side {
   id: string;
@@ -133,13 +134,13 @@ export async function bigLogAppend(ctx: Ctx, res: WorkloadResult): Promise<void>
 async function quiet(side: Side, quietMs: number): Promise<void> {
   let last = side.proxy.total;
   let since = Date.now();
-  await until(`${side.label}: a quiet link`, 20_000, () => {
+  await untilOk(() => {
     if (side.proxy.total !== last) {
       last = side.proxy.total;
       since = Date.now();
     }
     return Date.now() - since >= quietMs ? undefined : 'traffic';
-  }, 50);
+  }, { what: `${side.label}: a quiet link`, timeoutMs: 20_000, everyMs: 50 });
 }
 
 /** One round: append (or, with null, nothing: the idle baseline) and measure until quiet again. */
@@ -170,7 +171,7 @@ async function measure(side: Side, line: Buffer | null, quietMs: number): Promis
         return false;
       }
     };
-    await until(`${side.label}: B to get the line`, 60_000 + side.delayS * 6_000, () => (tailOk() ? undefined : 'not yet'), 2);
+    await untilOk(() => (tailOk() ? undefined : 'not yet'), { what: `${side.label}: B to get the line`, timeoutMs: 60_000 + side.delayS * 6_000, everyMs: 2 });
     latency = performance.now() - t0;
     await quiet(side, quietMs);
   } else {

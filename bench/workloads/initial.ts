@@ -18,7 +18,8 @@ import { roamIndexed, scratch } from '../lib/pairs.js';
 import { cpuMs, sampleMemory } from '../lib/proc.js';
 import { pairState, RoamNode } from '../lib/roam.js';
 import { stHolds, StPair } from '../lib/syncthing.js';
-import { log, median, RAW_PEER, summarize, track, until } from '../lib/util.js';
+import { log, median, RAW_PEER, summarize, track } from '../lib/util.js';
+import { untilOk } from '#harness/poll.js';
 
 interface Run {
   ms: number;
@@ -161,17 +162,17 @@ async function roamRound(ctx: Ctx, c: Corpus, a: RoamNode, nodeArgs: string[], t
     memB = sampleMemory(() => (b.running ? [b.pid] : []));
     // Watch the disk, not the daemon (its status costs it CPU); its own verdict is checked after.
     const arrivals = new Arrivals(b.projects, c.manifest.files);
-    await until('roam B identical', timeoutMs, () => {
+    await untilOk(() => {
       a.assertAlive();
       b.assertAlive();
       return arrivals.poll();
-    }, 200);
+    }, { what: 'roam B identical', timeoutMs: timeoutMs, everyMs: 200 });
     const landed = lastLanded(b.projects, c.manifest.files);
     const cpuB = cpuMs([b.pid]);
     const cpuA = cpuMs([a.pid]) - cpuA0;
     const peakB = memB.stop().peakRss;
     const peakA = memA.stop().peakRss;
-    await until('roam B to report itself in sync', 60_000, async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes: total }), 200);
+    await untilOk(async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes: total }), { what: 'roam B to report itself in sync', timeoutMs: 60_000, everyMs: 200 });
     const wire = (await a.status()).traffic.bytesOut - before;
     const problems = await verifyTree(b.projects, c.manifest.files);
     if (problems.length) throw new Error(`roam B differs: ${problems.slice(0, 5).join('; ')}`);
@@ -200,20 +201,20 @@ async function stRound(c: Corpus, st: StPair, timeoutMs: number): Promise<Run> {
     await b.start();
     memB = sampleMemory(() => b.pids());
     const arrivals = new Arrivals(b.folder, c.manifest.files);
-    await until('Syncthing B identical', timeoutMs, () => {
+    await untilOk(() => {
       st.a.assertAlive();
       b.assertAlive();
       return arrivals.poll();
-    }, 200);
+    }, { what: 'Syncthing B identical', timeoutMs: timeoutMs, everyMs: 200 });
     const landed = lastLanded(b.folder, c.manifest.files);
     const cpuB = cpuMs(b.pids());
     const cpuA = cpuMs(st.a.pids()) - cpuA0;
     const peakB = memB.stop().peakRss;
     const peakA = memA.stop().peakRss;
-    await until('Syncthing B to report itself in sync', 60_000, async () => {
+    await untilOk(async () => {
       const s = await b.dbStatus();
       return s.state === 'idle' && s.needBytes === 0 && stHolds(s, n, total) ? undefined : `${s.state}, ${s.localFiles} files / ${s.localBytes} B`;
-    }, 200);
+    }, { what: 'Syncthing B to report itself in sync', timeoutMs: 60_000, everyMs: 200 });
     const wire = (await b.totals()).inBytesTotal;
     const problems = await verifyTree(b.folder, c.manifest.files);
     if (problems.length) throw new Error(`Syncthing B differs: ${problems.slice(0, 5).join('; ')}`);
@@ -240,7 +241,7 @@ async function rawRound(ctx: Ctx, c: Corpus, timeoutMs: number): Promise<Run> {
   const memA = sampleMemory(() => (sender.pid && sender.exitCode === null ? [sender.pid] : []));
   let memB: ReturnType<typeof sampleMemory> | null = null;
   try {
-    await until('raw sender to listen', 60_000, () => (/listening (\S+)/.test(out) || sender.exitCode !== null ? undefined : 'not yet'), 10);
+    await untilOk(() => (/listening (\S+)/.test(out) || sender.exitCode !== null ? undefined : 'not yet'), { what: 'raw sender to listen', timeoutMs: 60_000, everyMs: 10 });
     const addr = /listening (\S+)/.exec(out)?.[1];
     if (!addr) throw new Error(`raw sender failed: ${out}`);
     const cpuA0 = cpuMs([sender.pid!]);
@@ -251,11 +252,11 @@ async function rawRound(ctx: Ctx, c: Corpus, timeoutMs: number): Promise<Run> {
     rcv.stdout!.setEncoding('utf8').on('data', (d: string) => (rout += d));
     rcv.stderr!.setEncoding('utf8').on('data', (d: string) => (rout += d));
     memB = sampleMemory(() => (rcv.pid && rcv.exitCode === null ? [rcv.pid] : []));
-    await until('raw receiver done', timeoutMs, () => {
+    await untilOk(() => {
       if (/done \d+ cpu \d+/.test(rout)) return undefined;
       if (rcv.exitCode !== null) throw new Error(`raw receiver exited ${rcv.exitCode}: ${rout.trim()}; sender: ${out.trim().split('\n').find((l) => /Error/.test(l)) ?? out.trim().split('\n').at(-1)}`);
       return 'not done';
-    }, 50);
+    }, { what: 'raw receiver done', timeoutMs: timeoutMs, everyMs: 50 });
     const cpuA = cpuMs([sender.pid!]) - cpuA0;
     const cpuB = Number(/done \d+ cpu (\d+)/.exec(rout)![1]);
     const landed = lastLanded(dst, c.manifest.files);

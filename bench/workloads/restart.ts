@@ -24,7 +24,8 @@ import { Arrivals, dirBytes, lastLanded, evictCache, linkTree, verifyTree } from
 import { roamIndexed, scratch } from '../lib/pairs.js';
 import { cpuMs, ioCounters, memory, sampleMemory } from '../lib/proc.js';
 import { pairState, RoamNode, type StoreStats } from '../lib/roam.js';
-import { log, median, sleep, summarize, until } from '../lib/util.js';
+import { log, median, sleep, summarize } from '../lib/util.js';
+import { untilOk } from '#harness/poll.js';
 
 const MB = 1e6;
 const RSS_TARGET = 150 * MB;
@@ -173,11 +174,11 @@ async function transfer(ctx: Ctx, c: Corpus, boxMs: number): Promise<Transfer> {
     const memB = sampleMemory(() => (b.running ? [b.pid] : []));
     const arrivals = new Arrivals(b.projects, c.manifest.files);
     let crash: string | undefined;
-    const complete = await until('roam B to sync', Math.min(timeoutMs, boxMs), () => {
+    const complete = await untilOk(() => {
       a.assertAlive();
       b.assertAlive();
       return arrivals.poll();
-    }, 200).then(() => true, (err: unknown) => {
+    }, { what: 'roam B to sync', timeoutMs: Math.min(timeoutMs, boxMs), everyMs: 200 }).then(() => true, (err: unknown) => {
       if (!a.running || !b.running) {
         crash = err instanceof Error ? err.message : String(err);
         return false;
@@ -190,7 +191,7 @@ async function transfer(ctx: Ctx, c: Corpus, boxMs: number): Promise<Transfer> {
     const out: Transfer = { files: n, bytes: total, indexPeakA, syncPeakA, syncPeakB, arrived: n - arrivals.remaining, complete, ms: complete ? lastLanded(b.projects, c.manifest.files) - b.spawnedAt : Date.now() - b.spawnedAt, ...(crash ? { crash } : {}) };
     log(`W5 ${n} files: ${complete ? `synced in ${(out.ms / 1000).toFixed(1)} s` : `${out.arrived} of ${n} files after ${(out.ms / 1000).toFixed(0)} s (${crash ? `CRASH: ${crash}` : 'box'})`}; peak RSS A ${(syncPeakA / MB).toFixed(0)} MB, B ${(syncPeakB / MB).toFixed(0)} MB`);
     if (complete) {
-      await until('roam B to report itself in sync', 120_000, async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes: total }), 250);
+      await untilOk(async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes: total }), { what: 'roam B to report itself in sync', timeoutMs: 120_000, everyMs: 250 });
       const problems = await verifyTree(b.projects, c.manifest.files);
       if (problems.length) throw new Error(`roam B differs: ${problems.slice(0, 5).join('; ')}`);
       const idle = await idleRss(ctx, pair);
@@ -224,7 +225,7 @@ async function preseededPair(ctx: Ctx, c: Corpus, copies: string[]): Promise<{ p
     const memA = sampleMemory(() => (a.running ? [a.pid] : []));
     await b.start([a.address]);
     const memB = sampleMemory(() => (b.running ? [b.pid] : []));
-    await until('pre-seeded pair in sync', timeoutMs, async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes: total }) ?? pairState(await a.statusOrNull(), b.peerId, { items: n, bytes: total }), 500);
+    await untilOk(async () => pairState(await b.statusOrNull(), a.peerId, { items: n, bytes: total }) ?? pairState(await a.statusOrNull(), b.peerId, { items: n, bytes: total }), { what: 'pre-seeded pair in sync', timeoutMs: timeoutMs, everyMs: 500 });
     const peakA = memA.stop().peakRss;
     const peakB = memB.stop().peakRss;
     log(`W4 pre-seeded pair of ${n} files in sync ${((Date.now() - a.spawnedAt) / 1000).toFixed(1)} s after A's start; peak RSS A ${(peakA / MB).toFixed(0)} MB, B ${(peakB / MB).toFixed(0)} MB`);
@@ -260,18 +261,18 @@ async function restarts(ctx: Ctx, c: Corpus, pair: Pair, w4: WorkloadResult, tar
     const line = lines[r]!;
     appendFileSync(aFile, line);
     bytes += Buffer.byteLength(line);
-    await until('A to record the change', 30_000, async () => {
+    await untilOk(async () => {
       const f = (await a.status()).folders[0];
       return f && f.bytes === bytes && f.items === items ? undefined : `A holds ${f?.items} / ${f?.bytes}`;
-    }, 50);
+    }, { what: 'A to record the change', timeoutMs: 30_000, everyMs: 50 });
     evicted = evictCache([b.projects, b.roamHome]) && evicted;
     const bFile = path.join(b.projects, target);
     await b.start([a.address]);
     const pid = b.pid;
     // First the new line on disk (cheap to watch), then roam's own verdict (its status costs it CPU).
     const want = statSync(aFile).size;
-    await until('B to get the new line after restart', 120_000, () => (statSync(bFile).size === want ? undefined : 'the new line is not on disk yet'), 5);
-    await until('B in sync after restart', 120_000, async () => pairState(await b.statusOrNull(), a.peerId, { items, bytes }), 50);
+    await untilOk(() => (statSync(bFile).size === want ? undefined : 'the new line is not on disk yet'), { what: 'B to get the new line after restart', timeoutMs: 120_000, everyMs: 5 });
+    await untilOk(async () => pairState(await b.statusOrNull(), a.peerId, { items, bytes }), { what: 'B in sync after restart', timeoutMs: 120_000, everyMs: 50 });
     const ms = Date.now() - b.spawnedAt;
     const io1 = ioCounters([pid]);
     cpu.push(cpuMs([pid]));

@@ -19,12 +19,15 @@
  * ROAM_DEMO_TMP, if set, is the directory the temporary homes are made in (default: the OS temp
  * dir). The daemons are stopped and the homes removed when the demo ends, however it ends.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The launcher, CLI runner and polling helper the tests use too (test/harness/).
+import { runRoam, type CliResult } from '#harness/cli.js';
+import { until } from '#harness/poll.js';
+import { ROAM, ROAMD, Roamd } from '#harness/roamd.js';
 
 const quiet = process.argv.includes('--quiet');
 /** Set by Ctrl-C (or SIGTERM): from then on the demo only cleans up, and prints nothing more. */
@@ -43,10 +46,6 @@ const SESSION_ID = '1af7fc5e-8455-4414-9ccd-011d40f70b2a';
 const SESSION = `-home-demo-app/${SESSION_ID}.jsonl`;
 /** The session's content (see fixtures/SOURCES.md), found from examples/dist/two-node/. */
 const FIXTURE = fileURLToPath(new URL(`../../two-node/fixtures/${SESSION_ID}.jsonl`, import.meta.url));
-/** The built CLI (`tsc -b` builds it before this). */
-const CLI = fileURLToPath(new URL('../../../packages/cli/dist/', import.meta.url));
-const ROAMD = path.join(CLI, 'roamd.js');
-const ROAM = path.join(CLI, 'roam.js');
 /** Pause between two lines written on the laptop. */
 const LINE_GAP_MS = 15;
 /** How long the laptop waits between the two halves of the line it writes in two. */
@@ -67,28 +66,15 @@ interface Daemon {
   /** ~/.claude/projects: the folder roamd syncs (Claude Code's sessions). */
   readonly projects: string;
   readonly env: NodeJS.ProcessEnv;
-  readonly proc: ChildProcess;
-  /** Everything the daemon printed (stdout and stderr). */
-  output: string;
-  /** Resolves with the exit code (null if killed by a signal). */
-  readonly exited: Promise<number | null>;
+  /** The running roamd: its process, everything it printed, its peer id and addresses. */
+  readonly roamd: Roamd;
 }
 
 const homes: string[] = [];
 const daemons: Daemon[] = [];
 
-const running = (d: Daemon) => d.proc.exitCode === null && d.proc.signalCode === null;
-
 /** SIGTERM, then SIGKILL if it has not exited after the grace period. Resolves with its exit code. */
-async function stopDaemon(d: Daemon): Promise<number | null> {
-  if (running(d)) {
-    d.proc.kill('SIGTERM');
-    const timer = setTimeout(() => d.proc.kill('SIGKILL'), STOP_GRACE_MS);
-    await d.exited;
-    clearTimeout(timer);
-  }
-  return d.exited;
-}
+const stopDaemon = (d: Daemon): Promise<number | null> => d.roamd.stop(STOP_GRACE_MS);
 
 function removeHomes(): void {
   for (const home of homes.splice(0)) fs.rmSync(home, { recursive: true, force: true });
@@ -104,7 +90,7 @@ function cleanUp(): Promise<Array<number | null>> {
 // Whatever happens (success, an error, Ctrl-C), the daemons stop and the temporary homes go.
 // Ctrl-C: the daemons are stopped in order; a second Ctrl-C does not wait for them.
 process.once('exit', () => {
-  for (const d of daemons) if (running(d)) d.proc.kill('SIGKILL');
+  for (const d of daemons) if (d.roamd.running) d.roamd.proc.kill('SIGKILL');
   removeHomes();
 });
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
@@ -117,7 +103,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 }
 
 /** A device: a temporary HOME with an empty ~/.claude/projects and its own ROAM_HOME. */
-function makeHome(name: string, groupKey: string): Pick<Daemon, 'name' | 'home' | 'projects' | 'env'> {
+function makeHome(name: string, groupKey: string): Omit<Daemon, 'roamd'> {
   const home = fs.mkdtempSync(path.join(process.env.ROAM_DEMO_TMP || os.tmpdir(), `roam-demo-${name}-`));
   homes.push(home);
   const projects = path.join(home, '.claude', 'projects');
@@ -128,43 +114,24 @@ function makeHome(name: string, groupKey: string): Pick<Daemon, 'name' | 'home' 
   return { name, home, projects, env };
 }
 
-/** Starts roamd on 127.0.0.1, without mDNS; resolves with its peer id and addresses once it listens. */
-async function startDaemon(name: string, groupKey: string, extra: string[] = []): Promise<Daemon & { peerId: string; addresses: string[] }> {
+/**
+ * Starts roamd on 127.0.0.1, without mDNS, dialing `peers`; resolves once it listens (its peer id
+ * and addresses are then known).
+ */
+async function startDaemon(name: string, groupKey: string, peers: string[] = []): Promise<Daemon> {
   if (interrupted) throw new Error('interrupted');
   const h = makeHome(name, groupKey);
-  const args = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', name, ...extra];
   // detached: a process group of its own, so that Ctrl-C reaches the demo alone, which then stops
   // the daemons in order.
-  const proc = spawn(process.execPath, [ROAMD, ...args], { env: h.env, cwd: h.home, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const exited = new Promise<number | null>((resolve) => {
-    proc.once('exit', (code) => resolve(code));
-    proc.once('error', () => resolve(null)); // could not be started
-  });
-  const d: Daemon = { ...h, proc, exited, output: '' };
+  const d: Daemon = { ...h, roamd: Roamd.spawn({ name, env: h.env, cwd: h.home, peers, detached: true, startTimeoutMs: 20_000 }) };
   daemons.push(d);
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
-  await waitFor(() => /^listening on \S+/m.test(d.output) || !running(d), 20_000, `roamd ${name} to start listening`);
-  if (!running(d)) throw new Error(`roamd ${name} exited with code ${d.proc.exitCode}:\n${d.output}`);
-  const peerId = /^peer id: (\S+)/m.exec(d.output)?.[1] ?? '?';
-  const addresses = [...d.output.matchAll(/^listening on (\S+)/gm)].map((m) => m[1]!);
-  return Object.assign(d, { peerId, addresses });
+  await d.roamd.ready();
+  return d;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `roam <args>` (the built CLI) against a daemon, through its control socket. */
-function roam(d: Daemon, args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [ROAM, ...args], { env: d.env, cwd: d.home, timeout: timeoutMs }, (err, stdout, stderr) => {
-      // A number: the exit code; otherwise (killed on timeout, or not started at all) null.
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
+/** Runs `roam <args>` (the built CLI) against a daemon, through its control socket; code null: killed on timeout. */
+function roam(d: Daemon, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return runRoam(args, { env: d.env, cwd: d.home, timeoutMs });
 }
 
 /** The part of `roam status --json` this demo reads. */
@@ -188,12 +155,6 @@ function statusLine(s: Status): string {
   return [`${s.name} (roam ${s.version})`, ...peers, ...folders].join('; ');
 }
 
-/** Polls `check` every 5 ms until it holds; throws if `ms` pass first. */
-async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); await sleep(5)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-  }
-}
 
 // ---------------------------------------------------------------- watching the desktop's copy
 
@@ -280,20 +241,19 @@ async function main(): Promise<boolean> {
   say('(no LAN discovery), sharing a group key made for this run:');
   const groupKey = randomBytes(32).toString('hex');
   const laptop = await startDaemon('laptop', groupKey);
-  say(`  laptop   peer ${short(laptop.peerId)}  listening on ${laptop.addresses[0]!.replace(/\/p2p\/.*$/, '')}   HOME=${laptop.home}`);
-  const desktop = await startDaemon('desktop', groupKey, ['--peer', laptop.addresses[0]!]);
-  say(`  desktop  peer ${short(desktop.peerId)}  listening on ${desktop.addresses[0]!.replace(/\/p2p\/.*$/, '')}   HOME=${desktop.home}`);
+  say(`  laptop   peer ${short(laptop.roamd.peerId)}  listening on ${laptop.roamd.addresses[0]!.replace(/\/p2p\/.*$/, '')}   HOME=${laptop.home}`);
+  const desktop = await startDaemon('desktop', groupKey, [laptop.roamd.addresses[0]!]);
+  say(`  desktop  peer ${short(desktop.roamd.peerId)}  listening on ${desktop.roamd.addresses[0]!.replace(/\/p2p\/.*$/, '')}   HOME=${desktop.home}`);
   say(`  both up in ${Date.now() - t0} ms; the desktop was given the laptop's address (--peer) and dials it`);
 
   // Joined: the desktop reports the laptop connected and in sync (both folders empty).
   const joinedFrom = Date.now();
-  await waitFor(
+  await until(
     async () => {
-      for (const d of daemons) if (!running(d)) throw new Error(`roamd ${d.name} exited with code ${d.proc.exitCode}`);
+      for (const d of daemons) if (!d.roamd.running) throw new Error(`roamd ${d.name} exited with code ${d.roamd.proc.exitCode}`);
       return (await status(desktop)).peers.some((p) => p.name === 'laptop' && p.connected && p.inSync);
     },
-    20_000,
-    'the desktop to connect to the laptop',
+    { timeoutMs: 20_000, what: 'the desktop to connect to the laptop' },
   );
   say(`  joined: \`roam status\` on the desktop shows the laptop connected, in sync, after ${Date.now() - joinedFrom} ms`);
   say();
@@ -328,9 +288,9 @@ async function main(): Promise<boolean> {
       const cut = Math.floor(line.length / 2);
       fs.appendFileSync(onA, line.subarray(0, cut));
       say(`  laptop ✎ line ${i + 1}: first ${cut} of ${line.length} bytes written, no newline yet; pausing ${HALF_PAUSE_MS} ms`);
-      await waitFor(() => (watcher.poll(), watcher.size >= complete), 10_000, `lines 1-${i} to reach the desktop`);
+      await until(() => (watcher.poll(), watcher.size >= complete), { timeoutMs: 10_000, what: `lines 1-${i} to reach the desktop` });
       let most = watcher.size;
-      for (const until = Date.now() + HALF_PAUSE_MS; Date.now() < until; await sleep(5)) {
+      for (const end = Date.now() + HALF_PAUSE_MS; Date.now() < end; await sleep(5)) {
         watcher.poll();
         most = Math.max(most, watcher.size);
       }
@@ -356,7 +316,7 @@ async function main(): Promise<boolean> {
   if (synced.code !== 0) throw new Error(`roam sync --wait on the laptop exited with ${synced.code}: ${synced.stderr.trim()}`);
   const syncedAfter = Date.now() - written;
   // The last lines may still be on their way to this process's poll of the file.
-  await waitFor(() => (watcher.poll(), latency.length >= lines.length), 10_000, 'the desktop to show every line');
+  await until(() => (watcher.poll(), latency.length >= lines.length), { timeoutMs: 10_000, what: 'the desktop to show every line' });
   watcher.stop();
   say(`  laptop $ roam sync --wait --timeout 30   →  ${synced.stdout.trim()} (${syncedAfter} ms after the last write)`);
 
@@ -392,7 +352,7 @@ main().then(
     // Interrupted: the daemons stopping under it is what made it fail; the handler exits.
     if (interrupted) return;
     console.error('roam demo failed:', err instanceof Error ? err.message : err);
-    for (const d of daemons) if (d.output) console.error(`\n--- roamd ${d.name} output ---\n${d.output.trimEnd()}`);
+    for (const d of daemons) if (d.roamd.output) console.error(`\n--- roamd ${d.name} output ---\n${d.roamd.output.trimEnd()}`);
     await cleanUp().catch(() => undefined);
     process.exit(1);
   },

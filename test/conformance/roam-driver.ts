@@ -1,16 +1,14 @@
 // The roam half of the conformance suite: real `roamd` child processes on 127.0.0.1, each device with
 // its own HOME and ROAM_HOME in one temp dir, every scenario a folder of config.json shared by all of
 // them. Everything is driven through the real CLI (`roam sync --wait`, `roam pause`, `roam status`).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runRoam } from '../harness/cli.js';
+import { untilOk } from '../harness/poll.js';
+import { Roamd } from '../harness/roamd.js';
 import { readTree, type Device, type Driver, type SettledOptions, type TreeEntry } from './driver.js';
 
-const dist = fileURLToPath(new URL('../../packages/cli/dist/', import.meta.url));
-const ROAMD = path.join(dist, 'roamd.js');
-const ROAM = path.join(dist, 'roam.js');
 /** Every daemon of a driver joins this group (ROAM_GROUP_KEY: no pairing, any holder admitted). */
 const GROUP_KEY = 'c0'.repeat(32);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -31,8 +29,10 @@ interface RoamNode {
   readonly index: number;
   readonly root: string;
   readonly env: NodeJS.ProcessEnv;
-  proc?: ChildProcess;
-  output: string;
+  /** The running roamd (undefined while the device is stopped). */
+  proc?: Roamd;
+  /** The last roamd started (its output outlives it, for the log tail). */
+  last?: Roamd;
   peerId: string;
   deviceId: string;
   addresses: string[];
@@ -57,7 +57,7 @@ export class RoamDriver implements Driver {
   private nextRound: Promise<void> | null = null;
   /** Last resort if the test process exits without `stop()`: no roamd outlives it. */
   private readonly killAll = (): void => {
-    for (const n of this.nodes.values()) if (n.proc && n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
+    for (const n of this.nodes.values()) if (n.proc?.running) n.proc.proc.kill('SIGKILL');
   };
 
   constructor(opts: RoamDriverOptions = {}) {
@@ -90,11 +90,11 @@ export class RoamDriver implements Driver {
         };
         await writeFile(path.join(roamHome, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
         const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, ROAM_HOME: roamHome, ROAM_GROUP_KEY: GROUP_KEY, TZ: 'UTC' };
-        this.nodes.set(name, { name, index, root, env, output: '', peerId: '', deviceId: '', addresses: [] });
+        this.nodes.set(name, { name, index, root, env, peerId: '', deviceId: '', addresses: [] });
       }
       // One after the other, each dialing those before it: a full mesh.
       for (const n of this.nodes.values()) await this.spawn(n);
-      await until(30_000, async () => {
+      await untilOk(async () => {
         const missing: string[] = [];
         for (const n of this.nodes.values()) {
           const s = await this.status(n.name);
@@ -103,7 +103,7 @@ export class RoamDriver implements Driver {
           }
         }
         return missing.length ? `not connected (with names): ${missing.join(', ')}` : undefined;
-      }, 'RoamDriver: full mesh');
+      }, { timeoutMs: 30_000, everyMs: POLL_MS, what: 'RoamDriver: full mesh' });
     } catch (err) {
       await this.stop().catch(() => undefined);
       throw err;
@@ -121,14 +121,14 @@ export class RoamDriver implements Driver {
       await this.cliOk(x, ['pause', y]);
     }
     this.paused.add(linkKey(a, b));
-    await until(15_000, async () => {
+    await untilOk(async () => {
       const open: string[] = [];
       for (const [x, y] of [[a, b], [b, a]] as const) {
         const p = (await this.status(x)).peers.find((q) => q.name === y);
         if (!p?.paused) open.push(`${x}→${y}`);
       }
       return open.length ? `not paused: ${open.join(', ')}` : undefined;
-    }, `pause(${a}, ${b})`);
+    }, { timeoutMs: 15_000, everyMs: POLL_MS, what: `pause(${a}, ${b})` });
   }
 
   async resume(a: string, b: string): Promise<void> {
@@ -143,12 +143,7 @@ export class RoamDriver implements Driver {
     const n = this.node(name);
     const p = n.proc;
     n.proc = undefined;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((r) => p.once('exit', () => r()));
-    p.kill('SIGTERM');
-    const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await p?.stop(10_000);
   }
 
   async startDevice(name: string): Promise<void> {
@@ -158,18 +153,12 @@ export class RoamDriver implements Driver {
   private async spawn(n: RoamNode): Promise<void> {
     if (n.proc) throw new Error(`RoamDriver: ${n.name} is already running`);
     const peers = [...this.nodes.values()].filter((p) => p !== n && p.proc).flatMap((p) => p.addresses);
-    const args = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', n.name, ...peers.flatMap((a) => ['--peer', a])];
-    const proc = spawn(process.execPath, [ROAMD, ...args], { env: n.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    n.proc = proc;
-    n.output = '';
-    proc.stdout!.setEncoding('utf8').on('data', (s: string) => (n.output += s));
-    proc.stderr!.setEncoding('utf8').on('data', (s: string) => (n.output += s));
-    await until(30_000, async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`roamd ${n.name} exited (${proc.exitCode ?? proc.signalCode}):\n${n.output}`);
-      return /listening on \S+/.test(n.output) ? undefined : 'not listening yet';
-    }, `start roamd ${n.name}`);
-    n.peerId = /peer id: (\S+)/.exec(n.output)![1]!;
-    n.addresses = [...n.output.matchAll(/listening on (\S+)/g)].map((m) => m[1]!);
+    const roamd = Roamd.spawn({ name: n.name, env: n.env, peers, startTimeoutMs: 30_000, everyMs: POLL_MS });
+    n.proc = roamd;
+    n.last = roamd;
+    await roamd.ready();
+    n.peerId = roamd.peerId;
+    n.addresses = roamd.addresses;
     n.deviceId = (await this.status(n.name)).deviceId;
   }
 
@@ -256,14 +245,11 @@ export class RoamDriver implements Driver {
   }
 
   /** Runs `roam <args>` against one device, asynchronously (many run at once). */
-  cli(name: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
-    const n = this.node(name);
-    return new Promise((resolve) => {
-      execFile(process.execPath, [ROAM, ...args], { env: n.env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr: err && code === 1 && !stderr ? String(err.message) : stderr });
-      });
-    });
+  async cli(name: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+    const r = await runRoam(args, { env: this.node(name).env, timeoutMs });
+    // Killed (on timeout): exit 1, and say so where the error would be.
+    if (r.code === null) return { code: 1, stdout: r.stdout, stderr: r.stderr || `roam ${args.join(' ')}: ${r.timedOut ? `killed after ${timeoutMs} ms` : 'killed'}` };
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
   private async cliOk(name: string, args: string[]): Promise<CliResult> {
@@ -273,12 +259,12 @@ export class RoamDriver implements Driver {
   }
 
   logTail(name: string, lines = 30): string {
-    return this.node(name).output.split('\n').slice(-lines).join('\n');
+    return (this.node(name).last?.output ?? '').split('\n').slice(-lines).join('\n');
   }
 
   /** The pids of the running daemons (for the leak check). */
   pids(): number[] {
-    return [...this.nodes.values()].flatMap((n) => (n.proc?.pid !== undefined ? [n.proc.pid] : []));
+    return [...this.nodes.values()].flatMap((n) => (n.proc?.proc.pid !== undefined ? [n.proc.proc.pid] : []));
   }
 
   async stop(): Promise<void> {
@@ -314,13 +300,3 @@ function linkKey(a: string, b: string): string {
   return [a, b].sort().join('|');
 }
 
-/** Polls `check` (undefined = done, else what is still wrong) until done or the deadline; then throws. */
-async function until(timeoutMs: number, check: () => Promise<string | undefined>, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const problem = await check();
-    if (problem === undefined) return;
-    if (Date.now() >= deadline) throw new Error(`${what} not reached within ${timeoutMs} ms: ${problem}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { untilOk } from '../harness/poll.js';
 import { readTree, type Device, type Driver, type SettledOptions, type TreeEntry } from './driver.js';
 
 const run = promisify(execFile);
@@ -119,11 +120,11 @@ export class SyncthingDriver implements Driver {
     await this.api(nb, 'POST', `/rest/system/pause?device=${na.id}`);
     this.paused.add(linkKey(a, b));
     // The config change closes the connection asynchronously; a change made before that would leak.
-    await until(15_000, async () => {
+    await untilOk(async () => {
       const open = [];
       for (const [x, y] of [[a, b], [b, a]] as const) if ((await this.connections(x))[this.node(y).id]?.connected) open.push(`${x}→${y}`);
       return open.length === 0 ? undefined : `still connected: ${open.join(', ')}`;
-    }, `pause(${a}, ${b})`);
+    }, { timeoutMs: 15_000, everyMs: POLL_MS, what: `pause(${a}, ${b})` });
   }
 
   async resume(a: string, b: string): Promise<void> {
@@ -164,10 +165,10 @@ export class SyncthingDriver implements Driver {
     proc.once('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
     proc.once('error', (err) => (exited = `failed to spawn: ${err.message}`));
     try {
-      await until(30_000, async () => {
+      await untilOk(async () => {
         if (exited) throw new Error(`${name}: syncthing ${exited}`);
         return (await this.api(node, 'GET', '/rest/system/ping').then(() => true, () => false)) ? undefined : 'REST API not up';
-      }, `start ${name}`);
+      }, { timeoutMs: 30_000, everyMs: POLL_MS, what: `start ${name}` });
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- ${name}'s log (tail) ---\n${await this.logTail(node)}`);
     }
@@ -201,7 +202,8 @@ export class SyncthingDriver implements Driver {
     // moment everything looks done. So the conditions must hold on two polls in a row with no
     // device's local sequence changing in between.
     let previous: string | undefined;
-    await until(timeoutMs, async () => {
+    // The deadline counts from before the scan.
+    await untilOk(async () => {
       const problems: string[] = [];
       const sequences: number[] = [];
       for (const n of running) {
@@ -227,7 +229,7 @@ export class SyncthingDriver implements Driver {
         return problems.length > 0 ? problems.join('; ') : 'all met once, confirming on the next poll';
       }
       return undefined;
-    }, `settled(${scenario})`, t0);
+    }, { timeoutMs: Math.max(0, t0 + timeoutMs - Date.now()), everyMs: POLL_MS, what: `settled(${scenario})` });
   }
 
   tree(name: string, scenario: string): Promise<TreeEntry[]> {
@@ -441,19 +443,6 @@ function linkKey(a: string, b: string): string {
   return [a, b].sort().join('|');
 }
 
-/**
- * Polls `check` (undefined = done, else what is still wrong) every POLL_MS until done or `timeoutMs`
- * after `since`, then throws with the last answer. Errors thrown by `check` end the wait at once.
- */
-async function until(timeoutMs: number, check: () => Promise<string | undefined>, what: string, since = Date.now()): Promise<void> {
-  const deadline = since + timeoutMs;
-  for (;;) {
-    const problem = await check();
-    if (problem === undefined) return;
-    if (Date.now() >= deadline) throw new Error(`${what} not reached within ${timeoutMs} ms: ${problem}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
 
 /** n distinct free TCP ports on 127.0.0.1 (all held open while picking, so no duplicates). */
 async function freePorts(n: number): Promise<number[]> {
@@ -490,7 +479,7 @@ function sessionPids(sid: number): number[] {
 }
 
 async function sessionGone(sid: number, timeoutMs: number): Promise<boolean> {
-  return until(timeoutMs, async () => (sessionPids(sid).length === 0 ? undefined : 'running'), 'exit').then(() => true, () => false);
+  return untilOk(() => (sessionPids(sid).length === 0 ? undefined : 'running'), { timeoutMs, everyMs: POLL_MS, what: 'exit' }).then(() => true, () => false);
 }
 
 /** Synchronous, so that it also works from a process 'exit' handler. */

@@ -9,15 +9,15 @@
  * 2. `roam share` on A and `roam import` on B (no daemons): B's resume sends the redacted history;
  *    `codex exec fork` on B makes a fork whose history `roam show` follows into its parent.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runRoamSync } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { inputMessages, responsesRequests, startMockOpenAI, type MockOpenAI, type OpenAIRequest } from '../support/mock-openai.js';
-import { makeDaemon, ROAM, stopAll } from '../support/daemons.js';
+import { makeDaemon, stopAll } from '../support/daemons.js';
 
 let mock: MockOpenAI;
 let scratch: string;
@@ -59,8 +59,8 @@ function conversation(req: OpenAIRequest): Array<[string, string]> {
 }
 
 function roamWith(env: NodeJS.ProcessEnv, cwd: string, args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [ROAM, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  const r = runRoamSync(args, { env, cwd, timeoutMs: 60_000 });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('Codex sessions with the real Codex CLI', () => {

@@ -13,11 +13,11 @@
  *    the same texts in order, and the call as their own shell call with its output.
  * The source is byte for byte untouched each time. See docs/CONVERT.md, docs/COPILOT.md.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRoam } from '../harness/cli.js';
 import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf as codexSessionIdOf, writeCodexConfig } from '../support/codex.js';
@@ -25,7 +25,6 @@ import { copilotArgs, copilotBin, copilotEnv, runCopilot, sessionIdOf } from '..
 import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
 import { chatMessages, chatRequests, chatTools, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
 import { responsesRequests, startMockOpenAI, type MockOpenAI, type OpenAIRequest } from '../support/mock-openai.js';
-import { ROAM } from '../support/daemons.js';
 
 let anthropic: MockAnthropic;
 let openai: MockOpenAI;
@@ -94,27 +93,10 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function roam(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [ROAM, ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const kill = () => {
-      try {
-        process.kill(-p.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    };
-    const timer = setTimeout(kill, 90_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      kill(); // whatever the tool left behind
-      resolve({ code, out, err });
-    });
-  });
+/** In a process group of its own, killed when it ends: whatever the tool left behind goes with it. */
+async function roam(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runRoam(args, { env, cwd: project, timeoutMs: 90_000, group: true });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 function files(dir: string, re: RegExp): string[] {

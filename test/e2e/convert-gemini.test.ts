@@ -15,11 +15,11 @@
  *    in order and the call as a Bash tool_use answered by its tool_result.
  * In both, the source file is byte for byte untouched. See docs/CONVERT.md, docs/GEMINI.md.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRoam } from '../harness/cli.js';
 import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
@@ -27,7 +27,6 @@ import { GEMINI_MODEL, geminiBinDir, geminiEnv, geminiSessionId, runGemini, writ
 import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
 import { startMockGemini, streamRequests, type MockGemini } from '../support/mock-gemini.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
-import { ROAM } from '../support/daemons.js';
 
 let anthropic: MockAnthropic;
 let gemini: MockGemini;
@@ -90,19 +89,9 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function roam(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [ROAM, ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+async function roam(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runRoam(args, { env, cwd: project, timeoutMs: 90_000 });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 function files(dir: string, re: RegExp): string[] {

@@ -9,15 +9,15 @@
  * A's history to the model with no registration of any kind; B's turn comes back to A's
  * events.jsonl, which only grew (its first bytes are A's, byte for byte).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { copilotArgs, copilotBin, copilotEnv, runCopilot, sessionIdOf } from '../support/copilot.js';
 import { chatMessages, chatRequests, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
-import { makeDaemon, ROAM, stopAll } from '../support/daemons.js';
+import { makeDaemon, stopAll } from '../support/daemons.js';
 
 let mock: MockCopilot;
 let bin: string;
@@ -34,27 +34,10 @@ afterAll(async () => {
 });
 afterEach(stopAll);
 
-function roamWith(env: NodeJS.ProcessEnv, cwd: string, args: string[], timeoutMs = 90_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [ROAM, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const kill = () => {
-      try {
-        process.kill(-p.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    };
-    const timer = setTimeout(kill, timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      kill(); // the tool roam ran, if anything of it is left
-      resolve({ code, out, err });
-    });
-  });
+/** In a process group of its own, killed when it ends: the tool roam ran goes with it. */
+async function roamWith(env: NodeJS.ProcessEnv, cwd: string, args: string[], timeoutMs = 90_000): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runRoam(args, { env, cwd, timeoutMs, group: true });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('Copilot CLI sessions with the real Copilot CLI', () => {

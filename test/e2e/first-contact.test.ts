@@ -4,12 +4,12 @@
  * `status` and `sync --wait` never claim "in sync" before this device holds (or skips) everything.
  * Real roamd child processes on 127.0.0.1, real files.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
-import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 
 afterEach(stopAll);
 
@@ -74,15 +74,9 @@ function statusOf(d: DaemonHandle): StatusJson {
 }
 
 /** `roam <args>` without blocking the test (spawnSync would stop the polls meanwhile). */
-function roamAsync(d: DaemonHandle, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [ROAM, ...args], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+async function roamAsync(d: DaemonHandle, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runRoam(args, { env: d.env, timeoutMs: 120_000 });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('first contact: a machine that never ran a tool', () => {

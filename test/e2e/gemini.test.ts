@@ -7,14 +7,14 @@
  * directory under the session's slug and runs the real CLI, which sends A's history; B's turn comes
  * back into A's file, and A's own CLI still resumes it there with both turns.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runRoam, runRoamSync } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { GEMINI_MODEL, geminiBinDir, geminiEnv, geminiSessionId, runGemini, writeGeminiSettings } from '../support/gemini.js';
 import { startMockGemini, streamRequests, type GeminiRequest, type MockGemini } from '../support/mock-gemini.js';
-import { makeDaemon, ROAM, stopAll } from '../support/daemons.js';
+import { makeDaemon, stopAll } from '../support/daemons.js';
 
 let mock: MockGemini;
 
@@ -54,36 +54,14 @@ function sessionFiles(home: string): string[] {
 }
 
 /** `roam` run asynchronously: the mock answers from this process while the tool runs. */
-function roamAsync(env: NodeJS.ProcessEnv, cwd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROAM, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const kill = (): void => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    };
-    const timer = setTimeout(kill, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      kill();
-      resolve({ code, out, err });
-    });
-  });
+async function roamAsync(env: NodeJS.ProcessEnv, cwd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runRoam(args, { env, cwd, timeoutMs, group: true });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 function roamWith(env: NodeJS.ProcessEnv, cwd: string, args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [ROAM, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  const r = runRoamSync(args, { env, cwd, timeoutMs: 120_000 });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('Gemini CLI sessions with the real CLI', () => {

@@ -8,7 +8,7 @@
  * Needs root and iproute2. When `ip netns add` fails the test is skipped with a loud notice, except
  * under CI=true, where it fails.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Status } from '../../packages/cli/src/control/protocol.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { readTree } from '../conformance/driver.js';
-import { makeDaemon, ROAMD, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 import { createVethPair, listNamespaces, type Namespace, type VethPair } from '../support/netns.js';
 
 const SID = '1af7fc5e-8455-4414-9ccd-011d40f70b2a';
@@ -70,18 +70,10 @@ afterEach(cleanup);
 
 /** Starts roamd inside `ns`, listening on its veth address only, mDNS on, no `--peer`. */
 async function startIn(ns: Namespace, d: DaemonHandle): Promise<void> {
-  const args = ['netns', 'exec', ns.name, process.execPath, ROAMD, '--listen', `/ip4/${ns.address}/tcp/0`, '--name', d.name];
   // `ip netns exec` execs node in place: the child's pid is roamd's, signals reach it directly.
-  const proc = spawn('ip', args, { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(proc);
-  d.proc = proc;
-  d.output = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
-  await until(() => /listening on \S+/.test(d.output) || !alive(proc), { timeoutMs: 20_000, what: `roamd ${d.name} to start in ${ns.name}`, detail: () => d.output });
-  if (!alive(proc)) throw new Error(`roamd ${d.name} exited with ${proc.exitCode ?? proc.signalCode}:\n${d.output}`);
-  d.peerId = /peer id: (\S+)/.exec(d.output)![1]!;
-  d.addresses = [...d.output.matchAll(/listening on (\S+)/g)].map((m) => m[1]!);
+  const starting = d.start([], { netns: ns.name, listen: `/ip4/${ns.address}/tcp/0`, mdns: true });
+  procs.add(d.proc!);
+  await starting;
 }
 
 function status(d: DaemonHandle): Status {

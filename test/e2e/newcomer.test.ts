@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runRoamSync } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { claudeProjectKey } from '../support/claude.js';
 import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
@@ -41,8 +42,8 @@ function ok(r: { status: number | null; stdout: string; stderr: string }): strin
 
 /** `roam` run in `cwd` against a daemon's environment. */
 function roamIn(d: DaemonHandle, cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [ROAM, ...args], { cwd, env: d.env, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = runRoamSync(args, { env: d.env, cwd, timeoutMs: 60_000 });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('newcomer', () => {
@@ -55,7 +56,7 @@ describe('newcomer', () => {
     await until(() => /~\/code\/app/.test(b.roam('projects').stdout), { timeoutMs: 30_000, what: "beta to learn of alpha's project" });
     const typo = b.roam('projects', '--only', '~/code/ap');
     expect(typo.status).toBe(2);
-    expect(typo.stderr).toMatch(/^ROAM_USAGE: no project "~\/code\/ap" in folder claude here or on the devices roamd has seen; it has: ~\/code\/app\n$/);
+    expect(typo.stderr).toMatch(/^ROAM_USAGE: no project "~\/code\/ap" in folder claude here or on the devices roamd has seen; it has: ~\/code\/app; to choose a project no device has shown yet \(before the first sync\), add --force\n$/);
     expect(existsSync(join(b.roamHome, 'config.json'))).toBe(false);
     // A project only the peer holds is a real name.
     ok(b.roam('projects', '--only', '~/code/app'));
@@ -132,8 +133,8 @@ describe('newcomer', () => {
     const srcHome = join(src, 'home');
     const srcCwd = session(join(srcHome, '.claude', 'projects'), srcHome);
     const bundle = join(src, 'bundle.json.gz');
-    const shared = spawnSync(process.execPath, [ROAM, 'share', SID, '--out', bundle], { cwd: srcCwd, env: { PATH: process.env.PATH, HOME: srcHome, ROAM_HOME: join(src, 'roam') }, encoding: 'utf8' });
-    expect(shared.status, shared.stderr).toBe(0);
+    const shared = runRoamSync(['share', SID, '--out', bundle], { cwd: srcCwd, env: { PATH: process.env.PATH, HOME: srcHome, ROAM_HOME: join(src, 'roam') } });
+    expect(shared.code, shared.stderr).toBe(0);
 
     const a = makeDaemon('alpha');
     await a.start();

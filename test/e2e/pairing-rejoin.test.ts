@@ -3,7 +3,7 @@
  * `roam leave` print (human and --json): real roamd processes on 127.0.0.1 pairing for real (no
  * ROAM_GROUP_KEY), the real `roam` CLI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { until } from '../../packages/core/test/support/poll.js';
 import type { DeviceInfo } from '../../packages/cli/src/control/pairing.js';
 import { decodeCode, encodeCode } from '../../packages/cli/src/machine/pair-code.js';
 import { readTree } from '../conformance/driver.js';
-import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { startRoam } from '../harness/cli.js';
+import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 
 const procs = new Set<ChildProcess>();
 
@@ -41,16 +42,11 @@ interface Invite {
 
 /** Runs `roam pair [args]` on `d` in the background until it printed its first stdout line. */
 async function invite(d: DaemonHandle, ...args: string[]): Promise<Invite> {
-  const proc = spawn(process.execPath, [ROAM, 'pair', ...args], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(proc);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const exit = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => proc.on('exit', (status) => resolve({ status, stdout, stderr })));
-  await until(() => stdout.includes('\n') || proc.exitCode !== null, { timeoutMs: 15_000, what: `${d.name}'s roam pair to print a code`, detail: () => ({ stdout, stderr }) });
-  if (!stdout.includes('\n')) throw new Error(`roam pair on ${d.name} printed no code: ${stderr}`);
-  return { first: stdout.split('\n')[0]!, stdout: () => stdout, stderr: () => stderr, exit };
+  const run = startRoam(['pair', ...args], { env: d.env, timeoutMs: 120_000, onSpawn: (c) => procs.add(c) });
+  const exit = run.done.then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
+  await until(() => run.stdout().includes('\n') || run.child.exitCode !== null, { timeoutMs: 15_000, what: `${d.name}'s roam pair to print a code`, detail: () => ({ stdout: run.stdout(), stderr: run.stderr() }) });
+  if (!run.stdout().includes('\n')) throw new Error(`roam pair on ${d.name} printed no code: ${run.stderr()}`);
+  return { first: run.stdout().split('\n')[0]!, stdout: run.stdout, stderr: run.stderr, exit };
 }
 
 /** `inviter` prints a code, `joiner` joins with it: both exit 0. */

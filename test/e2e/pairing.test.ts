@@ -17,7 +17,8 @@ import { until } from '../../packages/core/test/support/poll.js';
 import type { DeviceInfo } from '../../packages/cli/src/control/pairing.js';
 import { base32, decodeCode, encodeCode } from '../../packages/cli/src/machine/pair-code.js';
 import { readTree } from '../conformance/driver.js';
-import { ROAM, ROAMD, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { startRoam } from '../harness/cli.js';
+import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 import { createVethPair, type VethPair } from '../support/netns.js';
 
 const procs = new Set<ChildProcess>();
@@ -66,16 +67,11 @@ interface Invite {
 
 /** Runs `roam pair` on `d` in the background and returns its code (the first stdout line). */
 async function invite(d: DaemonHandle, timeoutS = 30): Promise<Invite> {
-  const proc = spawn(process.execPath, [ROAM, 'pair', '--timeout', String(timeoutS)], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(proc);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const exit = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => proc.on('exit', (status) => resolve({ status, stdout, stderr })));
-  await until(() => stdout.includes('\n') || proc.exitCode !== null, { timeoutMs: 15_000, what: `${d.name}'s roam pair to print a code`, detail: () => ({ stdout, stderr }) });
-  if (!stdout.includes('\n')) throw new Error(`roam pair on ${d.name} printed no code: ${stderr}`);
-  return { code: stdout.split('\n')[0]!, exit, proc };
+  const run = startRoam(['pair', '--timeout', String(timeoutS)], { env: d.env, timeoutMs: 120_000 + timeoutS * 1000, onSpawn: (c) => procs.add(c) });
+  const exit = run.done.then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
+  await until(() => run.stdout().includes('\n') || run.child.exitCode !== null, { timeoutMs: 15_000, what: `${d.name}'s roam pair to print a code`, detail: () => ({ stdout: run.stdout(), stderr: run.stderr() }) });
+  if (!run.stdout().includes('\n')) throw new Error(`roam pair on ${d.name} printed no code: ${run.stderr()}`);
+  return { code: run.stdout().split('\n')[0]!, exit, proc: run.child };
 }
 
 /** `inviter` runs `roam pair`, `joiner` runs `roam pair <code>`: both exit 0. */
@@ -391,12 +387,9 @@ describe('pairing', () => {
 
     // The joiner: a real roamd in its namespace, mDNS on.
     const j = device('joiner');
-    const proc = spawn('ip', ['netns', 'exec', nsJoiner.name, process.execPath, ROAMD, '--listen', `/ip4/${nsJoiner.address}/tcp/0`, '--name', 'joiner'], { env: j.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.add(proc);
-    j.proc = proc;
-    proc.stdout!.setEncoding('utf8').on('data', (t: string) => (j.output += t));
-    proc.stderr!.setEncoding('utf8').on('data', (t: string) => (j.output += t));
-    await until(() => /listening on \S+/.test(j.output) || !alive(proc), { timeoutMs: 20_000, what: 'the joiner to start', detail: () => j.output });
+    const starting = j.start([], { netns: nsJoiner.name, listen: `/ip4/${nsJoiner.address}/tcp/0`, mdns: true });
+    procs.add(j.proc!);
+    await starting;
 
     const r = j.roam('pair', code, '--timeout', '3');
     expect(r.status, r.stderr).toBe(1);

@@ -9,11 +9,12 @@
  * interactive) resumes each in the real CLI there, with A's history. One pair of daemons serves
  * the four tools.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRoam, runRoamSync } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { projectKey as claudeKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
@@ -53,32 +54,14 @@ function files(dir: string): string[] {
 }
 
 function roamSync(cwd: string, args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [ROAM, ...args], { cwd, env: envB, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  const r = runRoamSync(args, { env: envB, cwd, timeoutMs: 60_000 });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** `roam` without blocking this process (the mocks answer the tool it runs). */
-function roamAsync(cwd: string, args: string[], timeoutMs = 120_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [ROAM, ...args], { cwd, env: envB, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const kill = (): void => {
-      try {
-        process.kill(-p.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    };
-    const timer = setTimeout(kill, timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      kill();
-      resolve({ code, out, err });
-    });
-  });
+async function roamAsync(cwd: string, args: string[], timeoutMs = 120_000): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runRoam(args, { env: envB, cwd, timeoutMs, group: true });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /**

@@ -4,16 +4,16 @@
  * records what the CLI sends. A session written on A is resumed on B by `roam resume`; the request
  * the CLI sends on B carries the same history as a resume on A does; then back on A.
  */
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { projectKey as claudeProjectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { conversationRequests, messageText, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
-import { makeDaemon, ROAM, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 
 let mock: MockAnthropic;
 let bin = '';
@@ -43,19 +43,9 @@ function project(d: DaemonHandle, rel: string): string {
 }
 
 /** Runs `roam <args>` in `cwd` without blocking the test (the daemons answer meanwhile). */
-function roamIn(d: DaemonHandle, cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; endedAt: number }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [ROAM, ...args], { cwd, env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, endedAt: Date.now() });
-    });
-  });
+async function roamIn(d: DaemonHandle, cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; endedAt: number }> {
+  const r = await runRoam(args, { env: d.env, cwd, timeoutMs: 90_000 });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, endedAt: Date.now() };
 }
 
 /** The conversation as the API sees it: role and text of each message. */

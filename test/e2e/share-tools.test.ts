@@ -6,17 +6,16 @@
  * request carrying the redacted history; imported back on A, where the id is taken, it gets a new id,
  * which A's real CLI resumes too, A's original left as it was.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRoamSync } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { GEMINI_MODEL, geminiSessionId, runGemini, writeGeminiSettings } from '../support/gemini.js';
 import { startMockGemini, streamRequests, type GeminiRequest, type MockGemini } from '../support/mock-gemini.js';
 import { copilotArgs, copilotBin, runCopilot, sessionIdOf } from '../support/copilot.js';
 import { chatMessages, chatRequests, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
-import { ROAM } from '../support/daemons.js';
 
 let gemini: MockGemini;
 let copilot: MockCopilot;
@@ -36,8 +35,8 @@ afterAll(async () => {
 
 function roamWith(home: string, cwd: string, args: string[]): { code: number | null; out: string; err: string } {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ROAM_HOME: join(home, '.roam') };
-  const r = spawnSync(process.execPath, [ROAM, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  const r = runRoamSync(args, { env, cwd, timeoutMs: 60_000, killSignal: 'SIGKILL' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 interface Report {

@@ -6,7 +6,7 @@
  * optional dependency `@openai/codex-<platform>` (an npm alias of `@openai/codex@<v>-<platform>`):
  * `codexBin()` returns that executable, to run directly. See docs/CODEX.md.
  */
-import { runCli, type CliResult } from './run-cli.js';
+import { runCli, type CliResult } from '../harness/cli.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
@@ -109,7 +109,7 @@ export type RunCodexResult = CliResult;
 
 /** Runs the CLI once (stdin closed), killing its process group on timeout. */
 export function runCodex(opts: RunCodexOptions): Promise<RunCodexResult> {
-  return runCli(codexBin(), [...opts.args], { cwd: opts.cwd, env: codexEnv(opts), timeoutMs: opts.timeoutMs });
+  return runCli(codexBin(), [...opts.args], { cwd: opts.cwd, env: codexEnv(opts), timeoutMs: opts.timeoutMs, group: true, stdin: 'closed' });
 }
 
 /** The session id `codex exec` prints in its header (`session id: <uuid>`). */

@@ -15,7 +15,7 @@
  * environment`), `COPILOT_AUTO_UPDATE=false`, and `--no-auto-update --disable-client-telemetry`
  * (`copilotArgs`). Measured with strace: the only connect() of a run is to the mock.
  */
-import { runCli, type CliResult } from './run-cli.js';
+import { runCli, type CliResult } from '../harness/cli.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
@@ -96,7 +96,7 @@ export type RunCopilotResult = CliResult;
 
 /** Runs the CLI once (stdin closed), killing its process group on timeout and after it exits. */
 export function runCopilot(opts: RunCopilotOptions): Promise<RunCopilotResult> {
-  return runCli(copilotBin(), [...opts.args], { cwd: opts.cwd, env: copilotEnv(opts), timeoutMs: opts.timeoutMs });
+  return runCli(copilotBin(), [...opts.args], { cwd: opts.cwd, env: copilotEnv(opts), timeoutMs: opts.timeoutMs, group: true, stdin: 'closed' });
 }
 
 /** The session id the CLI prints at the end of a `-p` run (`Resume     copilot --resume=<uuid>`). */

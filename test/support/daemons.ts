@@ -3,16 +3,14 @@
  * temp dir, listening on 127.0.0.1 only, mDNS off unless asked. Every process a test starts is
  * stopped by `stopAll`, even when the test fails.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { until } from '../../packages/core/test/support/poll.js';
+import { runRoamSync } from '../harness/cli.js';
+import { Roamd, type RoamdOptions } from '../harness/roamd.js';
 
-const dist = fileURLToPath(new URL('../../packages/cli/dist/', import.meta.url));
-export const ROAMD = join(dist, 'roamd.js');
-export const ROAM = join(dist, 'roam.js');
+export { ROAM, ROAMD } from '../harness/roamd.js';
 
 /** A fixed group key for tests: every daemon started here joins the same group. */
 export const TEST_GROUP_KEY = '5a'.repeat(32);
@@ -24,17 +22,20 @@ export interface DaemonHandle {
   /** The Claude Code projects folder (the `claude` folder roamd syncs). */
   readonly projects: string;
   readonly env: NodeJS.ProcessEnv;
-  proc: ChildProcess | null;
-  output: string;
+  /** The current roamd process (after `start`) and everything it printed. */
+  readonly proc: ChildProcess | null;
+  readonly output: string;
+  /** What roamd printed when it started (a test that gives it a new identity updates peerId). */
   peerId: string;
   addresses: string[];
   /** Runs `roam <args>` against this daemon. */
   roam(...args: string[]): { status: number | null; stdout: string; stderr: string };
-  start(extra?: string[]): Promise<void>;
+  /** Starts roamd (after the handle's args: `extra`; `more`: where and how, e.g. in a network namespace). */
+  start(extra?: string[], more?: Omit<RoamdOptions, 'name' | 'env' | 'args'>): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const started = new Set<DaemonHandle>();
+const started = new Set<Roamd>();
 const dirs: string[] = [];
 
 /** `tools: false`: a fresh machine, none of the tools' folders exists (by default `~/.claude/projects` does). */
@@ -52,31 +53,30 @@ export function makeDaemon(name: string, opts: { env?: NodeJS.ProcessEnv; args?:
     ROAM_GROUP_KEY: TEST_GROUP_KEY,
     ...opts.env,
   };
+  let current: Roamd | null = null;
   const d: DaemonHandle = {
-    name, home, roamHome, projects, env, proc: null, output: '', peerId: '', addresses: [],
-    roam: (...args) => {
-      const r = spawnSync(process.execPath, [ROAM, ...args], { env, encoding: 'utf8', timeout: 120_000 });
-      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    name, home, roamHome, projects, env,
+    get proc() {
+      return current?.proc ?? null;
     },
-    start: async (extra = []) => {
-      const args = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--name', name, ...(opts.args ?? []), ...extra];
-      const proc = spawn(process.execPath, [ROAMD, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      d.proc = proc;
-      d.output = '';
-      proc.stdout!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
-      proc.stderr!.setEncoding('utf8').on('data', (s: string) => (d.output += s));
-      started.add(d);
-      await until(() => /listening on \S+/.test(d.output) || proc.exitCode !== null, { timeoutMs: 20_000, what: `roamd ${name} to start` });
-      if (proc.exitCode !== null) throw new Error(`roamd ${name} exited with ${proc.exitCode}:\n${d.output}`);
-      d.peerId = /peer id: (\S+)/.exec(d.output)![1]!;
-      d.addresses = [...d.output.matchAll(/listening on (\S+)/g)].map((m) => m[1]!);
+    get output() {
+      return current?.output ?? '';
+    },
+    peerId: '',
+    addresses: [],
+    roam: (...args) => {
+      const r = runRoamSync(args, { env, timeoutMs: 120_000 });
+      return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+    },
+    start: async (extra = [], more = {}) => {
+      current = Roamd.spawn({ startTimeoutMs: 20_000, ...more, name, env, args: [...(opts.args ?? []), ...extra] });
+      started.add(current);
+      await current.ready();
+      d.peerId = current.peerId;
+      d.addresses = current.addresses;
     },
     kill: async (signal = 'SIGTERM') => {
-      const p = d.proc;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill(signal);
-      await exited;
+      await current?.kill(signal);
     },
   };
   return d;
@@ -84,17 +84,7 @@ export function makeDaemon(name: string, opts: { env?: NodeJS.ProcessEnv; args?:
 
 /** Stops every daemon (SIGTERM, then SIGKILL after a grace period) and removes their dirs. */
 export async function stopAll(): Promise<void> {
-  await Promise.all(
-    [...started].map(async (d) => {
-      const p = d.proc;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
+  await Promise.all([...started].map((r) => r.stop(10_000)));
   started.clear();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@
  * the internet (update checks, usage statistics, telemetry, the IDE companion); measured with strace:
  * the only connect() is to the mock (docs/GEMINI.md).
  */
-import { runCli, type CliResult } from './run-cli.js';
+import { runCli, type CliResult } from '../harness/cli.js';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -87,7 +87,7 @@ export type RunGeminiResult = CliResult;
 
 /** Runs the CLI once (stdin closed), killing its process group on timeout. */
 export function runGemini(opts: RunGeminiOptions): Promise<RunGeminiResult> {
-  return runCli(process.execPath, [geminiScript(), ...opts.args], { cwd: opts.cwd, env: geminiEnv(opts), timeoutMs: opts.timeoutMs });
+  return runCli(process.execPath, [geminiScript(), ...opts.args], { cwd: opts.cwd, env: geminiEnv(opts), timeoutMs: opts.timeoutMs, group: true, stdin: 'closed' });
 }
 
 /** The session id of `gemini -p … --output-format json` output. */

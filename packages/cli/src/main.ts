@@ -93,7 +93,8 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
   const cmd = (name: string, description: string) => program.command(name).description(description).configureOutput(output(io)).exitOverride();
   cmd('status', 'show this device, its folders and its devices, with sync progress')
     .option('--json', 'print JSON')
-    .action((o: { json?: boolean }) => status(o, io));
+    .option('-v, --verbose', "also list the addresses this device knows for each device")
+    .action((o: { json?: boolean; verbose?: boolean }) => status(o, io));
   cmd('sync', 'look at the disk now; with --wait, wait until in sync with every connected device')
     .option('--wait', 'wait until in sync')
     .option('--timeout <seconds>', 'give up after this many seconds (exit 1)', seconds)

@@ -4,12 +4,12 @@
  * --tool codex`, `search`, `show`, `export`, `share`/`import`), with CODEX_HOME, HOME and ROAM_HOME in
  * temporary directories.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
+import { isolate, sandbox } from './support/sandbox.js';
 import { CodexAdapter, hasZstd, ZSTD_TITLE, codexTranscript } from '../src/tools/codex/index.js';
 import { adaptersFor } from '../src/sessions/index.js';
 import type { SessionInfo, TranscriptEntry } from '../src/sessions/types.js';
@@ -23,7 +23,6 @@ const OPK = '/home/randy/projects/python-3/OpenPrintKit';
 let base: string;
 let codexHome: string;
 let project: string;
-const saved = { env: { ...process.env }, cwd: process.cwd() };
 
 function copyFixture(id: string, date: string[]): string {
   const name = id === BIG ? `rollout-2025-11-01T11-34-37-${BIG}.jsonl` : `rollout-2025-10-31T18-36-16-${SMALL}.jsonl`;
@@ -33,25 +32,12 @@ function copyFixture(id: string, date: string[]): string {
   return join(dir, name);
 }
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-codex-')));
+sandbox('roam-codex-', (dir) => {
+  base = dir;
   codexHome = join(base, 'codex');
-  project = join(base, 'code', 'app');
-  mkdirSync(project, { recursive: true });
-  process.env.HOME = join(base, 'home');
-  process.env.CODEX_HOME = codexHome;
-  process.env.CLAUDE_CONFIG_DIR = join(base, 'claude');
-  process.env.ROAM_HOME = join(base, 'roam');
-  process.chdir(project);
+  project = isolate(base, 'code', 'app');
   copyFixture(BIG, ['2025', '11', '01']);
   copyFixture(SMALL, ['2025', '10', '31']);
-});
-
-afterEach(() => {
-  process.chdir(saved.cwd);
-  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-  Object.assign(process.env, saved.env);
-  rmSync(base, { recursive: true, force: true });
 });
 
 const adapter = (opts: { zstd?: boolean } = {}) => new CodexAdapter({ env: process.env, cacheFile: null, ...opts });

@@ -3,11 +3,11 @@
  * CLAUDE_CONFIG_DIR, CODEX_HOME and ROAM_HOME in temporary directories and stand-in `claude` and
  * `codex` scripts on PATH that record how they were run. (test/e2e/convert.test.ts runs the real CLIs.)
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
+import { isolate, onPath, sandbox } from './support/sandbox.js';
 import { projectKey } from '../src/tools/claude/index.js';
 import { Session } from './fixtures/claude-lines.js';
 import { Rollout } from './fixtures/codex/codex-lines.js';
@@ -15,27 +15,16 @@ import { Rollout } from './fixtures/codex/codex-lines.js';
 let base: string;
 let project: string;
 let record: string;
-const saved = { env: { ...process.env }, cwd: process.cwd() };
+const PATH = process.env.PATH;
 const CLAUDE_ID = 'c1a0de00-0000-4000-8000-000000000001';
 const CODEX_ID = '01a1fdb8-0000-7000-8000-0000000000c0';
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-cli-')));
-  project = join(base, 'code', 'app');
-  mkdirSync(project, { recursive: true });
-  process.env.HOME = join(base, 'home');
-  process.env.CLAUDE_CONFIG_DIR = join(base, 'claude');
-  process.env.CODEX_HOME = join(base, 'codex');
-  process.env.ROAM_HOME = join(base, 'roam');
-  const bin = join(base, 'bin');
-  mkdirSync(bin);
+sandbox('roam-convert-cli-', (dir) => {
+  base = dir;
+  project = isolate(base, 'code', 'app');
   record = join(base, 'record');
-  for (const tool of ['claude', 'codex']) {
-    writeFileSync(join(bin, tool), `#!/bin/sh\nprintf '%s\\n' "${tool}" "$PWD" "$@" > '${record}'\nexit 3\n`);
-    chmodSync(join(bin, tool), 0o755);
-  }
-  process.env.PATH = `${bin}:${saved.env.PATH ?? ''}`;
-  process.chdir(project);
+  const standIn = (tool: string) => `#!/bin/sh\nprintf '%s\\n' "${tool}" "$PWD" "$@" > '${record}'\nexit 3\n`;
+  onPath(join(base, 'bin'), { claude: standIn('claude'), codex: standIn('codex') }, PATH);
 
   const s = new Session(CLAUDE_ID, project);
   s.user('Remember zebracorn');
@@ -48,13 +37,6 @@ beforeEach(() => {
   r.reasoning();
   r.assistant('Codex answer');
   r.write(join(base, 'codex'));
-});
-
-afterEach(() => {
-  process.chdir(saved.cwd);
-  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-  Object.assign(process.env, saved.env);
-  rmSync(base, { recursive: true, force: true });
 });
 
 function rollouts(): string[] {

@@ -5,44 +5,33 @@
  * each tool output right after the assistant message that made the call); and planConversion /
  * applyConversion writing a session directory (events.jsonl + workspace.yaml) under COPILOT_HOME.
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv, type Dropped } from '../src/convert/index.js';
-import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
-import { CodexAdapter, codexTranscript } from '../src/tools/codex/index.js';
+import { describe, expect, it } from 'vitest';
+import { sandbox } from './support/sandbox.js';
+import { bashCommands, CLAUDE_FIXTURES, claudeSource, CODEX_FIXTURE, convertFixture, DIR, homes, jsonl, kinds, type Obj, unansweredBash } from './support/convert.js';
+import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
+import { codexTranscript } from '../src/tools/codex/index.js';
 import { CopilotAdapter, copilotTranscript, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { readTranscript } from '../src/tools/claude/transcript.js';
 import type { TranscriptEntry } from '../src/sessions/types.js';
-import { Session } from './fixtures/claude-lines.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
 
-const FIX = join(import.meta.dirname, 'fixtures');
-const CLAUDE_FIXTURES = ['1af7fc5e-8455-4414-9ccd-011d40f70b2a', 'fe5e1c67-53e7-4862-81ae-d0e013e3270b'];
-const CODEX_FIXTURE = join(FIX, 'codex', 'rollout-2025-11-01T11-34-37-97b66f6c-a160-40e0-bd0f-1fdcbbb9498b.jsonl');
 const NEW_ID = '0c0c0c0c-1111-8222-9333-444455556666';
-const DIR = '/home/dev/target';
 /** The first line of the note roam writes for a tool call carried as text (any source tool). */
 const NOTE = /^\[(.+) tool call from (Claude Code|Codex|Copilot CLI), carried as text by roam\]/;
 
 let scratch: string;
-beforeEach(() => {
-  scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-copilot-')));
+sandbox('roam-convert-copilot-', (dir) => {
+  scratch = dir;
 });
-afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-type Obj = Record<string, any>;
-const jsonl = (text: string): Obj[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Obj);
-const kinds = (d: readonly Dropped[]) => Object.fromEntries(d.map((x) => [x.kind, x.count]));
 
 /** (role, text) of the entries with text, roam's tool notes and hidden context left out. */
 function texts(entries: readonly TranscriptEntry[]): Array<[string, string]> {
   return entries.filter((e) => e.text.trim() && !NOTE.test(e.text) && !(e.meta && e.role === 'user' && /^<environment_context|^\[This conversation was continued/.test(e.text)))
     .map((e) => [e.role, e.text]);
 }
-
-const bashCommands = (entries: readonly TranscriptEntry[], name = 'Bash') => entries.flatMap((e) => e.toolUses.filter((u) => u.name === name).map((u) => (u.input as { command: string }).command));
 
 /**
  * The events of a converted session, checked as the CLI reads them: session.start first with the
@@ -80,9 +69,7 @@ function copilotEvents(text: string, id: string, cwd: string): Obj[] {
 describe('Claude Code → Copilot CLI', () => {
   for (const name of CLAUDE_FIXTURES) {
     it(`the real session ${name.slice(0, 8)}: texts in order, Bash as bash, other tools as notes`, () => {
-      const file = join(FIX, `${name}.jsonl`);
-      const source = readTranscript(file);
-      const r = convertText({ tool: 'claude', id: name }, readFileSync(file, 'utf8'), 'copilot', { id: NEW_ID, cwd: DIR });
+      const { source, r } = convertFixture(name, 'copilot', NEW_ID);
       copilotEvents(r.text, NEW_ID, DIR);
       const back = copilotTranscript(r.text);
       expect(texts(back)).toEqual(texts(source));
@@ -95,12 +82,7 @@ describe('Claude Code → Copilot CLI', () => {
   }
 
   it('a Bash call with no output gets a note as its output; an error stays an error', () => {
-    const s = new Session('5e550000-0000-4000-8000-0000000000c1', '/home/dev/app');
-    s.user('Run two things');
-    const a = s.toolUse('Bash', { command: 'false' });
-    const b = s.toolUse('Bash', { command: 'sleep 100' });
-    s.assistant([{ type: 'text', text: 'Running.' }, a, b]);
-    s.user([{ tool_use_id: a.id, type: 'tool_result', content: 'exit 1', is_error: true }]);
+    const s = unansweredBash('5e550000-0000-4000-8000-0000000000c1');
     s.user('Stop that');
     const r = convertText({ tool: 'claude', id: s.id }, s.text(), 'copilot', { id: NEW_ID, cwd: DIR });
     const events = copilotEvents(r.text, NEW_ID, DIR);
@@ -183,21 +165,14 @@ describe('Copilot CLI → Claude Code and Codex', () => {
 });
 
 describe('planConversion / applyConversion into COPILOT_HOME', () => {
-  function homes() {
-    const env = { HOME: join(scratch, 'home'), CLAUDE_CONFIG_DIR: join(scratch, 'claude'), CODEX_HOME: join(scratch, 'codex'), COPILOT_HOME: join(scratch, 'copilot'), ROAM_HOME: join(scratch, 'roam') };
-    const project = join(scratch, 'code', 'app');
-    mkdirSync(project, { recursive: true });
-    return { env, project, claude: new ClaudeAdapter({ env, cacheFile: null }), codex: new CodexAdapter({ env, cacheFile: null }), copilot: new CopilotAdapter({ env, cacheFile: null }) };
+  function copilotHomes() {
+    const h = homes(scratch, ['code', 'app'], { COPILOT_HOME: join(scratch, 'copilot') });
+    return { ...h, copilot: new CopilotAdapter({ env: h.env, cacheFile: null }) };
   }
 
   it('Claude → Copilot: a session directory with events.jsonl and workspace.yaml, listed in the project; reused while identical; a new id once it grew', async () => {
-    const h = homes();
-    const s = new Session('5e550000-0000-4000-8000-0000000000c2', h.project);
-    s.user('Hello copilot');
-    s.assistant([{ type: 'text', text: 'Hi from claude' }]);
-    const src = s.write(join(h.env.CLAUDE_CONFIG_DIR, 'projects', projectKey(h.project), `${s.id}.jsonl`));
-    const before = readFileSync(src);
-    const session = (await h.claude.find(s.id))!;
+    const h = copilotHomes();
+    const { src, before, session } = await claudeSource(h, '5e550000-0000-4000-8000-0000000000c2', 'Hello copilot', 'Hi from claude');
     const plan = await planConversion({ adapter: h.claude, session }, h.copilot, h.project);
     const dir = join(h.env.COPILOT_HOME, 'session-state', plan.id);
     expect(plan).toMatchObject({ target: 'copilot', exists: false, cwd: h.project, file: join(dir, 'events.jsonl') });
@@ -222,7 +197,7 @@ describe('planConversion / applyConversion into COPILOT_HOME', () => {
   });
 
   it('Copilot → Codex: a rollout Codex lists in the directory; the source directory untouched', async () => {
-    const h = homes();
+    const h = copilotHomes();
     const s = new CopilotSession('c0c0c0c0-0000-4000-8000-000000000003', h.project).user('Hello from copilot').assistant('Copilot answer');
     const src = s.write(h.env.COPILOT_HOME);
     const before = readFileSync(src);

@@ -6,38 +6,29 @@
  * the next model message); and planConversion / applyConversion writing a session under the
  * directory's slug and registering it in projects.json.
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv, type Dropped } from '../src/convert/index.js';
+import { describe, expect, it } from 'vitest';
+import { sandbox } from './support/sandbox.js';
+import { bashCommands as shellCommands, CLAUDE_FIXTURES, claudeSource, CODEX_FIXTURE, convertFixture, DIR, homes, jsonl, kinds, type Obj, unansweredBash } from './support/convert.js';
+import { applyConversion, CONVERTIBLE, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
 import { geminiShell } from '../src/tools/gemini/source.js';
 import { TOOL_LABEL, type Conversation } from '../src/convert/ir.js';
 import { pairResults } from '../src/convert/pairs.js';
 import { summary } from '../src/convert/tools.js';
-import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
-import { CodexAdapter, codexTranscript } from '../src/tools/codex/index.js';
+import { codexTranscript } from '../src/tools/codex/index.js';
 import { GeminiAdapter, geminiTranscript, parseGeminiSession, projectHash } from '../src/tools/gemini/index.js';
 import { readTranscript } from '../src/tools/claude/transcript.js';
 import type { TranscriptEntry } from '../src/sessions/types.js';
-import { Session } from './fixtures/claude-lines.js';
 
-const FIX = join(import.meta.dirname, 'fixtures');
-const CLAUDE_FIXTURES = ['1af7fc5e-8455-4414-9ccd-011d40f70b2a', 'fe5e1c67-53e7-4862-81ae-d0e013e3270b'];
-const CODEX_FIXTURE = join(FIX, 'codex', 'rollout-2025-11-01T11-34-37-97b66f6c-a160-40e0-bd0f-1fdcbbb9498b.jsonl');
 const NEW_ID = '0c0c0c0c-1111-8222-9333-444455556666';
-const DIR = '/home/dev/target';
 const NOTE = /^\[(.+) tool call from (Claude Code|Codex|Gemini CLI|Copilot CLI), carried as text by roam\]/;
 
 let scratch: string;
-beforeEach(() => {
-  scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-gemini-')));
+sandbox('roam-convert-gemini-', (dir) => {
+  scratch = dir;
 });
-afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-type Obj = Record<string, any>;
-const jsonl = (text: string): Obj[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Obj);
-const kinds = (d: readonly Dropped[]) => Object.fromEntries(d.map((x) => [x.kind, x.count]));
 
 /** (role, text) of the entries with text; roam's tool notes and the tools' context left out. */
 function texts(entries: readonly TranscriptEntry[]): Array<[string, string]> {
@@ -65,7 +56,6 @@ function withoutNotes(entries: readonly TranscriptEntry[], notes: readonly strin
 /** The texts split into paragraphs, so that joined and separate assistant messages compare equal. */
 const paragraphs = (t: Array<[string, string]>) => t.flatMap(([r, x]) => x.split('\n\n').filter((p) => !NOTE.test(p) && p.trim()).map((p) => `${r}: ${p}`));
 
-const shellCommands = (entries: readonly TranscriptEntry[], name: string) => entries.flatMap((e) => e.toolUses.filter((u) => u.name === name).map((u) => (u.input as { command: string }).command));
 
 /**
  * A converted Gemini session, checked as the CLI reads it: the metadata line first (id, the
@@ -96,9 +86,7 @@ function geminiRecords(text: string, id: string, cwd: string): Obj[] {
 describe('Claude Code → Gemini CLI', () => {
   for (const name of CLAUDE_FIXTURES) {
     it(`the real session ${name.slice(0, 8)}: texts in order, Bash as run_shell_command, other tools as notes`, () => {
-      const file = join(FIX, `${name}.jsonl`);
-      const source = readTranscript(file);
-      const r = convertText({ tool: 'claude', id: name }, readFileSync(file, 'utf8'), 'gemini', { id: NEW_ID, cwd: DIR });
+      const { source, r } = convertFixture(name, 'gemini', NEW_ID);
       geminiRecords(r.text, NEW_ID, DIR);
       const back = withoutNotes(geminiTranscript(parseGeminiSession(r.text)!), notesOf(r.conversation));
       expect(paragraphs(texts(back))).toEqual(paragraphs(texts(source)));
@@ -109,12 +97,7 @@ describe('Claude Code → Gemini CLI', () => {
   }
 
   it('a Bash call with no output gets a note as its output; an error stays an error; text after calls is the next model message', () => {
-    const s = new Session('5e550000-0000-4000-8000-0000000000d1', '/home/dev/app');
-    s.user('Run two things');
-    const a = s.toolUse('Bash', { command: 'false' });
-    const b = s.toolUse('Bash', { command: 'sleep 100' });
-    s.assistant([{ type: 'text', text: 'Running.' }, a, b]);
-    s.user([{ tool_use_id: a.id, type: 'tool_result', content: 'exit 1', is_error: true }]);
+    const s = unansweredBash('5e550000-0000-4000-8000-0000000000d1');
     s.assistant([{ type: 'text', text: 'One failed.' }]);
     s.user('Stop that');
     const r = convertText({ tool: 'claude', id: s.id }, s.text(), 'gemini', { id: NEW_ID, cwd: DIR });
@@ -226,26 +209,19 @@ describe('Gemini CLI → Claude Code and Codex', () => {
 });
 
 describe('planConversion / applyConversion into the Gemini home', () => {
-  function homes() {
-    const env = { HOME: join(scratch, 'home'), CLAUDE_CONFIG_DIR: join(scratch, 'claude'), CODEX_HOME: join(scratch, 'codex'), ROAM_HOME: join(scratch, 'roam') };
-    const project = join(scratch, 'code', 'My App');
-    mkdirSync(project, { recursive: true });
-    return { env, project, claude: new ClaudeAdapter({ env, cacheFile: null }), codex: new CodexAdapter({ env, cacheFile: null }), gemini: new GeminiAdapter({ env, cacheFile: null }) };
+  function geminiHomes() {
+    const h = homes(scratch, ['code', 'My App']);
+    return { ...h, gemini: new GeminiAdapter({ env: h.env, cacheFile: null }) };
   }
 
   it('Claude → Gemini: a session under the directory\'s slug, registered in projects.json, listed in the project; reused while identical; a new id once it grew', async () => {
-    const h = homes();
+    const h = geminiHomes();
     // Another project here already has the slug "my-app": the conversion takes the next one, as the CLI would.
     const other = join(scratch, 'elsewhere', 'my-app');
     mkdirSync(other, { recursive: true });
     mkdirSync(join(h.env.HOME, '.gemini'), { recursive: true });
     writeFileSync(join(h.env.HOME, '.gemini', 'projects.json'), JSON.stringify({ projects: { [other]: 'my-app' } }));
-    const s = new Session('5e550000-0000-4000-8000-0000000000d2', h.project);
-    s.user('Hello gemini');
-    s.assistant([{ type: 'text', text: 'Hi from claude' }]);
-    const src = s.write(join(h.env.CLAUDE_CONFIG_DIR, 'projects', projectKey(h.project), `${s.id}.jsonl`));
-    const before = readFileSync(src);
-    const session = (await h.claude.find(s.id))!;
+    const { src, before, session } = await claudeSource(h, '5e550000-0000-4000-8000-0000000000d2', 'Hello gemini', 'Hi from claude');
     const plan = await planConversion({ adapter: h.claude, session }, h.gemini, h.project);
     expect(plan).toMatchObject({ target: 'gemini', exists: false, cwd: h.project });
     expect(plan.file).toMatch(new RegExp(`/home/\\.gemini/tmp/my-app-1/chats/session-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-${plan.id.slice(0, 8)}\\.jsonl$`));
@@ -266,7 +242,7 @@ describe('planConversion / applyConversion into the Gemini home', () => {
   });
 
   it('Gemini → Codex: a rollout Codex lists in the directory; the source file untouched', async () => {
-    const h = homes();
+    const h = geminiHomes();
     const lines = [
       { sessionId: 'b0b0b0b0-0000-4000-8000-000000000002', projectHash: projectHash(h.project), startTime: '2026-11-21T12:00:00.000Z', lastUpdated: '2026-11-21T12:00:02.000Z', kind: 'main' },
       { id: 'u', timestamp: '2026-11-21T12:00:01.000Z', type: 'user', content: [{ text: 'Hello from gemini' }] },

@@ -5,11 +5,12 @@
  * target's API (tool calls answered in place), what is reported as dropped, the round trip, and
  * the deterministic ids (a second conversion reuses the first; a grown one gets a new id).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyConversion, convertText, planConversion, resumeArgv, type Dropped } from '../src/convert/index.js';
+import { describe, expect, it } from 'vitest';
+import { sandbox } from './support/sandbox.js';
+import { bashCommands, CLAUDE_FIXTURES, claudeSource, CODEX_FIXTURE, convertFixture, DIR, FIX, homes, jsonl, kinds, type Obj } from './support/convert.js';
+import { applyConversion, convertText, planConversion, resumeArgv } from '../src/convert/index.js';
 import { SUMMARY_HEAD, argvCommand, codexShell } from '../src/convert/tools.js';
 import { IMAGE_PLACEHOLDER } from '../src/tools/claude/source.js';
 import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
@@ -19,20 +20,13 @@ import type { TranscriptEntry } from '../src/sessions/types.js';
 import { Session } from './fixtures/claude-lines.js';
 import { Rollout } from './fixtures/codex/codex-lines.js';
 
-const FIX = join(import.meta.dirname, 'fixtures');
-const CLAUDE_FIXTURES = ['1af7fc5e-8455-4414-9ccd-011d40f70b2a', 'fe5e1c67-53e7-4862-81ae-d0e013e3270b'];
-const CODEX_FIXTURE = join(FIX, 'codex', 'rollout-2025-11-01T11-34-37-97b66f6c-a160-40e0-bd0f-1fdcbbb9498b.jsonl');
 const NEW_ID = '0b0b0b0b-1111-8222-9333-444455556666';
-const DIR = '/home/dev/target';
 
 let scratch: string;
-beforeEach(() => {
-  scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-')));
+sandbox('roam-convert-', (dir) => {
+  scratch = dir;
 });
-afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-type Obj = Record<string, any>;
-const jsonl = (text: string): Obj[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Obj);
 
 /** (role, text) of the entries with text, roam's tool notes and hidden Codex context left out. */
 function texts(entries: readonly TranscriptEntry[]): Array<[string, string]> {
@@ -46,7 +40,6 @@ function claudeFile(text: string): string {
   return f;
 }
 
-const bashCommands = (entries: readonly TranscriptEntry[]) => entries.flatMap((e) => e.toolUses.filter((u) => u.name === 'Bash').map((u) => (u.input as { command: string }).command));
 
 /**
  * The messages Claude Code sends for a transcript written by roam: the lines form one chain;
@@ -102,14 +95,11 @@ function codexItems(text: string, id: string, cwd: string): Obj[] {
   return items;
 }
 
-const kinds = (d: readonly Dropped[]) => Object.fromEntries(d.map((x) => [x.kind, x.count]));
 
 describe('Claude Code → Codex', () => {
   for (const name of CLAUDE_FIXTURES) {
     it(`the real session ${name.slice(0, 8)}: texts in order, Bash as exec_command, other tools as notes`, () => {
-      const file = join(FIX, `${name}.jsonl`);
-      const source = readTranscript(file);
-      const r = convertText({ tool: 'claude', id: name }, readFileSync(file, 'utf8'), 'codex', { id: NEW_ID, cwd: DIR });
+      const { source, r } = convertFixture(name, 'codex', NEW_ID);
       const items = codexItems(r.text, NEW_ID, DIR);
       // What Codex will replay, read back by roam's own Codex reader.
       const back = codexTranscript(r.text);
@@ -362,21 +352,11 @@ describe('round trips', () => {
 });
 
 describe('planConversion / applyConversion: ids, paths, reuse', () => {
-  function homes() {
-    const env = { HOME: join(scratch, 'home'), CLAUDE_CONFIG_DIR: join(scratch, 'claude'), CODEX_HOME: join(scratch, 'codex'), ROAM_HOME: join(scratch, 'roam') };
-    const project = join(scratch, 'code', 'app');
-    mkdirSync(project, { recursive: true });
-    return { env, project, claude: new ClaudeAdapter({ env, cacheFile: null }), codex: new CodexAdapter({ env, cacheFile: null }) };
-  }
+  const codeApp = () => homes(scratch, ['code', 'app']);
 
   it('Claude → Codex: a rollout of the source date, the same id again while unchanged, a new one once it grew; the source untouched', async () => {
-    const h = homes();
-    const s = new Session('5e550000-0000-4000-8000-000000000010', h.project);
-    s.user('Hello');
-    s.assistant([{ type: 'text', text: 'Hi there' }]);
-    const src = s.write(join(h.env.CLAUDE_CONFIG_DIR, 'projects', projectKey(h.project), `${s.id}.jsonl`));
-    const before = readFileSync(src);
-    const session = (await h.claude.find(s.id))!;
+    const h = codeApp();
+    const { s, src, before, session } = await claudeSource(h, '5e550000-0000-4000-8000-000000000010', 'Hello', 'Hi there');
     const plan = await planConversion({ adapter: h.claude, session }, h.codex, h.project);
     expect(plan).toMatchObject({ target: 'codex', exists: false, cwd: h.project, source: { tool: 'claude', id: s.id, file: src } });
     const d = new Date(s.lines[0]!.timestamp as string);
@@ -410,7 +390,7 @@ describe('planConversion / applyConversion: ids, paths, reuse', () => {
   });
 
   it('Codex → Claude: the transcript under the project key of the directory; reused when identical; never overwritten', async () => {
-    const h = homes();
+    const h = codeApp();
     const ro = new Rollout('01a1fdb8-0000-7000-8000-000000000020', h.project);
     ro.user('Hello codex');
     ro.assistant('Hi from codex');
@@ -441,7 +421,7 @@ describe('planConversion / applyConversion: ids, paths, reuse', () => {
   });
 
   it('a Codex fork is converted with the history it inherits from its parent', async () => {
-    const h = homes();
+    const h = codeApp();
     const parent = new Rollout('01a1fdb8-0000-7000-8000-000000000030', h.project);
     parent.user('Parent question');
     parent.assistant('Parent answer');
@@ -458,7 +438,7 @@ describe('planConversion / applyConversion: ids, paths, reuse', () => {
   });
 
   it('refuses a session with no messages, a same-tool conversion, and tools it cannot convert', async () => {
-    const h = homes();
+    const h = codeApp();
     const ro = new Rollout('01a1fdb8-0000-7000-8000-000000000040', h.project);
     ro.write(h.env.CODEX_HOME);
     const session = (await h.codex.find(ro.id))!;

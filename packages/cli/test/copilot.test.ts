@@ -4,11 +4,11 @@
  * (`roam list --tool copilot`, `search`, `show`, `resume --dry-run`), with COPILOT_HOME, HOME and
  * ROAM_HOME in temporary directories.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
+import { isolate, sandbox } from './support/sandbox.js';
 import { CopilotAdapter, copilotTranscript, parseWorkspaceYaml, yamlScalar } from '../src/tools/copilot/index.js';
 import { adaptersFor } from '../src/sessions/index.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
@@ -19,26 +19,11 @@ const B = 'bbbbbbbb-1111-4222-8333-444444444444';
 let base: string;
 let copilotHome: string;
 let project: string;
-const saved = { env: { ...process.env }, cwd: process.cwd() };
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-copilot-')));
+sandbox('roam-copilot-', (dir) => {
+  base = dir;
   copilotHome = join(base, 'copilot');
-  project = join(base, 'code', 'app');
-  mkdirSync(project, { recursive: true });
-  process.env.HOME = join(base, 'home');
-  process.env.COPILOT_HOME = copilotHome;
-  process.env.CLAUDE_CONFIG_DIR = join(base, 'claude');
-  process.env.CODEX_HOME = join(base, 'codex');
-  process.env.ROAM_HOME = join(base, 'roam');
-  process.chdir(project);
-});
-
-afterEach(() => {
-  process.chdir(saved.cwd);
-  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-  Object.assign(process.env, saved.env);
-  rmSync(base, { recursive: true, force: true });
+  project = isolate(base, 'code', 'app');
 });
 
 const adapter = () => new CopilotAdapter({ env: process.env, cacheFile: null });

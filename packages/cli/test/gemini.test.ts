@@ -5,39 +5,23 @@
  * `$rewindTo`, legacy whole-file `.json` sessions, projects.json slugs and sha256 directories,
  * the stub file a resume in a later minute leaves; and the commands through `roam`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roam } from './support/roam.js';
+import { isolate, sandbox } from './support/sandbox.js';
 import { GeminiAdapter, parseGeminiSession, projectHash, slugify } from '../src/tools/gemini/index.js';
 import { adaptersFor } from '../src/sessions/index.js';
 
 let base: string;
 let home: string;
 let project: string;
-const saved = { env: { ...process.env }, cwd: process.cwd() };
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-gemini-')));
+sandbox('roam-gemini-', (dir) => {
+  base = dir;
   home = join(base, 'home');
-  project = join(base, 'code', 'my app');
-  mkdirSync(project, { recursive: true });
+  project = isolate(base, 'code', 'my app');
   mkdirSync(join(home, '.gemini'), { recursive: true });
-  process.env.HOME = home;
-  delete process.env.GEMINI_CLI_HOME;
-  process.env.CLAUDE_CONFIG_DIR = join(base, 'claude');
-  process.env.CODEX_HOME = join(base, 'codex');
-  process.env.COPILOT_HOME = join(base, 'copilot');
-  process.env.ROAM_HOME = join(base, 'roam');
-  process.chdir(project);
-});
-
-afterEach(() => {
-  process.chdir(saved.cwd);
-  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-  Object.assign(process.env, saved.env);
-  rmSync(base, { recursive: true, force: true });
 });
 
 const adapter = () => new GeminiAdapter({ env: process.env, cacheFile: null });

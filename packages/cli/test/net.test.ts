@@ -16,22 +16,11 @@ import { Engine, MAX_FRAME_BYTES, PROTOCOL_ID, nobleHasher, utf8, type Link } fr
 import { MemoryStore } from '@roam/core/testing';
 import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../../test/harness/poll.js';
 import { Network, deviceIdOf, type SyncSink } from '../src/daemon/net/index.js';
 
 const LISTEN = ['/ip4/127.0.0.1/tcp/0'];
 const MiB = 1024 * 1024;
-
-/** Polls until `predicate` holds; throws with `what` (and the logs) when the deadline passes. */
-async function until(predicate: () => boolean, what: string, timeoutMs = 5000, detail?: () => unknown): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (predicate()) return;
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${JSON.stringify(detail())}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Records what the network hands the sink, and passes it on to an engine if there is one. */
 class Recorder implements SyncSink {
@@ -124,9 +113,9 @@ const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Bu
 
 async function replicated(from: TestNode, to: TestNode, name: string, timeoutMs = 5000): Promise<void> {
   const want = from.store.files().get(name)!;
-  await until(() => same(to.store.files().get(name), want), `${name} to reach ${to.device}`, timeoutMs, () => ({
+  await until(() => same(to.store.files().get(name), want), { what: `${name} to reach ${to.device}`, timeoutMs, detail: () => ({
     have: to.store.files().get(name)?.length ?? null, want: want.length, fromLogs: from.logs.slice(-8), toLogs: to.logs.slice(-8),
-  }));
+  }) });
 }
 
 describe('roamd network', () => {
@@ -134,7 +123,7 @@ describe('roamd network', () => {
     const A = await engineNode();
     const B = await engineNode({ peers: [A.addr] });
     expect(A.addr).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${A.net.peerId}$`));
-    await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, 'both sides to attach');
+    await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, { what: 'both sides to attach' });
 
     const t0 = Date.now();
     await write(A, 'p/s.jsonl', utf8.encode('{"a":1}\n{"b":2}\n'));
@@ -164,7 +153,7 @@ describe('roamd network', () => {
     const B = await engineNode();
     A.net.addPeer(B.addr);
     B.net.addPeer(A.addr);
-    await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, 'both sides to attach');
+    await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, { what: 'both sides to attach' });
     await write(B, 'x.jsonl', utf8.encode('hello\n'));
     await replicated(B, A, 'x.jsonl');
     // Settled: still exactly one stream each way, never more than one attach per side.
@@ -184,8 +173,8 @@ describe('roamd network', () => {
 
     await B1.net.stop();
     await B1.engine.settled();
-    await until(() => A.sink.detaches.includes(B1.device) && A.sink.liveCount(B1.device) === 0, 'A to detach B');
-    await until(() => A.logs.some((l) => l.startsWith(`disconnected from ${B1.device}`)), 'A to log the disconnect');
+    await until(() => A.sink.detaches.includes(B1.device) && A.sink.liveCount(B1.device) === 0, { what: 'A to detach B' });
+    await until(() => A.logs.some((l) => l.startsWith(`disconnected from ${B1.device}`)), { what: 'A to log the disconnect' });
     expect(A.net.peers()[0]).toMatchObject({ connected: false, syncing: false });
     expect(A.net.peers()[0]!.lastSeen).not.toBeNull();
 
@@ -207,7 +196,7 @@ describe('roamd network', () => {
     await replicated(A, B, 'g.jsonl');
 
     const C = await engineNode({ groupKey: crypto.getRandomValues(new Uint8Array(32)), peers: [A.addr] });
-    await until(() => C.logs.some((l) => l.includes('not in this group')), 'C to log the refusal', 8000, () => C.logs);
+    await until(() => C.logs.some((l) => l.includes('not in this group')), { what: 'C to log the refusal', timeoutMs: 8000, detail: () => C.logs });
     expect(C.logs.find((l) => l.includes('not in this group'))).toContain(`peer ${A.addr} refused the connection: not in this group (wrong group key?)`);
     expect(A.sink.attaches).not.toContain(C.device);
     expect(C.sink.attaches).toEqual([]);
@@ -215,7 +204,7 @@ describe('roamd network', () => {
 
     // A node without any key cannot get in either.
     const D = await engineNode({ peers: [A.addr] });
-    await until(() => D.logs.some((l) => l.startsWith(`could not reach ${A.addr}`)), 'D to fail', 8000, () => D.logs);
+    await until(() => D.logs.some((l) => l.startsWith(`could not reach ${A.addr}`)), { what: 'D to fail', timeoutMs: 8000, detail: () => D.logs });
     expect(A.sink.attaches).not.toContain(D.device);
   });
 
@@ -224,7 +213,7 @@ describe('roamd network', () => {
     const [rKey, bKey, aKey] = await sortedKeys(3);
     const A = await engineNode({ key: aKey! });
     const B = await engineNode({ key: bKey!, peers: [A.addr] });
-    await until(() => A.sink.liveCount(B.device) === 1, 'B to attach');
+    await until(() => A.sink.liveCount(B.device) === 1, { what: 'B to attach' });
 
     const raw = await createLibp2p({
       privateKey: rKey!, addresses: { listen: LISTEN }, transports: [tcp()],
@@ -233,12 +222,12 @@ describe('roamd network', () => {
     rawNodes.push(raw);
     const rDevice = device(rKey!);
     const stream: Stream = await raw.dialProtocol(multiaddr(A.addr), PROTOCOL_ID);
-    await until(() => A.sink.liveCount(rDevice) === 1, 'A to attach the raw client');
+    await until(() => A.sink.liveCount(rDevice) === 1, { what: 'A to attach the raw client' });
     const lp = lpStream(stream);
     const sent = lp.write(new Uint8Array(MAX_FRAME_BYTES + 1)).catch((err: unknown) => err);
-    await until(() => stream.status !== 'open', 'A to close the raw stream', 5000, () => stream.status);
+    await until(() => stream.status !== 'open', { what: 'A to close the raw stream', timeoutMs: 5000, detail: () => stream.status });
     await sent;
-    await until(() => A.sink.liveCount(rDevice) === 0, 'A to detach the raw client');
+    await until(() => A.sink.liveCount(rDevice) === 0, { what: 'A to detach the raw client' });
     expect(A.logs.some((l) => l.includes(`sync with ${rDevice} ended: refused: a frame of ${MAX_FRAME_BYTES + 1} bytes`))).toBe(true);
 
     // The daemon carries on with B, over the same stream as before.
@@ -252,11 +241,11 @@ describe('roamd network', () => {
     const [small, large] = await sortedKeys(2);
     const A = await engineNode({ key: small! }); // opens the sync stream
     const B = await engineNode({ key: large!, peers: [A.addr] }); // accepts it
-    await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, 'both sides to attach');
+    await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, { what: 'both sides to attach' });
     let n = 0;
     for (const [who, other] of [[A, B], [B, A]] as const) {
       await who.net.pause(other.net.peerId);
-      await until(() => A.sink.liveCount(B.device) === 0 && B.sink.liveCount(A.device) === 0, 'both sides to detach');
+      await until(() => A.sink.liveCount(B.device) === 0 && B.sink.liveCount(A.device) === 0, { what: 'both sides to detach' });
       expect(who.net.peers()[0]).toMatchObject({ peerId: other.net.peerId, connected: true, syncing: false, paused: true });
       expect(other.net.peers()[0]).toMatchObject({ paused: false });
       const name = `paused-${n++}.jsonl`;
@@ -266,11 +255,11 @@ describe('roamd network', () => {
       expect(who.net.peers()[0]!.paused).toBe(false);
       await replicated(who, other, name);
       console.log(`${who === A ? 'opener' : 'acceptor'} unpaused: back in sync after ${Date.now() - t0} ms`);
-      await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, 'one stream again');
+      await until(() => A.sink.liveCount(B.device) === 1 && B.sink.liveCount(A.device) === 1, { what: 'one stream again' });
     }
     // Pausing everything works the same way.
     await B.net.pause();
-    await until(() => A.sink.liveCount(B.device) === 0 && B.sink.liveCount(A.device) === 0, 'both sides to detach');
+    await until(() => A.sink.liveCount(B.device) === 0 && B.sink.liveCount(A.device) === 0, { what: 'both sides to detach' });
     await B.net.unpause();
     await write(A, 'all.jsonl', utf8.encode('after pause()\n'));
     await replicated(A, B, 'all.jsonl');
@@ -299,7 +288,7 @@ describe('roamd network', () => {
     networks.push(A);
     const B = await Network.create({ privateKey: await generateKeyPair('Ed25519'), listen: LISTEN, peers: A.addresses(), mdns: false, sink: sender, log: () => undefined });
     networks.push(B);
-    await until(() => link !== null, 'the sender to attach');
+    await until(() => link !== null, { what: 'the sender to attach' });
 
     const FRAMES = 40;
     let resolved = 0;
@@ -320,7 +309,7 @@ describe('roamd network', () => {
         since = Date.now();
       }
       return Date.now() - since > 500;
-    }, 'the sender to stall', 10_000);
+    }, { what: 'the sender to stall', timeoutMs: 10_000 });
     console.log(`with the receiver stuck on frame 1, ${resolved} of ${FRAMES} 1 MiB sends resolved; rss ${Math.round(process.memoryUsage().rss / MiB)} MiB`);
     // The read loop hands the engine up to 4 frames before it waits for the oldest to be applied.
     expect(received).toEqual([0, 1, 2, 3]);
@@ -330,7 +319,7 @@ describe('roamd network', () => {
     const t0 = Date.now();
     release();
     await sending;
-    await until(() => received.length === FRAMES, 'every frame to arrive', 10_000, () => received.length);
+    await until(() => received.length === FRAMES, { what: 'every frame to arrive', timeoutMs: 10_000, detail: () => received.length });
     console.log(`the remaining ${FRAMES - 1} MiB went through in ${Date.now() - t0} ms`);
     expect(received).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
   });
@@ -355,14 +344,14 @@ describe('roamd network', () => {
       messages.push(evt.data.byteLength);
       bytes.push(...evt.data.subarray());
     });
-    await until(() => link !== null, 'A to attach the raw client');
+    await until(() => link !== null, { what: 'A to attach the raw client' });
     await link!.send(new Uint8Array(300).fill(1));
     await link!.send(new Uint8Array(5).fill(2));
     link!.flush!();
-    await until(() => messages.length >= 1, 'the burst to arrive', 5000, () => messages);
+    await until(() => messages.length >= 1, { what: 'the burst to arrive', timeoutMs: 5000, detail: () => messages });
     // Without a flush a held frame still goes out (after a few ms), in order.
     await link!.send(new Uint8Array(7).fill(3));
-    await until(() => messages.length >= 2, 'the unflushed frame to arrive', 5000, () => messages);
+    await until(() => messages.length >= 2, { what: 'the unflushed frame to arrive', timeoutMs: 5000, detail: () => messages });
     expect(messages).toEqual([2 + 300 + 1 + 5, 1 + 7]);
     // varint(300) = ac 02, then the frame, then varint(5), the frame, varint(7), the frame.
     expect(bytes).toEqual([0xac, 0x02, ...Array(300).fill(1), 5, ...Array(5).fill(2), 7, ...Array(7).fill(3)]);

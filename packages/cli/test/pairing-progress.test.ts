@@ -83,9 +83,9 @@ describe('refusals name the cause and the fix', () => {
     const group = 'ab'.repeat(16);
     const at = Date.parse('2026-12-07T23:58:31Z');
     const log: Entry[] = [
-      await signEntry(ka, { v: 1, group, op: 'add', peer: a, name: 'alpha', by: a, at: at - 9_000 }),
-      await signEntry(ka, { v: 1, group, op: 'add', peer: b, name: 'beta', by: a, at: at - 5_000 }),
-      await signEntry(ka, { v: 1, group, op: 'remove', peer: b, by: a, at, keep: [] }),
+      await signEntry(ka, { group, op: 'add', peer: a, name: 'alpha', by: a, at: at - 9_000 }),
+      await signEntry(ka, { group, op: 'add', peer: b, name: 'beta', by: a, at: at - 5_000 }),
+      await signEntry(ka, { group, op: 'remove', peer: b, by: a, at, keep: [] }),
     ];
     const removal = removalOf(log, b);
     expect(removal).toEqual({ at, by: a });
@@ -98,7 +98,7 @@ describe('refusals name the cause and the fix', () => {
         'To let it in, run `roam leave` on beta (it takes a new identity), then `roam pair <the code>` on it again',
     );
     // It left on its own.
-    const left = [log[0]!, log[1]!, await signEntry(kb, { v: 1, group, op: 'remove', peer: b, by: b, at, keep: [] })];
+    const left = [log[0]!, log[1]!, await signEntry(kb, { group, op: 'remove', peer: b, by: b, at, keep: [] })];
     expect(refusalForInviter({ peerId: b, name: 'beta' }, removalOf(left, b), (p) => nameIn(left, p))).toMatch(/was removed from the group on 2026-12-07 23:58 UTC \(it left\): /);
     expect(JOINER_FIX).toMatch(/run `roam leave` on this device/);
     // What came over the wire cannot move the cursor or clear the joiner's terminal.

@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CODE_PREFIX, decodeCode, encodeCode, type PairingCode } from '../src/machine/pair-code.js';
 import { GRACE_MS, claimOf, makeSecret, settleSecret, verifySecret, type GroupFile } from '../src/pairing/group.js';
 import { entryId, membership, signEntry, verifyEntry, type Entry, type UnsignedEntry } from '../src/pairing/members.js';
-import { PAIR_PROTOCOL, joinByCode, pairKeys, pairProof, pairingNode, serveInviter, type InviterHost, type Welcome } from '../src/pairing/exchange.js';
+import { PAIR_PROTOCOL, PAIR_VERSION, joinByCode, pairKeys, pairProof, pairingNode, serveInviter, type InviterHost, type Welcome } from '../src/pairing/exchange.js';
 
 const codeOf = (err: unknown): string | undefined => (isRoamError(err) ? err.code : undefined);
 
@@ -94,8 +94,8 @@ describe('membership log', () => {
     return id;
   }
   let at = 1_000;
-  const sign = (by: string, e: Omit<UnsignedEntry, 'v' | 'group' | 'by' | 'at'>): Promise<Entry> =>
-    signEntry(keys.get(by)!, { v: 1, group: GROUP, by, at: at++, ...e });
+  const sign = (by: string, e: Omit<UnsignedEntry, 'group' | 'by' | 'at'>): Promise<Entry> =>
+    signEntry(keys.get(by)!, { group: GROUP, by, at: at++, ...e });
   const members = (founder: string, log: Entry[]) => [...membership(GROUP, founder, log).members.keys()].sort();
   const shuffled = <T>(xs: T[]): T[] => xs.map((x) => [Math.random(), x] as const).sort((p, q) => p[0] - q[0]).map(([, x]) => x);
 
@@ -207,8 +207,8 @@ async function startInviter(): Promise<Inviter> {
     admit: async (j: { peerId: string; name: string }): Promise<Welcome> => {
       admitted.push(j.peerId);
       const group = 'ef'.repeat(16);
-      const genesis = await signEntry(key, { v: 1, group, op: 'add', peer: id, name: 'inviter', by: id, at: 1 });
-      const add = await signEntry(key, { v: 1, group, op: 'add', peer: j.peerId, name: j.name, by: id, at: 2 });
+      const genesis = await signEntry(key, { group, op: 'add', peer: id, name: 'inviter', by: id, at: 1 });
+      const add = await signEntry(key, { group, op: 'add', peer: j.peerId, name: j.name, by: id, at: 2 });
       const secret = await makeSecret(key, group, 0, 'aa'.repeat(32));
       return { t: 'welcome', group: { id: group, founder: id }, secret, previous: [], log: [genesis, add], directory: {}, inviterName: 'inviter' };
     },
@@ -347,7 +347,7 @@ describe('the pairing exchange', () => {
       const send = (m: unknown) => lp.write(new TextEncoder().encode(JSON.stringify(m)));
       const read = async () => JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Record<string, string>;
       const nonceJoiner = randomBytes(32);
-      await send({ t: 'hello', v: 1, nonce: nonceJoiner.toString('hex'), name: 'relay', addrs: [] });
+      await send({ t: 'hello', v: PAIR_VERSION, nonce: nonceJoiner.toString('hex'), name: 'relay', addrs: [] });
       const challenge = await read();
       await send({ t: 'proof', proof: makeProof(Buffer.from(challenge.nonce!, 'hex'), nonceJoiner).toString('hex') });
       return read();
@@ -363,5 +363,23 @@ describe('the pairing exchange', () => {
     expect(inv.host.logs.filter((l) => /its proof of the code is wrong/.test(l))).toHaveLength(3);
     // The right proof on a fresh exchange works.
     expect(await talk((ni, nj) => pairProof(proof, 'joiner', inv.id, j.id, ni, nj))).toMatchObject({ t: 'proof' });
+  });
+
+  it('tells a joiner of an older roam (pairing hello v1) to upgrade, before anything of the group', async () => {
+    const inv = await startInviter();
+    const j = await joiner();
+    const client = await pairingNode({ privateKey: j.key, listen: [], psk: pairKeys(inv.secret).psk, allow: () => true, mdns: false, log: () => undefined });
+    await client.start();
+    nodes.push(client);
+    const stream = await client.dialProtocol(inv.node.getMultiaddrs()[0]!, PAIR_PROTOCOL);
+    const lp = lpStream(stream);
+    // Exactly what roam before membership entries v2 sends.
+    await lp.write(new TextEncoder().encode(JSON.stringify({ t: 'hello', v: 1, nonce: randomBytes(32).toString('hex'), name: 'old laptop', addrs: [] })));
+    const answer = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Record<string, string>;
+    // 'internal' is a reason the older joiner knows: it prints "the inviter refused: <message>".
+    expect(answer).toMatchObject({ t: 'error', reason: 'internal' });
+    expect(answer.message).toContain('upgrade roam on "old laptop"');
+    expect(inv.host.claims).toEqual([]);
+    expect(inv.host.logs.join('\n')).toMatch(/runs an older roam \(pairing version 1, this device 2\)/);
   });
 });

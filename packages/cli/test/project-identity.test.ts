@@ -7,10 +7,9 @@
  * Both "machines" live under one temp dir: A's home `<base>/a-home`, B's `<base>/b-home`. B learns
  * A's home from A's file in roam's shared folder (what A's roamd publishes), as it would in use.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { list } from '../src/commands/list.js';
 import { ProjectPlaces } from '../src/machine/project-identity.js';
 import { ToolExit } from '../src/sessions/exec.js';
@@ -23,7 +22,8 @@ import { ClaudeAdapter } from '../src/tools/claude/index.js';
 import { Rollout } from './fixtures/codex/codex-lines.js';
 import { CopilotSession } from './fixtures/copilot-lines.js';
 import { Session } from './fixtures/claude-lines.js';
-import { roam, saveProcess, useHome } from './support/roam.js';
+import { roam, useHome } from './support/roam.js';
+import { onPath, sandbox } from './support/sandbox.js';
 
 const CODEX = '0c0d0e00-0000-4000-8000-00000000000c';
 const GEMINI = '9e9e0000-0000-4000-8000-00000000000e';
@@ -37,7 +37,6 @@ let aHome: string;
 let bHome: string;
 let projA: string;
 let projB: string;
-let restore: () => void;
 
 /** A Gemini CLI 0.61 session file's lines, written in `dir` (its `<session_context>` names it). */
 function geminiLines(id: string, dir: string): string {
@@ -75,9 +74,8 @@ function publishedByA(): void {
   writeFileSync(join(dir, 'aaaaaaa.json'), JSON.stringify(info));
 }
 
-beforeEach(() => {
-  restore = saveProcess();
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-identity-')));
+sandbox('roam-identity-', (dir) => {
+  base = dir;
   aHome = join(base, 'a-home');
   bHome = join(base, 'b-home');
   projA = join(aHome, 'code', 'app');
@@ -87,11 +85,6 @@ beforeEach(() => {
   sessionsOnB();
   publishedByA();
   useHome(bHome, projB);
-});
-
-afterEach(() => {
-  restore();
-  rmSync(base, { recursive: true, force: true });
 });
 
 describe("a session recorded in A's ~/code/app is a session of B's ~/code/app", () => {
@@ -177,23 +170,15 @@ describe("the verbs on B, in B's ~/code/app", () => {
     expect(n.code, n.err).toBe(0);
     expect(JSON.parse(n.out)).toEqual({ cwd: projB, command: ['copilot', '--name', 'payments'] });
 
-    const bin = join(base, 'bin');
-    mkdirSync(bin);
     const record = join(base, 'ran.txt');
-    writeFileSync(join(bin, 'codex'), `#!/bin/sh\necho "$PWD $*" > '${record}'\nexit 5\n`);
-    chmodSync(join(bin, 'codex'), 0o755);
-    process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+    onPath(join(base, 'bin'), { codex: `#!/bin/sh\necho "$PWD $*" > '${record}'\nexit 5\n` });
     const err = await list({}, { out: () => {}, err: () => {} }, { interactive: true, pick: async (ss) => ss.find((s) => s.id === CODEX) ?? null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolExit);
     expect(readFileSync(record, 'utf8').trim()).toBe(`${projB} resume ${CODEX}`);
   });
 
   it("the picker registers B's directory under a Gemini session's slug, and refuses naming both directories when another one owns it", async () => {
-    const bin = join(base, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'gemini'), '#!/bin/sh\nexit 0\n');
-    chmodSync(join(bin, 'gemini'), 0o755);
-    process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+    onPath(join(base, 'bin'), { gemini: '#!/bin/sh\nexit 0\n' });
     const pick = async (ss: readonly { id: string }[]) => (ss.find((s) => s.id === GEMINI) ?? null) as never;
     const lines: string[] = [];
     await list({}, { out: () => {}, err: (l) => lines.push(l) }, { interactive: true, pick });

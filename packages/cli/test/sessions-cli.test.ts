@@ -2,12 +2,12 @@
  * `roam list`, `search`, `show`, `new`, `fork` through the command table (run() of main.ts), with
  * HOME, CLAUDE_CONFIG_DIR and ROAM_HOME in temporary directories.
  */
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run, quickCommand, type Io } from '../src/main.js';
 import { roam } from './support/roam.js';
+import { isolate, onPath, sandbox } from './support/sandbox.js';
 import { isoKey, list, listSessions, newestFirstRows } from '../src/commands/list.js';
 import { ToolExit } from '../src/sessions/exec.js';
 import { projectKey } from '../src/tools/claude/index.js';
@@ -17,21 +17,16 @@ import { Session } from './fixtures/claude-lines.js';
 let base: string;
 let project: string; // a real directory: the current directory of the tests
 let projects: string; // CLAUDE_CONFIG_DIR/projects
-const saved = { env: { ...process.env }, cwd: process.cwd() };
+const PATH = process.env.PATH;
 
 const ID_A = 'aaaa1111-0000-4000-8000-000000000001';
 const ID_B = 'aaaa2222-0000-4000-8000-000000000002';
 const ID_C = 'cccc3333-0000-4000-8000-000000000003';
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-sessions-cli-')));
-  project = join(base, 'code', 'my_app.v2');
-  mkdirSync(project, { recursive: true });
+sandbox('roam-sessions-cli-', (dir) => {
+  base = dir;
+  project = isolate(base, 'code', 'my_app.v2');
   projects = join(base, 'claude', 'projects');
-  process.env.HOME = join(base, 'home');
-  process.env.CLAUDE_CONFIG_DIR = join(base, 'claude');
-  process.env.ROAM_HOME = join(base, 'roam');
-  process.chdir(project);
 
   const here = join(projects, projectKey(project));
   const a = new Session(ID_A, project);
@@ -48,13 +43,6 @@ beforeEach(() => {
   c.user('Other project, zebracorn too');
   c.lines[0]!.timestamp = '2026-03-01T10:00:00.000Z';
   c.write(join(projects, '-somewhere-else', `${ID_C}.jsonl`));
-});
-
-afterEach(() => {
-  process.chdir(saved.cwd);
-  for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-  Object.assign(process.env, saved.env);
-  rmSync(base, { recursive: true, force: true });
 });
 
 describe('roam list', () => {
@@ -304,11 +292,8 @@ describe('roam new and roam fork', () => {
 
   it('runs the tool on PATH and exits with its code; a missing tool says how to install it', async () => {
     const bin = join(base, 'bin');
-    mkdirSync(bin);
     const record = join(base, 'args.txt');
-    writeFileSync(join(bin, 'claude'), `#!/bin/sh\necho "$PWD $*" > '${record}'\nexit 7\n`);
-    chmodSync(join(bin, 'claude'), 0o755);
-    process.env.PATH = `${bin}:${saved.env.PATH ?? ''}`;
+    onPath(bin, { claude: `#!/bin/sh\necho "$PWD $*" > '${record}'\nexit 7\n` }, PATH);
     const r = await roam('fork', ID_A);
     expect(r).toEqual({ code: 7, out: '', err: '' });
     expect(readFileSync(record, 'utf8').trim()).toBe(`${project} --resume ${ID_A} --fork-session`);

@@ -7,12 +7,12 @@
  * here renamed as the CLI's own fork does it, damaged or foreign bundles refused before anything
  * is written, nothing overwritten.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam, tree, saveProcess, useHome } from './support/roam.js';
+import { describe, expect, it } from 'vitest';
+import { roam, tree } from './support/roam.js';
+import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
+import { bundleFiles, imported, importedAgain, readBundle, withAdded, withEdited } from './support/bundle.js';
 import { CopilotAdapter, parseWorkspaceYaml } from '../src/tools/copilot/index.js';
 import { sha256 } from '../src/share/bundle.js';
 import { hereWorkspace } from '../src/tools/copilot/share.js';
@@ -25,24 +25,8 @@ const PW = 'Sup3rS3cretPw';
 const SECRETS = [GH, PW];
 
 let base: string;
-const restore = saveProcess();
 
-interface Machine {
-  home: string;
-  copilot: string;
-  project: string;
-}
-
-function machine(name: string, rel: string): Machine {
-  const home = join(base, name);
-  const project = join(home, rel);
-  mkdirSync(project, { recursive: true });
-  return { home, copilot: join(home, '.copilot'), project: realpathSync(project) };
-}
-
-function on(m: Machine): void {
-  useHome(m.home, m.project);
-}
+type Machine = ToolMachine<'copilot'>;
 
 const events = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, any>; id: string });
 
@@ -50,10 +34,8 @@ let a: Machine;
 let b: Machine;
 let dirA: string;
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-share-copilot-')));
-  a = machine('alpha', 'code/app');
-  b = machine('beta', 'work/elsewhere');
+twoMachines('roam-share-copilot-', 'copilot', (w) => {
+  ({ base, a, b } = w);
   const s = new CopilotSession(ID, a.project, 'main');
   (s.lines[0]!.data.context as Record<string, unknown>).repository = 'acme/app';
   (s.lines[0]!.data.context as Record<string, unknown>).headCommit = '2da7505f7a55852ba8e8d7b70cbe5997675451d9';
@@ -81,11 +63,6 @@ beforeEach(() => {
   on(a);
 });
 
-afterEach(() => {
-  restore();
-  rmSync(base, { recursive: true, force: true });
-});
-
 async function shareA(out = join(base, 'copilot.json.gz')): Promise<string> {
   on(a);
   const r = await roam('share', ID, '--out', out);
@@ -94,25 +71,16 @@ async function shareA(out = join(base, 'copilot.json.gz')): Promise<string> {
   return out;
 }
 
-function tamper(file: string, edit: (doc: { manifest: any; files: Record<string, string> }) => void): string {
-  const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
-  edit(doc);
-  const out = `${file}.${Math.random().toString(36).slice(2)}.gz`;
-  writeFileSync(out, gzipSync(JSON.stringify(doc)));
-  return out;
-}
-
 describe('roam share / import of Copilot CLI sessions', () => {
   it('the bundle: events, workspace.yaml, plan, checkpoints and files, redacted, every event still JSON; no database, locks or snapshots', async () => {
     const file = await shareA();
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+    const doc = readBundle(file);
     expect(doc.manifest).toMatchObject({ tool: 'copilot', sessionId: ID, cwd: a.project, gitBranch: 'main', title: 'deploy with my token [REDACTED:github]' });
     expect(doc.manifest.files.map((f: { name: string }) => f.name)).toEqual([
       'session.jsonl', 'workspace.yaml', 'plan.md', 'checkpoints/001-deploy.md', 'checkpoints/index.md', 'files/notes.txt',
     ]);
-    for (const f of doc.manifest.files as Array<{ name: string; sha256: string }>) {
-      const bytes = Buffer.from(doc.files[f.name]!, 'base64');
-      expect(sha256(bytes)).toBe(f.sha256);
+    for (const { sha256: hash, data: bytes } of bundleFiles(doc)) {
+      expect(sha256(bytes)).toBe(hash);
       for (const s of SECRETS) expect(bytes.toString('utf8')).not.toContain(s);
     }
     const lines = Buffer.from(doc.files['session.jsonl']!, 'base64').toString('utf8').trimEnd().split('\n');
@@ -145,7 +113,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
     expect(ev.find((e) => e.type === 'session.resume')!.data.context).toEqual({ cwd: b.project, gitRoot: b.project, branch: 'feature/x' });
     expect(ev.find((e) => e.type === 'session.compaction_complete')!.data.checkpointPath).toBe(join(dir, 'checkpoints', '001-deploy.md'));
     // Every other event is the bundle's, byte for byte.
-    const shared = Buffer.from((JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { files: Record<string, string> }).files['session.jsonl']!, 'base64').toString('utf8').split('\n');
+    const shared = Buffer.from(readBundle(file).files['session.jsonl']!, 'base64').toString('utf8').split('\n');
     const here = readFileSync(rep.transcript, 'utf8').split('\n');
     expect(here.filter((l, i) => l !== shared[i]).length).toBe(3);
     const ws = parseWorkspaceYaml(readFileSync(join(dir, 'workspace.yaml'), 'utf8'));
@@ -165,9 +133,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
   it('an id taken here: a new UUID for the directory, session.start and workspace.yaml, the original untouched; a third import finds it and writes nothing', async () => {
     const file = await shareA();
     const before = new Map(tree(dirA).map((f) => [f, readFileSync(join(dirA, f))]));
-    const r = await roam('import', file, '--json');
-    expect(r.code, r.err).toBe(0);
-    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[] } };
+    const rep = await imported(file);
     expect(rep.renamed).toBe(true);
     expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const dir = join(a.copilot, 'session-state', rep.id);
@@ -181,8 +147,7 @@ describe('roam share / import of Copilot CLI sessions', () => {
     for (const [f, bytes] of before) expect(readFileSync(join(dirA, f)).equals(bytes), f).toBe(true);
     const adapter = new CopilotAdapter({ env: process.env, cacheFile: null });
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
-    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string; already: boolean; files: string[] };
-    expect(third).toMatchObject({ already: true, id: rep.id, files: [] });
+    await importedAgain(file, rep.id);
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
   });
 
@@ -200,18 +165,11 @@ describe('roam share / import of Copilot CLI sessions', () => {
   it('refuses a tampered bundle and files that are not a Copilot session\'s, writing nothing', async () => {
     const file = await shareA();
     on(b);
-    const edited = tamper(file, (d) => {
-      const t = Buffer.from(d.files['workspace.yaml']!, 'base64').toString('utf8').replace(/^cwd: .*$/m, 'cwd: /etc');
-      d.files['workspace.yaml'] = Buffer.from(t).toString('base64');
-    });
+    const edited = withEdited(file, 'workspace.yaml', (t) => t.replace(/^cwd: .*$/m, 'cwd: /etc'));
     let r = await roam('import', edited);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_HASH_MISMATCH: workspace\.yaml .*tampered/);
-    const foreign = tamper(file, (d) => {
-      const bytes = Buffer.from('{}\n');
-      d.files['subagents/x.jsonl'] = bytes.toString('base64');
-      d.manifest.files.push({ name: 'subagents/x.jsonl', bytes: bytes.length, sha256: sha256(bytes) });
-    });
+    const foreign = withAdded(file, 'subagents/x.jsonl', '{}\n');
     r = await roam('import', foreign);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_INVALID: a Copilot CLI bundle holds .*, not subagents\/x\.jsonl/);

@@ -7,12 +7,12 @@
  * gets a new UUID everywhere the CLI reads it; damaged or foreign bundles are refused before
  * anything is written, and nothing is overwritten.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam, tree, saveProcess, useHome } from './support/roam.js';
+import { describe, expect, it } from 'vitest';
+import { roam, tree } from './support/roam.js';
+import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
+import { bundleFiles, imported, importedAgain, readBundle, withAdded, withEdited } from './support/bundle.js';
 import { GeminiAdapter, projectHash } from '../src/tools/gemini/index.js';
 import { sha256 } from '../src/share/bundle.js';
 
@@ -24,25 +24,8 @@ const PW = 'Sup3rS3cretPw';
 const SECRETS = [GH, PW];
 
 let base: string;
-const restore = saveProcess();
 
-interface Machine {
-  home: string;
-  gemini: string;
-  project: string;
-}
-
-function machine(name: string, rel: string): Machine {
-  const home = join(base, name);
-  const project = join(home, rel);
-  mkdirSync(project, { recursive: true });
-  mkdirSync(join(home, '.gemini'), { recursive: true });
-  return { home, gemini: join(home, '.gemini'), project: realpathSync(project) };
-}
-
-function on(m: Machine, dir = m.project): void {
-  useHome(m.home, dir);
-}
+type Machine = ToolMachine<'gemini'>;
 
 function context(dir: string): string {
   return `<session_context>\nThis is the Gemini CLI. We are setting up the context for our chat.\n- **Workspace Directories:**\n  - ${dir}\n- **Directory Structure:**\n\n${dir}/\n</session_context>`;
@@ -89,10 +72,9 @@ let a: Machine;
 let b: Machine;
 let fileA: string;
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-share-gemini-')));
-  a = machine('alpha', 'code/app');
-  b = machine('beta', 'work/elsewhere');
+twoMachines('roam-share-gemini-', 'gemini', (w) => {
+  ({ base, a, b } = w);
+  for (const m of [a, b]) mkdirSync(m.gemini, { recursive: true });
   writeFileSync(join(a.gemini, 'projects.json'), JSON.stringify({ projects: { [a.project]: 'app' } }));
   fileA = write(join(a.gemini, 'tmp', 'app', 'chats', `session-2026-11-21T12-47-${ID.slice(0, 8)}.jsonl`), sessionLines(ID, a.project));
   write(join(a.gemini, 'tmp', 'app', 'chats', ID, `${SUB}.jsonl`), [
@@ -100,11 +82,6 @@ beforeEach(() => {
     { id: 's1', timestamp: '2026-11-21T12:47:02.500Z', type: 'user', content: [{ text: `sub-agent sees DB_PASSWORD=${PW}` }] },
   ]);
   on(a);
-});
-
-afterEach(() => {
-  restore();
-  rmSync(base, { recursive: true, force: true });
 });
 
 async function shareA(out = join(base, 'gemini.json.gz')): Promise<string> {
@@ -116,23 +93,14 @@ async function shareA(out = join(base, 'gemini.json.gz')): Promise<string> {
   return out;
 }
 
-function tamper(file: string, edit: (doc: { manifest: any; files: Record<string, string> }) => void): string {
-  const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
-  edit(doc);
-  const out = `${file}.${Math.random().toString(36).slice(2)}.gz`;
-  writeFileSync(out, gzipSync(JSON.stringify(doc)));
-  return out;
-}
-
 describe('roam share / import of Gemini CLI sessions', () => {
   it('the bundle: the session and its sub-agent, redacted, every line still JSON', async () => {
     const file = await shareA();
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+    const doc = readBundle(file);
     expect(doc.manifest).toMatchObject({ tool: 'gemini', sessionId: ID, cwd: a.project, title: `deploy with my token [REDACTED:github]`, created: '2026-11-21T12:47:01.000Z' });
     expect(doc.manifest.files.map((f: { name: string }) => f.name)).toEqual(['session.jsonl', `subagents/${SUB}.jsonl`]);
-    for (const f of doc.manifest.files as Array<{ name: string; sha256: string }>) {
-      const bytes = Buffer.from(doc.files[f.name]!, 'base64');
-      expect(sha256(bytes)).toBe(f.sha256);
+    for (const { sha256: hash, data: bytes } of bundleFiles(doc)) {
+      expect(sha256(bytes)).toBe(hash);
       for (const s of SECRETS) expect(bytes.toString('utf8')).not.toContain(s);
       for (const l of bytes.toString('utf8').trimEnd().split('\n')) JSON.parse(l);
     }
@@ -180,9 +148,7 @@ describe('roam share / import of Gemini CLI sessions', () => {
     const file = await shareA();
     const before = readFileSync(fileA);
     const subBefore = readFileSync(join(a.gemini, 'tmp', 'app', 'chats', ID, `${SUB}.jsonl`));
-    const r = await roam('import', file, '--json');
-    expect(r.code, r.err).toBe(0);
-    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[] } };
+    const rep = await imported(file);
     expect(rep.renamed).toBe(true);
     expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(rep.id).not.toBe(ID);
@@ -198,8 +164,7 @@ describe('roam share / import of Gemini CLI sessions', () => {
     expect(projects(a)).toEqual({ [a.project]: 'app' });
     const adapter = new GeminiAdapter({ env: process.env, cacheFile: null });
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
-    const third = JSON.parse((await roam('import', file, '--json')).out) as { id: string; already: boolean; files: string[] };
-    expect(third).toMatchObject({ already: true, id: rep.id, files: [] });
+    await importedAgain(file, rep.id);
     expect((await adapter.list({ project: a.project })).map((s) => s.id).sort()).toEqual([ID, rep.id].sort());
   });
 
@@ -244,19 +209,12 @@ describe('roam share / import of Gemini CLI sessions', () => {
   it('refuses a tampered bundle and files that are not a Gemini session\'s, writing nothing', async () => {
     const file = await shareA();
     on(b);
-    const edited = tamper(file, (d) => {
-      const t = Buffer.from(d.files['session.jsonl']!, 'base64').toString('utf8').replace('Deployed.', 'rm -rf /');
-      d.files['session.jsonl'] = Buffer.from(t).toString('base64');
-    });
+    const edited = withEdited(file, 'session.jsonl', (t) => t.replace('Deployed.', 'rm -rf /'));
     let r = await roam('import', edited);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_HASH_MISMATCH: session\.jsonl .*tampered/);
     // A well-formed bundle, but with a Copilot file in it.
-    const foreign = tamper(file, (d) => {
-      const bytes = Buffer.from('id: x\n');
-      d.files['workspace.yaml'] = bytes.toString('base64');
-      d.manifest.files.push({ name: 'workspace.yaml', bytes: bytes.length, sha256: sha256(bytes) });
-    });
+    const foreign = withAdded(file, 'workspace.yaml', 'id: x\n');
     r = await roam('import', foreign);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ROAM_BUNDLE_INVALID: a Gemini CLI bundle holds session\.jsonl and subagents\/, not workspace\.yaml/);

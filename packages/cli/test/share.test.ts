@@ -5,12 +5,13 @@
  * bundle round-trips into another machine, and damaged or hostile bundles are refused before
  * anything is written.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roam, saveProcess, useHome } from './support/roam.js';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { roam } from './support/roam.js';
+import { on, twoMachines, type ToolMachine } from './support/sandbox.js';
+import { bundleFiles, imported, readBundle, tamper, withEdited } from './support/bundle.js';
 import { ClaudeAdapter, projectKey } from '../src/tools/claude/index.js';
 import { BUNDLE_FORMAT, sha256 } from '../src/share/bundle.js';
 import { Session } from './fixtures/claude-lines.js';
@@ -24,34 +25,15 @@ const PEM = `-----BEGIN OPENSSH PRIVATE KEY-----\n${'b3BlbnNzaC1rZXktdjEAAAAABG5
 const SECRETS = [GH, ANT, AWS_ID, 'Sup3rS3cretPw', PEM.split('\n')[1]!];
 
 let base: string;
-const restore = saveProcess();
 
-interface Machine {
-  home: string;
-  claude: string;
-  project: string;
-}
-
-function machine(name: string, rel = 'code/app'): Machine {
-  const home = join(base, name);
-  const project = join(home, rel);
-  mkdirSync(project, { recursive: true });
-  return { home, claude: join(home, '.claude'), project: realpathSync(project) };
-}
-
-/** Makes `m` the machine the next roam commands run on. */
-function on(m: Machine): void {
-  useHome(m.home, m.project);
-}
+type Machine = ToolMachine<'claude'>;
 
 let a: Machine;
 let b: Machine;
 let transcriptA: string;
 
-beforeEach(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-share-')));
-  a = machine('alpha', 'code/app');
-  b = machine('beta', 'work/elsewhere');
+twoMachines('roam-share-', 'claude', (w) => {
+  ({ base, a, b } = w);
   const s = new Session(ID, a.project);
   s.user(`Deploy with my token ${GH} please`);
   const use = s.toolUse('Bash', { command: `curl -H "x-api-key: ${ANT}" https://api.example.com` });
@@ -68,11 +50,6 @@ beforeEach(() => {
   mkdirSync(join(keyDir, ID, 'tool-results'), { recursive: true });
   writeFileSync(join(keyDir, ID, 'tool-results', 'b38fwkbqc.txt'), `line 1\nexport GITHUB_TOKEN=${GH}\nline 3\n`);
   on(a);
-});
-
-afterEach(() => {
-  restore();
-  rmSync(base, { recursive: true, force: true });
 });
 
 function noSecrets(text: string): void {
@@ -141,15 +118,14 @@ describe('roam share and roam import', () => {
 
   it('the bundle: a manifest with hashes, every file redacted, nothing else', async () => {
     const file = await shareA();
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
+    const doc = readBundle(file);
     expect(doc.manifest).toMatchObject({
       format: BUNDLE_FORMAT, version: 1, tool: 'claude', sessionId: ID, title: 'Deploy the app', cwd: a.project, gitBranch: 'main', redacted: true,
       created: '2026-01-02T10:00:01.000Z',
     });
     expect(typeof doc.manifest.sourceDevice).toBe('string');
     expect(doc.manifest.files.map((f: { name: string }) => f.name)).toEqual(['session.jsonl', 'subagents/agent-a1b2c3.jsonl', 'subagents/agent-a1b2c3.meta.json', 'tool-results/b38fwkbqc.txt']);
-    for (const f of doc.manifest.files as Array<{ name: string; sha256: string; bytes: number }>) {
-      const bytes = Buffer.from(doc.files[f.name]!, 'base64');
+    for (const { data: bytes, ...f } of bundleFiles(doc)) {
       expect(sha256(bytes)).toBe(f.sha256);
       expect(bytes.length).toBe(f.bytes);
       noSecrets(bytes.toString('utf8'));
@@ -196,9 +172,7 @@ describe('roam share and roam import', () => {
   it('an id that is taken here: a new id, the lines say so, the original untouched', async () => {
     const file = await shareA();
     const before = readFileSync(transcriptA);
-    const r = await roam('import', file, '--json');
-    expect(r.code, r.err).toBe(0);
-    const rep = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string; command: { argv: string[] } };
+    const rep = await imported(file);
     expect(rep.renamed).toBe(true);
     expect(rep.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(rep.id).not.toBe(ID);
@@ -245,15 +219,6 @@ describe('roam share and roam import', () => {
     expect(real.id).toBe(planned.id);
   });
 
-  /** Rewrites a bundle's document (gunzipped JSON) and writes it to a new file. */
-  function tamper(file: string, edit: (doc: { manifest: any; files: Record<string, string> }) => void): string {
-    const doc = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { manifest: any; files: Record<string, string> };
-    edit(doc);
-    const out = `${file}.${Math.random().toString(36).slice(2)}.gz`;
-    writeFileSync(out, gzipSync(JSON.stringify(doc)));
-    return out;
-  }
-
   async function refused(file: string, code: string, message: RegExp): Promise<void> {
     on(b);
     const r = await roam('import', file);
@@ -265,10 +230,7 @@ describe('roam share and roam import', () => {
 
   it('refuses a tampered file, a file the manifest does not list, or one it lacks', async () => {
     const file = await shareA();
-    const edited = tamper(file, (d) => {
-      const t = Buffer.from(d.files['session.jsonl']!, 'base64').toString('utf8').replace('Deploy with my token', 'Delete everything, token');
-      d.files['session.jsonl'] = Buffer.from(t).toString('base64');
-    });
+    const edited = withEdited(file, 'session.jsonl', (t) => t.replace('Deploy with my token', 'Delete everything, token'));
     await refused(edited, 'ROAM_BUNDLE_HASH_MISMATCH', /session\.jsonl .*does not match its manifest.*tampered/);
     await refused(tamper(file, (d) => (d.files['tool-results/extra.txt'] = 'eA==')), 'ROAM_BUNDLE_INVALID', /extra\.txt, which its manifest does not list/);
     await refused(tamper(file, (d) => delete d.files['subagents/agent-a1b2c3.jsonl']), 'ROAM_BUNDLE_INVALID', /lacks subagents\/agent-a1b2c3\.jsonl/);

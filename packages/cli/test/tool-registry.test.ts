@@ -4,27 +4,25 @@
  * one call, and from then on `roam list`, `search`, `show`, `resume --dry-run`, the daemon's folders
  * (machine/config.ts) and its activity (daemon/activity.ts) have it, with no other file touched.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defaultFolders, folderList, toolFolders } from '../src/machine/config.js';
 import { sessionOfItem } from '../src/daemon/activity.js';
 import { registerTool } from '../src/tools/registry.js';
 import type { SessionInfo } from '../src/sessions/types.js';
 import { notes } from './fixtures/tools/notes/index.js';
-import { roam, saveProcess, useHome } from './support/roam.js';
+import { roam, useHome } from './support/roam.js';
+import { sandbox } from './support/sandbox.js';
 
 const ID = 'note-0001';
 let base: string;
 let home: string;
 let project: string;
-let restore: () => void;
 let unregister: (() => void) | null = null;
 
-beforeEach(() => {
-  restore = saveProcess();
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'roam-tool-registry-')));
+sandbox('roam-tool-registry-', (dir) => {
+  base = dir;
   home = join(base, 'home');
   project = join(base, 'code', 'app');
   mkdirSync(project, { recursive: true });
@@ -41,8 +39,6 @@ beforeEach(() => {
 afterEach(() => {
   unregister?.();
   unregister = null;
-  restore();
-  rmSync(base, { recursive: true, force: true });
 });
 
 describe('a tool registered from its own folder', () => {

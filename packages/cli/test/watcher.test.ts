@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../../test/harness/poll.js';
 import { FolderWatcher } from '../src/daemon/watcher.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -28,14 +29,6 @@ async function watched(): Promise<{ root: string; calls: Array<string[] | null>;
   return { root, calls, names: () => new Set(calls.flatMap((c) => c ?? [])) };
 }
 
-const until = async (ok: () => boolean, what: string, ms = 5000) => {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe('FolderWatcher', () => {
   it('sees files written into a directory created a moment before, without rescanning the folder', async () => {
     const { root, calls, names } = await watched();
@@ -45,7 +38,7 @@ describe('FolderWatcher', () => {
       writeFileSync(join(dir, 'a.jsonl'), '{}\n');
       writeFileSync(join(dir, 'skip.tmp'), 'x');
     }
-    await until(() => Array.from({ length: 10 }, (_, i) => `-home-new-${i}/sub/agents/a.jsonl`).every((n) => names().has(n)), 'every new file');
+    await until(() => Array.from({ length: 10 }, (_, i) => `-home-new-${i}/sub/agents/a.jsonl`).every((n) => names().has(n)), { what: 'every new file' });
     await new Promise((r) => setTimeout(r, 1300)); // past the last look under each new directory
     expect(calls).not.toContain(null);
     expect([...names()].filter((n) => n.startsWith('-home-old-'))).toEqual([]);
@@ -59,7 +52,7 @@ describe('FolderWatcher', () => {
     writeFileSync(join(root, '-home-old-2', 'new.jsonl'), '{}\n');
     unlinkSync(join(root, '-home-old-3', 's3.jsonl'));
     writeFileSync(join(root, '-home-old-4', 'x.tmp'), 'ignored');
-    await until(() => ['-home-old-1/s1.jsonl', '-home-old-2/new.jsonl', '-home-old-3/s3.jsonl'].every((n) => names().has(n)), 'the three names');
+    await until(() => ['-home-old-1/s1.jsonl', '-home-old-2/new.jsonl', '-home-old-3/s3.jsonl'].every((n) => names().has(n)), { what: 'the three names' });
     await new Promise((r) => setTimeout(r, 200));
     expect(names().has('-home-old-4/x.tmp')).toBe(false);
     expect(calls).not.toContain(null);
@@ -68,9 +61,9 @@ describe('FolderWatcher', () => {
   it('follows a directory moved inside the folder: the old name is rescanned, the new one watched', async () => {
     const { root, calls, names } = await watched();
     renameSync(join(root, '-home-old-5'), join(root, '-home-moved'));
-    await until(() => calls.includes(null) && names().has('-home-moved/s0.jsonl'), 'a rescan and the moved files');
+    await until(() => calls.includes(null) && names().has('-home-moved/s0.jsonl'), { what: 'a rescan and the moved files' });
     writeFileSync(join(root, '-home-moved', 'later.jsonl'), '{}\n');
-    await until(() => names().has('-home-moved/later.jsonl'), 'a file written under the new name');
+    await until(() => names().has('-home-moved/later.jsonl'), { what: 'a file written under the new name' });
   });
 
   it.runIf(process.platform === 'linux')('watches directories only, one inotify watch each', async () => {
@@ -98,6 +91,6 @@ describe('FolderWatcher', () => {
   it('still rescans the whole folder when a directory goes away', async () => {
     const { root, calls } = await watched();
     rmSync(join(root, '-home-old-3'), { recursive: true });
-    await until(() => calls.includes(null), 'a full rescan');
+    await until(() => calls.includes(null), { what: 'a full rescan' });
   });
 });

@@ -8,43 +8,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { Engine } from '../src/engine.js';
-import { LineChain } from '../src/log/chain.js';
-import { GENESIS } from '../src/log/position.js';
 import { FsFolderStore, nodeHasher } from '../src/node/index.js';
 import { linkPair, type LinkPair } from '../src/testing/link-pair.js';
 import { until } from './support/poll.js';
+import { chainHash, cleanupAfterEach, openStore, tempDir } from './support/temp.js';
 
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
-
-function tempDir(label: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `roam-deep-scan-${label}-`));
-  cleanup.push(() => fs.promises.rm(d, { recursive: true, force: true }));
-  return d;
-}
+const cleanup = cleanupAfterEach();
+const tempDirOf = (label: string) => tempDir(cleanup, `roam-deep-scan-${label}-`);
 
 const line = (who: string, i: number) => `${JSON.stringify({ type: 'user', uuid: `${who}-${i}`, message: { content: `${who} line ${i} ${'.'.repeat(80 + i)}` } })}\n`;
 const lines = (who: string, from: number, n: number) => Array.from({ length: n }, (_, i) => line(who, from + i)).join('');
 
-function chainHash(content: string): string {
-  const chain = new LineChain(nodeHasher, GENESIS);
-  chain.push(Buffer.from(content));
-  return toHex(chain.pos.hash);
-}
 
 describe('a deep scan of a log that only grew', () => {
   it('reports an append, not a rewrite; an edited prefix is still a rewrite', async () => {
-    const root = tempDir('root');
-    const store = await FsFolderStore.create({ root, stateDir: path.join(tempDir('state'), 's') });
-    cleanup.push(() => store.close());
-    await store.open();
+    const root = tempDirOf('root');
+    const store = await openStore(cleanup, { root, stateDir: path.join(tempDirOf('state'), 's') });
     const file = path.join(root, 's.jsonl');
     fs.writeFileSync(file, lines('a', 0, 5));
     expect((await store.scan(['s.jsonl'])).map((c) => c.change)).toEqual(['replace']);
@@ -66,7 +49,7 @@ describe('a deep scan of a log that only grew', () => {
   it('two devices that appended while apart, one with lines not yet scanned when they meet: both continuations survive, one as a fork', async () => {
     const FOLDER = { id: 'f', conflict: 'fork' as const, logDeletes: 'local' as const };
     const open = async (id: string) => {
-      const home = tempDir(id);
+      const home = tempDirOf(id);
       const root = path.join(home, 'f');
       fs.mkdirSync(root);
       const store = await FsFolderStore.create({ root, stateDir: path.join(home, 'state') });
@@ -76,7 +59,7 @@ describe('a deep scan of a log that only grew', () => {
         newIndexId: () => randomBytes(8).toString('hex'),
         stores: new Map([['f', store]]), hasher: nodeHasher, clock: { now: Date.now }, log: (l) => log.push(l),
       });
-      cleanup.push(() => engine.close());
+      cleanup(() => engine.close());
       return { id, root, engine, log, trash: path.join(home, 'state', 'trash') };
     };
     const a = await open('00000000000000a1');
@@ -85,7 +68,7 @@ describe('a deep scan of a log that only grew', () => {
     const connect = async () => {
       const p = await linkPair({ id: a.id, engine: a.engine }, { id: b.id, engine: b.engine });
       pairs.push(p);
-      cleanup.push(() => p.close());
+      cleanup(() => p.close());
       return p;
     };
     const name = 'p/s.jsonl';

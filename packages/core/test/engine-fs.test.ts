@@ -7,20 +7,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { toHex } from '../src/bytes.js';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { decodeMessage } from '../src/protocol/codec.js';
 import { forkUuid } from '../src/replication/policy.js';
-import { LineChain } from '../src/log/chain.js';
 import type { Hasher } from '../src/log/hash.js';
-import { GENESIS } from '../src/log/position.js';
 import { FsFolderStore, nodeHasher, peerMode } from '../src/node/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
 import { linkPair, type LinkPair } from '../src/testing/link-pair.js';
 import { until } from './support/poll.js';
+import { chainHash, cleanupAfterEach, tempDir } from './support/temp.js';
 
 // ── Nodes, links, cleanup ────────────────────────────────────────────────────────────────────
 
@@ -38,16 +35,11 @@ interface Node {
   close(): Promise<void>;
 }
 
-const cleanup: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const cleanup = cleanupAfterEach();
 
 /** A temp home for one device (removed after the test). */
 function tempHome(label: string): string {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), `roam-engine-fs-${label}-`));
-  cleanup.push(() => fs.promises.rm(home, { recursive: true, force: true }));
+  const home = tempDir(cleanup, `roam-engine-fs-${label}-`);
   fs.mkdirSync(path.join(home, 'claude'), { recursive: true });
   return home;
 }
@@ -72,13 +64,13 @@ async function openNode(home: string, id: string, name: string, hasher: Hasher =
       await engine.close();
     },
   };
-  cleanup.push(() => node.close());
+  cleanup(() => node.close());
   return node;
 }
 
 async function link(a: Node, b: Node): Promise<LinkPair> {
   const pair = await linkPair({ id: a.id, engine: a.engine }, { id: b.id, engine: b.engine });
-  cleanup.push(() => pair.close());
+  cleanup(() => pair.close());
   return pair;
 }
 
@@ -87,6 +79,19 @@ async function twoNodes(): Promise<{ a: Node; b: Node; pair: LinkPair }> {
   const a = await openNode(tempHome('a'), A_ID, 'laptop');
   const b = await openNode(tempHome('b'), B_ID, 'desktop');
   return { a, b, pair: await link(a, b) };
+}
+
+/**
+ * Two devices on fresh homes, linked, that both hold `content` as the log `name` (A wrote it, then
+ * scanned its folder, or only `names`) and have gone quiet.
+ */
+async function twoNodesSharing(name: string, content: string, names?: string[]): Promise<{ a: Node; b: Node; pair: LinkPair }> {
+  const { a, b, pair } = await twoNodes();
+  writeFile(a.root, name, content);
+  await a.engine.scan('claude', names);
+  await untilContent(b, name, content);
+  await quiesce(pair, a, b);
+  return { a, b, pair };
 }
 
 /**
@@ -164,18 +169,21 @@ async function untilContent(node: Node, name: string, expected: string, timeoutM
   });
 }
 
+/** Writes `content` over the file `p` from its start through the same inode (no truncate, no rename). */
+function rewriteInPlace(p: string, content: string): void {
+  const ino = fs.statSync(p).ino;
+  const fd = fs.openSync(p, 'r+');
+  fs.writeSync(fd, content, 0);
+  fs.closeSync(fd);
+  expect(fs.statSync(p).ino).toBe(ino);
+}
+
 function writeFile(root: string, name: string, content: string | Buffer): void {
   const p = path.join(root, name);
   fs.mkdirSync(path.dirname(p), { recursive: true });
   fs.writeFileSync(p, content);
 }
 
-/** Chain hash of a log's complete lines (see docs/PROTOCOL.md §2). */
-function chainHash(content: string): string {
-  const chain = new LineChain(nodeHasher, GENESIS);
-  chain.push(Buffer.from(content));
-  return toHex(chain.pos.hash);
-}
 
 // ── Realistic Claude Code content (deterministic) ────────────────────────────────────────────
 
@@ -335,13 +343,9 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
   });
 
   it('tells the link when a burst is over: an appended line goes out with its index entry, then a flush', async () => {
-    const { a, b, pair } = await twoNodes();
     const name = 'projects/-home-a-app/0b9e3c1a-5d2f-4e8a-9c71-2f4d6b8a0e13.jsonl';
     const lines = sessionLines(12, '0b9e3c1a-5d2f-4e8a-9c71-2f4d6b8a0e13', 12);
-    writeFile(a.root, name, lines.slice(0, 10).join(''));
-    await a.engine.scan('claude', [name]);
-    await untilContent(b, name, lines.slice(0, 10).join(''));
-    await quiesce(pair, a, b);
+    const { a, b, pair } = await twoNodesSharing(name, lines.slice(0, 10).join(''), [name]);
 
     const from = pair.trace.length;
     fs.appendFileSync(path.join(a.root, name), lines[10]!);
@@ -452,14 +456,10 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
   });
 
   it('two devices that appended while apart both keep their continuation, one as a fork', async () => {
-    const { a, b, pair } = await twoNodes();
     const sid = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
     const name = `projects/-home-a-app/${sid}.jsonl`;
     const base = sessionLines(31, sid, 40).join('');
-    writeFile(a.root, name, base);
-    await a.engine.scan('claude');
-    await untilContent(b, name, base);
-    await quiesce(pair, a, b);
+    const { a, b, pair } = await twoNodesSharing(name, base);
     await pair.close();
 
     // Apart: the laptop appends three lines, the desktop two different ones, a minute later.
@@ -491,14 +491,10 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
   });
 
   it('a log rewritten in place to a greater length reaches B as the new content', async () => {
-    const { a, b, pair } = await twoNodes();
     const sid = '3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7';
     const name = `projects/-home-a-app/${sid}.jsonl`;
     const before = sessionLines(41, sid, 30).join('');
-    writeFile(a.root, name, before);
-    await a.engine.scan('claude');
-    await untilContent(b, name, before);
-    await quiesce(pair, a, b);
+    const { a, b, pair } = await twoNodesSharing(name, before);
 
     // Rewritten through the same inode (no truncate, no rename), longer than before, with
     // different bytes from the first one on.
@@ -506,11 +502,7 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     expect(after.length).toBeGreaterThan(before.length);
     expect(after.slice(0, after.indexOf('\n'))).not.toBe(before.slice(0, before.indexOf('\n')));
     const p = path.join(a.root, name);
-    const ino = fs.statSync(p).ino;
-    const fd = fs.openSync(p, 'r+');
-    fs.writeSync(fd, after, 0);
-    fs.closeSync(fd);
-    expect(fs.statSync(p).ino).toBe(ino);
+    rewriteInPlace(p, after);
     expect(fs.readFileSync(p, 'utf8')).toBe(after);
     await a.engine.scan('claude');
 
@@ -526,15 +518,11 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
   // byte at its offset, and the log then grows. Done while apart, so that what A's store records
   // can be checked before any peer reacts.
   it('a log edited in place before its last 4 KiB, then grown, is a new epoch too', async () => {
-    const { a, b, pair } = await twoNodes();
     const sid = '7d6c5b4a-3f2e-4d1c-b0a9-8f7e6d5c4b3a';
     const name = `projects/-home-a-app/${sid}.jsonl`;
     const lines = sessionLines(51, sid, 30);
     const before = lines.join('');
-    writeFile(a.root, name, before);
-    await a.engine.scan('claude');
-    await untilContent(b, name, before);
-    await quiesce(pair, a, b);
+    const { a, b, pair } = await twoNodesSharing(name, before);
     await pair.close();
 
     const first = lines[0]!;
@@ -544,11 +532,7 @@ describe('engine over real folders (FsFolderStore + linkPair)', () => {
     expect(Buffer.byteLength(before) - Buffer.byteLength(first)).toBeGreaterThan(4096);
     const after = edited + lines.slice(1).join('') + sessionLines(52, sid, 5).join('');
     const p = path.join(a.root, name);
-    const ino = fs.statSync(p).ino;
-    const fd = fs.openSync(p, 'r+');
-    fs.writeSync(fd, after, 0);
-    fs.closeSync(fd);
-    expect(fs.statSync(p).ino).toBe(ino);
+    rewriteInPlace(p, after);
     await a.engine.scan('claude');
     // The cheap scan cannot see this edit (same inode, grown, tail unchanged): A's record says
     // "append". The first peer that asks for lines past its old end gets `diverged`; A then

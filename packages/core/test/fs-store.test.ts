@@ -1,37 +1,22 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, type ErrorCode } from '../src/errors.js';
 import { DEFAULT_CHECKPOINT_INTERVAL, LineChain } from '../src/log/chain.js';
 import { nobleHasher, sha256Of } from '../src/log/hash.js';
 import { GENESIS, ZERO_HASH, type LogPos } from '../src/log/position.js';
 import { FsFolderStore, Journal, nodeHasher, type FsFolderStoreOptions } from '../src/node/index.js';
+import { cleanupAfterEach, openStore as openStoreIn, tempRoot } from './support/temp.js';
 
 // ── Helpers ──────────────────────────────────────────────────────────────────────────────────
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const cleanup: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const cleanup = cleanupAfterEach();
 
 /** A fresh root + state dir, removed after the test. */
-function tempDirs(): { root: string; stateDir: string; base: string } {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'roam-fs-store-'));
-  cleanup.push(() => fs.promises.rm(base, { recursive: true, force: true }));
-  const root = path.join(base, 'root');
-  fs.mkdirSync(root);
-  return { root, stateDir: path.join(base, 'state'), base };
-}
+const tempDirs = () => tempRoot(cleanup, 'roam-fs-store-');
 
-async function openStore(dirs: { root: string; stateDir: string }, extra: Partial<FsFolderStoreOptions> = {}): Promise<FsFolderStore> {
-  const store = await FsFolderStore.create({ ...dirs, ...extra });
-  cleanup.push(() => store.close());
-  await store.open();
-  return store;
-}
+const openStore = (dirs: { root: string; stateDir: string }, extra: Partial<FsFolderStoreOptions> = {}): Promise<FsFolderStore> => openStoreIn(cleanup, dirs, extra);
 
 /** A fresh fold of whole-log content: end position and checkpoints. */
 function fold(bytes: Uint8Array, interval = DEFAULT_CHECKPOINT_INTERVAL): { end: LogPos; checkpoints: LogPos[]; partial: number } {

@@ -31,7 +31,7 @@ describe('lines larger than a frame, from one peer', () => {
     let n = 0;
     const r = new Replicator({ device: ME, name: 'me', software: 'test', folders: [{ id: 'f', conflict: 'fork', logDeletes: 'local' }], newIndexId: () => `00000000000000${(n++).toString(16).padStart(2, '0')}` });
     r.connected(PEER);
-    r.receive(PEER, { t: 'hello', protocol: 1, minProtocol: 1, device: PEER, name: 'peer', software: 'test' }, 1);
+    r.receive(PEER, { t: 'hello', protocol: 2, minProtocol: 2, device: PEER, name: 'peer', software: 'test' }, 1);
     r.receive(PEER, { t: 'folders', folders: [{ id: 'f', indexId: 'feedfeedfeedfeed', seq: 3, only: null, ignore: [], seenIndexId: '', seenSeq: 0 }] }, 1);
     const wants = sent(r.receive(PEER, { t: 'index', folder: 'f', indexId: 'feedfeedfeedfeed', items: [item('a.jsonl', 1), item('b.jsonl', 2), item('c.jsonl', 3)], upTo: 3 }, 1));
     const wantOf = (name: string) => wants.find((m) => m.t === 'want' && m.name === name) as Extract<Message, { t: 'want' }>;

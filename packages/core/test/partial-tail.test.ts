@@ -4,25 +4,21 @@
  * trash, refuse when a writer came back).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { utf8 } from '../src/bytes.js';
 import { ErrorCodes } from '../src/errors.js';
 import { LineChain } from '../src/log/chain.js';
-import { FsFolderStore, nodeHasher } from '../src/node/index.js';
+import { nodeHasher } from '../src/node/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
 import { MemoryNetwork } from '../src/testing/index.js';
+import { cleanupAfterEach, openStore, tempRoot } from './support/temp.js';
 
 const A = MemoryNetwork.deviceId(0);
 const B = MemoryNetwork.deviceId(1);
 const NAME = 's.jsonl';
 const BOUND = 30_000;
-const cleanup: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const cleanup = cleanupAfterEach();
 
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 
@@ -32,7 +28,7 @@ async function apart(opts: { liveWriter?: () => boolean; ours?: string } = {}) {
   const cfg: FolderConfig = { id: 'f', conflict: 'fork', logDeletes: 'local' };
   for (const id of [A, B]) {
     await net.add(id, [cfg], { checkpointInterval: 64, options: opts.liveWriter ? { liveWriter: opts.liveWriter } : {} });
-    cleanup.push(() => net.nodes.get(id)!.engine.close());
+    cleanup(() => net.nodes.get(id)!.engine.close());
   }
   const store = (id: string) => net.nodes.get(id)!.stores.get('f')!;
   const engine = (id: string) => net.nodes.get(id)!.engine;
@@ -109,13 +105,8 @@ describe('a partial last line that nobody completes', () => {
 
 describe('the file store and a partial last line', () => {
   async function store() {
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'roam-partial-'));
-    cleanup.push(() => fs.promises.rm(base, { recursive: true, force: true }));
-    const root = path.join(base, 'root');
-    fs.mkdirSync(root);
-    const s = await FsFolderStore.create({ root, stateDir: path.join(base, 'state'), hasher: nodeHasher });
-    cleanup.push(() => s.close());
-    await s.open();
+    const { root, stateDir } = tempRoot(cleanup, 'roam-partial-');
+    const s = await openStore(cleanup, { root, stateDir }, { hasher: nodeHasher });
     return { s, root };
   }
 

@@ -422,7 +422,7 @@ describe('negotiate', () => {
   const remote = (minProtocol: number, protocol: number): Hello => ({ ...hello, name: 'desktop', minProtocol, protocol });
 
   it('agrees on the highest common version', () => {
-    expect(negotiate(local, remote(1, 1))).toBe(1);
+    expect(negotiate(local, remote(PROTOCOL_VERSION, PROTOCOL_VERSION))).toBe(PROTOCOL_VERSION);
     expect(negotiate({ protocol: 3, minProtocol: 1 }, remote(1, 2))).toBe(2);
     expect(negotiate({ protocol: 2, minProtocol: 1 }, remote(2, 5))).toBe(2);
     expect(negotiate({ protocol: 4, minProtocol: 4 }, remote(1, 9))).toBe(4);
@@ -439,5 +439,15 @@ describe('negotiate', () => {
     expect(mine.message).toContain('upgrade roam on this device');
     const named = errorOf(() => negotiate({ protocol: 1, minProtocol: 1, name: 'laptop' }, remote(3, 4))) as RoamError;
     expect(named.message).toContain('upgrade roam on "laptop"');
+  });
+
+  it('protocol 2 (versioned membership entries): a device of protocol 1 is told to upgrade, on both sides', () => {
+    expect([MIN_PROTOCOL_VERSION, PROTOCOL_VERSION]).toEqual([2, 2]);
+    const here = errorOf(() => negotiate({ ...local, name: 'laptop' }, remote(1, 1))) as RoamError;
+    expect(here.code).toBe(ErrorCodes.PROTOCOL_VERSION);
+    expect(here.message).toContain('upgrade roam on "desktop"');
+    // What the older build (protocol 1..1, no name passed) says on its side.
+    const there = errorOf(() => negotiate({ protocol: 1, minProtocol: 1 }, { ...hello, name: 'laptop', protocol: PROTOCOL_VERSION, minProtocol: MIN_PROTOCOL_VERSION })) as RoamError;
+    expect(there.message).toContain('upgrade roam on this device');
   });
 });

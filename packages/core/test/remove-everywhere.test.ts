@@ -3,14 +3,14 @@
  * folder whose local deletes stay local (`logDeletes: 'local'`), over in-memory links.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { utf8 } from '../src/bytes.js';
-import { FsFolderStore, trashStampTime } from '../src/node/index.js';
+import { trashStampTime } from '../src/node/index.js';
 import type { FolderConfig } from '../src/replication/replicator.js';
 import { MemoryNetwork, type MemoryStore } from '../src/testing/index.js';
+import { cleanupAfterEach, openStore, tempRoot } from './support/temp.js';
 
 const A = MemoryNetwork.deviceId(0);
 const B = MemoryNetwork.deviceId(1);
@@ -175,20 +175,13 @@ describe('removeEverywhere', () => {
 });
 
 describe('the file store\'s trash', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
   const DAY = 86_400_000;
 
   async function fsStore(now: { t: number }) {
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'roam-trash-'));
-    cleanup.push(() => fs.promises.rm(base, { recursive: true, force: true }));
-    const root = path.join(base, 'root');
-    fs.mkdirSync(path.join(root, 'p'), { recursive: true });
-    const store = await FsFolderStore.create({ root, stateDir: path.join(base, 'state'), now: () => now.t });
-    cleanup.push(() => store.close());
-    await store.open();
+    const { base, root, stateDir } = tempRoot(cleanup, 'roam-trash-');
+    fs.mkdirSync(path.join(root, 'p'));
+    const store = await openStore(cleanup, { root, stateDir }, { now: () => now.t });
     return { root, base, store };
   }
 

@@ -39,6 +39,31 @@ function expectSameFolders(stores: MemoryStore[]) {
   for (const s of stores.slice(1)) expect([...s.files()].map(([n, b]) => [n, text(b)])).toEqual(ref);
 }
 
+/** A and B apart: `onA` changes A's store and `onB` B's (each then scanned); connected again and run. */
+async function whileApart(net: MemoryNetwork, write: (id: string, fn: (s: MemoryStore) => void) => Promise<void>, onA: (s: MemoryStore) => void, onB: (s: MemoryStore) => void) {
+  await net.disconnect(A, B);
+  await write(A, onA);
+  await write(B, onB);
+  await meshConnect(net, [A, B]);
+  await net.run();
+}
+
+/**
+ * A and B, connected, both hold `name` (the line `base` at mtime 1 000); then, apart, A appends
+ * `onA` and B `onB` ([lines, mtime]); then they are connected again (nothing run yet).
+ */
+async function apartAndBack(name: string, onA: [string[], number], onB: [string[], number], folder: Partial<FolderConfig> = {}) {
+  const t = await network([A, B], folder);
+  await meshConnect(t.net, [A, B]);
+  await t.write(A, (s) => s.toolAppend(name, lines('base'), 1_000));
+  await t.net.run();
+  await t.net.disconnect(A, B);
+  await t.write(A, (s) => s.toolAppend(name, lines(...onA[0]), onA[1]));
+  await t.write(B, (s) => s.toolAppend(name, lines(...onB[0]), onB[1]));
+  await meshConnect(t.net, [A, B]);
+  return t;
+}
+
 describe('line logs', () => {
   it('replicates appends line by line and never sends a partial line', async () => {
     const { net, store, write, sent } = await network([A, B]);
@@ -131,14 +156,7 @@ describe('line logs', () => {
   });
 
   it('in syncthing mode keeps the reference conflict copy: the newer mtime wins even when shorter', async () => {
-    const { net, store, write } = await network([A, B], { conflict: 'syncthing' });
-    await meshConnect(net, [A, B]);
-    await write(A, (s) => s.toolAppend('sess.v2.jsonl', lines('base'), 1_000));
-    await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolAppend('sess.v2.jsonl', lines('1', '2', '3', '4', '5'), 2_000));
-    await write(B, (s) => s.toolAppend('sess.v2.jsonl', lines('newer'), 3_000));
-    await meshConnect(net, [A, B]);
+    const { net, store, write } = await apartAndBack('sess.v2.jsonl', [['1', '2', '3', '4', '5'], 2_000], [['newer'], 3_000], { conflict: 'syncthing' });
     await net.run();
     const files = store(A).files();
     expect(text(files.get('sess.v2.jsonl'))).toBe('base\nnewer\n');
@@ -221,14 +239,7 @@ describe('selective sync', () => {
 
 describe('epochs, deletes and conflicts without gaps', () => {
   it('gives identical concurrent appends the newer mtime on both sides, with no conflict', async () => {
-    const { net, store, write } = await network([A, B]);
-    await meshConnect(net, [A, B]);
-    await write(A, (s) => s.toolAppend('i.jsonl', lines('base'), 1_000));
-    await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolAppend('i.jsonl', lines('same'), 4_000));
-    await write(B, (s) => s.toolAppend('i.jsonl', lines('same'), 5_000));
-    await meshConnect(net, [A, B]);
+    const { net, store, write } = await apartAndBack('i.jsonl', [['same'], 4_000], [['same'], 5_000]);
     await net.run();
     for (const id of [A, B]) {
       expect([...store(id).files().keys()]).toEqual(['i.jsonl']);
@@ -266,11 +277,7 @@ describe('epochs, deletes and conflicts without gaps', () => {
     await meshConnect(net, [A, B]);
     await write(A, (s) => s.toolAppend('d.jsonl', lines('1')));
     await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolDelete('d.jsonl'));
-    await write(B, (s) => s.toolAppend('d.jsonl', lines('2')));
-    await meshConnect(net, [A, B]);
-    await net.run();
+    await whileApart(net, write, (s) => s.toolDelete('d.jsonl'), (s) => s.toolAppend('d.jsonl', lines('2')));
     expect(text(store(A).files().get('d.jsonl'))).toBe('1\n2\n');
     expectSameFolders([store(A), store(B)]);
     // A delete of exactly what the peer holds still propagates.
@@ -280,14 +287,7 @@ describe('epochs, deletes and conflicts without gaps', () => {
   });
 
   it('never takes the name away on the losing side: the loser is copied, then replaced (old content in the trash)', async () => {
-    const { net, store, write } = await network([A, B]);
-    await meshConnect(net, [A, B]);
-    await write(A, (s) => s.toolAppend('c.jsonl', lines('base'), 1_000));
-    await net.run();
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolAppend('c.jsonl', lines('from A'), 5_000));
-    await write(B, (s) => s.toolAppend('c.jsonl', lines('from B'), 3_000));
-    await meshConnect(net, [A, B]);
+    const { net, store, write } = await apartAndBack('c.jsonl', [['from A'], 5_000], [['from B'], 3_000]);
     // Deliver frame by frame and look at B (the loser) after each: c.jsonl is always there.
     let frames = 0;
     while (await net.deliverOne()) {
@@ -311,22 +311,14 @@ describe('whole files', () => {
     await net.run();
     expect(text(store(A).files().get('meta.json'))).toBe('{"v":2,"longer":true}');
 
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolWrite('meta.json', utf8.encode('{"a":1}'), { mtimeMs: 5_000 }));
-    await write(B, (s) => s.toolWrite('meta.json', utf8.encode('{"b":1}'), { mtimeMs: 9_000 }));
-    await meshConnect(net, [A, B]);
-    await net.run();
+    await whileApart(net, write, (s) => s.toolWrite('meta.json', utf8.encode('{"a":1}'), { mtimeMs: 5_000 }), (s) => s.toolWrite('meta.json', utf8.encode('{"b":1}'), { mtimeMs: 9_000 }));
     expect(text(store(A).files().get('meta.json'))).toBe('{"b":1}');
     const copy = [...store(A).files().keys()].find((n) => n.includes('sync-conflict'))!;
     expect(copy).toMatch(/^meta\.sync-conflict-\d{8}-\d{6}-[0-9A-F]{7}\.json$/);
     expect(text(store(A).files().get(copy))).toBe('{"a":1}');
     expectSameFolders([store(A), store(B)]);
 
-    await net.disconnect(A, B);
-    await write(A, (s) => s.toolDelete('meta.json'));
-    await write(B, (s) => s.toolWrite('meta.json', utf8.encode('{"b":2}')));
-    await meshConnect(net, [A, B]);
-    await net.run();
+    await whileApart(net, write, (s) => s.toolDelete('meta.json'), (s) => s.toolWrite('meta.json', utf8.encode('{"b":2}')));
     expect(text(store(A).files().get('meta.json'))).toBe('{"b":2}');
     expectSameFolders([store(A), store(B)]);
 
@@ -488,7 +480,7 @@ describe('sessions between peers', () => {
     await net.connect(A, B);
     const engineA = net.nodes.get(A)!.engine;
     // B's real hello is in flight; a forged one arrives first.
-    await engineA.onFrame(B, encodeMessage({ t: 'hello', protocol: 1, minProtocol: 1, device: C, name: 'x', software: 'y' }));
+    await engineA.onFrame(B, encodeMessage({ t: 'hello', protocol: 2, minProtocol: 2, device: C, name: 'x', software: 'y' }));
     expect(net.isConnected(A, B)).toBe(false);
     await net.connect(A, B);
     await engineA.onFrame(B, encodeMessage({ t: 'want', folder: 'f', name: 'x.jsonl', wantId: 1, version: {}, kind: 'log', from: GENESIS, hash: new Uint8Array(32) }));

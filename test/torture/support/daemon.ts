@@ -5,13 +5,15 @@
  * namespace (`ip netns exec` execs roamd in place: the child's pid is roamd's). Commands go to
  * `roam` asynchronously, so a test's own event loop (writers, proxies, samplers) never stalls.
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Status } from '../../../packages/cli/src/control/protocol.js';
-import { until } from '../../../packages/core/test/support/poll.js';
-import { ROAM, ROAMD, TEST_GROUP_KEY } from '../../support/daemons.js';
+import { runRoam } from '../../harness/cli.js';
+import { until } from '../../harness/poll.js';
+import { Roamd } from '../../harness/roamd.js';
+import { TEST_GROUP_KEY } from '../../support/daemons.js';
 import { alive, stopProcess, tempDir, trackProcess } from './cleanup.js';
 
 export const FOLDER_ID = 'torture';
@@ -58,9 +60,7 @@ export class TortureDaemon {
   readonly roamHome: string;
   readonly folder: string;
   readonly env: NodeJS.ProcessEnv;
-  proc: import('node:child_process').ChildProcess | null = null;
-  /** Everything the current process printed. */
-  output = '';
+  private roamd: Roamd | null = null;
   /** Every process's output, for post-mortems. */
   history = '';
   peerId = '';
@@ -108,30 +108,35 @@ export class TortureDaemon {
     return this.proc !== null && alive(this.proc);
   }
 
+  /** Everything the current process printed. */
+  get output(): string {
+    return this.roamd?.output ?? '';
+  }
+
+  get proc(): ChildProcess | null {
+    return this.roamd?.proc ?? null;
+  }
+
   async start(): Promise<void> {
     if (this.running) throw new Error(`roamd ${this.name} is already running`);
-    const args = ['--listen', this.address, '--no-mdns', '--name', this.name, ...this.peers.flatMap((p) => ['--peer', p])];
-    const cmd = this.spec.netns ? 'ip' : process.execPath;
     // For diagnosis, node options for every daemon: ROAM_TORTURE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
     const nodeArgs = (process.env.ROAM_TORTURE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const argv = this.spec.netns ? ['netns', 'exec', this.spec.netns, process.execPath, ...nodeArgs, ROAMD, ...args] : [...nodeArgs, ROAMD, ...args];
-    const proc = trackProcess(spawn(cmd, argv, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    this.proc = proc;
-    this.output = '';
+    const roamd = Roamd.spawn({
+      name: this.name, env: this.env, listen: this.address, peers: this.peers, nodeArgs,
+      ...(this.spec.netns ? { netns: this.spec.netns } : {}), startTimeoutMs: 30_000, everyMs: 20,
+    });
+    trackProcess(roamd.proc);
+    this.roamd = roamd;
     this.starts++;
     this.history += `\n----- start #${this.starts} -----\n`;
     const take = (s: string): void => {
-      this.output += s;
       this.history += s;
       if (this.history.length > 400_000) this.history = this.history.slice(-200_000);
     };
-    proc.stdout!.setEncoding('utf8').on('data', take);
-    proc.stderr!.setEncoding('utf8').on('data', take);
-    await until(() => /listening on \S+/.test(this.output) || !alive(proc), {
-      timeoutMs: 30_000, everyMs: 20, what: `roamd ${this.name} to start`, detail: () => this.output.slice(-2000),
-    });
-    if (!alive(proc)) throw new Error(`roamd ${this.name} exited with ${proc.exitCode ?? proc.signalCode}:\n${this.output.slice(-4000)}`);
-    this.peerId = /peer id: (\S+)/.exec(this.output)?.[1] ?? this.peerId;
+    roamd.proc.stdout!.on('data', take);
+    roamd.proc.stderr!.on('data', take);
+    await roamd.ready();
+    this.peerId = roamd.peerId || this.peerId;
   }
 
   /** Sends a signal and waits for the process to exit. */
@@ -174,19 +179,9 @@ export class TortureDaemon {
   }
 
   /** `roam <args>` against this daemon, without blocking the event loop. */
-  roam(...args: string[]): Promise<CommandResult> {
-    return new Promise((resolve) => {
-      const p = trackProcess(spawn(process.execPath, [ROAM, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] }));
-      let stdout = '';
-      let stderr = '';
-      p.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-      p.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
-      p.on('close', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
+  async roam(...args: string[]): Promise<CommandResult> {
+    const r = await runRoam(args, { env: this.env, timeoutMs: 120_000, onSpawn: trackProcess });
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
   async status(): Promise<Status> {

@@ -203,7 +203,7 @@ export class HostilePeer {
   }
 
   hello(): Message {
-    return { t: 'hello', protocol: 1, minProtocol: 1, device: this.deviceId, name: 'mallory', software: 'hostile/1' };
+    return { t: 'hello', protocol: 2, minProtocol: 2, device: this.deviceId, name: 'mallory', software: 'hostile/1' };
   }
 
   folders(seq = 0): Message {

@@ -1,10 +1,10 @@
-/** `roam status [--json]`: this device, its folders and its peers, with sync progress. */
+/** `roam status [--json] [--verbose]`: this device, its folders and its peers, with sync progress. */
 import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { bytes, peerLine } from './helpers/format.js';
 
-export async function status(opts: { json?: boolean }, io: Io): Promise<void> {
+export async function status(opts: { json?: boolean; verbose?: boolean }, io: Io): Promise<void> {
   const s = await call(roamPaths().socket, 'status');
   if (opts.json) {
     io.out(JSON.stringify(s, null, 2));
@@ -22,5 +22,9 @@ export async function status(opts: { json?: boolean }, io: Io): Promise<void> {
   if (s.skipped?.length) io.out('skipped:');
   for (const k of s.skipped ?? []) io.out(`  ${k.folder}  skipped, ${k.reason}${k.items !== null ? `: ${k.items} item(s)` : ''} (held by ${k.by.join(', ')})`);
   io.out(s.peers.length ? 'devices:' : 'devices: none yet');
-  for (const p of s.peers) io.out(`  ${peerLine(p)}`);
+  for (const p of s.peers) {
+    io.out(`  ${peerLine(p)}`);
+    // The addresses it is dialed at: typed, found on the LAN, or from the group's address book.
+    if (opts.verbose) for (const a of p.addresses) io.out(`      at ${a}`);
+  }
 }

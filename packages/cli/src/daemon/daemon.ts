@@ -30,7 +30,7 @@ import { KnownPeers } from './known-peers.js';
 import { Leases } from './leases.js';
 import { partialTailOptions } from './partial-tail.js';
 import type { MappedStore } from './mapped-store.js';
-import { Network, deviceIdOf } from './net/index.js';
+import { AddressBook, AddressGossip, Network, deviceIdOf } from './net/index.js';
 import { folderOffers, offerInputOf } from './offers.js';
 import { openFolder } from './open-folder.js';
 import { ProjectMap } from './project-map.js';
@@ -81,6 +81,9 @@ export class Daemon {
   private readonly followers = new Set<(line: string) => void>();
   private logFile!: WriteStream;
   private readonly known: KnownPeers;
+  /** The group's address book (members' signed addresses) and the gossip that spreads it. */
+  private book: AddressBook | null = null;
+  private addressGossip: AddressGossip | null = null;
   private name = '';
   private stopping: Promise<void> | null = null;
   /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
@@ -178,9 +181,11 @@ export class Daemon {
       mdns,
       listen,
       log: (line) => this.log(line),
-      onForget: (peerId) => this.known.forget(deviceIdOf(peerId)),
+      onForget: (peerId) => (this.known.forget(deviceIdOf(peerId)), this.book?.forget(peerId)),
     });
     this.trust = trust;
+    const book = (this.book = new AddressBook({ stateDir: this.paths.state, privateKey: key, isMember: (p) => trust.allows(p), log: (line) => this.log(line) }));
+    await book.load();
     this.network = await Network.create({
       privateKey: key,
       listen,
@@ -191,8 +196,11 @@ export class Daemon {
         : { protector: trust.protector!, allow: (peerId: string) => trust.allows(peerId), syncReady: (peerId: string) => trust.syncReady(peerId) }),
       sink: engine,
       log: (line) => this.log(line),
+      onObservedAddr: (addr) => this.addressGossip?.noteObserved(addr),
     });
     await trust.attach(this.network);
+    this.addressGossip = new AddressGossip(this.network, book, (line) => this.log(line));
+    await this.addressGossip.start();
     await serveClock(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
     this.leases.start();
@@ -249,7 +257,7 @@ export class Daemon {
       if (p.connected && (!known || known.name !== name || known.lastSeen !== p.lastSeen)) this.known.remember(p.deviceId, { name, peerId: p.peerId, lastSeen: p.lastSeen });
       return {
         peerId: p.peerId, deviceId: p.deviceId, name, connected: p.connected, paused: p.paused,
-        lastSeen: p.lastSeen ?? known?.lastSeen ?? null, addresses: p.addresses,
+        lastSeen: p.lastSeen ?? known?.lastSeen ?? null, addresses: this.addressesOf(p.peerId, p.addresses),
         need: sum((s) => s.need), peerNeeds: sum((s) => s.peerNeeds), offers, optedOut: p.connected ? offer.optedOut.get(p.deviceId) ?? [] : [],
         // Not while the peer offers a folder this device neither holds nor skips.
         inSync: p.connected && states.length > 0 && states.every((s) => s.inSync) && offers.length === 0,
@@ -257,7 +265,7 @@ export class Daemon {
     });
     for (const [deviceId, k] of this.known.entries()) {
       if (!peers.some((p) => p.deviceId === deviceId)) {
-        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: [], need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false });
+        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: this.addressesOf(k.peerId, []), need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false });
       }
     }
     // roam's own folder (leases, projects' remotes) is an implementation detail, not the user's.
@@ -267,6 +275,11 @@ export class Daemon {
     });
     const traffic = { bytesIn: this.engine.stats.bytesIn, bytesOut: this.engine.stats.bytesOut, peers: net.traffic.list() };
     return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic };
+  }
+
+  /** The addresses this device knows for a peer: the network's (dialed, found, reached) and the address book's. */
+  private addressesOf(peerId: string, fromNet: readonly string[]): string[] {
+    return [...new Set([...fromNet, ...(this.book?.addressesOf(peerId) ?? [])])];
   }
 
   private handlers(): Handlers {
@@ -316,6 +329,7 @@ export class Daemon {
       if (this.network) this.status(); // remember peers' last-seen times
       await this.control?.close().catch(() => undefined);
       await this.trust?.stop().catch(() => undefined);
+      await this.addressGossip?.stop().catch(() => undefined);
       for (const w of this.watchers) await w.close().catch(() => undefined);
       await this.network?.stop().catch((err: unknown) => this.log(`network stop: ${String(err)}`));
       if (this.engine) await this.engine.close();

@@ -35,6 +35,7 @@ import { GroupProtector, NotInGroupError } from './protector.js';
 import { JOINER_FIX, printable } from './refusal.js';
 
 export const PAIR_PROTOCOL = '/roam/pair/1.0.0';
+export const PAIR_VERSION = 2; // the joiner's hello: 2 since membership entries v2 (older: told to upgrade)
 export const PAIR_MDNS_TAG = '_roam-pair._udp.local';
 const MAX_MESSAGE = 1024 * 1024;
 const STEP_TIMEOUT_MS = 15_000;
@@ -42,7 +43,7 @@ const DIAL_TIMEOUT_MS = 8_000;
 
 export { pairKeys, pairProof, type PairKeys } from './proof.js';
 
-const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.literal(1), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16) });
+const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.number().int().min(1).max(65535), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16) });
 const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexDigits(64) });
 const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexDigits(64) });
 const confirmSchema = z.strictObject({ t: z.literal('confirm') });
@@ -149,6 +150,11 @@ export async function serveInviter(stream: Stream, conn: Connection, host: Invit
   try {
     const hello = await wire.receive(helloSchema, 'hello');
     if (isError(hello)) return;
+    if (hello.v < PAIR_VERSION) {
+      // An older roam ('internal' is a reason it knows, and it shows the message).
+      host.log(`pairing: refused ${joiner} (${printable(hello.name)}): it runs an older roam (pairing version ${hello.v}, this device ${PAIR_VERSION})`);
+      return await fail('internal', `the inviting device runs a newer roam: upgrade roam on ${JSON.stringify(printable(hello.name))} and run \`roam pair\` again`);
+    }
     const closed = host.closed();
     if (closed) {
       host.log(`pairing: ${joiner} tried a code that is ${closed === 'used' ? 'used up' : 'expired'}; refused`);
@@ -355,10 +361,12 @@ async function joinerExchange(conn: Connection, opts: JoinOptions, keys: PairKey
         return trustError(TrustErrorCodes.PAIR_PROOF, `the inviter refused: ${e.message}`);
     }
   };
+  let answered = false;
   try {
     const nonceJoiner = randomBytes(32);
-    await wire.send({ t: 'hello', v: 1, nonce: nonceJoiner.toString('hex'), name: opts.name, addrs: opts.addrs.slice(0, 16) });
+    await wire.send({ t: 'hello', v: PAIR_VERSION, nonce: nonceJoiner.toString('hex'), name: opts.name, addrs: opts.addrs.slice(0, 16) });
     const challenge = await wire.receive(challengeSchema, 'challenge');
+    answered = true;
     if (isError(challenge)) throw refusal(challenge);
     const nonceInviter = Buffer.from(challenge.nonce, 'hex');
     await wire.send({ t: 'proof', proof: pairProof(keys.proof, 'joiner', opts.inviterId, opts.selfId, nonceInviter, nonceJoiner).toString('hex') });
@@ -384,6 +392,7 @@ async function joinerExchange(conn: Connection, opts: JoinOptions, keys: PairKey
   } catch (err) {
     stream.abort(err as Error);
     if ((err as { code?: string }).code?.startsWith('ROAM_')) throw err;
-    throw trustError(TrustErrorCodes.PAIR_UNREACHABLE, `pairing with the inviter broke off: ${describe(err)}`, { cause: err });
+    const older = answered // an older inviter drops a newer hello without a word ? '' : ' (an inviting device that runs an older roam does this: upgrade roam on it)';
+    throw trustError(TrustErrorCodes.PAIR_UNREACHABLE, `pairing with the inviter broke off: ${describe(err)}${older}`, { cause: err });
   }
 }

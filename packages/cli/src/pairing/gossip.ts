@@ -3,6 +3,8 @@
  * member pushes its membership log, its secret's claim and the members' addresses to a member
  * that connects, and to all when something changed; the current secret travels only to a member
  * that said it holds an older one. Sync with a member waits for its push on the connection.
+ * Protocol 2 (entries v2, see entries.ts); a member still on protocol 1 is told to upgrade
+ * (gossip-legacy.ts).
  */
 import type { Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
@@ -10,17 +12,18 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import type { Network } from '../daemon/net/index.js';
 import { GRACE_MS, MAX_PREVIOUS, claimOf, directorySchema, mergeAddrs, newerSecret, secretClaimSchema, secretFingerprint, settleSecret, verifySecret } from './group.js';
+import { LEGACY_MEMBERS_PROTOCOL, LegacyMembers } from './gossip-legacy.js';
 import { MAX_LOG_ENTRIES, entryId, entrySchema, mergeLogs, verifyEntry, type Entry } from './members.js';
 import { errText, type TrustState } from './trust-state.js';
 
-export const MEMBERS_PROTOCOL = '/roam/members/1.0.0';
+export const MEMBERS_PROTOCOL = '/roam/members/2.0.0';
 const MAX_PUSH_BYTES = 1024 * 1024;
 const PUSH_TIMEOUT_MS = 10_000;
 /** How long sync with a newly connected member waits for its membership message. */
 const READY_TIMEOUT_MS = 10_000;
 
 const pushSchema = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(2),
   group: z.string().regex(/^[0-9a-f]{32}$/),
   log: z.array(entrySchema).max(MAX_LOG_ENTRIES),
   secret: secretClaimSchema,
@@ -38,13 +41,19 @@ export class MembershipGossip {
   /** Members whose membership message arrived on the current connection (sync waits for it). */
   private readonly ready = new Map<string, { ok: boolean; waiters: Set<(ok: boolean) => void> }>();
 
-  constructor(private readonly t: TrustState) {}
+  private readonly legacy: LegacyMembers;
+
+  constructor(private readonly t: TrustState) {
+    this.legacy = new LegacyMembers(t, { ready: (peer) => this.markReady(peer, this.t.allows(peer)) });
+  }
 
   /** Serves the members protocol and greets each member that connects. */
   async listen(net: Network): Promise<void> {
     await net.handle(MEMBERS_PROTOCOL, (stream, peer) => this.onMembersStream(stream, peer));
+    await net.handle(LEGACY_MEMBERS_PROTOCOL, (stream, peer) => this.legacy.onStream(stream, peer));
     net.onPeerDisconnected((peer) => {
       this.told.delete(peer);
+      this.legacy.forget(peer);
       this.unready(peer);
     });
     net.onPeerConnected((peer) => this.greet(peer));
@@ -64,6 +73,7 @@ export class MembershipGossip {
   reset(): void {
     this.peerSecrets.clear();
     this.told.clear();
+    this.legacy.reset();
     for (const p of [...this.ready.keys()]) this.unready(p);
   }
 
@@ -114,7 +124,7 @@ export class MembershipGossip {
       for (const p of this.t.view.members.keys()) if (p !== this.t.selfId && p !== peer && g.directory[p]?.length) addrs[p] = g.directory[p]!;
       addrs[this.t.selfId] = this.t.myAddrs().slice(0, 16);
     }
-    return { v: 1, group: g.id, log: opts.only ?? g.log, secret: mine, ...(withKey ? { key: g.secret.key } : {}), addrs };
+    return { v: 2, group: g.id, log: opts.only ?? g.log, secret: mine, ...(withKey ? { key: g.secret.key } : {}), addrs };
   }
 
   /** Sends this device's view of the group to one peer. */
@@ -122,7 +132,15 @@ export class MembershipGossip {
     const net = this.t.net;
     if (!net || !this.t.group) return;
     const msg = this.pushFor(peer, opts);
-    const stream = await net.openProtocolStream(peer, MEMBERS_PROTOCOL, AbortSignal.timeout(PUSH_TIMEOUT_MS));
+    let stream: Stream;
+    try {
+      stream = await net.openProtocolStream(peer, MEMBERS_PROTOCOL, AbortSignal.timeout(PUSH_TIMEOUT_MS));
+    } catch (err) {
+      // An older roam: it speaks protocol 1 only.
+      if ((err as Error).name !== 'UnsupportedProtocolError') throw err;
+      this.legacy.warn(peer);
+      return this.legacy.push(peer);
+    }
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_PUSH_BYTES });
       await lp.write(new TextEncoder().encode(JSON.stringify(msg)), { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) });

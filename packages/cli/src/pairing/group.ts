@@ -37,7 +37,7 @@ export const secretSchema = z.strictObject({
 export const secretClaimSchema = z.strictObject({ gen: z.number().int().nonnegative(), fp: hexDigits(64), by: z.string().min(10).max(128), sig: z.string().max(200) });
 export type SecretClaim = z.infer<typeof secretClaimSchema>;
 
-const groupFileSchema = z.strictObject({
+export const groupFileSchema = z.strictObject({
   v: z.literal(1),
   /** 16 random bytes, hex: names the group in every signed entry. */
   id: hexDigits(32),

@@ -61,7 +61,7 @@ export class Invitations {
   /** Founds a group with this device as its only member (the first `roam pair` does it). */
   private async found(): Promise<GroupFile> {
     const id = toHex(randomBytes(16));
-    const genesis = await signEntry(this.t.privateKey, { v: 1, group: id, op: 'add', peer: this.t.selfId, name: this.t.name, by: this.t.selfId, at: Date.now() });
+    const genesis = await signEntry(this.t.privateKey, { group: id, op: 'add', peer: this.t.selfId, name: this.t.name, by: this.t.selfId, at: Date.now() });
     const secret = await makeSecret(this.t.privateKey, id, 0, toHex(randomBytes(32)));
     const g: GroupFile = { v: 1, id, founder: this.t.selfId, secret, previous: [], log: [genesis], directory: {} };
     this.t.group = g;
@@ -176,7 +176,7 @@ export class Invitations {
     const g = this.t.group;
     if (!g) throw new Error('this device left the group while pairing');
     if (!this.t.view.members.has(j.peerId)) {
-      const entry = await signEntry(this.t.privateKey, { v: 1, group: g.id, op: 'add', peer: j.peerId, name: j.name, by: this.t.selfId, at: Date.now() });
+      const entry = await signEntry(this.t.privateKey, { group: g.id, op: 'add', peer: j.peerId, name: j.name, by: this.t.selfId, at: Date.now() });
       g.log = mergeLogs(g.log, [entry]);
     }
     const addrs = j.addrs.filter((a) => {

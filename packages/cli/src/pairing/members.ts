@@ -16,81 +16,20 @@
  *    after its removal, and the devices it added while it was trusted stay.
  * 4. Members = peers with a counting add, minus removed peers.
  *
+ * 5. Roles (entries v2 on): a device whose counting add gives it a role other than 'member' (a
+ *    'relay', or a role of a later version) signs nothing that counts: neither adds nor removes.
+ *
  * Known limit: a removed device can still sign removes that count (rule 2), if some member that
  * has not heard of its removal accepts them from it. That can only take devices out of the group
  * (they pair again), never let anyone in, and it ends as soon as every member knows the removal.
  */
-import { createHash } from 'node:crypto';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
-import { z } from 'zod';
+import { entryId, roleOf, type Entry } from './entries.js';
 
-export const MAX_LOG_ENTRIES = 1000;
-export const MAX_NAME_LENGTH = 128;
-
-const peerIdSchema = z.string().min(10).max(128).regex(/^[1-9A-HJ-NP-Za-km-z]+$/);
-/** A device name as it travels: printable, one line, bounded (it ends up in logs and listings). */
-export const nameSchema = z.string().min(1).max(MAX_NAME_LENGTH).regex(/^[^\p{Cc}\p{Zl}\p{Zp}]+$/u);
-
-/** Makes a configured name fit `nameSchema`. */
-export function safeName(name: string): string {
-  const clean = name.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim().slice(0, MAX_NAME_LENGTH);
-  return clean || 'roam device';
-}
-
-/** A string of `n` lowercase hex digits. */
-export const hexDigits = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
-
-export const entrySchema = z.strictObject({
-  v: z.literal(1),
-  group: hexDigits(32),
-  op: z.enum(['add', 'remove']),
-  peer: peerIdSchema,
-  /** The device name (adds). */
-  name: nameSchema.optional(),
-  by: peerIdSchema,
-  /** Milliseconds since the epoch, by the signer's clock: for display only, never for ordering. */
-  at: z.number().int().nonnegative(),
-  /** Removes: ids of the removed device's adds that stay valid. */
-  keep: z.array(hexDigits(64)).max(MAX_LOG_ENTRIES).optional(),
-  /** base64 Ed25519 signature by `by`. */
-  sig: z.string().max(200),
-});
-
-export type Entry = z.infer<typeof entrySchema>;
-export type UnsignedEntry = Omit<Entry, 'sig'>;
-
-/** The bytes an entry's signature covers: a fixed-order JSON array behind a domain tag. */
-export function canonical(e: UnsignedEntry): Uint8Array {
-  return new TextEncoder().encode(
-    JSON.stringify(['roam-membership-v1', e.v, e.group, e.op, e.peer, e.name ?? '', e.by, e.at, [...(e.keep ?? [])].sort()]),
-  );
-}
-
-export function entryId(e: UnsignedEntry): string {
-  return createHash('sha256').update(canonical(e)).digest('hex');
-}
-
-export async function signEntry(key: PrivateKey, e: UnsignedEntry): Promise<Entry> {
-  const sig = await key.sign(canonical(e));
-  return { ...e, ...(e.keep ? { keep: [...e.keep].sort() } : {}), sig: Buffer.from(sig).toString('base64') };
-}
-
-/** Whether the signature is `by`'s; never throws. */
-export async function verifyEntry(e: Entry): Promise<boolean> {
-  try {
-    const pub = peerIdFromString(e.by).publicKey;
-    if (!pub) return false;
-    const { sig, ...unsigned } = e;
-    return await pub.verify(canonical(unsigned), Buffer.from(sig, 'base64'));
-  } catch {
-    return false;
-  }
-}
+export * from './entries.js';
 
 export interface Membership {
   /** Current members, by peer id, with the name of their latest counting add. */
-  readonly members: ReadonlyMap<string, { readonly name: string; readonly addedBy: string; readonly at: number }>;
+  readonly members: ReadonlyMap<string, { readonly name: string; readonly addedBy: string; readonly at: number; readonly role: string }>;
   /** Peer ids removed for good. */
   readonly removed: ReadonlySet<string>;
 }
@@ -99,6 +38,10 @@ export interface Membership {
 export function membership(group: string, founder: string, entries: readonly Entry[]): Membership {
   const ours = entries.filter((e) => e.group === group);
   const adds = ours.filter((e) => e.op === 'add' && (e.peer !== e.by || e.peer === founder));
+  // Devices some validly signed add gives another role than 'member': nothing they sign counts.
+  // Decided from every add in the closure (not the latest only), so it is order-free; the
+  // founder is always a member.
+  const restricted = new Map<string, string>();
   const genesis = adds.some((e) => e.peer === founder && e.by === founder);
   const closure = (counts: (e: Entry) => boolean): Map<string, Entry> => {
     const added = new Map<string, Entry>();
@@ -108,7 +51,7 @@ export function membership(group: string, founder: string, entries: readonly Ent
       grew = false;
       for (const e of adds) {
         const isGenesis = e.peer === founder && e.by === founder;
-        if (!(isGenesis || added.has(e.by)) || !counts(e)) continue;
+        if (!(isGenesis || (added.has(e.by) && !restricted.has(e.by))) || !counts(e)) continue;
         const prev = added.get(e.peer);
         if (!prev) grew = true;
         // The latest add names the device (by its signer's clock, then id: deterministic).
@@ -117,13 +60,28 @@ export function membership(group: string, founder: string, entries: readonly Ent
     }
     return added;
   };
-  const ever = closure(() => true);
-  const removes = ours.filter((e) => e.op === 'remove' && ever.has(e.by));
+  let ever = closure(() => true);
+  // Roles: every add a signer in the closure made; the closure shrinks as signers lose their
+  // power, until nothing changes.
+  for (;;) {
+    const before = restricted.size;
+    for (const e of adds) {
+      const role = roleOf(e);
+      if (!ever.has(e.by) || e.peer === founder || role === 'member') continue;
+      const had = restricted.get(e.peer);
+      if (had === undefined || role < had) restricted.set(e.peer, role);
+    }
+    if (restricted.size === before) break; // roles only ever get added: this ends
+    ever = closure(() => true);
+  }
+  const removes = ours.filter((e) => e.op === 'remove' && ever.has(e.by) && !restricted.has(e.by));
   const removed = new Set(removes.map((e) => e.peer));
   const keep = new Set(removes.flatMap((e) => e.keep ?? []));
   const counting = closure((e) => !removed.has(e.by) || keep.has(entryId(e)));
-  const members = new Map<string, { name: string; addedBy: string; at: number }>();
-  for (const [peer, e] of counting) if (!removed.has(peer)) members.set(peer, { name: e.name ?? peer.slice(-8), addedBy: e.by, at: e.at });
+  const members = new Map<string, { name: string; addedBy: string; at: number; role: string }>();
+  for (const [peer, e] of counting) {
+    if (!removed.has(peer)) members.set(peer, { name: e.name ?? peer.slice(-8), addedBy: e.by, at: e.at, role: restricted.get(peer) ?? 'member' });
+  }
   return { members, removed };
 }
 

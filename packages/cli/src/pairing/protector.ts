@@ -42,6 +42,13 @@ const ACCEPT = 0x01;
 const REJECT = 0x00;
 const MAX_KEYS = 9;
 const PREAMBLE_TIMEOUT_MS = 5_000;
+/**
+ * An inbound connection must send its first bytes (magic and nonce) this soon, and finish the
+ * preamble within INBOUND_PREAMBLE_MS: a device that holds a key sends them at once, and idle or
+ * trickling sockets of outsiders must not hold a pending slot for long (daemon/net/admission.ts).
+ */
+export const FIRST_BYTES_MS = 2_000;
+export const INBOUND_PREAMBLE_MS = 3_000;
 /** Refusals logged per minute at most (a scanner or a retrying outsider must not flood the log). */
 const REFUSALS_LOGGED_PER_MINUTE = 20;
 
@@ -153,16 +160,18 @@ export class GroupProtector implements ConnectionProtector {
   }
 
   async protect(conn: MessageStream, options?: AbortOptions): Promise<MessageStream> {
-    const timeout = AbortSignal.timeout(PREAMBLE_TIMEOUT_MS);
-    const signal = options?.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const outbound = conn.direction === 'outbound';
+    const limitMs = outbound ? PREAMBLE_TIMEOUT_MS : INBOUND_PREAMBLE_MS;
+    const timeout = AbortSignal.timeout(limitMs);
+    const signal = options?.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const firstBytes = outbound ? signal : AbortSignal.any([signal, AbortSignal.timeout(FIRST_BYTES_MS)]);
     const mine = this.accepted;
     if (outbound && !this.current) throw new NotInGroupError('this device is not in a group yet (pair it with `roam pair`)');
     const bytes = byteStream(conn);
     const nonce = randomBytes(NONCE_BYTES);
     let chosen: Prepared;
     try {
-      const [hello] = await Promise.all([bytes.read({ bytes: MAGIC.length + NONCE_BYTES, signal }), bytes.write(Buffer.concat([MAGIC, nonce]), { signal })]);
+      const [hello] = await Promise.all([bytes.read({ bytes: MAGIC.length + NONCE_BYTES, signal: firstBytes }), bytes.write(Buffer.concat([MAGIC, nonce]), { signal })]);
       const theirs = hello.subarray();
       if (!sameBytes(theirs.subarray(0, MAGIC.length), MAGIC)) {
         throw new NotInGroupError(`${who(conn)} is not in this group: it does not speak roam's group handshake (not a paired roam device)`);
@@ -203,7 +212,11 @@ export class GroupProtector implements ConnectionProtector {
         if (!outbound) this.logRefusal(err.message);
         throw err;
       }
-      const what = signal.aborted && timeout.aborted ? `no answer to the group handshake within ${PREAMBLE_TIMEOUT_MS / 1000} s` : `the group handshake failed (${(err as Error).message})`;
+      const what = timeout.aborted
+        ? `no answer to the group handshake within ${limitMs / 1000} s`
+        : firstBytes.aborted && !signal.aborted
+          ? `no group handshake within ${FIRST_BYTES_MS / 1000} s`
+          : `the group handshake failed (${(err as Error).message})`;
       throw new NotInGroupError(`${who(conn)}: ${what}: not in this group, or not a roam device`, { cause: err });
     }
     if (!outbound) this.hooks.onAccepted?.(conn, chosen);

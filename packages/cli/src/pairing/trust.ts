@@ -287,7 +287,7 @@ export class Trust {
       const g = this.group!;
       const name = this.nameOf(peer);
       const keep = g.log.filter((e) => e.by === peer && e.op === 'add').map((e) => entryId(e));
-      const entry = await signEntry(this.opts.privateKey, { v: 1, group: g.id, op: 'remove', peer, by: this.selfId, at: Date.now(), keep });
+      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer, by: this.selfId, at: Date.now(), keep });
       g.log = mergeLogs(g.log, [entry]);
       // Rotate: the removed device holds the current secret.
       g.previous = [{ ...g.secret, until: Date.now() + GRACE_MS }, ...g.previous].slice(0, MAX_PREVIOUS);
@@ -312,7 +312,7 @@ export class Trust {
       if (!g) return { left: false, members: 0 };
       const others = [...this.view.members.keys()].filter((p) => p !== this.selfId);
       const keep = g.log.filter((e) => e.by === this.selfId && e.op === 'add').map((e) => entryId(e));
-      const entry = await signEntry(this.opts.privateKey, { v: 1, group: g.id, op: 'remove', peer: this.selfId, by: this.selfId, at: Date.now(), keep });
+      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer: this.selfId, by: this.selfId, at: Date.now(), keep });
       g.log = mergeLogs(g.log, [entry]);
       const connected = this.net?.connectedPeers().filter((p) => others.includes(p)) ?? [];
       await Promise.all(connected.map((p) => this.gossip.push(p).catch(() => undefined)));

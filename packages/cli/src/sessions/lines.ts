@@ -140,3 +140,14 @@ export function countMessages(buf: Buffer, start: number, end: number): { count:
   }
   return { count, userEnds };
 }
+
+/** One line of a JSONL file as an object; null for a blank line, a line cut short, or JSON that is not an object. */
+export function jsonObject(line: string): Record<string, unknown> | null {
+  if (!line.trim()) return null;
+  try {
+    const o = JSON.parse(line) as unknown;
+    return o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

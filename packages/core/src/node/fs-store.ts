@@ -30,6 +30,9 @@ import { nodeHasher } from './hash.js';
 import { asRoamError, checkRoom, errnoCode, syncDir, writeAll } from './io.js';
 import { Journal, JournalMetaStore } from './journal.js';
 import { cutPartialTail, partialTailOf, partialTrashName } from './partial-tail.js';
+import type { FsStoreStats } from './stats.js';
+
+export type { FsStoreStats };
 import { checkParents, ensureParents, itemPath, lstatItem, openItem, openPinned, peerMode } from './safe-path.js';
 
 /** Prefix of the store's hidden temp files; scans skip them and `open` deletes them. */
@@ -58,16 +61,6 @@ export interface FsFolderStoreOptions {
   afterAppendWrite?: (name: string) => Promise<void>;
 }
 
-export interface FsStoreStats {
-  /** Item bytes read to hash, fold or serve (excluding tail checks). */
-  bytesRead: number;
-  /** Bytes read to check or record a log's tail fingerprint (at most 4 KiB each). */
-  tailBytesRead: number;
-  /** Bytes fed to SHA-256 or LineChain. */
-  bytesHashed: number;
-  /** fsync/fdatasync calls, files, directories and journals alike. */
-  fsyncs: number;
-}
 
 /** What a stat of the file said when the store last looked; equal means unchanged. */
 interface Fingerprint {

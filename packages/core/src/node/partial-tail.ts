@@ -9,7 +9,7 @@ import { ErrorCodes, RoamError } from '../errors.js';
 import type { DiskState } from '../items.js';
 import { validateName } from '../names.js';
 import type { PartialTail } from '../store.js';
-import type { FsStoreStats } from './fs-store.js';
+import type { FsStoreStats } from './stats.js';
 import { syncDir, writeAll } from './io.js';
 import { openItem } from './safe-path.js';
 

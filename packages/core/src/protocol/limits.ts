@@ -6,10 +6,15 @@
 
 /** The libp2p protocol id the sync stream is opened with. */
 export const PROTOCOL_ID = '/roam/sync/1.0.0';
-/** The protocol version this build speaks (the highest it can speak). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this build speaks (the highest it can speak). 2: the group's membership
+ * entries are versioned and extensible (roles, signed attributes); the sync messages are those of
+ * 1. A device of protocol 1 would misread a group that uses them, so 2 is also the oldest spoken:
+ * an older device's hello gets ROAM_PROTOCOL_VERSION, "upgrade roam on <it>".
+ */
+export const PROTOCOL_VERSION = 2;
 /** The oldest protocol version this build can still speak. */
-export const MIN_PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 2;
 
 /** One encoded message. Checked before decoding, and by the encoder before sending. */
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;

@@ -13,8 +13,8 @@ import type { PeerState } from './peer-stream.js';
 interface Target {
   readonly label: string;
   readonly explicit: boolean;
-  /** Set by `setPeerAddresses` (members' known addresses), replaced when they change. */
-  readonly managed?: boolean;
+  /** Set by `setPeerAddresses` from this source (the members' directory, the address book), replaced when it changes. */
+  readonly managed?: string;
   addrs: Multiaddr[];
   peerId: string | null;
   attempt: number;
@@ -70,10 +70,11 @@ export class Dialer {
   }
 
   /**
-   * The addresses to keep dialing a member at (known from the group), replacing those given
-   * before; `--peer` addresses stay. An empty list stops dialing it (except at `--peer` ones).
+   * The addresses to keep dialing a member at (known from the group), replacing those the same
+   * source gave before; `--peer` addresses and other sources' stay. An empty list stops dialing
+   * it at this source's addresses.
    */
-  setPeerAddresses(peerId: string, addrs: readonly string[]): void {
+  setPeerAddresses(peerId: string, addrs: readonly string[], source = 'members'): void {
     if (this.host.stopped() || peerId === this.host.selfId) return;
     const wanted = new Map<string, Multiaddr>();
     for (const a of addrs) {
@@ -87,15 +88,17 @@ export class Dialer {
     }
     for (let i = this.targets.length - 1; i >= 0; i--) {
       const t = this.targets[i]!;
-      if (t.managed && t.peerId === peerId && !wanted.has(t.label)) {
+      if (t.managed === source && t.peerId === peerId && !wanted.has(t.label)) {
         clearTimeout(t.timer);
         this.targets.splice(i, 1);
+        // An address the member no longer has is not shown as one it has.
+        if (!this.targets.some((x) => x.label === t.label)) this.host.known(peerId)?.addresses.delete(t.label);
       }
     }
     for (const [label, ma] of wanted) {
       if (this.targets.some((t) => t.label === label)) continue;
       const target: Target = {
-        label, explicit: true, managed: true, addrs: [ma], peerId, attempt: 0,
+        label, explicit: true, managed: source, addrs: [ma], peerId, attempt: 0,
         timer: undefined, dialing: false, connectedAt: null, lastError: null,
       };
       this.targets.push(target);

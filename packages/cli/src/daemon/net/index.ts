@@ -5,3 +5,5 @@ export { Network, type NetworkOptions, type NetPeer, type SyncSink } from './net
 export { buildNode, type NodeOptions } from './node.js';
 export { deviceIdOf } from './peer-ids.js';
 export { allErrors, notInGroup } from './errors.js';
+export { AddressBook } from './address-book.js';
+export { AddressGossip } from './address-gossip.js';

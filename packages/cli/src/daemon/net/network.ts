@@ -49,6 +49,8 @@ export interface NetworkOptions {
    * membership was exchanged on this connection); false: not now (retried with backoff).
    */
   syncReady?: (peerId: string) => Promise<boolean>;
+  /** Runs identify; hears the address each peer saw this device connect from. */
+  onObservedAddr?: (addr: Multiaddr | undefined) => void;
 }
 
 const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
@@ -152,6 +154,7 @@ export class Network {
       dialTimeoutMs: opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       streamWindow: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: READ_BUFFER_LIMIT },
       pingTimeoutMinMs: PING_TIMEOUT_MIN_MS,
+      ...(opts.onObservedAddr ? { onObservedAddr: opts.onObservedAddr } : {}),
     });
 
     net = new Network(node, opts, allow);
@@ -193,11 +196,11 @@ export class Network {
   }
 
   /**
-   * The addresses to keep dialing a member at (known from the group), replacing those given
-   * before; `--peer` addresses stay. An empty list stops dialing it (except at `--peer` ones).
+   * The addresses to keep dialing a member at (known from the group: `source` names whence),
+   * replacing those the same source gave before; `--peer` addresses and other sources' stay.
    */
-  setPeerAddresses(peerId: string, addrs: readonly string[]): void {
-    this.dialer.setPeerAddresses(peerId, addrs);
+  setPeerAddresses(peerId: string, addrs: readonly string[], source?: string): void {
+    this.dialer.setPeerAddresses(peerId, addrs, source);
   }
 
   /** Dials every place to dial now, from the first backoff step (after the keys changed). */

@@ -8,11 +8,22 @@ import '../../polyfill.js';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import type { ConnectionProtector, Libp2p, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface';
+import { identify } from '@libp2p/identify';
 import { mdns as mdnsDiscovery } from '@libp2p/mdns';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { swarmKey } from '../../pairing/protector.js';
+import { DEFAULT_ADMISSION, InboundAdmission, type AdmissionLimits } from './admission.js';
+
+/**
+ * libp2p's own bound on pending inbound connections: above ours, so that ours (per address, and
+ * evicting rather than refusing when full) decides; libp2p's is the hard stop behind it.
+ */
+const PENDING_HARD_CAP_MARGIN = 16;
+/** The whole inbound upgrade (group handshake, pnet, Noise, yamux) of a connection. */
+const INBOUND_UPGRADE_TIMEOUT_MS = 8_000;
 
 export interface NodeOptions {
   /** Ed25519 key (from @libp2p/crypto): gives the node its stable peer id. */
@@ -34,12 +45,19 @@ export interface NodeOptions {
   streamWindow?: { maxStreamWindowSize: number; maxReadBufferLength: number };
   /** The connection monitor's least ping timeout (libp2p's default otherwise). */
   pingTimeoutMinMs?: number;
+  /** Pending (not yet authenticated) inbound connections: per remote address and in all. */
+  admission?: AdmissionLimits;
+  /** Runs libp2p's identify and hears the address each peer saw this node connect from. */
+  onObservedAddr?: (addr: Multiaddr | undefined) => void;
 }
 
 /** A node, not started. */
 export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
   const mdns = opts.mdns;
-  return createLibp2p({
+  const limits = opts.admission ?? DEFAULT_ADMISSION;
+  const admission = new InboundAdmission(limits);
+  const onObserved = opts.onObservedAddr;
+  const node = await createLibp2p({
     start: false,
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },
@@ -63,15 +81,24 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
         ]
       : [],
     connectionGater: {
+      denyInboundConnection: (maConn) => admission.deny(maConn),
+      denyInboundUpgradedConnection: (peer, maConn) => {
+        admission.release(maConn);
+        return (opts.denyInbound ?? opts.deny)(peer);
+      },
       denyDialPeer: opts.deny,
       denyInboundEncryptedConnection: opts.denyInbound ?? opts.deny,
       denyOutboundEncryptedConnection: opts.deny,
     },
     connectionManager: {
       dialTimeout: opts.dialTimeoutMs,
+      maxIncomingPendingConnections: limits.total + PENDING_HARD_CAP_MARGIN,
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
       ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
     },
     ...(opts.pingTimeoutMinMs !== undefined ? { connectionMonitor: { pingTimeout: { minTimeout: opts.pingTimeoutMinMs } } } : {}),
-    services: {},
+    services: (onObserved ? { identify: identify() } : {}) as Record<string, never>,
   });
+  if (onObserved) node.addEventListener('peer:identify', (evt) => onObserved(evt.detail.observedAddr));
+  return node;
 }

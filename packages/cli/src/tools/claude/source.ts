@@ -8,22 +8,13 @@
  * placeholder stays where they were), API error messages the CLI wrote as assistant lines.
  */
 import { claudeShell } from '../../convert/tools.js';
+import { jsonObject } from '../../sessions/lines.js';
 import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item } from '../../convert/ir.js';
 
 type Obj = Record<string, unknown>;
 type Block = { type?: unknown; text?: unknown; id?: unknown; name?: unknown; input?: unknown; tool_use_id?: unknown; content?: unknown; is_error?: unknown };
 
 export { IMAGE_PLACEHOLDER };
-
-function parse(line: string): Obj | null {
-  if (!line.trim()) return null;
-  try {
-    const o = JSON.parse(line) as unknown;
-    return o && typeof o === 'object' && !Array.isArray(o) ? (o as Obj) : null;
-  } catch {
-    return null;
-  }
-}
 
 function isMessage(o: Obj): boolean {
   return (o.type === 'user' || o.type === 'assistant') && typeof o.message === 'object' && o.message !== null;
@@ -35,7 +26,7 @@ export function claudePath(text: string): { path: Obj[]; sideChain: number } {
   let leaf: string | null = null;
   let sideChain = 0;
   for (const line of text.split('\n')) {
-    const o = parse(line);
+    const o = jsonObject(line);
     if (!o || typeof o.uuid !== 'string') continue;
     byUuid.set(o.uuid, o);
     if (!isMessage(o)) continue;

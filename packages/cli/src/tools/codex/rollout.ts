@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as zlib from 'node:zlib';
+import { jsonObject } from '../../sessions/lines.js';
 import { oneLine } from '../../sessions/paths.js';
 import type { ToolResult, ToolUse, TranscriptEntry } from '../../sessions/types.js';
 
@@ -31,15 +32,15 @@ export function hasZstd(): boolean {
 
 export const ZSTD_TITLE = '(compressed with zstd: this Node.js cannot read it; Node 22.15 or newer can)';
 
-/** Text of a message item's content: its input_text / output_text / text parts. */
-export function contentText(content: unknown): string {
+/** Text of a message item's content: its input_text / output_text / text parts, and `image()` where an image was. */
+export function contentText(content: unknown, image: () => string = () => '[image]'): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   const parts: string[] = [];
   for (const c of content as Array<{ type?: unknown; text?: unknown }>) {
     if (!c || typeof c !== 'object') continue;
     if (typeof c.text === 'string' && (c.type === 'input_text' || c.type === 'output_text' || c.type === 'text')) parts.push(c.text);
-    else if (c.type === 'input_image') parts.push('[image]');
+    else if (c.type === 'input_image') parts.push(image());
   }
   return parts.join('\n');
 }
@@ -52,14 +53,9 @@ export function isContextMessage(text: string): boolean {
 
 export type Line = { timestamp?: unknown; type?: unknown; payload?: Record<string, unknown> };
 
+/** A rollout line as an object, or null (blank, cut short, not an object). */
 export function parse(line: string): Line | null {
-  if (!line) return null;
-  try {
-    const o = JSON.parse(line) as unknown;
-    return o && typeof o === 'object' && !Array.isArray(o) ? (o as Line) : null;
-  } catch {
-    return null;
-  }
+  return jsonObject(line) as Line | null;
 }
 
 /** A message item as (role, text), or null. */
@@ -219,14 +215,21 @@ function toolUse(p: Record<string, unknown>): ToolUse | null {
 function toolResult(p: Record<string, unknown>): ToolResult | null {
   if (p.type !== 'function_call_output' && p.type !== 'custom_tool_call_output' && p.type !== 'local_shell_call_output') return null;
   const toolUseId = typeof p.call_id === 'string' ? p.call_id : null;
-  let out: unknown = p.output;
+  return { toolUseId, ...toolOutput(p.output, (items) => contentText(items)) };
+}
+
+/**
+ * A tool call's output as text, and whether it failed: `{content, success}`, content items (made
+ * text by `itemsText`), text, or Codex 0.3x's shell JSON `{output, metadata: {exit_code}}`.
+ */
+export function toolOutput(out: unknown, itemsText: (items: unknown[]) => string): { text: string; isError: boolean } {
   let isError = false;
   if (out && typeof out === 'object' && !Array.isArray(out)) {
     const o = out as { content?: unknown; success?: unknown };
     isError = o.success === false;
     out = o.content;
   }
-  if (Array.isArray(out)) out = contentText(out);
+  if (Array.isArray(out)) out = itemsText(out);
   let text = typeof out === 'string' ? out : out === undefined || out === null ? '' : JSON.stringify(out);
   // Codex 0.3x wrote a shell call's output as JSON text: {"output": "...", "metadata": {"exit_code": n}}.
   if (text.startsWith('{"output"')) {
@@ -240,7 +243,7 @@ function toolResult(p: Record<string, unknown>): ToolResult | null {
       // as it is
     }
   }
-  return { toolUseId, text, isError };
+  return { text, isError };
 }
 
 /** The lines of `text` that `check` accepts (a decompressed rollout; no pre-filter). */

@@ -10,65 +10,29 @@
  * items (encrypted), images (a text placeholder stays), and bookkeeping lines (event_msg,
  * turn_context, token counts), which are not conversation.
  */
-import { isContextMessage } from './rollout.js';
+import { contentText as rolloutText, isContextMessage, toolOutput } from './rollout.js';
 import { codexLocalShell, codexShell } from '../../convert/tools.js';
+import { jsonObject } from '../../sessions/lines.js';
 import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item } from '../../convert/ir.js';
 
 type Obj = Record<string, unknown>;
 
-function parse(line: string): Obj | null {
-  if (!line.trim()) return null;
-  try {
-    const o = JSON.parse(line) as unknown;
-    return o && typeof o === 'object' && !Array.isArray(o) ? (o as Obj) : null;
-  } catch {
-    return null;
-  }
-}
-
 const IMAGE_NOTE = 'images in messages and tool outputs: a text placeholder stands where each was';
 
-/** Text of a content array (input_text / output_text / text parts; images become the placeholder). */
+/** Text of a content array as rollout.ts reads it, images become the placeholder (and a note). */
 function contentText(content: unknown, notes: Notes): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  const parts: string[] = [];
-  for (const c of content as Array<{ type?: unknown; text?: unknown }>) {
-    if (!c || typeof c !== 'object') continue;
-    if (typeof c.text === 'string' && (c.type === 'input_text' || c.type === 'output_text' || c.type === 'text')) parts.push(c.text);
-    else if (c.type === 'input_image') {
-      notes.add('image', IMAGE_NOTE);
-      parts.push(IMAGE_PLACEHOLDER);
-    }
-  }
-  return parts.join('\n');
+  return rolloutText(content, () => {
+    notes.add('image', IMAGE_NOTE);
+    return IMAGE_PLACEHOLDER;
+  });
 }
 
-/** A tool's output: 0.3x shell JSON `{output, metadata: {exit_code}}`, `{content, success}`, content items, or text. */
+/** A tool's output as rollout.ts reads it (images noted), and an exec_command's exit code. */
 function outputOf(out: unknown, notes: Notes): { text: string; isError: boolean } {
-  let isError = false;
-  if (out && typeof out === 'object' && !Array.isArray(out)) {
-    const o = out as { content?: unknown; success?: unknown };
-    isError = o.success === false;
-    out = o.content;
-  }
-  if (Array.isArray(out)) out = contentText(out, notes);
-  let text = typeof out === 'string' ? out : out === undefined || out === null ? '' : JSON.stringify(out);
-  if (text.startsWith('{"output"')) {
-    try {
-      const o = JSON.parse(text) as { output?: unknown; metadata?: { exit_code?: unknown } };
-      if (typeof o.output === 'string') {
-        text = o.output;
-        if (typeof o.metadata?.exit_code === 'number' && o.metadata.exit_code !== 0) isError = true;
-      }
-    } catch {
-      // as it is
-    }
-  }
+  const { text, isError } = toolOutput(out, (items) => contentText(items, notes));
   // exec_command (0.16x): "… Process exited with code N\n… Output:\n…"
   const exit = /^Process exited with code (-?\d+)$/m.exec(text);
-  if (exit && exit[1] !== '0') isError = true;
-  return { text, isError };
+  return { text, isError: isError || (exit !== null && exit[1] !== '0') };
 }
 
 function parseArgs(args: unknown): unknown {
@@ -145,7 +109,7 @@ export function fromCodex(text: string, id: string, notes: Notes): Conversation 
   };
 
   for (const line of text.split('\n')) {
-    const o = parse(line);
+    const o = jsonObject(line);
     if (!o) continue;
     const p = o.payload as Obj | undefined;
     const ts = typeof o.timestamp === 'string' ? o.timestamp : null;
