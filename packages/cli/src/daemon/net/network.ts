@@ -11,7 +11,7 @@
  *   connections of peers no longer allowed, at once.
  */
 import '../../polyfill.js';
-import type { Connection, ConnectionProtector, Libp2p, PeerId, PeerInfo, PrivateKey, Stream } from '@libp2p/interface';
+import type { Connection, Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { PROTOCOL_ID } from '@roam/core';
@@ -23,35 +23,12 @@ import { deviceIdOf, parseTarget, withPeer } from './peer-ids.js';
 import { OPEN_STREAM_TIMEOUT_MS, SyncStreams, type PeerState, type SyncSink } from './peer-stream.js';
 import { PeerTable, type NetPeer } from './peers.js';
 import { TrafficCounters } from './traffic.js';
+import type { NetworkOptions } from './options.js';
 export type { SyncSink } from './peer-stream.js';
 export type { NetPeer } from './peers.js';
 
-export interface NetworkOptions {
-  /** Ed25519 key (from @libp2p/crypto): gives the node its stable peer id. */
-  privateKey: PrivateKey;
-  /** Multiaddrs to listen on (the caller decides the default, e.g. /ip4/0.0.0.0/tcp/0). */
-  listen: string[];
-  /** Multiaddrs to keep dialing, with or without /p2p/<id>. */
-  peers: string[];
-  mdns: boolean;
-  /** 32 bytes: only devices with the same key can connect (libp2p private network). */
-  groupKey?: Uint8Array;
-  /** The connection protector when there is no `groupKey` (a paired daemon's group protector). */
-  protector?: ConnectionProtector;
-  sink: SyncSink;
-  log: (line: string) => void;
-  /** Connection allow-list by peer id (pairing). Default: allow every peer. */
-  allow?: (peerId: string) => boolean;
-  /** Give up one dial after this long (default 10 s). */
-  dialTimeoutMs?: number;
-  /**
-   * Sync streams with a peer wait until this resolves true (a paired daemon: until the peer's
-   * membership was exchanged on this connection); false: not now (retried with backoff).
-   */
-  syncReady?: (peerId: string) => Promise<boolean>;
-  /** Runs identify; hears the address each peer saw this device connect from. */
-  onObservedAddr?: (addr: Multiaddr | undefined) => void;
-}
+export type { NetworkOptions };
+
 
 const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
 /**
