@@ -123,6 +123,10 @@ describe('a relay-only device', () => {
     expect(wait.status, wait.stderr).toBe(0);
     expect((JSON.parse(wait.stdout) as { peers: string[] }).peers).toEqual([h2.name]);
 
+    // Neither member ever synced with R (R serves no sync protocol and opens no sync stream).
+    for (const m of [h1, h2]) expect(m.output).not.toContain(`syncing with ${rId}`);
+    expect(r.output).not.toContain('syncing with');
+
     // R holds no folder and no byte of the session.
     const rs = status(r);
     expect(rs.folders).toEqual([]);

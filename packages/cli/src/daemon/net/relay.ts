@@ -48,7 +48,8 @@ export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, nod
       ? {
           relay: circuitRelayServer({
             reservations: { maxReservations: MAX_RESERVATIONS, applyDefaultLimit: false, reservationTtl: RESERVATION_TTL_MS },
-            maxInboundHopStreams: MAX_CIRCUITS_PER_PEER * MAX_RESERVATIONS,
+            // Per connection: its circuits (a hop stream lives as long as its circuit) and a reservation.
+            maxInboundHopStreams: MAX_CIRCUITS_PER_PEER + 1,
           }),
         }
       : {},
