@@ -9,7 +9,7 @@
  * Needs root, iproute2 and nftables: skipped with a loud notice when namespaces cannot be made,
  * except under CI=true, where it fails.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,13 @@ describe('a relay-only device', () => {
     const onH2 = join(h2.projects, '-home-alice-code-app', `${SID}.jsonl`);
     await waitFor('the session to reach h2 through the relay', all, () => existsSync(onH2) && readFileSync(onH2).equals(readFileSync(session)), 45_000);
 
+    // 512 KiB more through the same circuit: libp2p's default circuit limit (128 KiB) would cut it.
+    const MARKER = 'relay-carried-payload';
+    const line = (i: number) => `${JSON.stringify({ type: 'user', sessionId: SID, uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, message: { role: 'user', content: `${MARKER} ${i} ${'x'.repeat(400)}` } })}\n`;
+    appendFileSync(session, Array.from({ length: 1200 }, (_, i) => line(i)).join(''));
+    expect(statSync(session).size).toBeGreaterThan(512 * 1024);
+    await waitFor('the appended 512 KiB to reach h2 through the relay', all, () => readFileSync(onH2).equals(readFileSync(session)), 45_000);
+
     // H1 says how: H2 through relay R (named by its device id: a relay never syncs, so never says its name); R is a relay.
     const rId = status(r).deviceId;
     await waitFor('h1 to report h2 via the relay', all, () => {
@@ -131,7 +138,7 @@ describe('a relay-only device', () => {
     const rs = status(r);
     expect(rs.folders).toEqual([]);
     const text = readFileSync(session);
-    const needles = [Buffer.from(SID), Buffer.from('init is analyzing your codebase'), text.subarray(text.length - 200, text.length - 100)];
+    const needles = [Buffer.from(MARKER), Buffer.from(SID), Buffer.from('init is analyzing your codebase'), text.subarray(text.length - 200, text.length - 100)];
     expect(filesContaining(r.home, needles)).toEqual([]);
     expect(filesContaining(r.roamHome, needles)).toEqual([]);
 
