@@ -253,6 +253,7 @@ function roamdProgram(C: typeof Command, io: Io): Command {
     .option('--peer <multiaddr>', 'a device to dial beyond the LAN (repeatable)', collect, [])
     .option('--no-mdns', 'do not look for devices on the LAN')
     .option('--name <name>', "this device's name (default: the host name)")
+    .option('--relay', "a relay-only device (a small server): relays the group's members to each other, holds no folders")
     .action(async (o: DaemonFlags) => {
       // Loaded only here, so `roam` commands start without loading libp2p.
       const { runDaemon } = await import('./daemon/main.js');

@@ -35,6 +35,12 @@ export interface PeerStatus {
   /** Folders this device holds that the peer opted out of (it syncs none of them). */
   readonly optedOut: string[];
   readonly inSync: boolean;
+  /** How the connection goes: direct, or through a relay (null when not connected). */
+  readonly via: 'direct' | 'relay' | null;
+  /** The relaying device's name (or id) when `via` is 'relay'. */
+  readonly relay: string | null;
+  /** 'relay': a relay-only device (`roamd --relay`): it holds no folders and is never waited for. */
+  readonly role: 'member' | 'relay';
 }
 
 /** A folder connected peers offer that this device does not hold. */

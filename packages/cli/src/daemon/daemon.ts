@@ -48,6 +48,8 @@ export interface DaemonOptions {
   readonly echo?: (line: string) => void;
   /** Asks the owner to stop this daemon and start it again (after `roam leave`, as the new identity). */
   readonly onRestart?: () => void;
+  /** A relay-only device (`roamd --relay`): no folders, no sync; circuit relay v2 for the group's members. */
+  readonly relay?: boolean;
 }
 
 const LOG_RING = 2000;
@@ -89,7 +91,7 @@ export class Daemon {
   /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
   private onChange!: (folder: string) => (local: string[] | null) => void;
   private excluded = new Set<string>();
-  private readonly taker = new FolderTaker({ offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
+  private readonly taker = new FolderTaker({ holdsNone: () => this.opts.relay === true, offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
     this.paths = paths;
@@ -109,7 +111,9 @@ export class Daemon {
     const cfg = readConfigFile(paths.configFile);
     const groupKey = groupKeyFromEnv(env);
     const sharedDir = join(paths.state, 'shared');
-    const d = new Daemon(paths, [...folderList(cfg, env), { id: SHARED_FOLDER, path: sharedDir, conflict: 'syncthing', logDeletes: 'propagate' }], opts);
+    // A relay holds no folder at all, not even roam's own: it is never sent an index.
+    const folders: FolderSpec[] = opts.relay ? [] : [...folderList(cfg, env), { id: SHARED_FOLDER, path: sharedDir, conflict: 'syncthing', logDeletes: 'propagate' }];
+    const d = new Daemon(paths, folders, opts);
     d.sharedDir = sharedDir;
     d.leases = new Leases({
       env, sharedDir, stateDir: paths.state, folders: () => d.folders, engine: () => d.engine, deviceId: () => d.deviceId, name: () => d.name,
@@ -145,7 +149,7 @@ export class Daemon {
       }
     };
     for (const f of this.folders) await this.openFolder(f, cfg);
-    if (this.folders.length === 1) this.log('no folders yet: none of the tools\' session folders exists here and config.json names none; roamd takes a tool\'s folder that a peer shares, or that appears here');
+    if (this.folders.length === 1 && !this.opts.relay) this.log('no folders yet: none of the tools\' session folders exists here and config.json names none; roamd takes a tool\'s folder that a peer shares, or that appears here');
 
     const deviceId = deviceIdOf(peerIdFromPrivateKey(key).toString());
     this.deviceId = deviceId;
@@ -197,16 +201,19 @@ export class Daemon {
       sink: engine,
       log: (line) => this.log(line),
       onObservedAddr: (addr) => this.addressGossip?.noteObserved(addr),
+      relay: this.opts.relay ? 'server' : 'client',
     });
     await trust.attach(this.network);
     this.addressGossip = new AddressGossip(this.network, book, (line) => this.log(line));
     await this.addressGossip.start();
     await serveClock(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
-    this.leases.start();
-    this.removal.startExpiry();
-    this.taker.start();
-    this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.folders.length - 1} folder(s)`);
+    if (!this.opts.relay) {
+      this.leases.start();
+      this.removal.startExpiry();
+      this.taker.start();
+    }
+    this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.opts.relay ? 'a relay-only device: no folders' : `${this.folders.length - 1} folder(s)`}`);
   }
 
   /** A folder taken while running (`FolderTaker`): opened, added to the engine (which announces it); on failure nothing stays open. */
@@ -258,6 +265,7 @@ export class Daemon {
       return {
         peerId: p.peerId, deviceId: p.deviceId, name, connected: p.connected, paused: p.paused,
         lastSeen: p.lastSeen ?? known?.lastSeen ?? null, addresses: this.addressesOf(p.peerId, p.addresses),
+        via: p.via, relay: p.relay ? this.nameOf(p.relay) : null, role: p.role,
         need: sum((s) => s.need), peerNeeds: sum((s) => s.peerNeeds), offers, optedOut: p.connected ? offer.optedOut.get(p.deviceId) ?? [] : [],
         // Not while the peer offers a folder this device neither holds nor skips.
         inSync: p.connected && states.length > 0 && states.every((s) => s.inSync) && offers.length === 0,
@@ -265,7 +273,7 @@ export class Daemon {
     });
     for (const [deviceId, k] of this.known.entries()) {
       if (!peers.some((p) => p.deviceId === deviceId)) {
-        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: this.addressesOf(k.peerId, []), need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false });
+        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: this.addressesOf(k.peerId, []), need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false, via: null, relay: null, role: 'member' });
       }
     }
     // roam's own folder (leases, projects' remotes) is an implementation detail, not the user's.
@@ -275,6 +283,12 @@ export class Daemon {
     });
     const traffic = { bytesIn: this.engine.stats.bytesIn, bytesOut: this.engine.stats.bytesOut, peers: net.traffic.list() };
     return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic };
+  }
+
+  /** A peer's name (as status shows it), by peer id. */
+  private nameOf(peerId: string): string {
+    const deviceId = deviceIdOf(peerId);
+    return this.engine.replicator.peerName(deviceId) ?? this.known.get(deviceId)?.name ?? deviceId;
   }
 
   /** The addresses this device knows for a peer: the network's (dialed, found, reached) and the address book's. */

@@ -8,6 +8,7 @@ export interface DaemonFlags {
   peer: string[];
   mdns: boolean;
   name?: string;
+  relay?: boolean;
 }
 
 export async function runDaemon(flags: DaemonFlags, io: Io): Promise<void> {
@@ -33,6 +34,7 @@ export async function runDaemon(flags: DaemonFlags, io: Io): Promise<void> {
       peers: flags.peer,
       mdns: flags.mdns,
       ...(flags.name ? { name: flags.name } : {}),
+      ...(flags.relay ? { relay: true } : {}),
       echo: (line) => io.out(line),
       onRestart: () => wake?.('restart'),
     });

@@ -8,6 +8,8 @@ import type { FolderSpec } from '../machine/config.js';
 import { toolFoldersToTake, type OfferInput } from './offers.js';
 
 export interface FolderTakerHost {
+  /** True on a relay-only device: it takes no folder, ever. */
+  holdsNone(): boolean;
   /** What the replicator knows of the connected peers' folders (see offers.ts). */
   offerInput(): OfferInput;
   /** Opens the folder (store, watcher) and adds it to the running engine. */
@@ -35,7 +37,7 @@ export class FolderTaker {
   /** One pass: the tools' folders to take now, and `extra` (config.json's folders) not held yet. */
   async take(extra: readonly FolderSpec[] = []): Promise<void> {
     while (this.taking) await this.taking;
-    if (this.stopped) return;
+    if (this.stopped || this.host.holdsNone()) return;
     const pass = (async () => {
       const input = this.host.offerInput();
       const want = [...extra.map((spec) => ({ spec, why: 'config.json names it' })), ...toolFoldersToTake(input, existsSync)];

@@ -24,6 +24,13 @@ export function ago(ms: number | null, now = Date.now()): string {
 export function peerLine(p: PeerStatus): string {
   if (!p.connected) return `${p.name}  offline, ${ago(p.lastSeen)}${p.paused ? ', paused' : ''}`;
   if (p.paused) return `${p.name}  connected, paused`;
+  // A relay-only device holds nothing: it is never in or out of sync.
+  if (p.role === 'relay') return `${p.name}  connected, a relay (holds no folders)`;
+  if (p.via === 'relay') return peerLineSynced(p).replace('  connected, ', `  connected through relay ${p.relay ?? '?'}, `);
+  return peerLineSynced(p);
+}
+
+function peerLineSynced(p: PeerStatus): string {
   const out = p.optedOut?.length ? ` (opted out of ${p.optedOut.join(', ')})` : '';
   if (p.inSync) return `${p.name}  connected, in sync${out}`;
   const parts: string[] = [];

@@ -33,9 +33,11 @@ export async function waitInSync(socket: string, opts: WaitOptions): Promise<Wai
   let last = '';
   for (;;) {
     const s = await call(socket, 'status');
-    const live = s.peers.filter((p) => p.connected && !p.paused);
-    const offline = s.peers.filter((p) => !p.connected);
-    const blocking = opts.all ? s.peers.filter((p) => !(p.connected && p.inSync)) : live.filter((p) => !p.inSync);
+    // A relay-only device holds nothing: never waited for.
+    const members = s.peers.filter((p) => p.role !== 'relay');
+    const live = members.filter((p) => p.connected && !p.paused);
+    const offline = members.filter((p) => !p.connected);
+    const blocking = opts.all ? members.filter((p) => !(p.connected && p.inSync)) : live.filter((p) => !p.inSync);
     if (live.length > 0 && blocking.length === 0) return { connected: true, status: s, peers: live.map((p) => p.name), offline };
     // Alone: at once when this device knows no other, else after a moment for a connection to come up.
     if (live.length === 0 && opts.aloneAfterMs !== undefined && (s.peers.length === 0 || Date.now() - start >= opts.aloneAfterMs)) return { connected: false, status: s, peers: [], offline };

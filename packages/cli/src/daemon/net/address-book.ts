@@ -41,12 +41,17 @@ const fileSchema = z.strictObject({
   records: z.array(z.base64().max(Math.ceil((MAX_RECORD_BYTES * 4) / 3) + 4)).max(MAX_RECORDS),
 });
 
-/** An address a record may carry: a TCP multiaddr over IPv4/IPv6/DNS, without a peer id. */
+/** A relay's circuit address, `/<ip>/<addr>/tcp/<port>/p2p/<relay>/p2p-circuit`, the way members reach a member behind NAT. */
+function isRelayAddr(names: readonly string[]): boolean {
+  return names.length === 4 && names[1] === 'tcp' && names[2] === 'p2p' && names[3] === 'p2p-circuit';
+}
+
+/** An address a record may carry: a TCP multiaddr over IPv4/IPv6/DNS, without a peer id, or a relay's circuit address. */
 export function acceptableAddr(addr: string): boolean {
   if (addr.length > 256) return false;
   try {
     const names = multiaddr(addr).getComponents().map((c) => c.name);
-    return names.includes('tcp') && !names.includes('p2p') && ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(names[0] ?? '');
+    return ((names.includes('tcp') && !names.includes('p2p')) || isRelayAddr(names)) && ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(names[0] ?? '');
   } catch {
     return false;
   }

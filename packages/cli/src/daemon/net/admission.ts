@@ -27,6 +27,8 @@ export const DEFAULT_ADMISSION: AdmissionLimits = { perAddress: 4, total: 64 };
 
 /** What the limits are compared on: an IPv4 address, an IPv6 /64, or the whole address. */
 export function addressKey(maConn: Pick<MultiaddrConnection, 'remoteAddr'>): string {
+  // A relayed connection: all come from the relay's address; keyed by relay and remote peer instead.
+  if (maConn.remoteAddr.toString().includes('/p2p-circuit')) return maConn.remoteAddr.toString();
   for (const c of maConn.remoteAddr.getComponents()) {
     if (c.name === 'ip4' && c.value) return c.value;
     if (c.name === 'ip6' && c.value) return `${expandIp6(c.value).slice(0, 4).join(':')}::/64`;

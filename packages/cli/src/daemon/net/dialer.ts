@@ -9,6 +9,9 @@ import { NOT_A_KEY_PROBLEM, errText, notInGroup } from './errors.js';
 import { deviceIdOf, parseTarget, withPeer } from './peer-ids.js';
 import type { PeerState } from './peer-stream.js';
 
+/** How long a relayed dial waits for direct dials to the same peer to end before it looks again. */
+const RELAY_FALLBACK_WAIT_MS = 500;
+
 /** A place to keep dialing: an explicit `--peer` address, or a peer found by mDNS. */
 interface Target {
   readonly label: string;
@@ -192,6 +195,12 @@ export class Dialer {
       if (why !== t.lastError) this.host.log(why);
       t.lastError = why;
       this.schedule(t, backoff(t.attempt++));
+      return;
+    }
+    // A relay's circuit address is a fallback: dialed only while no direct dial to the peer is
+    // under way or untried (libp2p would join it to that dial, behind the direct address).
+    if (t.peerId && t.label.includes('/p2p-circuit/') && this.targets.some((x) => x.peerId === t.peerId && !x.label.includes('/p2p-circuit/') && (x.dialing || (x.attempt === 0 && x.lastError === null)))) {
+      this.schedule(t, RELAY_FALLBACK_WAIT_MS);
       return;
     }
     t.dialing = true;

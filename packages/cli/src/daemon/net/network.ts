@@ -1,14 +1,11 @@
 /**
- * roamd's network: a lean libp2p node (see node.ts: TCP, Noise, yamux; a pnet private network
- * when a group key is set; mDNS when enabled) that keeps one sync stream per peer
- * (peer-stream.ts) and hands it to the engine as a `Link`, and keeps dialing its peers
- * (dialer.ts).
+ * roamd's network: a lean libp2p node (node.ts: TCP, Noise, yamux, pnet with a group key, mDNS,
+ * circuit relay v2 in relay.ts) that keeps one sync stream per peer (peer-stream.ts) and hands it
+ * to the engine as a `Link`, and keeps dialing its peers (dialer.ts).
  *
  * - Event handlers never throw: failures are logged and the daemon carries on.
- * - Access: `groupKey` keys an @libp2p/pnet private network (ROAM_GROUP_KEY); `protector` (a
- *   paired daemon's group protector, see pairing/protector.ts) replaces it; `allow` is the
- *   allow-list the connection gater applies to every connection. `refreshAllowList()` closes the
- *   connections of peers no longer allowed, at once.
+ * - Access: `groupKey` keys a pnet (ROAM_GROUP_KEY); `protector` (pairing/protector.ts) replaces
+ *   it; the gater applies the `allow`-list; `refreshAllowList()` closes the refused at once.
  */
 import '../../polyfill.js';
 import type { Connection, Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface';
@@ -23,6 +20,7 @@ import { deviceIdOf, parseTarget, withPeer } from './peer-ids.js';
 import { OPEN_STREAM_TIMEOUT_MS, SyncStreams, type PeerState, type SyncSink } from './peer-stream.js';
 import { PeerTable, type NetPeer } from './peers.js';
 import { TrafficCounters } from './traffic.js';
+import { RelayRoles } from './relay.js';
 import type { NetworkOptions } from './options.js';
 export type { SyncSink } from './peer-stream.js';
 export type { NetPeer } from './peers.js';
@@ -61,7 +59,7 @@ export class Network {
     this.peerId = node.peerId.toString();
     this.deviceId = deviceIdOf(this.peerId);
     this.allowPeer = allow;
-    const table = (this.peerTable = new PeerTable(node, this.peerId, this.deviceId));
+    const table = (this.peerTable = new PeerTable(node, this.peerId, this.deviceId, { server: opts.relay === 'server', roles: new RelayRoles(node) }));
     this.log = (line) => {
       try {
         opts.log(line);
@@ -132,13 +130,14 @@ export class Network {
       streamWindow: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: READ_BUFFER_LIMIT },
       pingTimeoutMinMs: PING_TIMEOUT_MIN_MS,
       ...(opts.onObservedAddr ? { onObservedAddr: opts.onObservedAddr } : {}),
+      ...(opts.relay ? { relay: opts.relay } : {}),
     });
 
     net = new Network(node, opts, allow);
     const created = net;
     onMdnsPeer = (info) => created.guard('mDNS discovery', () => created.dialer.onDiscovery(info));
     try {
-      await created.start(targets);
+      await created.start(targets, opts.relay !== 'server');
     } catch (err) {
       created.stopped = true;
       try {
@@ -151,12 +150,11 @@ export class Network {
     return created;
   }
 
-  private async start(targets: Array<{ addr: string; ma: Multiaddr; peerId: string | null }>): Promise<void> {
+  /** `serveSync` false (a relay-only device): the sync protocol is not served, so every sync stream is refused. */
+  private async start(targets: Array<{ addr: string; ma: Multiaddr; peerId: string | null }>, serveSync: boolean): Promise<void> {
     const node = this.node;
-    await node.handle(PROTOCOL_ID, (stream, conn) => this.guard('inbound stream', () => this.streams.onInboundStream(stream, conn)), {
-      maxInboundStreams: 8,
-      maxOutboundStreams: 8,
-    });
+    const opts = { maxInboundStreams: 8, maxOutboundStreams: 8 };
+    if (serveSync) await node.handle(PROTOCOL_ID, (stream, conn) => this.guard('inbound stream', () => this.streams.onInboundStream(stream, conn)), opts);
     node.addEventListener('connection:open', (evt) => this.guard('connection:open', () => this.onConnectionOpen(evt.detail)));
     node.addEventListener('peer:connect', (evt) => this.guard('peer:connect', () => this.onPeerConnect(evt.detail)));
     node.addEventListener('peer:disconnect', (evt) => this.guard('peer:disconnect', () => this.onPeerDisconnect(evt.detail)));

@@ -16,6 +16,7 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { swarmKey } from '../../pairing/protector.js';
 import { DEFAULT_ADMISSION, InboundAdmission, type AdmissionLimits } from './admission.js';
+import { CIRCUIT_LISTEN, relayParts, type RelayMode } from './relay.js';
 
 /**
  * libp2p's own bound on pending inbound connections: above ours, so that ours (per address, and
@@ -49,6 +50,8 @@ export interface NodeOptions {
   admission?: AdmissionLimits;
   /** Runs libp2p's identify and hears the address each peer saw this node connect from. */
   onObservedAddr?: (addr: Multiaddr | undefined) => void;
+  /** Circuit relay v2 (relay.ts): the relay server (a relay-only device) or a member's transport. */
+  relay?: RelayMode;
 }
 
 /** A node, not started. */
@@ -57,11 +60,13 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
   const limits = opts.admission ?? DEFAULT_ADMISSION;
   const admission = new InboundAdmission(limits);
   const onObserved = opts.onObservedAddr;
+  let built: Libp2p | undefined;
+  const relay = opts.relay ? relayParts(opts.relay, opts.deny, () => built) : null;
   const node = await createLibp2p({
     start: false,
     privateKey: opts.privateKey,
-    addresses: { listen: opts.listen },
-    transports: [tcp()],
+    addresses: { listen: opts.relay === 'client' ? [...opts.listen, CIRCUIT_LISTEN] : opts.listen },
+    transports: [tcp(), ...(relay?.transports ?? [])],
     connectionEncrypters: [noise()],
     streamMuxers: [opts.streamWindow ? yamux({ streamOptions: { ...opts.streamWindow } }) : yamux()],
     ...(opts.groupKey
@@ -89,6 +94,7 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
       denyDialPeer: opts.deny,
       denyInboundEncryptedConnection: opts.denyInbound ?? opts.deny,
       denyOutboundEncryptedConnection: opts.deny,
+      ...(relay?.gater ?? {}),
     },
     connectionManager: {
       dialTimeout: opts.dialTimeoutMs,
@@ -97,8 +103,9 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
       ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
     },
     ...(opts.pingTimeoutMinMs !== undefined ? { connectionMonitor: { pingTimeout: { minTimeout: opts.pingTimeoutMinMs } } } : {}),
-    services: (onObserved ? { identify: identify() } : {}) as Record<string, never>,
+    services: ({ ...(onObserved || relay ? { identify: identify() } : {}), ...(relay?.services ?? {}) }) as Record<string, never>,
   });
+  built = node;
   if (onObserved) node.addEventListener('peer:identify', (evt) => onObserved(evt.detail.observedAddr));
   return node;
 }

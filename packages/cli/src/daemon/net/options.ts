@@ -2,6 +2,7 @@
 import type { ConnectionProtector, PrivateKey } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { SyncSink } from './peer-stream.js';
+import type { RelayMode } from './relay.js';
 
 export interface NetworkOptions {
   /** Ed25519 key (from @libp2p/crypto): gives the node its stable peer id. */
@@ -28,4 +29,6 @@ export interface NetworkOptions {
   syncReady?: (peerId: string) => Promise<boolean>;
   /** Runs identify; hears the address each peer saw this device connect from. */
   onObservedAddr?: (addr: Multiaddr | undefined) => void;
+  /** 'server': a relay-only device (no sync protocol at all); 'client': a member using relays. */
+  relay?: RelayMode;
 }

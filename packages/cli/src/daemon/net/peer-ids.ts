@@ -8,14 +8,15 @@ export function deviceIdOf(peerId: string): string {
   return createHash('sha256').update(peerId, 'utf8').digest('hex').slice(0, 16);
 }
 
-/** The address with `/p2p/<peerId>` at the end (as users copy it to `--peer`). */
+/** The address with `/p2p/<peerId>` at the end (as users copy it to `--peer`; a relay's circuit address gets it too). */
 export function withPeer(addr: string, peerId: string): string {
-  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`;
+  return /\/p2p\/[^/]+$/.test(addr) ? addr : `${addr}/p2p/${peerId}`;
 }
 
 /** A `--peer` address: throws when the multiaddr or its /p2p/ id is malformed. */
 export function parseTarget(addr: string): { ma: Multiaddr; peerId: string | null } {
   const ma = multiaddr(addr);
-  const p2p = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+  // The last one: a circuit address names the relay first, then the peer.
+  const p2p = ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
   return { ma, peerId: p2p === undefined ? null : peerIdFromString(p2p).toString() };
 }

@@ -3,6 +3,7 @@ import type { Connection, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { deviceIdOf } from './peer-ids.js';
 import type { PeerState } from './peer-stream.js';
+import { relayOf, type RelayRoles } from './relay.js';
 
 export interface NetPeer {
   peerId: string;
@@ -17,6 +18,12 @@ export interface NetPeer {
   addresses: string[];
   /** When the peer was last connected (ms since the epoch; now while connected), or null. */
   lastSeen: number | null;
+  /** How the open connection goes: 'relay' when every open one is a circuit through a relay. */
+  via: 'direct' | 'relay' | null;
+  /** The relay's peer id when relayed. */
+  relay: string | null;
+  /** 'relay': the peer announced itself as a relay-only device (relay.ts). */
+  role: 'member' | 'relay';
 }
 
 export class PeerTable {
@@ -28,6 +35,8 @@ export class PeerTable {
     private readonly node: Libp2p,
     private readonly peerId: string,
     private readonly deviceId: string,
+    /** `server`: this device is a relay-only device; `roles`: which peers are. */
+    private readonly relay: { server: boolean; roles: RelayRoles },
   ) {}
 
   /** The peer's state, made on first use (null for this device). */
@@ -81,6 +90,8 @@ export class PeerTable {
 
   /** Whether this side opens the sync stream with `ps`: the smaller device id does. */
   weOpen(ps: PeerState): boolean {
+    // A relay-only device opens no sync stream, and no member opens one to it.
+    if (this.relay.server || this.relay.roles.isRelay(ps.peerId)) return false;
     if (this.deviceId !== ps.deviceId) return this.deviceId < ps.deviceId;
     return this.peerId < ps.peerId;
   }
@@ -108,7 +119,10 @@ export class PeerTable {
   snapshot(): NetPeer[] {
     const now = Date.now();
     return [...this.states.values()].map((ps) => {
-      const connected = this.isConnected(ps);
+      const open = this.openConnections(ps);
+      const connected = open.length > 0;
+      const direct = open.find((c) => relayOf(c.remoteAddr.toString()) === null);
+      const relayed = direct ? undefined : open[0];
       return {
         peerId: ps.peerId,
         deviceId: ps.deviceId,
@@ -117,6 +131,9 @@ export class PeerTable {
         paused: this.isPaused(ps),
         addresses: [...ps.addresses],
         lastSeen: connected ? now : ps.lastSeen,
+        via: direct ? 'direct' : relayed ? 'relay' : null,
+        relay: relayed ? relayOf(relayed.remoteAddr.toString()) || null : null,
+        role: this.relay.roles.isRelay(ps.peerId) ? 'relay' : 'member',
       };
     });
   }

@@ -1,0 +1,81 @@
+/**
+ * Circuit relay v2 (@libp2p/circuit-relay-v2) for a group: a relay-only device (`roamd --relay`)
+ * runs the relay server for the group's members only; a member runs the relay transport, keeps a
+ * reservation on a relay it is connected to (the `/p2p-circuit` listen address makes libp2p look
+ * for one among its connected peers that speak the hop protocol) and can dial members through it.
+ *
+ * - Only members: the node's connection gater admits members only (pnet / the group protector and
+ *   the allow-list), and the relay's own hooks refuse reservations and circuits of any peer the
+ *   allow-list does not admit, on either end.
+ * - No data or time limit on a circuit (libp2p's defaults, 128 KiB and 2 minutes, would cut a
+ *   sync): one reservation per peer (libp2p keeps one per peer id), at most `MAX_RESERVATIONS`
+ *   in all, and at most `MAX_CIRCUITS_PER_PEER` open circuits from one peer.
+ * - The relay forwards the two members' Noise session: it sees ciphertext only.
+ * - A relay is recognised by what it announces through identify: the hop protocol and not the
+ *   sync protocol (`RelayRoles`).
+ */
+import { RELAY_V2_HOP_CODEC, circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import type { Libp2p, PeerId } from '@libp2p/interface';
+import { PROTOCOL_ID } from '@roam/core';
+
+export type RelayMode = 'server' | 'client';
+
+/** Reservations a relay holds in all (one per member device). */
+export const MAX_RESERVATIONS = 64;
+/** Open circuits from one member through the relay. */
+export const MAX_CIRCUITS_PER_PEER = 8;
+/** A reservation lasts this long; the member's relay transport refreshes it before. */
+const RESERVATION_TTL_MS = 60 * 60_000;
+
+/** The listen address that makes a member keep a reservation on a relay it is connected to. */
+export const CIRCUIT_LISTEN = '/p2p-circuit';
+
+/** Whether a multiaddr goes through a relay; and which (the peer id before `/p2p-circuit`). */
+export function relayOf(addr: string): string | null {
+  const i = addr.indexOf('/p2p-circuit');
+  if (i < 0) return null;
+  const m = /\/p2p\/([^/]+)$/.exec(addr.slice(0, i));
+  return m ? m[1]! : '';
+}
+
+/** The libp2p parts for a relay mode: transports, services, and the relay hooks of the gater. */
+export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, node: () => Libp2p | undefined) {
+  const circuitsFrom = (peer: PeerId): number =>
+    (node()?.getConnections(peer) ?? []).flatMap((c) => c.streams).filter((s) => s.protocol === RELAY_V2_HOP_CODEC && s.direction === 'inbound').length;
+  return {
+    transports: mode === 'client' ? [circuitRelayTransport({ reservationCompletionTimeout: 10_000 })] : [],
+    services: mode === 'server'
+      ? {
+          relay: circuitRelayServer({
+            reservations: { maxReservations: MAX_RESERVATIONS, applyDefaultLimit: false, reservationTtl: RESERVATION_TTL_MS },
+            // Per connection: its circuits (a hop stream lives as long as its circuit) and a reservation.
+            maxInboundHopStreams: MAX_CIRCUITS_PER_PEER + 1,
+          }),
+        }
+      : {},
+    gater: {
+      denyInboundRelayReservation: (peer: PeerId) => deny(peer),
+      // The hop stream being served counts among the circuits: more than the bound refuses.
+      denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => deny(src) || deny(dst) || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
+      denyInboundRelayedConnection: (relay: PeerId, remote: PeerId) => deny(relay) || deny(remote),
+    },
+  };
+}
+
+/** The peers that announced themselves as relays (identify: the hop protocol, no sync protocol). */
+export class RelayRoles {
+  private readonly relays = new Set<string>();
+
+  constructor(node: Libp2p) {
+    node.addEventListener('peer:identify', (evt) => {
+      const { peerId, protocols } = evt.detail;
+      const key = peerId.toString();
+      if (protocols.includes(RELAY_V2_HOP_CODEC) && !protocols.includes(PROTOCOL_ID)) this.relays.add(key);
+      else this.relays.delete(key);
+    });
+  }
+
+  isRelay(peerId: string): boolean {
+    return this.relays.has(peerId);
+  }
+}
