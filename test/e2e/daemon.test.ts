@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
 import { readTree } from '../conformance/driver.js';
 import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { asReplicated, type Tree } from '../support/tree.js';
 
 afterEach(stopAll);
 
@@ -31,12 +32,6 @@ function claudeProject(projects: string, key = '-home-alice-code-app'): string {
 
 const line = (i: number, pad = 200) => `${JSON.stringify({ type: 'user', uuid: `u-${i}`, sessionId: SID, message: { content: `line ${i} ${'.'.repeat(pad)}` } })}\n`;
 
-type Tree = Awaited<ReturnType<typeof readTree>>;
-/**
- * A tree as it replicates: a file's mode by its owner bits (a receiver keeps only those: 0644 →
- * 0600), a directory's not at all (a receiver makes its directories 0700).
- */
-const asReplicated = (t: Tree): Tree => t.map((e) => ({ ...e, mode: e.type === 'dir' ? 0 : e.mode & 0o700 }));
 
 async function sameTree(a: DaemonHandle, b: DaemonHandle, timeoutMs = 30_000): Promise<void> {
   // Whole entries, mtime and (owner) mode included: a receiver sets the mtime just after the content.

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Status } from '../../packages/cli/src/control/protocol.js';
 import { until } from '../../packages/core/test/support/poll.js';
-import { readTree } from '../conformance/driver.js';
+import { replicatedTree } from '../support/tree.js';
 import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
 import { createVethPair, listNamespaces, type Namespace, type VethPair } from '../support/netns.js';
 
@@ -85,11 +85,11 @@ function status(d: DaemonHandle): Status {
 const connectedTo = (s: Status, peerId: string): boolean => s.peers.some((p) => p.peerId === peerId && p.connected);
 
 /**
- * Waits until B's folder equals A's entry for entry: content, size, mode and mtime. (An append
+ * Waits until B's folder equals A's entry for entry: content, size, (owner) mode and mtime. (An append
  * lands before its mtime is set, so content alone can match a moment before the mtime does.)
  */
 async function sameTree(a: DaemonHandle, b: DaemonHandle, timeoutMs = 20_000): Promise<void> {
-  const entries = async (d: DaemonHandle) => new Map((await readTree(d.projects)).map((e) => [e.path, JSON.stringify({ ...e, content: undefined })]));
+  const entries = async (d: DaemonHandle) => new Map((await replicatedTree(d.projects)).map((e) => [e.path, JSON.stringify({ ...e, content: undefined })]));
   let last: unknown;
   await until(
     async () => {
@@ -173,7 +173,7 @@ describe('roamd over mDNS', () => {
       await sameTree(a, b);
       const onB = join(b.projects, '-home-alice-code-app', `${SID}.jsonl`);
       expect(readFileSync(onB).equals(readFileSync(session))).toBe(true);
-      expect(await readTree(b.projects)).toEqual(await readTree(a.projects));
+      expect(await replicatedTree(b.projects)).toEqual(await replicatedTree(a.projects));
 
       // Appends stream over the same link.
       for (let i = 1; i <= 50; i++) appendFileSync(session, line(i));

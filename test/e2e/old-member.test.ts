@@ -4,7 +4,6 @@
  * paired with beta; beta's daemon stops, and beta's identity and group secret then speak as the
  * older build did: `/roam/members/1.0.0` only, v1 messages, a sync hello of protocol 1..1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../packages/cli/src/polyfill.js';
@@ -24,31 +23,18 @@ import { deviceIdOf } from '../../packages/cli/src/daemon/net/peer-ids.js';
 import { groupFileSchema, secretClaimSchema } from '../../packages/cli/src/pairing/group.js';
 import { entryV1Schema } from '../../packages/cli/src/pairing/members.js';
 import { GroupProtector } from '../../packages/cli/src/pairing/protector.js';
-import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { stopAll } from '../support/daemons.js';
+import { Pairing } from '../support/pair.js';
 
-const procs = new Set<ChildProcess>();
+const paired = new Pairing();
 const nodes: Libp2p[] = [];
 
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => Promise.resolve(n.stop()).catch(() => undefined)));
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  procs.clear();
+  paired.killAll();
   await stopAll();
 });
 
-const device = (name: string): DaemonHandle => makeDaemon(name, { env: { ROAM_GROUP_KEY: '' } });
-
-async function pair(inviter: DaemonHandle, joiner: DaemonHandle): Promise<void> {
-  const proc = spawn(process.execPath, [ROAM, 'pair', '--timeout', '30'], { env: inviter.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(proc);
-  let stdout = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  await until(() => stdout.includes('\n') || proc.exitCode !== null, { timeoutMs: 15_000, what: `${inviter.name}'s roam pair to print a code` });
-  const r = joiner.roam('pair', stdout.split('\n')[0]!);
-  expect(r.status, r.stderr).toBe(0);
-  expect(await exit).toBe(0);
-}
 
 /** The membership message of protocol 1, as the older build parsed it (closed objects). */
 const v1PushSchema = z.strictObject({
@@ -67,11 +53,11 @@ async function readOne(stream: Stream): Promise<Uint8Array> {
 
 describe('a member of protocol 1', () => {
   it('is answered in its own format and told to upgrade by the sync hello, on both sides', { timeout: 120_000 }, async () => {
-    const a = device('alpha');
-    const b = device('beta');
+    const a = paired.device('alpha');
+    const b = paired.device('beta');
     await a.start();
     await b.start();
-    await pair(a, b);
+    await paired.pair(a, b);
     await b.kill();
 
     // beta as the older build: its identity and group secret, protocol 1 only.

@@ -11,8 +11,8 @@ import { until } from '../../packages/core/test/support/poll.js';
 import type { DeviceInfo } from '../../packages/cli/src/control/pairing.js';
 import { decodeCode, encodeCode } from '../../packages/cli/src/machine/pair-code.js';
 import { readTree } from '../conformance/driver.js';
-import { startRoam } from '../harness/cli.js';
 import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { invite as inviteOn, pair as pairOn, type Invite } from '../support/pair.js';
 
 const procs = new Set<ChildProcess>();
 
@@ -32,33 +32,11 @@ afterEach(async () => {
 /** A daemon without ROAM_GROUP_KEY: it pairs for real. */
 const device = (name: string): DaemonHandle => makeDaemon(name, { env: { ROAM_GROUP_KEY: '' } });
 
-interface Invite {
-  /** The first stdout line (the code, or with --json the code event). */
-  first: string;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<{ status: number | null; stdout: string; stderr: string }>;
-}
-
-/** Runs `roam pair [args]` on `d` in the background until it printed its first stdout line. */
-async function invite(d: DaemonHandle, ...args: string[]): Promise<Invite> {
-  const run = startRoam(['pair', ...args], { env: d.env, timeoutMs: 120_000, onSpawn: (c) => procs.add(c) });
-  const exit = run.done.then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
-  await until(() => run.stdout().includes('\n') || run.child.exitCode !== null, { timeoutMs: 15_000, what: `${d.name}'s roam pair to print a code`, detail: () => ({ stdout: run.stdout(), stderr: run.stderr() }) });
-  if (!run.stdout().includes('\n')) throw new Error(`roam pair on ${d.name} printed no code: ${run.stderr()}`);
-  return { first: run.stdout().split('\n')[0]!, stdout: run.stdout, stderr: run.stderr, exit };
-}
-
-/** `inviter` prints a code, `joiner` joins with it: both exit 0. */
-async function pair(inviter: DaemonHandle, joiner: DaemonHandle): Promise<void> {
-  const inv = await invite(inviter, '--timeout', '30');
-  const r = joiner.roam('pair', inv.first);
-  expect(r.status, r.stderr).toBe(0);
-  expect(r.stdout).toMatch(new RegExp(`^paired with ${inviter.name} \\(${inviter.peerId}\\)`));
-  const done = await inv.exit;
-  expect(done.status, done.stderr).toBe(0);
-  expect(done.stdout).toBe(`${inv.first}\n`);
-}
+/** `roam pair [args]` in the background until it printed its first stdout line (`.code`). */
+const invite = (d: DaemonHandle, ...args: string[]): Promise<Invite> => inviteOn(d, args, (c) => procs.add(c));
+const pair = async (inviter: DaemonHandle, joiner: DaemonHandle): Promise<void> => {
+  await pairOn(inviter, joiner, (c) => procs.add(c));
+};
 
 function devicesOf(d: DaemonHandle): DeviceInfo[] {
   const r = d.roam('devices', '--json');
@@ -139,7 +117,7 @@ describe('leave, then pair again', () => {
     await until(() => /this device was removed from the group by alpha/.test(logOf(b)), { timeoutMs: 10_000, what: 'beta to learn its removal', detail: () => logOf(b).slice(-1500) });
 
     const inv = await invite(a, '--timeout', '60');
-    const refused = b.roam('pair', inv.first);
+    const refused = b.roam('pair', inv.code);
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(
@@ -154,7 +132,7 @@ describe('leave, then pair again', () => {
     expect(left.stdout).toMatch(/new identity/);
     const newB = statusOf(b).peerId;
     expect(newB).not.toBe(oldB);
-    const ok = b.roam('pair', inv.first);
+    const ok = b.roam('pair', inv.code);
     expect(ok.status, ok.stderr).toBe(0);
     const done = await inv.exit;
     expect(done.status, done.stderr).toBe(0);
@@ -170,19 +148,19 @@ describe('what pair, unpair and leave print', () => {
 
     // Human: the code alone on stdout; waiting and time left on stderr.
     const human = await invite(a, '--timeout', '40');
-    expect(human.first).toMatch(/^roam1-[0-9a-z]+$/);
+    expect(human.code).toMatch(/^roam1-[0-9a-z]+$/);
     await until(() => /waiting for a device to join.*\b\d+ s left\b/.test(human.stderr()), { timeoutMs: 5_000, what: 'the waiting line', detail: () => human.stderr() });
-    const joined = b.roam('pair', human.first);
+    const joined = b.roam('pair', human.code);
     expect(joined.status, joined.stderr).toBe(0);
     expect(joined.stdout).toMatch(/^joined group [0-9a-f]{8} with alpha; sync started: watch it with `roam status` or wait with `roam sync --wait`$/m);
     const done = await human.exit;
     expect(done.status, done.stderr).toBe(0);
-    expect(done.stdout).toBe(`${human.first}\n`);
+    expect(done.stdout).toBe(`${human.code}\n`);
     expect(done.stderr).toMatch(/sync started: watch it with `roam status` or wait with `roam sync --wait`/);
 
     // --json, inviter: JSON lines on stdout (the code first), progress still on stderr.
     const inv = await invite(a, '--timeout', '40', '--json');
-    const first = JSON.parse(inv.first) as { event: string; code: string; expiresAt: number };
+    const first = JSON.parse(inv.code) as { event: string; code: string; expiresAt: number };
     expect(first.event).toBe('code');
     expect(first.code).toMatch(/^roam1-[0-9a-z]+$/);
     expect(first.expiresAt).toBeGreaterThan(Date.now());

@@ -17,8 +17,8 @@ import { until } from '../../packages/core/test/support/poll.js';
 import type { DeviceInfo } from '../../packages/cli/src/control/pairing.js';
 import { base32, decodeCode, encodeCode } from '../../packages/cli/src/machine/pair-code.js';
 import { readTree } from '../conformance/driver.js';
-import { startRoam } from '../harness/cli.js';
 import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { invite as inviteOn, pair as pairOn, type Invite } from '../support/pair.js';
 import { createVethPair, type VethPair } from '../support/netns.js';
 
 const procs = new Set<ChildProcess>();
@@ -58,35 +58,15 @@ afterEach(async () => {
 /** A daemon without ROAM_GROUP_KEY: it pairs for real. */
 const device = (name: string): DaemonHandle => makeDaemon(name, { env: { ROAM_GROUP_KEY: '' } });
 
-interface Invite {
-  code: string;
-  /** Resolves when `roam pair` exits. */
-  exit: Promise<{ status: number | null; stdout: string; stderr: string }>;
-  proc: ChildProcess;
-}
+/** `roam pair` in the background (its code: `.code`), tracked for cleanup. */
+const invite = (d: DaemonHandle, timeoutS = 30): Promise<Invite> => inviteOn(d, ['--timeout', String(timeoutS)], (c) => procs.add(c));
 
-/** Runs `roam pair` on `d` in the background and returns its code (the first stdout line). */
-async function invite(d: DaemonHandle, timeoutS = 30): Promise<Invite> {
-  const run = startRoam(['pair', '--timeout', String(timeoutS)], { env: d.env, timeoutMs: 120_000 + timeoutS * 1000, onSpawn: (c) => procs.add(c) });
-  const exit = run.done.then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
-  await until(() => run.stdout().includes('\n') || run.child.exitCode !== null, { timeoutMs: 15_000, what: `${d.name}'s roam pair to print a code`, detail: () => ({ stdout: run.stdout(), stderr: run.stderr() }) });
-  if (!run.stdout().includes('\n')) throw new Error(`roam pair on ${d.name} printed no code: ${run.stderr()}`);
-  return { code: run.stdout().split('\n')[0]!, exit, proc: run.child };
-}
-
-/** `inviter` runs `roam pair`, `joiner` runs `roam pair <code>`: both exit 0. */
+/** `inviter` runs `roam pair`, `joiner` runs `roam pair <code>`: both exit 0, nothing else said on the joiner's stderr. */
 async function pair(inviter: DaemonHandle, joiner: DaemonHandle): Promise<string> {
-  const inv = await invite(inviter);
-  const r = joiner.roam('pair', inv.code);
-  expect(r.stderr, `roam pair <code> on ${joiner.name}`).toBe('');
-  expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(new RegExp(`^paired with ${inviter.name} \\(${inviter.peerId}\\)`));
-  const done = await inv.exit;
-  expect(done.status, done.stderr).toBe(0);
-  // The code alone on the first line of stdout, nothing else there.
-  expect(done.stdout).toBe(`${inv.code}\n`);
-  expect(done.stderr).toContain(`paired with ${joiner.name} (${joiner.peerId})`);
-  return inv.code;
+  const done = await pairOn(inviter, joiner, (c) => procs.add(c));
+  expect(done.joiner.stderr, `roam pair <code> on ${joiner.name}`).toBe('');
+  expect(done.inviter.stderr).toContain(`paired with ${joiner.name} (${joiner.peerId})`);
+  return done.code;
 }
 
 function devicesOf(d: DaemonHandle): DeviceInfo[] {

@@ -5,37 +5,23 @@
  * real (no ROAM_GROUP_KEY), on 127.0.0.0/8: the outsider binds 127.0.0.2..22, the members talk
  * from 127.0.0.1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import { ROAM, makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { stopAll, type DaemonHandle } from '../support/daemons.js';
+import { Pairing } from '../support/pair.js';
 
-const procs = new Set<ChildProcess>();
+const paired = new Pairing();
 let attack: Flood | null = null;
 
 afterEach(async () => {
   attack?.stop();
   attack = null;
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  procs.clear();
+  paired.killAll();
   await stopAll();
 });
 
-const device = (name: string): DaemonHandle => makeDaemon(name, { env: { ROAM_GROUP_KEY: '' } });
-
-async function pair(inviter: DaemonHandle, joiner: DaemonHandle): Promise<void> {
-  const proc = spawn(process.execPath, [ROAM, 'pair', '--timeout', '30'], { env: inviter.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(proc);
-  let stdout = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  await until(() => stdout.includes('\n') || proc.exitCode !== null, { timeoutMs: 15_000, what: `${inviter.name}'s roam pair to print a code` });
-  const r = joiner.roam('pair', stdout.split('\n')[0]!);
-  expect(r.status, r.stderr).toBe(0);
-  expect(await exit).toBe(0);
-}
 
 /**
  * Idle raw TCP sockets (they never send a byte) held open against `port`: `perAddress` sockets
@@ -86,11 +72,11 @@ const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSyn
 
 describe('limits before authentication', () => {
   it('50 idle sockets from one address and a burst from 20 others do not keep a member from connecting within 5 s', { timeout: 120_000 }, async () => {
-    const a = device('alpha');
-    const b = device('beta');
+    const a = paired.device('alpha');
+    const b = paired.device('beta');
     await a.start();
     await b.start();
-    await pair(a, b);
+    await paired.pair(a, b);
     await until(() => connectedTo(a, 'beta'), { timeoutMs: 20_000, what: 'the pair to connect' });
     await b.kill();
     await until(() => !connectedTo(a, 'beta'), { timeoutMs: 20_000, what: 'alpha to see beta gone' });

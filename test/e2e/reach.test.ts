@@ -13,72 +13,29 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../packages/cli/src/control/protocol.js';
-import { until } from '../harness/poll.js';
-import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
-import { listNamespaces } from '../support/netns.js';
-import { createTopology, type Host, type Topology } from '../support/topology.js';
+import { describe, expect, it } from 'vitest';
+import { makeDaemon, type DaemonHandle } from '../support/daemons.js';
+import { FIXTURE, PORT, SID, labTopology, peerOf, startIn, status, waitFor as waitForPeers } from '../support/lab.js';
+import type { Host } from '../support/topology.js';
 
-const SID = '1af7fc5e-8455-4414-9ccd-011d40f70b2a';
-const FIXTURE = fileURLToPath(new URL(`../../examples/two-node/fixtures/${SID}.jsonl`, import.meta.url));
-const PORT = 4001;
+const lab = labTopology();
+const waitFor = (what: string, ds: DaemonHandle[], fn: () => boolean, timeoutMs?: number): Promise<void> =>
+  waitForPeers(what, ds, fn, ({ name, connected, addresses }) => ({ name, connected, addresses }), timeoutMs);
 
-let topo: Topology | null = null;
-
-afterAll(async () => {
-  await stopAll();
-  if (topo) {
-    const prefix = topo.prefix;
-    const left = topo.remove();
-    topo = null;
-    expect(left).toEqual([]);
-    expect(listNamespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
-  }
-});
-
-/** Starts roamd inside the host's namespace on 0.0.0.0 (so a move changes its addresses), mDNS off. */
-async function startIn(host: Host, d: DaemonHandle, extra: string[] = []): Promise<void> {
-  await d.start(extra, { netns: host.ns, listen: `/ip4/0.0.0.0/tcp/${PORT}` });
-}
-
-function status(d: DaemonHandle): Status {
-  const r = d.roam('status', '--json');
-  if (r.status !== 0) throw new Error(`roam status on ${d.name} failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Status;
-}
-
-const peerOf = (s: Status, d: DaemonHandle) => s.peers.find((p) => p.peerId === d.peerId);
 const connected = (on: DaemonHandle, to: DaemonHandle): boolean => peerOf(status(on), to)?.connected === true;
 /** Whether `on`'s status lists an address of `of` on `host`'s current network address. */
 const knows = (on: DaemonHandle, of: DaemonHandle, host: Host): boolean =>
   (peerOf(status(on), of)?.addresses ?? []).some((a) => a.startsWith(`/ip4/${host.address}/tcp/${PORT}/p2p/${of.peerId}`));
 
-async function waitFor(what: string, ds: DaemonHandle[], fn: () => boolean, timeoutMs = 30_000): Promise<void> {
-  await until(fn, {
-    timeoutMs, everyMs: 200, what,
-    detail: () => Object.fromEntries(ds.map((d) => {
-      let peers: unknown;
-      try {
-        peers = status(d).peers.map(({ name, connected, addresses }) => ({ name, connected, addresses }));
-      } catch (err) {
-        peers = String(err);
-      }
-      return [d.name, { peers, log: d.output.slice(-2500) }];
-    })),
-  });
-}
-
 describe('reach through the address book', () => {
   it('NATed members find each other, a new public member, a moved member, and keep the book across a restart', { timeout: 120_000 }, async ({ skip }) => {
-    const made = createTopology({ homes: 2, randomPorts: [false, true] });
+    const made = lab.make({ homes: 2, randomPorts: [false, true] });
     if (!made.ok) {
       if (process.env.CI === 'true') throw new Error(`the reach test needs network namespaces: ${made.reason}`);
       console.warn(`\nreach e2e test SKIPPED: cannot create network namespaces (needs root): ${made.reason}\n`);
       return skip(made.reason);
     }
-    const t = (topo = made.topology);
+    const t = made.topology;
     const [hp, hh1, hh2, hq] = [t.addHost('p', 'public'), t.addHost('h1', 1), t.addHost('h2', 2), t.addHost('q', 'public')];
     const [p, h1, h2, q] = [makeDaemon('p'), makeDaemon('h1'), makeDaemon('h2'), makeDaemon('q')];
     const dir = join(h1.projects, '-home-alice-code-app');

@@ -11,57 +11,14 @@
  */
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../packages/cli/src/control/protocol.js';
+import { describe, expect, it } from 'vitest';
 import { until } from '../harness/poll.js';
-import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
-import { listNamespaces } from '../support/netns.js';
-import { createTopology, type Host, type Topology } from '../support/topology.js';
+import { makeDaemon, type DaemonHandle } from '../support/daemons.js';
+import { FIXTURE, PORT, SID, labTopology, peerOf, startIn, status, waitFor as waitForPeers } from '../support/lab.js';
 
-const SID = '1af7fc5e-8455-4414-9ccd-011d40f70b2a';
-const FIXTURE = fileURLToPath(new URL(`../../examples/two-node/fixtures/${SID}.jsonl`, import.meta.url));
-const PORT = 4001;
-
-let topo: Topology | null = null;
-
-afterAll(async () => {
-  await stopAll();
-  if (topo) {
-    const prefix = topo.prefix;
-    const left = topo.remove();
-    topo = null;
-    expect(left).toEqual([]);
-    expect(listNamespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
-  }
-});
-
-async function startIn(host: Host, d: DaemonHandle, extra: string[] = []): Promise<void> {
-  await d.start(extra, { netns: host.ns, listen: `/ip4/0.0.0.0/tcp/${PORT}` });
-}
-
-function status(d: DaemonHandle): Status {
-  const r = d.roam('status', '--json');
-  if (r.status !== 0) throw new Error(`roam status on ${d.name} failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Status;
-}
-
-const peerOf = (s: Status, d: DaemonHandle) => s.peers.find((p) => p.peerId === d.peerId);
-
-async function waitFor(what: string, ds: DaemonHandle[], fn: () => boolean, timeoutMs = 30_000): Promise<void> {
-  await until(fn, {
-    timeoutMs, everyMs: 200, what,
-    detail: () => Object.fromEntries(ds.map((d) => {
-      let peers: unknown;
-      try {
-        peers = status(d).peers.map(({ name, connected, via, relay, role, addresses }) => ({ name, connected, via, relay, role, addresses }));
-      } catch (err) {
-        peers = String(err);
-      }
-      return [d.name, { peers, log: d.output.slice(-2500) }];
-    })),
-  });
-}
+const lab = labTopology();
+const waitFor = (what: string, ds: DaemonHandle[], fn: () => boolean, timeoutMs?: number): Promise<void> =>
+  waitForPeers(what, ds, fn, ({ name, connected, via, relay, role, addresses }) => ({ name, connected, via, relay, role, addresses }), timeoutMs);
 
 /** Every file under `dir` whose bytes contain one of `needles`. */
 function filesContaining(dir: string, needles: readonly Buffer[]): string[] {
@@ -84,13 +41,13 @@ function filesContaining(dir: string, needles: readonly Buffer[]): string[] {
 
 describe('a relay-only device', () => {
   it('relays two NATed members to each other, holds nothing, and refuses a non-member', { timeout: 90_000 }, async ({ skip }) => {
-    const made = createTopology({ homes: 2, randomPorts: [false, true] });
+    const made = lab.make({ homes: 2, randomPorts: [false, true] });
     if (!made.ok) {
       if (process.env.CI === 'true') throw new Error(`the relay test needs network namespaces: ${made.reason}`);
       console.warn(`\nrelay e2e test SKIPPED: cannot create network namespaces (needs root): ${made.reason}\n`);
       return skip(made.reason);
     }
-    const t = (topo = made.topology);
+    const t = made.topology;
     const [hr, hh1, hh2, hx] = [t.addHost('r', 'public'), t.addHost('h1', 1), t.addHost('h2', 2), t.addHost('x', 'public')];
     const [r, h1, h2] = [makeDaemon('r'), makeDaemon('h1'), makeDaemon('h2')];
     const x = makeDaemon('x', { env: { ROAM_GROUP_KEY: '6b'.repeat(32) } });

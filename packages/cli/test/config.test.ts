@@ -84,7 +84,8 @@ describe('folders and paths', () => {
     expect(roamPaths({ HOME: '/h' })).toMatchObject({ config: '/h/.config/roam', state: '/h/.local/state/roam' });
     const long = `/${'d'.repeat(120)}`;
     const s = socketPath(long, { XDG_RUNTIME_DIR: '/run/user/1' });
-    expect(s).toMatch(/^\/run\/user\/1\/roam-[0-9a-f]{16}\.sock$/);
+    // A private directory of its own in the runtime dir (roamd makes it 0700 and checks it), named for the config dir.
+    expect(s).toMatch(/^\/run\/user\/1\/roam-[0-9a-f]{16}\/roamd\.sock$/);
     expect(socketPath(long, { XDG_RUNTIME_DIR: '/run/user/1' })).toBe(s);
   });
 

@@ -16,19 +16,13 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { deviceIdOf } from '../../../packages/cli/src/daemon/net/index.js';
+import { encodeVarint } from '../../../packages/cli/src/daemon/net/frames.js';
 import { swarmKey } from '../../../packages/cli/src/pairing/protector.js';
 import { PROTOCOL_ID, decodeMessage, encodeMessage, type Message } from '../../../packages/core/src/protocol/index.js';
 import { until } from '../../../packages/core/test/support/poll.js';
 
-export function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
-}
+/** The sync stream's frame length prefix, as roamd writes it. */
+export const varint = encodeVarint;
 
 /** A sync stream to the daemon, written raw. */
 export class RawStream {
