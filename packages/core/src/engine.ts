@@ -25,8 +25,11 @@ import type { FolderStore, StagedWrite } from './store.js';
 
 /** A reliable, ordered, bidirectional frame channel to one peer (a libp2p stream, or a test pipe). */
 export interface Link {
-  /** Resolves once the transport has accepted the frame (waits while it is congested). */
-  send(frame: Uint8Array): Promise<void>;
+  /**
+   * Resolves once the transport has accepted the frame (waits while it is congested). `msg` is what
+   * the frame encodes, for a link that counts what it carries without decoding it again.
+   */
+  send(frame: Uint8Array, msg?: Message): Promise<void>;
   close(reason: string): void;
   /**
    * Nothing more is queued for this peer right now. A link may hold small frames back to send
@@ -522,7 +525,7 @@ export class Engine {
     const frame = encodeMessage(msg);
     this.stats.framesOut++;
     this.stats.bytesOut += frame.length;
-    await ch.link.send(frame);
+    await ch.link.send(frame, msg);
   }
 
   /**

@@ -17,7 +17,9 @@ import { claimOf } from './group.js';
 import type { Entry } from './members.js';
 import { errText, type TrustState } from './trust-state.js';
 
-export const LEGACY_MEMBERS_PROTOCOL = '/roam/members/1.0.0';
+import { LEGACY_MEMBERS_PROTOCOL } from './protocols.js';
+
+export { LEGACY_MEMBERS_PROTOCOL };
 const MAX_PUSH_BYTES = 1024 * 1024;
 const TIMEOUT_MS = 10_000;
 

@@ -1,5 +1,5 @@
 /**
- * The `/roam/members/1.0.0` gossip that keeps every member's view of the group the same: each
+ * The `/roam/members/2.0.0` gossip that keeps every member's view of the group the same: each
  * member pushes its membership log, its secret's claim and the members' addresses to a member
  * that connects, and to all when something changed; the current secret travels only to a member
  * that said it holds an older one. Sync with a member waits for its push on the connection.
@@ -16,7 +16,9 @@ import { LEGACY_MEMBERS_PROTOCOL, LegacyMembers } from './gossip-legacy.js';
 import { MAX_LOG_ENTRIES, entryId, entrySchema, mergeLogs, verifyEntry, type Entry } from './members.js';
 import { errText, type TrustState } from './trust-state.js';
 
-export const MEMBERS_PROTOCOL = '/roam/members/2.0.0';
+import { MEMBERS_PROTOCOL } from './protocols.js';
+
+export { MEMBERS_PROTOCOL };
 const MAX_PUSH_BYTES = 1024 * 1024;
 const PUSH_TIMEOUT_MS = 10_000;
 /** How long sync with a newly connected member waits for its membership message. */

@@ -12,7 +12,7 @@
  *   for the `drain` event (not `onDrain()`, which resolves early in @libp2p/utils 7.4).
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { MAX_FRAME_BYTES, PROTOCOL_ID, type Link } from '@roam/core';
+import { MAX_FRAME_BYTES, PROTOCOL_ID, type Link, type Message } from '@roam/core';
 import { STABLE_MS, backoff } from './backoff.js';
 import { errText } from './errors.js';
 import type { TrafficCounters } from './traffic.js';
@@ -75,12 +75,12 @@ export class PeerStream {
     readonly stream: Stream,
     readonly outbound: boolean,
     close: (s: PeerStream, reason: string) => void,
-    sent?: (frame: Uint8Array) => void,
+    sent?: (frame: Uint8Array, msg?: Message) => void,
   ) {
     this.reader = new FrameReader(stream);
     this.link = {
-      send: (frame) => {
-        sent?.(frame);
+      send: (frame, msg) => {
+        sent?.(frame, msg);
         return this.send(frame);
       },
       flush: () => void this.flushHeld(),
@@ -272,7 +272,7 @@ export class SyncStreams {
     clearTimeout(ps.reopenTimer);
     ps.reopenTimer = undefined;
     stream.maxReadBufferLength = READ_BUFFER_LIMIT;
-    const s = new PeerStream(ps, stream, outbound, (ended, reason) => void this.endStream(ended, reason), (frame) => this.host.traffic?.sent(ps.peerId, frame));
+    const s = new PeerStream(ps, stream, outbound, (ended, reason) => void this.endStream(ended, reason), (frame, msg) => this.host.traffic?.sent(ps.peerId, frame, msg));
     this.host.traffic?.stream(ps.peerId, PROTOCOL_ID);
     ps.syncStream = s;
     // (A throwing EventTarget listener would be an uncaught exception: guard it.)

@@ -4,12 +4,12 @@
  * They show what an outsider got from this daemon (`roam status --json`, traffic.peers): a peer
  * the gater refuses gets no stream, so nothing at all.
  */
-import { PROTOCOL_ID, decodeMessage } from '@roam/core';
+import { PROTOCOL_ID, type Message } from '@roam/core';
 import type { PeerTraffic } from '../../control/protocol.js';
 import { deviceIdOf } from './peer-ids.js';
+import { LEGACY_MEMBERS_PROTOCOL, MEMBERS_PROTOCOL } from '../../pairing/protocols.js';
 
 type Counts = { -readonly [K in keyof PeerTraffic]: PeerTraffic[K] };
-const MEMBERS = '/roam/members/1.0.0';
 
 export class TrafficCounters {
   private readonly peers = new Map<string, Counts>();
@@ -32,26 +32,20 @@ export class TrafficCounters {
   stream(peerId: string, protocol: string): void {
     const c = this.of(peerId);
     if (protocol === PROTOCOL_ID) c.syncStreams++;
-    else if (protocol === MEMBERS) c.membersStreams++;
+    else if (protocol === MEMBERS_PROTOCOL || protocol === LEGACY_MEMBERS_PROTOCOL) c.membersStreams++;
     else c.otherStreams++;
   }
 
-  /** A sync frame went to the peer. */
-  sent(peerId: string, frame: Uint8Array): void {
+  /** A sync frame went to the peer; `msg` is what it encodes (the engine's, not decoded again). */
+  sent(peerId: string, frame: Uint8Array, msg?: Message): void {
     const c = this.of(peerId);
     c.framesSent++;
     c.bytesSent += frame.length;
-    let msg;
-    try {
-      msg = decodeMessage(frame);
-    } catch {
-      return;
-    }
-    if (msg.t === 'index') {
+    if (msg?.t === 'index') {
       c.indexFrames++;
       c.itemsSent += msg.items.length;
       c.indexBytesSent += frame.length;
-    } else if (msg.t === 'logData' || msg.t === 'fileData') c.dataFrames++;
+    } else if (msg?.t === 'logData' || msg?.t === 'fileData') c.dataFrames++;
   }
 
   list(): PeerTraffic[] {
