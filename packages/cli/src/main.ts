@@ -117,10 +117,12 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--json', 'print JSON')
     .action((o: { folder?: string; only?: string[]; all?: boolean; force?: boolean; json?: boolean }) => projects(o, io));
   cmd('pair', 'pair a device: print a one-time code here, or join with the code another device printed')
-    .argument('[code]', 'the code `roam pair` printed on a device of the group')
+    .argument('[code]', 'the code `roam pair` printed on a device of the group (a `roam1-` code, or a short one like 7-acorn-tulip-zebra)')
+    .option('--short', 'print a short code (a number and three words, one attempt, found on the local network) instead of the long one')
+    .option('--peer <multiaddr>', "joining with a short code: the inviter's pairing address (`roam pair --short` shows it), when mDNS cannot find it (repeatable)", collect, [])
     .option('--timeout <seconds>', 'how long the code stays valid (default 600), or how long to try to join (default 30)', seconds)
     .option('--json', 'print JSON (inviting: one JSON line per event, the code first; progress stays on stderr)')
-    .action((code: string | undefined, o: { timeout?: number; json?: boolean }) => pair(code, o, io));
+    .action((code: string | undefined, o: { timeout?: number; json?: boolean; short?: boolean; peer?: string[] }) => pair(code, o, io));
   cmd('devices', "list this device's group: name, peer id, last seen, addresses")
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => devices(o, io));

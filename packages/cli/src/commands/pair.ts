@@ -10,12 +10,17 @@ import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import type { DeviceInfo, PairCodeEvent, PairRefusal, PairRefusedEvent, PairResult } from '../control/pairing.js';
 import { decodeCode } from '../machine/pair-code.js';
+import { isShortCode, parseShortCode } from '../machine/short-code.js';
 import { printable } from '../machine/printable.js';
 import { WaitProgress } from './helpers/pair-progress.js';
 
 export interface PairFlags {
   timeout?: number;
   json?: boolean;
+  /** Invite with a short code (a number and three words) instead of a `roam1-` code. */
+  short?: boolean;
+  /** Joining with a short code: the inviter's pairing addresses (`--peer`). */
+  peer?: string[];
 }
 
 /** What happens after joining, for --json. */
@@ -29,8 +34,13 @@ export async function pair(code: string | undefined, opts: PairFlags, io: Io, tt
   const socket = roamPaths().socket;
   const params = opts.timeout !== undefined ? { timeout: opts.timeout } : {};
   if (code !== undefined) {
-    decodeCode(code); // a typo is reported here, before anything is dialed
-    const r = await call(socket, 'pair', { ...params, code });
+    if (opts.short) throw new RoamError(ErrorCodes.USAGE, '--short is for inviting (`roam pair --short`); to join, give the code alone');
+    const short = isShortCode(code);
+    // A typo is reported here, before anything is dialed.
+    if (short) parseShortCode(code);
+    else decodeCode(code);
+    if (opts.peer?.length && !short) throw new RoamError(ErrorCodes.USAGE, '--peer goes with a short code: a `roam1-` code carries its addresses');
+    const r = await call(socket, 'pair', { ...params, code, ...(opts.peer?.length ? { peers: opts.peer } : {}) });
     const inviter = r.inviter ?? r.joined;
     const others = r.devices.filter((d) => !d.self);
     if (opts.json) {
@@ -45,7 +55,8 @@ export async function pair(code: string | undefined, opts: PairFlags, io: Io, tt
   const refusals: PairRefusal[] = [];
   let r: PairResult;
   try {
-    r = await call(socket, 'pair', params, (event) => {
+    if (opts.peer?.length) throw new RoamError(ErrorCodes.USAGE, '--peer is for joining with a short code: `roam pair <code> --peer <address>`');
+    r = await call(socket, 'pair', { ...params, ...(opts.short ? { short: true } : {}) }, (event) => {
       const e = event as Partial<PairCodeEvent & PairRefusedEvent> | null;
       if (e?.refused) {
         refusals.push(e.refused);
@@ -56,7 +67,11 @@ export async function pair(code: string | undefined, opts: PairFlags, io: Io, tt
         return;
       }
       if (progress || typeof e?.code !== 'string' || typeof e.expiresAt !== 'number') return;
-      io.out(opts.json ? JSON.stringify({ event: 'code', code: e.code, expiresAt: e.expiresAt }) : e.code);
+      io.out(opts.json ? JSON.stringify({ event: 'code', code: e.code, expiresAt: e.expiresAt, ...(e.addresses ? { addresses: e.addresses } : {}) }) : e.code);
+      if (e.addresses) {
+        io.err(`type this code on the other device: \`roam pair ${e.code}\` (one attempt: a wrong code uses it up); it finds this device on the local network`);
+        if (e.addresses.length) io.err(`elsewhere, add --peer with one of: ${e.addresses.map((a) => `--peer ${a}`).join(', ')}`);
+      }
       progress = new WaitProgress({ expiresAt: e.expiresAt, tty, raw, line: (l) => io.err(l) });
       progress.start();
     });

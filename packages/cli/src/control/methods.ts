@@ -31,9 +31,9 @@ export interface ControlMethods {
   /** Stop or restart syncing with one device (by name, peer id or device id) or all. */
   pause: Method<{ device?: string }, Status, 'ROAM_USAGE'>;
   unpause: Method<{ device?: string }, Status, 'ROAM_USAGE'>;
-  /** Invite (streams the code, then refusals) or join with a code (`roam pair`). */
+  /** Invite (streams the code, then refusals) or join with a code (`roam pair`); `short`: a short code (`--short`); `peers`: where a short code's inviter listens (`--peer`). */
   pair: Method<
-    { code?: string; timeout?: number },
+    { code?: string; timeout?: number; short?: boolean; peers?: string[] },
     PairResult,
     'ROAM_PAIR_CODE_CHECKSUM' | 'ROAM_PAIR_CODE_INVALID' | 'ROAM_PAIR_EXPIRED' | 'ROAM_PAIR_UNREACHABLE' | 'ROAM_PAIR_PROOF' | 'ROAM_PAIR_REFUSED' | 'ROAM_ALREADY_PAIRED',
     PairCodeEvent | PairRefusedEvent

@@ -29,6 +29,8 @@ export interface DeviceInfo {
 export interface PairCodeEvent {
   readonly code: string;
   readonly expiresAt: number;
+  /** Short codes: the pairing listener's addresses (a joiner off the local network gives one with `--peer`). */
+  readonly addresses?: readonly string[];
 }
 
 /** An event `pair` streams while it invites: a device tried to join and was refused (why, and the fix). */

@@ -339,7 +339,7 @@ function unreachable(opts: JoinOptions, failures: unknown[]): Error {
 }
 
 /** The joiner's side of the exchange, on a connection to the inviter. */
-async function joinerExchange(conn: Connection, opts: JoinOptions, keys: PairKeys, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
+export async function joinerExchange(conn: Connection, opts: JoinOptions, keys: PairKeys, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
   let stream: Stream;
   try {
     stream = await conn.newStream(PAIR_PROTOCOL, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });

@@ -31,12 +31,13 @@ export function pairingHandlers(ctx: PairingHandlerContext): Pick<Handlers, 'pai
       const trust = ctx.trust();
       const timeout = typeof params.timeout === 'number' && params.timeout > 0 ? params.timeout * 1000 : undefined;
       if (typeof params.code === 'string') {
-        const r = await trust.join(params.code, timeout ?? 30_000);
+        const peers = Array.isArray(params.peers) ? params.peers.filter((p): p is string => typeof p === 'string').slice(0, 8) : [];
+        const r = await trust.join(params.code, timeout ?? 30_000, undefined, peers);
         return { joined: r.inviter, inviter: r.inviter, group: group(), devices: ctx.devices() } satisfies PairResult;
       }
-      const inv = await trust.invite(timeout ?? 600_000, (refused) => void stream({ refused } satisfies PairRefusedEvent));
+      const inv = await trust.invite(timeout ?? 600_000, (refused) => void stream({ refused } satisfies PairRefusedEvent), params.short === true);
       // The code goes to the command only (never to the log).
-      stream({ code: inv.code, expiresAt: inv.expiresAt } satisfies PairCodeEvent);
+      stream({ code: inv.code, expiresAt: inv.expiresAt, ...(params.short === true ? { addresses: inv.addresses } : {}) } satisfies PairCodeEvent);
       void closed.then(() => inv.cancel());
       const joined = await inv.outcome;
       return { joined, group: group(), devices: ctx.devices() } satisfies PairResult;

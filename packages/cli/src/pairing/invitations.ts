@@ -11,12 +11,14 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { toHex } from '@roam/core/bytes';
 import { codeAddresses, pairingListen } from './addresses.js';
 import { decodeCode, encodeCode, SECRET_BYTES } from '../machine/pair-code.js';
+import { formatShortCode, isShortCode, makeShortCode, parseShortCode, type ShortCode } from '../machine/short-code.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './exchange.js';
 import type { MembershipGossip } from './gossip.js';
 import { claimOf, makeSecret, mergeAddrs, verifySecret, type GroupFile } from './group.js';
 import { membership, mergeLogs, signEntry, verifyEntry, type Entry } from './members.js';
 import { nameIn, refusalForInviter, refusalForJoiner, removalOf, wrongCodeForInviter, type PairRefusal } from './refusal.js';
+import { joinByShortCode, serveShortCode, shortPairingNode } from './short.js';
 import { errText, type Member, type TrustState } from './trust-state.js';
 
 /** A used or expired invitation keeps answering "used"/"expired" this long, then its node stops. */
@@ -27,6 +29,8 @@ export interface Invitation {
   /** The code: shown to the user, never logged. */
   readonly code: string;
   readonly expiresAt: number;
+  /** Short codes: where the pairing listener answers (for the joiner's `--peer`). */
+  readonly addresses: readonly string[];
   /** Resolves with the device that joined; rejects with ROAM_PAIR_EXPIRED at the timeout. */
   readonly outcome: Promise<{ peerId: string; name: string }>;
   cancel(): void;
@@ -72,7 +76,7 @@ export class Invitations {
   }
 
   /** `onRefused`: a device tried to join and was refused (the inviter's `roam pair` says why). */
-  invite(timeoutMs: number, onRefused?: (r: PairRefusal) => void): Promise<Invitation> {
+  invite(timeoutMs: number, onRefused?: (r: PairRefusal) => void, short = false): Promise<Invitation> {
     return this.t.exclusive(async () => {
       const g = this.t.group ?? (await this.found());
       for (const inv of [...this.open].slice(0, Math.max(0, this.open.size - MAX_INVITATIONS + 1))) await this.close(inv);
@@ -80,7 +84,10 @@ export class Invitations {
       const keys = pairKeys(secret);
       let state!: InvitationState;
       let wrongCodes = 0;
-      const node = await pairingNode({
+      const shortCode = short ? makeShortCode() : null;
+      const node = shortCode
+        ? await shortPairingNode({ privateKey: this.t.privateKey, selfId: this.t.selfId, listen: pairingListen(this.t.listen), mdns: this.t.mdns, log: (l) => this.t.log(`pairing: ${l}`) })
+        : await pairingNode({
         privateKey: this.t.privateKey,
         listen: pairingListen(this.t.listen),
         psk: keys.psk,
@@ -131,7 +138,16 @@ export class Invitations {
         log: (l: string) => this.t.log(l),
       };
       try {
-        await node.handle(PAIR_PROTOCOL, (stream, conn) => void serveInviter(stream, conn, host), { maxInboundStreams: 2, maxOutboundStreams: 1 });
+        if (shortCode) {
+          await serveShortCode(node, {
+            code: shortCode,
+            host,
+            burned: (joiner, why) => {
+              this.t.log(`pairing: ${joiner} used the short code's one attempt and did not join (${why}); the code is used up`);
+              state.settle({ ok: false, err: trustError(TrustErrorCodes.PAIR_PROOF, `a device tried this short code and failed (a wrong code, or it broke off): the code is used up; run \`roam pair --short\` again for a new one`) });
+            },
+          });
+        } else await node.handle(PAIR_PROTOCOL, (stream, conn) => void serveInviter(stream, conn, host), { maxInboundStreams: 2, maxOutboundStreams: 1 });
         await node.start();
       } catch (err) {
         await this.close(state);
@@ -145,12 +161,13 @@ export class Invitations {
       state.timer.unref?.();
       const addresses = codeAddresses(node);
       const inviterKey = this.t.privateKey.publicKey.raw;
-      const code = encodeCode({ secret, inviterKey, addresses });
+      const code = shortCode ? formatShortCode(shortCode) : encodeCode({ secret, inviterKey, addresses });
       secret.fill(0);
       this.t.log(`pairing: waiting for a device to join group ${g.id.slice(0, 8)} until ${new Date(expiresAt).toISOString()} (pairing listener on ${addresses.join(', ')})`);
       return {
         code,
         expiresAt,
+        addresses: shortCode ? addresses : [],
         outcome,
         cancel: () => {
           if (state.status === 'open') {
@@ -205,8 +222,8 @@ export class Invitations {
     };
   }
 
-  async join(codeText: string, timeoutMs: number, found?: readonly string[]): Promise<{ inviter: { peerId: string; name: string }; members: Member[] }> {
-    const code = decodeCode(codeText);
+  async join(codeText: string, timeoutMs: number, found?: readonly string[], peers: readonly string[] = []): Promise<{ inviter: { peerId: string; name: string }; members: Member[] }> {
+    const short = isShortCode(codeText) ? parseShortCode(codeText) : null;
     const others = [...this.t.view.members.keys()].filter((p) => p !== this.t.selfId);
     if (others.length) {
       throw trustError(
@@ -214,6 +231,8 @@ export class Invitations {
         `this device is already paired (with ${others.map((p) => this.t.nameOf(p)).join(', ')}); run \`roam leave\` first to pair it into another group`,
       );
     }
+    if (short) return await this.joinShort(short, timeoutMs, peers);
+    const code = decodeCode(codeText);
     let inviterId: string;
     try {
       inviterId = peerIdFromPublicKey(publicKeyFromRaw(code.inviterKey)).toString();
@@ -247,6 +266,21 @@ export class Invitations {
       throw err;
     });
     return { inviter: { peerId: inviterId, name: inviterName }, members: this.t.members() };
+  }
+
+  private async joinShort(code: ShortCode, timeoutMs: number, peers: readonly string[]): Promise<{ inviter: { peerId: string; name: string }; members: Member[] }> {
+    let inviter = { peerId: '', name: '' };
+    const opts = { privateKey: this.t.privateKey, selfId: this.t.selfId, code, peers, name: this.t.name, addrs: this.t.myAddrs(), mdns: this.t.mdns, deadline: Date.now() + timeoutMs, log: (l: string) => this.t.log(l) };
+    await joinByShortCode(opts, (w, inviterId) =>
+      this.t.exclusive(async () => {
+        inviter = { peerId: inviterId, name: w.inviterName };
+        await this.adopt(w, inviterId);
+      }),
+    ).catch((err: unknown) => {
+      this.t.log(`pairing failed: ${errText(err)}`);
+      throw err;
+    });
+    return { inviter, members: this.t.members() };
   }
 
   /** Checks a welcome and makes its group this device's group. */

@@ -246,14 +246,15 @@ export class Trust {
   // ---------------------------------------------------------------- roam pair, roam pair <code>
 
   /** `onRefused`: a device tried to join and was refused (the inviter's `roam pair` says why). */
-  invite(timeoutMs: number, onRefused?: (r: PairRefusal) => void): Promise<Invitation> {
+  invite(timeoutMs: number, onRefused?: (r: PairRefusal) => void, short = false): Promise<Invitation> {
     this.requireGroupMode('pairing');
-    return this.invitations.invite(timeoutMs, onRefused);
+    return this.invitations.invite(timeoutMs, onRefused, short);
   }
 
-  async join(codeText: string, timeoutMs: number, found?: readonly string[]): Promise<{ inviter: { peerId: string; name: string }; members: Member[] }> {
+  /** `peers`: where to look for a short code's inviter besides mDNS (`--peer`). */
+  async join(codeText: string, timeoutMs: number, found?: readonly string[], peers?: readonly string[]): Promise<{ inviter: { peerId: string; name: string }; members: Member[] }> {
     this.requireGroupMode('pairing');
-    return await this.invitations.join(codeText, timeoutMs, found);
+    return await this.invitations.join(codeText, timeoutMs, found, peers);
   }
 
   /** Forgets the group: no keys, nobody allowed, nobody dialed. */
