@@ -19,6 +19,8 @@ export const ErrorCodes = {
   PATH_ESCAPE: 'ROAM_PATH_ESCAPE',
   /** A store write was refused because the item is not in the state the writer expected. */
   STORE_CONFLICT: 'ROAM_STORE_CONFLICT',
+  /** An item name differs only by case or Unicode normalization from a name that exists in its folder, on a file system that does not tell them apart. */
+  NAME_CLASH: 'ROAM_NAME_CLASH',
   /** Received bytes do not hash to the announced value. */
   STORE_HASH_MISMATCH: 'ROAM_STORE_HASH_MISMATCH',
   /** The store's persisted state cannot be read. */

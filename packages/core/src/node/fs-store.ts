@@ -33,7 +33,7 @@ import { cutPartialTail, partialTailOf, partialTrashName } from './partial-tail.
 import type { FsStoreStats } from './stats.js';
 
 export type { FsStoreStats };
-import { checkParents, ensureParents, itemPath, lstatItem, openItem, openPinned, peerMode } from './safe-path.js';
+import { checkParents, ensureParents, itemPath, lstatItem, openItem, openPinned, peerMode, setMode } from './safe-path.js';
 
 /** Prefix of the store's hidden temp files; scans skip them and `open` deletes them. */
 export const TEMP_PREFIX = '.roam-tmp-';
@@ -295,7 +295,7 @@ export class FsFolderStore implements FolderStore {
         await file.sync();
         this.stats.fsyncs++;
         await this.afterAppendWrite?.(name);
-        if (mode !== undefined && ((await file.stat()).mode & 0o777) !== peerMode(mode)) await file.chmod(peerMode(mode));
+        if (mode !== undefined && ((await file.stat()).mode & 0o777) !== peerMode(mode)) await setMode(file, peerMode(mode));
         // A tool may append right behind us. Then its mtime is kept, and the fingerprint records
         // our end (not the size seen), so the next scan reads its lines as a local append instead
         // of taking the grown file for the state just written.
@@ -339,7 +339,7 @@ export class FsFolderStore implements FolderStore {
     try {
       const wrote = total > 0 ? (await file.writev(data as Uint8Array[])).bytesWritten : 0;
       if (wrote !== total) await writeAll(file, concatBytes(data).subarray(wrote));
-      if (mode !== undefined && ((await file.stat()).mode & 0o777) !== peerMode(mode)) await file.chmod(peerMode(mode));
+      if (mode !== undefined && ((await file.stat()).mode & 0o777) !== peerMode(mode)) await setMode(file, peerMode(mode));
       await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
       await file.sync();
       this.stats.fsyncs++;
@@ -555,7 +555,7 @@ export class FsFolderStore implements FolderStore {
   /** lstat for a named scan: a symlink or non-file counts as absent (an invalid name is still refused). */
   private async lstatForScan(name: string): Promise<Stats | null> {
     const st = await lstatItem(this.root, validateName(name)).catch((e: unknown) => {
-      if (isRoamError(e, ErrorCodes.PATH_ESCAPE)) return null;
+      if (isRoamError(e, ErrorCodes.PATH_ESCAPE) || isRoamError(e, ErrorCodes.NAME_CLASH)) return null;
       throw e;
     });
     return st?.isFile() ? st : null;
@@ -679,7 +679,7 @@ export class FsFolderStore implements FolderStore {
           bytesEqual(target.hash, got.hash);
         if (!ok) throw new RoamError(ErrorCodes.STORE_HASH_MISMATCH, `staged content of ${s.name} does not match its target`, { name: s.name });
         await this.checkExpected(s.name, expected);
-        await s.fh.chmod(peerMode(target.mode));
+        await setMode(s.fh, peerMode(target.mode));
         await s.fh.utimes(target.mtimeMs / 1000, target.mtimeMs / 1000);
         const st = await s.fh.stat();
         const tail = target.kind === 'log' ? await this.tailOf(s.fh, target.size) : '';
@@ -788,7 +788,7 @@ export class FsFolderStore implements FolderStore {
         try {
           await fh.sync();
           this.stats.fsyncs++;
-          await fh.chmod(known.state.mode);
+          await setMode(fh, known.state.mode);
           await fh.utimes(known.state.mtimeMs / 1000, known.state.mtimeMs / 1000);
         } finally {
           await fh.close();

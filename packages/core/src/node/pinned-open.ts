@@ -28,6 +28,16 @@ export function peerMode(mode: number): number {
   return (mode & 0o700) | 0o600;
 }
 
+/**
+ * chmod through the handle. A file system that keeps no modes (FAT through FUSE answers ENOSYS)
+ * keeps the modes it has: the content is what matters, and the write goes on.
+ */
+export async function setMode(fh: FileHandle, mode: number): Promise<void> {
+  await fh.chmod(mode).catch((e: unknown) => {
+    if (!['ENOSYS', 'ENOTSUP', 'EOPNOTSUPP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  });
+}
+
 type OpenHook = (abs: string) => void | Promise<void>;
 let beforeOpen: OpenHook | null = null;
 

@@ -15,9 +15,10 @@ import * as path from 'node:path';
 import { ErrorCodes, RoamError } from '../errors.js';
 import { validateName } from '../names.js';
 import { errnoCode, syncDir, type SyncCounter } from './io.js';
+import { checkExactName } from './folding.js';
 import { DIR_MODE, openPinned } from './pinned-open.js';
 
-export { openPinned, peerMode } from './pinned-open.js';
+export { openPinned, peerMode, setMode } from './pinned-open.js';
 
 /** O_NOFOLLOW where the platform has it (not on Windows). */
 export const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -77,8 +78,12 @@ async function walkParents(root: string, name: string, create: SyncCounter | nul
   return true;
 }
 
-/** lstat of item `name`, or null when absent. A symlink, at the item or above it, is ROAM_PATH_ESCAPE. */
+/**
+ * lstat of item `name`, or null when absent. A symlink, at the item or above it, is ROAM_PATH_ESCAPE;
+ * on a file system that folds names, another spelling of it is ROAM_NAME_CLASH.
+ */
 export async function lstatItem(root: string, name: string): Promise<Stats | null> {
+  await checkExactName(root, name); // a name this file system folds onto another: ROAM_NAME_CLASH (folding.ts)
   if (!(await checkParents(root, name))) return null;
   const st = await lstatOrNull(itemPath(root, name));
   if (st?.isSymbolicLink()) throw escape(name, 'the item is a symlink');
