@@ -63,6 +63,10 @@ describe('roam pair --short', () => {
     expect(done.stdout).toBe(`${inv.code}\n`);
     const devices = JSON.parse(b.roam('devices', '--json').stdout) as { peerId: string }[];
     expect(devices.map((d) => d.peerId).sort()).toEqual([a.peerId, b.peerId].sort());
+    // The words go to the user only, never to a log.
+    const words = inv.code.split('-').slice(1).join('-');
+    expect(a.output).not.toContain(words);
+    expect(b.output).not.toContain(words);
   });
 
   it('a wrong guess uses the code up: the right code then fails too, with a clear error', { timeout: 60_000 }, async () => {
