@@ -37,17 +37,15 @@ export function mountFat(at: string): FatMountResult {
   const gid = process.getgid?.() ?? 0;
   const m = run('fusefat', ['-o', `rw+,uid=${uid},gid=${gid}`, image, at]);
   if (m.status !== 0) return fail(`fusefat failed: ${m.stderr}${m.stdout}`);
-  if (!run('sh', ['-c', `grep -q ' ${at} fuse' /proc/mounts`]).stdout && run('sh', ['-c', `grep -q ' ${at} fuse' /proc/mounts`]).status !== 0) return fail('fusefat did not mount');
+  if (run('grep', ['-q', ` ${at} fuse`, '/proc/mounts']).status !== 0) return fail('fusefat did not mount');
   let mounted = true;
-  return {
-    ok: true,
-    mount: {
-      dir: at,
-      unmount: () => {
-        if (mounted && run('fusermount', ['-u', at]).status !== 0) run('fusermount', ['-u', '-z', at]);
-        mounted = false;
-        rmSync(work, { recursive: true, force: true });
-      },
-    },
+  const unmount = (): void => {
+    if (mounted && run('fusermount', ['-u', at]).status !== 0) run('fusermount', ['-u', '-z', at]);
+    mounted = false;
+    process.off('exit', unmount);
+    rmSync(work, { recursive: true, force: true });
   };
+  // If the worker exits before the test's hooks ran (a killed run), the mount still goes.
+  process.on('exit', unmount);
+  return { ok: true, mount: { dir: at, unmount } };
 }
