@@ -186,6 +186,7 @@ export class Daemon {
       listen,
       log: (line) => this.log(line),
       onForget: (peerId) => (this.known.forget(deviceIdOf(peerId)), this.book?.forget(peerId)),
+      ...(this.opts.relay ? { relay: true } : {}),
     });
     this.trust = trust;
     const book = (this.book = new AddressBook({ stateDir: this.paths.state, privateKey: key, isMember: (p) => trust.allows(p), log: (line) => this.log(line) }));
@@ -197,7 +198,7 @@ export class Daemon {
       mdns,
       ...(groupKey
         ? { groupKey }
-        : { protector: trust.protector!, allow: (peerId: string) => trust.allows(peerId), syncReady: (peerId: string) => trust.syncReady(peerId) }),
+        : { protector: trust.protector!, allow: (peerId: string) => trust.allows(peerId), syncReady: (peerId: string) => trust.syncReady(peerId), signedRole: (peerId: string) => trust.roleOf(peerId) }),
       sink: engine,
       log: (line) => this.log(line),
       onObservedAddr: (addr) => this.addressGossip?.noteObserved(addr),
@@ -273,7 +274,7 @@ export class Daemon {
     });
     for (const [deviceId, k] of this.known.entries()) {
       if (!peers.some((p) => p.deviceId === deviceId)) {
-        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: this.addressesOf(k.peerId, []), need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false, via: null, relay: null, role: 'member' });
+        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: this.addressesOf(k.peerId, []), need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false, via: null, relay: null, role: this.trust.roleOf(k.peerId) === 'relay' ? 'relay' : 'member' });
       }
     }
     // roam's own folder (leases, projects' remotes) is an implementation detail, not the user's.

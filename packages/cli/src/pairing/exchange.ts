@@ -8,7 +8,7 @@
  *   (HKDF-SHA256, info "roam pair psk v1"): a device without the code cannot complete even the
  *   handshake, and the joiner's gater admits only the inviter's peer id (from the code).
  * - The exchange, once connected:
- *     joiner  → hello   {nonce_j (32 random bytes), name, main addresses}
+ *     joiner  → hello   {nonce_j (32 random bytes), name, main addresses, role ('relay': a relay-only device)}
  *     inviter → nonce_i                      (or an error: code used / expired, device removed)
  *     joiner  → proof_j = HMAC(K_proof, "roam-pair-v1" ‖ "joiner"  ‖ inviter id ‖ joiner id ‖ nonce_i ‖ nonce_j)
  *     inviter → proof_i = HMAC(K_proof, "roam-pair-v1" ‖ "inviter" ‖ inviter id ‖ joiner id ‖ nonce_i ‖ nonce_j)
@@ -43,7 +43,7 @@ const DIAL_TIMEOUT_MS = 8_000;
 
 export { pairKeys, pairProof, type PairKeys } from './proof.js';
 
-const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.number().int().min(1).max(65535), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16) });
+const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.number().int().min(1).max(65535), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16), role: z.enum(['member', 'relay']).optional() });
 const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexDigits(64) });
 const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexDigits(64) });
 const confirmSchema = z.strictObject({ t: z.literal('confirm') });
@@ -133,7 +133,7 @@ export interface InviterHost {
   /** Takes the invitation for this joiner (single use); false if it was taken or closed meanwhile. */
   claim(joiner: string): boolean;
   /** Adds the joiner to the group; returns what it receives. */
-  admit(joiner: { peerId: string; name: string; addrs: string[] }): Promise<Welcome>;
+  admit(joiner: { peerId: string; name: string; addrs: string[]; role: 'member' | 'relay' }): Promise<Welcome>;
   /** The joiner stored the group (or went away after receiving it: `confirmed` false). */
   joined(joiner: { peerId: string; name: string }, confirmed: boolean): void;
   log(line: string): void;
@@ -188,7 +188,7 @@ export async function serveInviter(stream: Stream, conn: Connection, host: Invit
       host.log(`pairing: ${joiner} did not accept this device's proof: ${confirm.message}`);
       return;
     }
-    const welcome = await host.admit({ peerId: joiner, name: hello.name, addrs: hello.addrs });
+    const welcome = await host.admit({ peerId: joiner, name: hello.name, addrs: hello.addrs, role: hello.role ?? 'member' });
     await wire.send(welcome);
     let confirmed = false;
     try {
@@ -217,6 +217,8 @@ export interface JoinOptions {
   name: string;
   /** This device's main addresses, for the inviter's group. */
   addrs: string[];
+  /** The role it asks for ('relay': a relay-only device). */
+  role: 'member' | 'relay';
   mdns: boolean;
   deadline: number;
   log: (line: string) => void;
@@ -364,7 +366,7 @@ async function joinerExchange(conn: Connection, opts: JoinOptions, keys: PairKey
   let answered = false;
   try {
     const nonceJoiner = randomBytes(32);
-    await wire.send({ t: 'hello', v: PAIR_VERSION, nonce: nonceJoiner.toString('hex'), name: opts.name, addrs: opts.addrs.slice(0, 16) });
+    await wire.send({ t: 'hello', v: PAIR_VERSION, nonce: nonceJoiner.toString('hex'), name: opts.name, addrs: opts.addrs.slice(0, 16), ...(opts.role === 'relay' ? { role: 'relay' } : {}) });
     const challenge = await wire.receive(challengeSchema, 'challenge');
     answered = true;
     if (isError(challenge)) throw refusal(challenge);

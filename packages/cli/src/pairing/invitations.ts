@@ -123,7 +123,7 @@ export class Invitations {
           state.status = 'claimed';
           return true;
         },
-        admit: (j: { peerId: string; name: string; addrs: string[] }) => this.t.exclusive(() => this.admit(j)),
+        admit: (j: { peerId: string; name: string; addrs: string[]; role: 'member' | 'relay' }) => this.t.exclusive(() => this.admit(j)),
         joined: (j: { peerId: string; name: string }, confirmed: boolean) => {
           if (!confirmed) this.t.log(`pairing: ${j.name} received the group but did not confirm it stored it`);
           state.settle({ ok: true, peerId: j.peerId, name: j.name });
@@ -172,11 +172,13 @@ export class Invitations {
   }
 
   /** Adds a joiner that proved the code, and builds what it receives. */
-  private async admit(j: { peerId: string; name: string; addrs: string[] }): Promise<Welcome> {
+  private async admit(j: { peerId: string; name: string; addrs: string[]; role: 'member' | 'relay' }): Promise<Welcome> {
     const g = this.t.group;
     if (!g) throw new Error('this device left the group while pairing');
     if (!this.t.view.members.has(j.peerId)) {
-      const entry = await signEntry(this.t.privateKey, { group: g.id, op: 'add', peer: j.peerId, name: j.name, by: this.t.selfId, at: Date.now() });
+      // A relay-only device asks for the role 'relay': it holds nothing, and nothing it signs counts.
+      const role = j.role === 'relay' ? { role: 'relay' as const } : {};
+      const entry = await signEntry(this.t.privateKey, { group: g.id, op: 'add', peer: j.peerId, name: j.name, by: this.t.selfId, at: Date.now(), ...role });
       g.log = mergeLogs(g.log, [entry]);
     }
     const addrs = j.addrs.filter((a) => {
@@ -189,7 +191,7 @@ export class Invitations {
     if (addrs.length) g.directory[j.peerId] = mergeAddrs([], addrs);
     this.t.save();
     await this.t.apply();
-    this.t.log(`pairing: ${j.name} (${j.peerId}) joined the group`);
+    this.t.log(`pairing: ${j.name} (${j.peerId}) joined the group${j.role === 'relay' ? ' as a relay-only device' : ''}`);
     this.gossip.pushAll(j.peerId);
     const directory: Record<string, string[]> = {};
     for (const p of this.t.view.members.keys()) if (p !== j.peerId && p !== this.t.selfId && g.directory[p]?.length) directory[p] = g.directory[p]!;
@@ -232,6 +234,7 @@ export class Invitations {
         addresses: code.addresses,
         name: this.t.name,
         addrs: this.t.myAddrs(),
+        role: this.t.role,
         mdns: this.t.mdns,
         deadline: Date.now() + timeoutMs,
         log: (l) => this.t.log(l),

@@ -41,6 +41,8 @@ export interface TrustOptions {
   log: (line: string) => void;
   /** A member was removed (forget what is remembered of it). */
   onForget?: (peerId: string) => void;
+  /** A relay-only device (`roamd --relay`): it joins with the role 'relay' and adds or removes nobody. */
+  relay?: boolean;
 }
 
 const EMPTY: Membership = { members: new Map(), removed: new Set() };
@@ -95,6 +97,7 @@ export class Trust {
       privateKey: this.opts.privateKey,
       mdns: this.opts.mdns,
       listen: this.opts.listen,
+      role: this.opts.relay ? 'relay' : 'member',
       get group() {
         return self.group;
       },
@@ -142,6 +145,17 @@ export class Trust {
   allows(peerId: string): boolean {
     if (this.mode === 'env') return true;
     return peerId !== this.selfId && this.view.members.has(peerId);
+  }
+
+  /** A member's signed role ('member', 'relay', or a later version's); undefined: not a member. */
+  roleOf(peerId: string): string | undefined {
+    return this.view.members.get(peerId)?.role;
+  }
+
+  /** A relay (by this daemon's mode or its signed role) signs nothing that counts: it may not add or remove devices. */
+  private requireMember(what: string): void {
+    const role = this.opts.relay ? 'relay' : this.group ? (this.roleOf(this.selfId) ?? 'member') : 'member';
+    if (role !== 'member') throw new RoamError('ROAM_CONFIG', `${what} is not for a relay-only device (its role in the group is ${role}): run it on a member`);
   }
 
   private recompute(): void {
@@ -248,6 +262,7 @@ export class Trust {
   /** `onRefused`: a device tried to join and was refused (the inviter's `roam pair` says why). */
   invite(timeoutMs: number, onRefused?: (r: PairRefusal) => void): Promise<Invitation> {
     this.requireGroupMode('pairing');
+    this.requireMember('inviting a device (`roam pair`)');
     return this.invitations.invite(timeoutMs, onRefused);
   }
 
@@ -281,6 +296,7 @@ export class Trust {
 
   unpair(device: string, deviceIdOf: (peerId: string) => string): Promise<{ peerId: string; name: string; generation: number }> {
     this.requireGroupMode('unpairing');
+    this.requireMember('removing a device (`roam unpair`)');
     return this.exclusive(async () => {
       const peer = this.resolve(device, deviceIdOf);
       if (peer === this.selfId) throw trustError(TrustErrorCodes.UNKNOWN_DEVICE, 'that is this device: use `roam leave` to take it out of the group');

@@ -11,8 +11,9 @@
  *   sync): one reservation per peer (libp2p keeps one per peer id), at most `MAX_RESERVATIONS`
  *   in all, and at most `MAX_CIRCUITS_PER_PEER` open circuits from one peer.
  * - The relay forwards the two members' Noise session: it sees ciphertext only.
- * - A relay is recognised by what it announces through identify: the hop protocol and not the
- *   sync protocol (`RelayRoles`).
+ * - A relay is recognised by its signed role in a paired group's membership (`signedRole`); in a
+ *   ROAM_GROUP_KEY group (no membership) by what it announces through identify: the hop protocol
+ *   and not the sync protocol (`RelayRoles`).
  */
 import { RELAY_V2_HOP_CODEC, circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import type { Libp2p, PeerId } from '@libp2p/interface';
@@ -62,11 +63,15 @@ export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, nod
   };
 }
 
-/** The peers that announced themselves as relays (identify: the hop protocol, no sync protocol). */
+/**
+ * Which peers are relays: by `signedRole` (a paired group's membership: the role an add gave the
+ * device) when given, else those that announced themselves as relays (identify: the hop protocol,
+ * no sync protocol).
+ */
 export class RelayRoles {
   private readonly relays = new Set<string>();
 
-  constructor(node: Libp2p) {
+  constructor(node: Libp2p, private readonly signedRole?: (peerId: string) => string | undefined) {
     node.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols } = evt.detail;
       const key = peerId.toString();
@@ -76,6 +81,7 @@ export class RelayRoles {
   }
 
   isRelay(peerId: string): boolean {
+    if (this.signedRole) return this.signedRole(peerId) === 'relay';
     return this.relays.has(peerId);
   }
 }
