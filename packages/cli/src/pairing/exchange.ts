@@ -23,20 +23,20 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { pairKeys, pairProof, type PairKeys } from './proof.js';
-import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, Stream } from '@libp2p/interface';
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
-import { allErrors, buildNode } from '../daemon/net/index.js';
+import { allErrors } from '../daemon/net/index.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { MAX_PREVIOUS, addrSchema, directorySchema, secretSchema } from './group.js';
 import { MAX_LOG_ENTRIES, entrySchema, hexDigits, nameSchema } from './members.js';
-import { GroupProtector, NotInGroupError } from './protector.js';
+import { NotInGroupError } from './protector.js';
+import { relayPeerId } from './relay-pairing.js';
 import { JOINER_FIX, printable } from './refusal.js';
 
 export const PAIR_PROTOCOL = '/roam/pair/1.0.0';
 export const PAIR_VERSION = 2; // the joiner's hello: 2 since membership entries v2 (older: told to upgrade)
-export const PAIR_MDNS_TAG = '_roam-pair._udp.local';
 const MAX_MESSAGE = 1024 * 1024;
 const STEP_TIMEOUT_MS = 15_000;
 const DIAL_TIMEOUT_MS = 8_000;
@@ -90,36 +90,8 @@ class Wire {
 
 const isError = (m: unknown): m is z.infer<typeof errorSchema> => typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'error';
 
-// ------------------------------------------------------------------ pairing nodes
-
-export interface PairingNodeOptions {
-  privateKey: PrivateKey;
-  listen: string[];
-  psk: Uint8Array;
-  /** Which peer ids may connect (the joiner admits only the inviter). */
-  allow: (peerId: string) => boolean;
-  mdns: boolean;
-  log: (line: string) => void;
-  onMdnsPeer?: (info: PeerInfo) => void;
-  /** A device at this address tried the pairing network without the code (a wrong code). */
-  onWrongCode?: (remote: string) => void;
-}
-
-export async function pairingNode(opts: PairingNodeOptions): Promise<Libp2p> {
-  const protector = new GroupProtector({ log: opts.log, secretName: 'pairing code', ...(opts.onWrongCode ? { onRefused: opts.onWrongCode } : {}) });
-  const k = { key: opts.psk, label: 'the pairing code' };
-  protector.setKeys(k, [k]);
-  const deny = (peer: PeerId): boolean => !opts.allow(peer.toString());
-  return buildNode({
-    privateKey: opts.privateKey,
-    listen: opts.listen,
-    protector,
-    deny,
-    ...(opts.mdns ? { mdns: { serviceTag: PAIR_MDNS_TAG, interval: 1000, onPeer: (info: PeerInfo) => opts.onMdnsPeer?.(info) } } : {}),
-    dialTimeoutMs: DIAL_TIMEOUT_MS,
-    maxConnections: 16,
-  });
-}
+import { pairingNode } from './pairing-node.js';
+export { PAIR_MDNS_TAG, pairingNode, type PairingNodeOptions } from './pairing-node.js';
 
 // ------------------------------------------------------------------ the inviter
 
@@ -217,8 +189,8 @@ export interface JoinOptions {
   name: string;
   /** This device's main addresses, for the inviter's group. */
   addrs: string[];
-  /** The role it asks for ('relay': a relay-only device). */
-  role: 'member' | 'relay';
+  /** The role it asks for ('relay': a relay-only device; 'member' when absent). */
+  role?: 'member' | 'relay';
   mdns: boolean;
   deadline: number;
   log: (line: string) => void;
@@ -235,6 +207,9 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
  */
 export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
   const keys = pairKeys(opts.secret);
+  // The group relay's one-time listener (relay-pairing.ts): `/…/p2p-circuit` in the code, its peer id derived from the code.
+  const isCircuit = (a: string): boolean => /^\/ip[46]\/[^/]+\/tcp\/\d+\/p2p-circuit$/.test(a);
+  const relayId = opts.addresses.some(isCircuit) ? await relayPeerId(keys.relay) : null;
   const pending: Multiaddr[][] = [];
   let wake: (() => void) | null = null;
   const tried = new Set<string>();
@@ -248,7 +223,8 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
         continue;
       }
       if (!ma.getComponents().some((c) => c.name === 'tcp')) continue;
-      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+      if (relayId && isCircuit(ma.toString())) ma = multiaddr(`${ma.toString().slice(0, -'/p2p-circuit'.length)}/p2p/${relayId}/p2p-circuit`);
+      const id = ma.getComponents().findLast((c) => c.name === 'p2p' && !ma.toString().endsWith('/p2p-circuit'))?.value;
       if (id !== undefined && id !== opts.inviterId) {
         opts.log(`pairing: ignoring ${id} found ${via}: not the inviter named in the code`);
         continue;
@@ -270,7 +246,8 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
     privateKey: opts.privateKey,
     listen: [],
     psk: keys.psk,
-    allow: (peer) => peer === opts.inviterId,
+    allow: (peer) => peer === opts.inviterId || peer === relayId,
+    ...(relayId ? { relay: { key: keys.relay, mode: 'dial' as const } } : {}),
     mdns: opts.mdns,
     log: (l) => opts.log(`pairing: ${l}`),
     onMdnsPeer: (info) => {
@@ -281,7 +258,8 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
   const failures: unknown[] = [];
   try {
     await node.start();
-    offer(opts.addresses, 'in the code');
+    offer(opts.addresses.filter((a) => !isCircuit(a)), 'in the code');
+    offer(opts.addresses.filter(isCircuit), 'through the group\'s relay');
     if (opts.found) offer(opts.found, 'on the local network');
     let conn: Connection | null = null;
     while (!conn) {

@@ -13,6 +13,7 @@ import { codeAddresses, pairingListen } from './addresses.js';
 import { decodeCode, encodeCode, SECRET_BYTES } from '../machine/pair-code.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './exchange.js';
+import { openRelayListeners, type RelayListeners } from './relay-pairing.js';
 import type { MembershipGossip } from './gossip.js';
 import { claimOf, makeSecret, mergeAddrs, verifySecret, type GroupFile } from './group.js';
 import { membership, mergeLogs, signEntry, verifyEntry, type Entry } from './members.js';
@@ -35,6 +36,8 @@ export interface Invitation {
 interface InvitationState {
   status: 'open' | 'claimed' | 'used' | 'expired';
   node: Libp2p;
+  /** The one-time listeners the group's relays opened for it. */
+  relayed: RelayListeners | null;
   timer: NodeJS.Timeout | undefined;
   linger: NodeJS.Timeout | undefined;
   settle: (r: { ok: true; peerId: string; name: string } | { ok: false; err: Error }) => void;
@@ -80,7 +83,11 @@ export class Invitations {
       const keys = pairKeys(secret);
       let state!: InvitationState;
       let wrongCodes = 0;
+      // Relay-only members this device is connected to: each opens a one-time listener (relay-pairing.ts).
+      const net = this.t.net;
+      const relays = net ? net.connectedPeers().filter((p) => this.t.view.members.get(p)?.role === 'relay') : [];
       const node = await pairingNode({
+        ...(relays.length ? { relay: { key: keys.relay, mode: 'client' as const } } : {}),
         privateKey: this.t.privateKey,
         listen: pairingListen(this.t.listen),
         psk: keys.psk,
@@ -91,9 +98,10 @@ export class Invitations {
       });
       const outcome = new Promise<{ peerId: string; name: string }>((resolve, reject) => {
         state = {
-          status: 'open', node, timer: undefined, linger: undefined,
+          status: 'open', node, relayed: null, timer: undefined, linger: undefined,
           settle: (r) => {
             clearTimeout(state.timer);
+            state.relayed?.close();
             if (state.status === 'open' || state.status === 'claimed') state.status = r.ok ? 'used' : 'expired';
             if (r.ok) resolve({ peerId: r.peerId, name: r.name });
             else reject(r.err);
@@ -143,7 +151,8 @@ export class Invitations {
         state.settle({ ok: false, err: trustError(TrustErrorCodes.PAIR_EXPIRED, `no device joined within ${Math.round(timeoutMs / 1000)} s: the code has expired`) });
       }, timeoutMs);
       state.timer.unref?.();
-      const addresses = codeAddresses(node);
+      if (net && relays.length) state.relayed = await this.reserve(net, node, relays, keys.relay, timeoutMs);
+      const addresses = [...codeAddresses(node), ...(state.relayed?.codeAddrs ?? [])];
       const inviterKey = this.t.privateKey.publicKey.raw;
       const code = encodeCode({ secret, inviterKey, addresses });
       secret.fill(0);
@@ -162,8 +171,22 @@ export class Invitations {
     });
   }
 
+  /** One-time listeners on the group's relays, and a reservation on one of them (or none, said in the log). */
+  private async reserve(net: NonNullable<TrustState['net']>, node: Libp2p, relays: string[], key: Uint8Array, ttlMs: number): Promise<RelayListeners> {
+    const relayed = await openRelayListeners(net, relays, key, ttlMs, (l) => this.t.log(l));
+    const reserved = (): boolean => node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit'));
+    for (const a of relayed.dialAddrs) {
+      if (reserved()) break;
+      await node.dial(multiaddr(a), { signal: AbortSignal.timeout(8_000) }).catch((err: unknown) => this.t.log(`pairing: no connection to the relay's one-time listener ${a}: ${errText(err)}`));
+      for (let i = 0; i < 50 && !reserved() && node.getConnections().length; i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (relayed.dialAddrs.length && !reserved()) this.t.log('pairing: no reservation on the group\'s relay: the code carries its address all the same');
+    return relayed;
+  }
+
   private async close(state: InvitationState): Promise<void> {
     if (!this.open.delete(state)) return;
+    state.relayed?.close();
     clearTimeout(state.timer);
     clearTimeout(state.linger);
     state.settle({ ok: false, err: trustError(TrustErrorCodes.PAIR_EXPIRED, 'the invitation was closed') });

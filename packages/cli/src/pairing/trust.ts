@@ -23,6 +23,7 @@ import { GRACE_MS, MAX_PREVIOUS, groupFilePath, makeSecret, readGroupFile, remov
 import { Invitations, type Invitation } from './invitations.js';
 import { entryId, membership, mergeLogs, safeName, signEntry, type Membership } from './members.js';
 import { GroupProtector, type ProtectorKey } from './protector.js';
+import { PairingRelays } from './relay-pairing.js';
 import type { PairRefusal } from './refusal.js';
 import type { Member, TrustState } from './trust-state.js';
 
@@ -57,6 +58,8 @@ export class Trust {
   private net: Network | null = null;
   private readonly gossip: MembershipGossip;
   private readonly invitations: Invitations;
+  /** A relay-only device's one-time pairing listeners (relay-pairing.ts). */
+  private pairingRelays: PairingRelays | null = null;
   /** Peers this device dials as members (to forget those that leave the set). */
   private targeted = new Set<string>();
   /** The group secret the network was last given (to notice a change). */
@@ -220,6 +223,10 @@ export class Trust {
     this.net = net;
     if (this.mode === 'env') return;
     await this.gossip.listen(net);
+    if (this.opts.relay) {
+      this.pairingRelays = new PairingRelays({ listen: this.opts.listen, mayAsk: (p) => this.roleOf(p) === 'member', log: (l) => this.log(l) });
+      await this.pairingRelays.start(net);
+    }
     await this.apply();
     // Connections made before the listener was in place.
     this.gossip.greetConnected(net);
@@ -342,5 +349,6 @@ export class Trust {
     this.stopped = true;
     clearInterval(this.pruneTimer);
     await this.invitations.closeAll();
+    await this.pairingRelays?.stop();
   }
 }
