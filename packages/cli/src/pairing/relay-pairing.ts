@@ -51,6 +51,23 @@ export async function relayPeerId(relayKey: Uint8Array): Promise<string> {
   return peerIdFromPrivateKey(await relayIdentity(relayKey)).toString();
 }
 
+/** A one-time listener (not started): keyed by `relayKey`, reservations and circuits for `member` only. */
+export async function oneTimeRelayNode(relayKey: Uint8Array, member: string, listen: string[], log: (line: string) => void): Promise<Libp2p> {
+  const protector = new GroupProtector({ log, secretName: 'pairing relay key' });
+  const k = { key: relayKey, label: 'the pairing relay key' };
+  protector.setKeys(k, [k]);
+  return buildNode({
+    privateKey: await relayIdentity(relayKey),
+    listen,
+    protector,
+    deny: () => false, // whoever holds the code's relay key; the relay hooks decide the rest
+    dialTimeoutMs: 8_000,
+    maxConnections: 16,
+    relay: 'server',
+    relayFor: member,
+  });
+}
+
 const send = async (lp: ReturnType<typeof lpStream>, msg: unknown): Promise<void> => {
   await lp.write(new TextEncoder().encode(JSON.stringify(msg)), { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
 };
@@ -89,20 +106,7 @@ export class PairingRelays {
     let node: Libp2p | null = null;
     try {
       const req = await receive(lp, openSchema, AbortSignal.timeout(STEP_TIMEOUT_MS));
-      const key = Buffer.from(req.key, 'hex');
-      const protector = new GroupProtector({ log: (l) => this.opts.log(`pairing relay: ${l}`), secretName: 'pairing relay key' });
-      const k = { key, label: 'the pairing relay key' };
-      protector.setKeys(k, [k]);
-      node = await buildNode({
-        privateKey: await relayIdentity(key),
-        listen: pairingListen(this.opts.listen),
-        protector,
-        deny: () => false, // whoever holds the code's relay key; the relay hooks decide the rest
-        dialTimeoutMs: 8_000,
-        maxConnections: 16,
-        relay: 'server',
-        relayFor: member,
-      });
+      node = await oneTimeRelayNode(Buffer.from(req.key, 'hex'), member, pairingListen(this.opts.listen), (l) => this.opts.log(`pairing relay: ${l}`));
       this.nodes.set(node, member);
       await node.start();
       const addrs = node.getMultiaddrs().map((ma) => ma.decapsulateCode(421).toString());
