@@ -88,10 +88,12 @@ describe('a relay-only device in a paired group', () => {
 
   it('pairs devices behind NAT with a member behind NAT through the relay, with only the printed code', { timeout: 90_000 }, async ({ skip }) => {
     const { t, hosts, r, h1, h2, h3 } = need(skip);
+    // H1 reconnects to R from behind NAT 1: its old connection dies with the veth (noticed by
+    // libp2p's pings), then it dials R again.
+    const connects = (): number => h1.output.split(`connected to ${status(r).deviceId} (`).length;
+    const before = connects();
     t.move(hosts.h1, 1);
-    // A connection made after the move (the old one died with the veth; libp2p notices it late).
-    const wan = t.homes[0]!.wan;
-    await waitFor('h1 to reach r again from behind NAT 1', [h1, r], () => r.output.includes(`(${h1.peerId}) via /ip4/${wan}/`) && peerOf(status(h1), r)?.connected === true, 45_000);
+    await waitFor('h1 to reach r again from behind NAT 1', [h1, r], () => connects() > before && peerOf(status(h1), r)?.connected === true, 45_000);
     for (const joiner of [h2, h3]) {
       const closedBefore = r.output.split('closed the one-time listener').length;
       const inv = await invite(h1, ['--timeout', '60'], pairing.track);
