@@ -261,7 +261,7 @@ export class Daemon {
       const sum = (pick: (s: (typeof states)[number]) => { items: number; bytes: number }) =>
         states.reduce((a, s) => ({ items: a.items + pick(s).items, bytes: a.bytes + pick(s).bytes }), { items: 0, bytes: 0 });
       const known = this.known.get(p.deviceId);
-      const name = this.engine.replicator.peerName(p.deviceId) ?? known?.name ?? p.deviceId;
+      const name = this.engine.replicator.peerName(p.deviceId) ?? known?.name ?? this.trust.memberName(p.peerId) ?? p.deviceId;
       if (p.connected && (!known || known.name !== name || known.lastSeen !== p.lastSeen)) this.known.remember(p.deviceId, { name, peerId: p.peerId, lastSeen: p.lastSeen });
       return {
         peerId: p.peerId, deviceId: p.deviceId, name, connected: p.connected, paused: p.paused,
@@ -289,7 +289,7 @@ export class Daemon {
   /** A peer's name (as status shows it), by peer id. */
   private nameOf(peerId: string): string {
     const deviceId = deviceIdOf(peerId);
-    return this.engine.replicator.peerName(deviceId) ?? this.known.get(deviceId)?.name ?? deviceId;
+    return this.engine.replicator.peerName(deviceId) ?? this.known.get(deviceId)?.name ?? this.trust.memberName(peerId) ?? deviceId;
   }
 
   /** The addresses this device knows for a peer: the network's (dialed, found, reached) and the address book's. */

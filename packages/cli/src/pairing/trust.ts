@@ -155,6 +155,11 @@ export class Trust {
     return this.view.members.get(peerId)?.role;
   }
 
+  /** A member's name from its signed add (a relay never syncs, so never tells its name otherwise). */
+  memberName(peerId: string): string | undefined {
+    return this.view.members.get(peerId)?.name;
+  }
+
   /** A relay (by this daemon's mode or its signed role) signs nothing that counts: it may not add or remove devices. */
   private requireMember(what: string): void {
     const role = this.opts.relay ? 'relay' : this.group ? (this.roleOf(this.selfId) ?? 'member') : 'member';
