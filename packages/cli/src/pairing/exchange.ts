@@ -224,7 +224,8 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
       }
       if (!ma.getComponents().some((c) => c.name === 'tcp')) continue;
       if (relayId && isCircuit(ma.toString())) ma = multiaddr(`${ma.toString().slice(0, -'/p2p-circuit'.length)}/p2p/${relayId}/p2p-circuit`);
-      const id = ma.getComponents().findLast((c) => c.name === 'p2p' && !ma.toString().endsWith('/p2p-circuit'))?.value;
+      // A relay address ends in /p2p-circuit: the inviter's id goes after it.
+      const id = ma.toString().endsWith('/p2p-circuit') ? undefined : ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
       if (id !== undefined && id !== opts.inviterId) {
         opts.log(`pairing: ignoring ${id} found ${via}: not the inviter named in the code`);
         continue;
