@@ -9,35 +9,16 @@
  * Needs root, iproute2 and nftables: skipped with a loud notice when namespaces cannot be made,
  * except under CI=true, where it fails.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { until } from '../harness/poll.js';
 import { makeDaemon, type DaemonHandle } from '../support/daemons.js';
-import { FIXTURE, PORT, SID, labTopology, peerOf, startIn, status, waitFor as waitForPeers } from '../support/lab.js';
+import { FIXTURE, PORT, SID, filesContaining, labTopology, peerOf, startIn, status, waitFor as waitForPeers } from '../support/lab.js';
 
 const lab = labTopology();
 const waitFor = (what: string, ds: DaemonHandle[], fn: () => boolean, timeoutMs?: number): Promise<void> =>
   waitForPeers(what, ds, fn, ({ name, connected, via, relay, role, addresses }) => ({ name, connected, via, relay, role, addresses }), timeoutMs);
-
-/** Every file under `dir` whose bytes contain one of `needles`. */
-function filesContaining(dir: string, needles: readonly Buffer[]): string[] {
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) {
-        const bytes = readFileSync(p);
-        if (needles.some((n) => bytes.includes(n))) found.push(p);
-      }
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return found;
-}
 
 describe('a relay-only device', () => {
   it('relays two NATed members to each other, holds nothing, and refuses a non-member', { timeout: 90_000 }, async ({ skip }) => {

@@ -3,6 +3,8 @@
  * started inside a host's namespace, status and waiting with a readable account of every daemon's
  * peers, and a topology that is removed after the file's tests, even when one fails.
  */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect } from 'vitest';
 import type { PeerStatus, Status } from '../../packages/cli/src/control/protocol.js';
@@ -68,4 +70,23 @@ export async function waitFor(what: string, ds: DaemonHandle[], fn: () => boolea
       return [d.name, { peers, log: d.output.slice(-2500) }];
     })),
   });
+}
+
+/** Every file under `dir` whose bytes contain one of `needles`. */
+export function filesContaining(dir: string, needles: readonly Buffer[]): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        const bytes = readFileSync(p);
+        if (needles.some((n) => bytes.includes(n))) found.push(p);
+      }
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return found;
 }

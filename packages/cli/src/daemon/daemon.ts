@@ -186,6 +186,7 @@ export class Daemon {
       listen,
       log: (line) => this.log(line),
       onForget: (peerId) => (this.known.forget(deviceIdOf(peerId)), this.book?.forget(peerId)),
+      ...(this.opts.relay ? { relay: true } : {}),
     });
     this.trust = trust;
     const book = (this.book = new AddressBook({ stateDir: this.paths.state, privateKey: key, isMember: (p) => trust.allows(p), log: (line) => this.log(line) }));
@@ -197,7 +198,7 @@ export class Daemon {
       mdns,
       ...(groupKey
         ? { groupKey }
-        : { protector: trust.protector!, allow: (peerId: string) => trust.allows(peerId), syncReady: (peerId: string) => trust.syncReady(peerId) }),
+        : { protector: trust.protector!, allow: (peerId: string) => trust.allows(peerId), syncReady: (peerId: string) => trust.syncReady(peerId), signedRole: (peerId: string) => trust.roleOf(peerId) }),
       sink: engine,
       log: (line) => this.log(line),
       onObservedAddr: (addr) => this.addressGossip?.noteObserved(addr),
@@ -260,7 +261,7 @@ export class Daemon {
       const sum = (pick: (s: (typeof states)[number]) => { items: number; bytes: number }) =>
         states.reduce((a, s) => ({ items: a.items + pick(s).items, bytes: a.bytes + pick(s).bytes }), { items: 0, bytes: 0 });
       const known = this.known.get(p.deviceId);
-      const name = this.engine.replicator.peerName(p.deviceId) ?? known?.name ?? p.deviceId;
+      const name = this.engine.replicator.peerName(p.deviceId) ?? known?.name ?? this.trust.memberName(p.peerId) ?? p.deviceId;
       if (p.connected && (!known || known.name !== name || known.lastSeen !== p.lastSeen)) this.known.remember(p.deviceId, { name, peerId: p.peerId, lastSeen: p.lastSeen });
       return {
         peerId: p.peerId, deviceId: p.deviceId, name, connected: p.connected, paused: p.paused,
@@ -273,7 +274,7 @@ export class Daemon {
     });
     for (const [deviceId, k] of this.known.entries()) {
       if (!peers.some((p) => p.deviceId === deviceId)) {
-        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: this.addressesOf(k.peerId, []), need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false, via: null, relay: null, role: 'member' });
+        peers.push({ peerId: k.peerId, deviceId, name: k.name, connected: false, paused: false, lastSeen: k.lastSeen, addresses: this.addressesOf(k.peerId, []), need: { items: 0, bytes: 0 }, peerNeeds: { items: 0, bytes: 0 }, offers: [], optedOut: [], inSync: false, via: null, relay: null, role: this.trust.roleOf(k.peerId) === 'relay' ? 'relay' : 'member' });
       }
     }
     // roam's own folder (leases, projects' remotes) is an implementation detail, not the user's.
@@ -288,7 +289,7 @@ export class Daemon {
   /** A peer's name (as status shows it), by peer id. */
   private nameOf(peerId: string): string {
     const deviceId = deviceIdOf(peerId);
-    return this.engine.replicator.peerName(deviceId) ?? this.known.get(deviceId)?.name ?? deviceId;
+    return this.engine.replicator.peerName(deviceId) ?? this.known.get(deviceId)?.name ?? this.trust.memberName(peerId) ?? deviceId;
   }
 
   /** The addresses this device knows for a peer: the network's (dialed, found, reached) and the address book's. */

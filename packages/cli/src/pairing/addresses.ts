@@ -17,7 +17,8 @@ export function codeAddresses(node: Libp2p): string[] {
   const addrs = node.getMultiaddrs().map((ma) => ma.decapsulateCode(421).toString());
   const rank = (a: string): number => (/^\/ip[46]\/(127\.|::1\/)/.test(a) ? 2 : /^\/ip6\//.test(a) ? 1 : 0);
   return [...new Set(addrs)]
-    .filter((a) => !/^\/ip6\/fe80/i.test(a))
+    // Circuits (a reservation on the group's relay) go into the code in their short form (relay-pairing.ts).
+    .filter((a) => !/^\/ip6\/fe80/i.test(a) && !a.includes('/p2p-circuit'))
     .sort((a, b) => rank(a) - rank(b))
     .slice(0, MAX_CODE_ADDRESSES);
 }

@@ -8,7 +8,7 @@
  *   (HKDF-SHA256, info "roam pair psk v1"): a device without the code cannot complete even the
  *   handshake, and the joiner's gater admits only the inviter's peer id (from the code).
  * - The exchange, once connected:
- *     joiner  → hello   {nonce_j (32 random bytes), name, main addresses}
+ *     joiner  → hello   {nonce_j (32 random bytes), name, main addresses, role ('relay': a relay-only device)}
  *     inviter → nonce_i                      (or an error: code used / expired, device removed)
  *     joiner  → proof_j = HMAC(K_proof, "roam-pair-v1" ‖ "joiner"  ‖ inviter id ‖ joiner id ‖ nonce_i ‖ nonce_j)
  *     inviter → proof_i = HMAC(K_proof, "roam-pair-v1" ‖ "inviter" ‖ inviter id ‖ joiner id ‖ nonce_i ‖ nonce_j)
@@ -23,27 +23,27 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { pairKeys, pairProof, type PairKeys } from './proof.js';
-import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, Stream } from '@libp2p/interface';
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
-import { allErrors, buildNode } from '../daemon/net/index.js';
+import { allErrors } from '../daemon/net/index.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { MAX_PREVIOUS, addrSchema, directorySchema, secretSchema } from './group.js';
 import { MAX_LOG_ENTRIES, entrySchema, hexDigits, nameSchema } from './members.js';
-import { GroupProtector, NotInGroupError } from './protector.js';
+import { NotInGroupError } from './protector.js';
+import { relayPeerId } from './relay-pairing.js';
 import { JOINER_FIX, printable } from './refusal.js';
 
 export const PAIR_PROTOCOL = '/roam/pair/1.0.0';
 export const PAIR_VERSION = 2; // the joiner's hello: 2 since membership entries v2 (older: told to upgrade)
-export const PAIR_MDNS_TAG = '_roam-pair._udp.local';
 const MAX_MESSAGE = 1024 * 1024;
 const STEP_TIMEOUT_MS = 15_000;
 const DIAL_TIMEOUT_MS = 8_000;
 
 export { pairKeys, pairProof, type PairKeys } from './proof.js';
 
-const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.number().int().min(1).max(65535), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16) });
+const helloSchema = z.strictObject({ t: z.literal('hello'), v: z.number().int().min(1).max(65535), nonce: hexDigits(64), name: nameSchema, addrs: z.array(addrSchema).max(16), role: z.enum(['member', 'relay']).optional() });
 const challengeSchema = z.strictObject({ t: z.literal('challenge'), nonce: hexDigits(64) });
 const proofSchema = z.strictObject({ t: z.literal('proof'), proof: hexDigits(64) });
 const confirmSchema = z.strictObject({ t: z.literal('confirm') });
@@ -90,36 +90,8 @@ class Wire {
 
 const isError = (m: unknown): m is z.infer<typeof errorSchema> => typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'error';
 
-// ------------------------------------------------------------------ pairing nodes
-
-export interface PairingNodeOptions {
-  privateKey: PrivateKey;
-  listen: string[];
-  psk: Uint8Array;
-  /** Which peer ids may connect (the joiner admits only the inviter). */
-  allow: (peerId: string) => boolean;
-  mdns: boolean;
-  log: (line: string) => void;
-  onMdnsPeer?: (info: PeerInfo) => void;
-  /** A device at this address tried the pairing network without the code (a wrong code). */
-  onWrongCode?: (remote: string) => void;
-}
-
-export async function pairingNode(opts: PairingNodeOptions): Promise<Libp2p> {
-  const protector = new GroupProtector({ log: opts.log, secretName: 'pairing code', ...(opts.onWrongCode ? { onRefused: opts.onWrongCode } : {}) });
-  const k = { key: opts.psk, label: 'the pairing code' };
-  protector.setKeys(k, [k]);
-  const deny = (peer: PeerId): boolean => !opts.allow(peer.toString());
-  return buildNode({
-    privateKey: opts.privateKey,
-    listen: opts.listen,
-    protector,
-    deny,
-    ...(opts.mdns ? { mdns: { serviceTag: PAIR_MDNS_TAG, interval: 1000, onPeer: (info: PeerInfo) => opts.onMdnsPeer?.(info) } } : {}),
-    dialTimeoutMs: DIAL_TIMEOUT_MS,
-    maxConnections: 16,
-  });
-}
+import { pairingNode } from './pairing-node.js';
+export { PAIR_MDNS_TAG, pairingNode, type PairingNodeOptions } from './pairing-node.js';
 
 // ------------------------------------------------------------------ the inviter
 
@@ -133,7 +105,7 @@ export interface InviterHost {
   /** Takes the invitation for this joiner (single use); false if it was taken or closed meanwhile. */
   claim(joiner: string): boolean;
   /** Adds the joiner to the group; returns what it receives. */
-  admit(joiner: { peerId: string; name: string; addrs: string[] }): Promise<Welcome>;
+  admit(joiner: { peerId: string; name: string; addrs: string[]; role: 'member' | 'relay' }): Promise<Welcome>;
   /** The joiner stored the group (or went away after receiving it: `confirmed` false). */
   joined(joiner: { peerId: string; name: string }, confirmed: boolean): void;
   log(line: string): void;
@@ -188,7 +160,7 @@ export async function serveInviter(stream: Stream, conn: Connection, host: Invit
       host.log(`pairing: ${joiner} did not accept this device's proof: ${confirm.message}`);
       return;
     }
-    const welcome = await host.admit({ peerId: joiner, name: hello.name, addrs: hello.addrs });
+    const welcome = await host.admit({ peerId: joiner, name: hello.name, addrs: hello.addrs, role: hello.role ?? 'member' });
     await wire.send(welcome);
     let confirmed = false;
     try {
@@ -217,6 +189,8 @@ export interface JoinOptions {
   name: string;
   /** This device's main addresses, for the inviter's group. */
   addrs: string[];
+  /** The role it asks for ('relay': a relay-only device; 'member' when absent). */
+  role?: 'member' | 'relay';
   mdns: boolean;
   deadline: number;
   log: (line: string) => void;
@@ -233,6 +207,9 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
  */
 export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
   const keys = pairKeys(opts.secret);
+  // The group relay's one-time listener (relay-pairing.ts): `/…/p2p-circuit` in the code, its peer id derived from the code.
+  const isCircuit = (a: string): boolean => /^\/ip[46]\/[^/]+\/tcp\/\d+\/p2p-circuit$/.test(a);
+  const relayId = opts.addresses.some(isCircuit) ? await relayPeerId(keys.relay) : null;
   const pending: Multiaddr[][] = [];
   let wake: (() => void) | null = null;
   const tried = new Set<string>();
@@ -246,7 +223,9 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
         continue;
       }
       if (!ma.getComponents().some((c) => c.name === 'tcp')) continue;
-      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+      if (relayId && isCircuit(ma.toString())) ma = multiaddr(`${ma.toString().slice(0, -'/p2p-circuit'.length)}/p2p/${relayId}/p2p-circuit`);
+      // A relay address ends in /p2p-circuit: the inviter's id goes after it.
+      const id = ma.toString().endsWith('/p2p-circuit') ? undefined : ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
       if (id !== undefined && id !== opts.inviterId) {
         opts.log(`pairing: ignoring ${id} found ${via}: not the inviter named in the code`);
         continue;
@@ -268,7 +247,8 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
     privateKey: opts.privateKey,
     listen: [],
     psk: keys.psk,
-    allow: (peer) => peer === opts.inviterId,
+    allow: (peer) => peer === opts.inviterId || peer === relayId,
+    ...(relayId ? { relay: { key: keys.relay, mode: 'dial' as const } } : {}),
     mdns: opts.mdns,
     log: (l) => opts.log(`pairing: ${l}`),
     onMdnsPeer: (info) => {
@@ -279,7 +259,8 @@ export async function joinByCode(opts: JoinOptions, accept: (w: Welcome) => Prom
   const failures: unknown[] = [];
   try {
     await node.start();
-    offer(opts.addresses, 'in the code');
+    offer(opts.addresses.filter((a) => !isCircuit(a)), 'in the code');
+    offer(opts.addresses.filter(isCircuit), 'through the group\'s relay');
     if (opts.found) offer(opts.found, 'on the local network');
     let conn: Connection | null = null;
     while (!conn) {
@@ -339,7 +320,7 @@ function unreachable(opts: JoinOptions, failures: unknown[]): Error {
 }
 
 /** The joiner's side of the exchange, on a connection to the inviter. */
-export async function joinerExchange(conn: Connection, opts: JoinOptions, keys: PairKeys, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
+export async function joinerExchange(conn: Connection, opts: JoinOptions, keys: Pick<PairKeys, 'proof'>, accept: (w: Welcome) => Promise<void>): Promise<Welcome> {
   let stream: Stream;
   try {
     stream = await conn.newStream(PAIR_PROTOCOL, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
@@ -364,7 +345,7 @@ export async function joinerExchange(conn: Connection, opts: JoinOptions, keys: 
   let answered = false;
   try {
     const nonceJoiner = randomBytes(32);
-    await wire.send({ t: 'hello', v: PAIR_VERSION, nonce: nonceJoiner.toString('hex'), name: opts.name, addrs: opts.addrs.slice(0, 16) });
+    await wire.send({ t: 'hello', v: PAIR_VERSION, nonce: nonceJoiner.toString('hex'), name: opts.name, addrs: opts.addrs.slice(0, 16), ...(opts.role === 'relay' ? { role: 'relay' } : {}) });
     const challenge = await wire.receive(challengeSchema, 'challenge');
     answered = true;
     if (isError(challenge)) throw refusal(challenge);

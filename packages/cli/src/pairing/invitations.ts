@@ -14,6 +14,7 @@ import { decodeCode, encodeCode, SECRET_BYTES } from '../machine/pair-code.js';
 import { formatShortCode, isShortCode, makeShortCode, parseShortCode, type ShortCode } from '../machine/short-code.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type Welcome } from './exchange.js';
+import { openRelayListeners, type RelayListeners } from './relay-pairing.js';
 import type { MembershipGossip } from './gossip.js';
 import { claimOf, makeSecret, mergeAddrs, verifySecret, type GroupFile } from './group.js';
 import { membership, mergeLogs, signEntry, verifyEntry, type Entry } from './members.js';
@@ -39,6 +40,8 @@ export interface Invitation {
 interface InvitationState {
   status: 'open' | 'claimed' | 'used' | 'expired';
   node: Libp2p;
+  /** The one-time listeners the group's relays opened for it. */
+  relayed: RelayListeners | null;
   timer: NodeJS.Timeout | undefined;
   linger: NodeJS.Timeout | undefined;
   settle: (r: { ok: true; peerId: string; name: string } | { ok: false; err: Error }) => void;
@@ -85,9 +88,14 @@ export class Invitations {
       let state!: InvitationState;
       let wrongCodes = 0;
       const shortCode = short ? makeShortCode() : null;
+      // Relay-only members this device is connected to: each opens a one-time listener (relay-pairing.ts).
+      // A short code carries no addresses, so it is found by mDNS or --peer only, never through a relay.
+      const net = this.t.net;
+      const relays = net && !shortCode ? net.connectedPeers().filter((p) => this.t.view.members.get(p)?.role === 'relay') : [];
       const node = shortCode
         ? await shortPairingNode({ privateKey: this.t.privateKey, selfId: this.t.selfId, listen: pairingListen(this.t.listen), mdns: this.t.mdns, log: (l) => this.t.log(`pairing: ${l}`) })
         : await pairingNode({
+        ...(relays.length ? { relay: { key: keys.relay, mode: 'client' as const } } : {}),
         privateKey: this.t.privateKey,
         listen: pairingListen(this.t.listen),
         psk: keys.psk,
@@ -98,9 +106,10 @@ export class Invitations {
       });
       const outcome = new Promise<{ peerId: string; name: string }>((resolve, reject) => {
         state = {
-          status: 'open', node, timer: undefined, linger: undefined,
+          status: 'open', node, relayed: null, timer: undefined, linger: undefined,
           settle: (r) => {
             clearTimeout(state.timer);
+            state.relayed?.close();
             if (state.status === 'open' || state.status === 'claimed') state.status = r.ok ? 'used' : 'expired';
             if (r.ok) resolve({ peerId: r.peerId, name: r.name });
             else reject(r.err);
@@ -130,7 +139,7 @@ export class Invitations {
           state.status = 'claimed';
           return true;
         },
-        admit: (j: { peerId: string; name: string; addrs: string[] }) => this.t.exclusive(() => this.admit(j)),
+        admit: (j: { peerId: string; name: string; addrs: string[]; role: 'member' | 'relay' }) => this.t.exclusive(() => this.admit(j)),
         joined: (j: { peerId: string; name: string }, confirmed: boolean) => {
           if (!confirmed) this.t.log(`pairing: ${j.name} received the group but did not confirm it stored it`);
           state.settle({ ok: true, peerId: j.peerId, name: j.name });
@@ -159,7 +168,8 @@ export class Invitations {
         state.settle({ ok: false, err: trustError(TrustErrorCodes.PAIR_EXPIRED, `no device joined within ${Math.round(timeoutMs / 1000)} s: the code has expired`) });
       }, timeoutMs);
       state.timer.unref?.();
-      const addresses = codeAddresses(node);
+      if (net && relays.length) state.relayed = await this.reserve(net, node, relays, keys.relay, timeoutMs);
+      const addresses = [...codeAddresses(node), ...(state.relayed?.codeAddrs ?? [])];
       const inviterKey = this.t.privateKey.publicKey.raw;
       const code = shortCode ? formatShortCode(shortCode) : encodeCode({ secret, inviterKey, addresses });
       secret.fill(0);
@@ -179,8 +189,22 @@ export class Invitations {
     });
   }
 
+  /** One-time listeners on the group's relays, and a reservation on one of them (or none, said in the log). */
+  private async reserve(net: NonNullable<TrustState['net']>, node: Libp2p, relays: string[], key: Uint8Array, ttlMs: number): Promise<RelayListeners> {
+    const relayed = await openRelayListeners(net, relays, key, ttlMs, (l) => this.t.log(l));
+    const reserved = (): boolean => node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit'));
+    for (const a of relayed.dialAddrs) {
+      if (reserved()) break;
+      await node.dial(multiaddr(a), { signal: AbortSignal.timeout(8_000) }).catch((err: unknown) => this.t.log(`pairing: no connection to the relay's one-time listener ${a}: ${errText(err)}`));
+      for (let i = 0; i < 50 && !reserved() && node.getConnections().length; i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (relayed.dialAddrs.length && !reserved()) this.t.log('pairing: no reservation on the group\'s relay: the code carries its address all the same');
+    return relayed;
+  }
+
   private async close(state: InvitationState): Promise<void> {
     if (!this.open.delete(state)) return;
+    state.relayed?.close();
     clearTimeout(state.timer);
     clearTimeout(state.linger);
     state.settle({ ok: false, err: trustError(TrustErrorCodes.PAIR_EXPIRED, 'the invitation was closed') });
@@ -189,11 +213,13 @@ export class Invitations {
   }
 
   /** Adds a joiner that proved the code, and builds what it receives. */
-  private async admit(j: { peerId: string; name: string; addrs: string[] }): Promise<Welcome> {
+  private async admit(j: { peerId: string; name: string; addrs: string[]; role: 'member' | 'relay' }): Promise<Welcome> {
     const g = this.t.group;
     if (!g) throw new Error('this device left the group while pairing');
     if (!this.t.view.members.has(j.peerId)) {
-      const entry = await signEntry(this.t.privateKey, { group: g.id, op: 'add', peer: j.peerId, name: j.name, by: this.t.selfId, at: Date.now() });
+      // A relay-only device asks for the role 'relay': it holds nothing, and nothing it signs counts.
+      const role = j.role === 'relay' ? { role: 'relay' as const } : {};
+      const entry = await signEntry(this.t.privateKey, { group: g.id, op: 'add', peer: j.peerId, name: j.name, by: this.t.selfId, at: Date.now(), ...role });
       g.log = mergeLogs(g.log, [entry]);
     }
     const addrs = j.addrs.filter((a) => {
@@ -206,7 +232,7 @@ export class Invitations {
     if (addrs.length) g.directory[j.peerId] = mergeAddrs([], addrs);
     this.t.save();
     await this.t.apply();
-    this.t.log(`pairing: ${j.name} (${j.peerId}) joined the group`);
+    this.t.log(`pairing: ${j.name} (${j.peerId}) joined the group${j.role === 'relay' ? ' as a relay-only device' : ''}`);
     this.gossip.pushAll(j.peerId);
     const directory: Record<string, string[]> = {};
     for (const p of this.t.view.members.keys()) if (p !== j.peerId && p !== this.t.selfId && g.directory[p]?.length) directory[p] = g.directory[p]!;
@@ -251,6 +277,7 @@ export class Invitations {
         addresses: code.addresses,
         name: this.t.name,
         addrs: this.t.myAddrs(),
+        role: this.t.role,
         mdns: this.t.mdns,
         deadline: Date.now() + timeoutMs,
         log: (l) => this.t.log(l),

@@ -6,11 +6,13 @@ export interface PairKeys {
   readonly psk: Uint8Array;
   /** Keys the proofs. */
   readonly proof: Uint8Array;
+  /** Keys the group relay's one-time pairing listener (relay-pairing.ts): all a relay is given. */
+  readonly relay: Uint8Array;
 }
 
 export function pairKeys(secret: Uint8Array): PairKeys {
   const derive = (info: string) => new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), info, 32));
-  return { psk: derive('roam pair psk v1'), proof: derive('roam pair proof v1') };
+  return { psk: derive('roam pair psk v1'), proof: derive('roam pair proof v1'), relay: derive('roam pair relay psk v1') };
 }
 
 function lp(s: string): Uint8Array {

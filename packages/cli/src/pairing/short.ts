@@ -268,7 +268,7 @@ async function attempt(conn: Connection, opts: ShortJoinOptions, accept: (w: Wel
   await stream.close().catch(() => undefined);
   const join = { privateKey: opts.privateKey, selfId: opts.selfId, inviterId, secret: new Uint8Array(0), addresses: [], name: opts.name, addrs: opts.addrs, mdns: false, deadline: opts.deadline, log: opts.log };
   try {
-    await joinerExchange(conn, join, { psk: new Uint8Array(0), proof: key }, (w) => accept(w, inviterId));
+    await joinerExchange(conn, join, { proof: key }, (w) => accept(w, inviterId));
   } catch (err) {
     if (isRoamError(err) && err.code === TrustErrorCodes.PAIR_PROOF) {
       throw trustError(TrustErrorCodes.PAIR_PROOF, `the code is wrong (the devices derived different keys from it); it is used up now: ${USED_UP}`, { cause: err });

@@ -22,6 +22,8 @@ export interface TrustState {
   readonly mdns: boolean;
   /** The daemon's listen multiaddrs. */
   readonly listen: readonly string[];
+  /** The role this device asks for when it joins a group. */
+  readonly role: 'member' | 'relay';
   /** The group this device is in, or null; set it, then `save()` and `apply()`. */
   group: GroupFile | null;
   /** The members and the removed, from the group's log (see `recompute`). */

@@ -23,6 +23,7 @@ import { GRACE_MS, MAX_PREVIOUS, groupFilePath, makeSecret, readGroupFile, remov
 import { Invitations, type Invitation } from './invitations.js';
 import { entryId, membership, mergeLogs, safeName, signEntry, type Membership } from './members.js';
 import { GroupProtector, type ProtectorKey } from './protector.js';
+import { PairingRelays } from './relay-pairing.js';
 import type { PairRefusal } from './refusal.js';
 import type { Member, TrustState } from './trust-state.js';
 
@@ -41,6 +42,8 @@ export interface TrustOptions {
   log: (line: string) => void;
   /** A member was removed (forget what is remembered of it). */
   onForget?: (peerId: string) => void;
+  /** A relay-only device (`roamd --relay`): it joins with the role 'relay' and adds or removes nobody. */
+  relay?: boolean;
 }
 
 const EMPTY: Membership = { members: new Map(), removed: new Set() };
@@ -55,6 +58,8 @@ export class Trust {
   private net: Network | null = null;
   private readonly gossip: MembershipGossip;
   private readonly invitations: Invitations;
+  /** A relay-only device's one-time pairing listeners (relay-pairing.ts). */
+  private pairingRelays: PairingRelays | null = null;
   /** Peers this device dials as members (to forget those that leave the set). */
   private targeted = new Set<string>();
   /** The group secret the network was last given (to notice a change). */
@@ -95,6 +100,7 @@ export class Trust {
       privateKey: this.opts.privateKey,
       mdns: this.opts.mdns,
       listen: this.opts.listen,
+      role: this.opts.relay ? 'relay' : 'member',
       get group() {
         return self.group;
       },
@@ -142,6 +148,22 @@ export class Trust {
   allows(peerId: string): boolean {
     if (this.mode === 'env') return true;
     return peerId !== this.selfId && this.view.members.has(peerId);
+  }
+
+  /** A member's signed role ('member', 'relay', or a later version's); undefined: not a member. */
+  roleOf(peerId: string): string | undefined {
+    return this.view.members.get(peerId)?.role;
+  }
+
+  /** A member's name from its signed add (a relay never syncs, so never tells its name otherwise). */
+  memberName(peerId: string): string | undefined {
+    return this.view.members.get(peerId)?.name;
+  }
+
+  /** A relay (by this daemon's mode or its signed role) signs nothing that counts: it may not add or remove devices. */
+  private requireMember(what: string): void {
+    const role = this.opts.relay ? 'relay' : this.group ? (this.roleOf(this.selfId) ?? 'member') : 'member';
+    if (role !== 'member') throw new RoamError('ROAM_CONFIG', `${what} is not for a relay-only device (its role in the group is ${role}): run it on a member`);
   }
 
   private recompute(): void {
@@ -206,6 +228,10 @@ export class Trust {
     this.net = net;
     if (this.mode === 'env') return;
     await this.gossip.listen(net);
+    if (this.opts.relay) {
+      this.pairingRelays = new PairingRelays({ listen: this.opts.listen, mayAsk: (p) => this.roleOf(p) === 'member', log: (l) => this.log(l) });
+      await this.pairingRelays.start(net);
+    }
     await this.apply();
     // Connections made before the listener was in place.
     this.gossip.greetConnected(net);
@@ -248,6 +274,7 @@ export class Trust {
   /** `onRefused`: a device tried to join and was refused (the inviter's `roam pair` says why). */
   invite(timeoutMs: number, onRefused?: (r: PairRefusal) => void, short = false): Promise<Invitation> {
     this.requireGroupMode('pairing');
+    this.requireMember('inviting a device (`roam pair`)');
     return this.invitations.invite(timeoutMs, onRefused, short);
   }
 
@@ -282,6 +309,7 @@ export class Trust {
 
   unpair(device: string, deviceIdOf: (peerId: string) => string): Promise<{ peerId: string; name: string; generation: number }> {
     this.requireGroupMode('unpairing');
+    this.requireMember('removing a device (`roam unpair`)');
     return this.exclusive(async () => {
       const peer = this.resolve(device, deviceIdOf);
       if (peer === this.selfId) throw trustError(TrustErrorCodes.UNKNOWN_DEVICE, 'that is this device: use `roam leave` to take it out of the group');
@@ -327,5 +355,6 @@ export class Trust {
     this.stopped = true;
     clearInterval(this.pruneTimer);
     await this.invitations.closeAll();
+    await this.pairingRelays?.stop();
   }
 }

@@ -49,6 +49,7 @@ export class Network {
   /** Peers whose refusal was logged lately (peer id → time), so a retrying peer does not flood the log. */
   private readonly refusedLogged = new Map<string, number>();
   private readonly peerTable: PeerTable;
+  private readonly roles: RelayRoles;
   private readonly dialer: Dialer;
   private readonly streams: SyncStreams;
   readonly traffic = new TrafficCounters(); // status: traffic.peers
@@ -59,7 +60,8 @@ export class Network {
     this.peerId = node.peerId.toString();
     this.deviceId = deviceIdOf(this.peerId);
     this.allowPeer = allow;
-    const table = (this.peerTable = new PeerTable(node, this.peerId, this.deviceId, { server: opts.relay === 'server', roles: new RelayRoles(node) }));
+    this.roles = new RelayRoles(node, opts.signedRole);
+    const table = (this.peerTable = new PeerTable(node, this.peerId, this.deviceId, { server: opts.relay === 'server', roles: this.roles }));
     this.log = (line) => {
       try {
         opts.log(line);
@@ -154,7 +156,7 @@ export class Network {
   private async start(targets: Array<{ addr: string; ma: Multiaddr; peerId: string | null }>, serveSync: boolean): Promise<void> {
     const node = this.node;
     const opts = { maxInboundStreams: 8, maxOutboundStreams: 8 };
-    if (serveSync) await node.handle(PROTOCOL_ID, (stream, conn) => this.guard('inbound stream', () => this.streams.onInboundStream(stream, conn)), opts);
+    if (serveSync) await node.handle(PROTOCOL_ID, (stream, conn) => this.guard('inbound stream', () => this.refuseRelay(stream, conn) || this.streams.onInboundStream(stream, conn)), opts);
     node.addEventListener('connection:open', (evt) => this.guard('connection:open', () => this.onConnectionOpen(evt.detail)));
     node.addEventListener('peer:connect', (evt) => this.guard('peer:connect', () => this.onPeerConnect(evt.detail)));
     node.addEventListener('peer:disconnect', (evt) => this.guard('peer:disconnect', () => this.onPeerDisconnect(evt.detail)));
@@ -340,6 +342,15 @@ export class Network {
       this.log(`${what} failed: ${errText(err)}`);
     }
   }
+  /** A relay-only device is never sent an index: its sync stream is reset unread. */
+  private refuseRelay(stream: Stream, conn: Connection): boolean {
+    const peer = conn.remotePeer.toString();
+    if (!this.roles.isRelay(peer)) return false;
+    this.log(`refused a sync stream from ${deviceIdOf(peer)} (${peer}): a relay-only device holds no folders`);
+    stream.abort(new Error('a relay-only device is never sent an index'));
+    return true;
+  }
+
   // ---------------------------------------------------------------- connections
 
   private onConnectionOpen(conn: Connection): void {

@@ -31,4 +31,6 @@ export interface NetworkOptions {
   onObservedAddr?: (addr: Multiaddr | undefined) => void;
   /** 'server': a relay-only device (no sync protocol at all); 'client': a member using relays. */
   relay?: RelayMode;
+  /** A paired group: a member's signed role ('member', 'relay'; undefined: not a member). */
+  signedRole?: (peerId: string) => string | undefined;
 }

@@ -11,14 +11,16 @@
  *   sync): one reservation per peer (libp2p keeps one per peer id), at most `MAX_RESERVATIONS`
  *   in all, and at most `MAX_CIRCUITS_PER_PEER` open circuits from one peer.
  * - The relay forwards the two members' Noise session: it sees ciphertext only.
- * - A relay is recognised by what it announces through identify: the hop protocol and not the
- *   sync protocol (`RelayRoles`).
+ * - A relay is recognised by its signed role in a paired group's membership (`signedRole`); in a
+ *   ROAM_GROUP_KEY group (no membership) by what it announces through identify: the hop protocol
+ *   and not the sync protocol (`RelayRoles`).
  */
 import { RELAY_V2_HOP_CODEC, circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import type { Libp2p, PeerId } from '@libp2p/interface';
 import { PROTOCOL_ID } from '@roam/core';
 
-export type RelayMode = 'server' | 'client';
+/** 'server': a relay; 'client': a member keeping a reservation; 'dial': only dials through relays. */
+export type RelayMode = 'server' | 'client' | 'dial';
 
 /** Reservations a relay holds in all (one per member device). */
 export const MAX_RESERVATIONS = 64;
@@ -38,22 +40,30 @@ export function relayOf(addr: string): string | null {
   return m ? m[1]! : '';
 }
 
-/** The libp2p parts for a relay mode: transports, services, and the relay hooks of the gater. */
-export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, node: () => Libp2p | undefined) {
+/**
+ * The libp2p parts for a relay mode: transports, services, and the relay hooks of the gater.
+ * `only` (a pairing relay, pairing/relay-pairing.ts): that one peer alone may reserve, and every
+ * circuit goes to it.
+ */
+export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, node: () => Libp2p | undefined, only?: string) {
   const circuitsFrom = (peer: PeerId): number =>
     (node()?.getConnections(peer) ?? []).flatMap((c) => c.streams).filter((s) => s.protocol === RELAY_V2_HOP_CODEC && s.direction === 'inbound').length;
   return {
-    transports: mode === 'client' ? [circuitRelayTransport({ reservationCompletionTimeout: 10_000 })] : [],
+    transports: mode === 'server' ? [] : [circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
     services: mode === 'server'
       ? {
           relay: circuitRelayServer({
-            reservations: { maxReservations: MAX_RESERVATIONS, applyDefaultLimit: false, reservationTtl: RESERVATION_TTL_MS },
+            reservations: { maxReservations: only ? 1 : MAX_RESERVATIONS, applyDefaultLimit: false, reservationTtl: RESERVATION_TTL_MS },
             // Per connection: its circuits (a hop stream lives as long as its circuit) and a reservation.
             maxInboundHopStreams: MAX_CIRCUITS_PER_PEER + 1,
           }),
         }
       : {},
-    gater: {
+    gater: only ? {
+      denyInboundRelayReservation: (peer: PeerId) => peer.toString() !== only,
+      denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => dst.toString() !== only || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
+      denyInboundRelayedConnection: () => true,
+    } : {
       denyInboundRelayReservation: (peer: PeerId) => deny(peer),
       // The hop stream being served counts among the circuits: more than the bound refuses.
       denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => deny(src) || deny(dst) || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
@@ -62,11 +72,15 @@ export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, nod
   };
 }
 
-/** The peers that announced themselves as relays (identify: the hop protocol, no sync protocol). */
+/**
+ * Which peers are relays: by `signedRole` (a paired group's membership: the role an add gave the
+ * device) when given, else those that announced themselves as relays (identify: the hop protocol,
+ * no sync protocol).
+ */
 export class RelayRoles {
   private readonly relays = new Set<string>();
 
-  constructor(node: Libp2p) {
+  constructor(node: Libp2p, private readonly signedRole?: (peerId: string) => string | undefined) {
     node.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols } = evt.detail;
       const key = peerId.toString();
@@ -76,6 +90,7 @@ export class RelayRoles {
   }
 
   isRelay(peerId: string): boolean {
+    if (this.signedRole) return this.signedRole(peerId) === 'relay';
     return this.relays.has(peerId);
   }
 }
