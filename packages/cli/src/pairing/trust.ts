@@ -19,7 +19,7 @@ import { toHex } from '@roam/core/bytes';
 import type { Network } from '../daemon/net/index.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { MembershipGossip } from './gossip.js';
-import { GRACE_MS, MAX_PREVIOUS, groupFilePath, makeSecret, readGroupFile, removeGroupFile, writeGroupFile, type GroupFile } from './group.js';
+import { GRACE_MS, MAX_PREVIOUS, groupFilePath, makeSecret, newestGen, readGroupFile, removeGroupFile, writeGroupFile, type GroupFile } from './group.js';
 import { Invitations, type Invitation } from './invitations.js';
 import { entryId, membership, mergeLogs, safeName, signEntry, type Membership } from './members.js';
 import { GroupProtector, type ProtectorKey } from './protector.js';
@@ -163,6 +163,7 @@ export class Trust {
     }
     const now = Date.now();
     g.previous = g.previous.filter((p) => p.until > now);
+    for (const p of g.previous) p.until = Math.min(p.until, now + GRACE_MS); // a file from a build with a longer grace
     const previous = g.previous.map((p) => ({ key: Buffer.from(p.key, 'hex'), label: `the previous group secret (generation ${p.gen}, accepted until ${new Date(p.until).toISOString()})` }));
     this.protector.setKeys(current, [current, ...previous]);
   }
@@ -287,7 +288,7 @@ export class Trust {
       const g = this.group!;
       const name = this.nameOf(peer);
       const keep = g.log.filter((e) => e.by === peer && e.op === 'add').map((e) => entryId(e));
-      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer, by: this.selfId, at: Date.now(), keep });
+      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer, by: this.selfId, at: Date.now(), keep, attrs: { secretGen: newestGen(g) } });
       g.log = mergeLogs(g.log, [entry]);
       // Rotate: the removed device holds the current secret.
       g.previous = [{ ...g.secret, until: Date.now() + GRACE_MS }, ...g.previous].slice(0, MAX_PREVIOUS);
@@ -300,7 +301,7 @@ export class Trust {
       }
       await this.apply();
       this.gossip.pushAll();
-      this.log(`removed ${name} (${peer}) from the group; the group secret is now generation ${g.secret.gen} (members still accept the previous one from members for 30 days)`);
+      this.log(`removed ${name} (${peer}) from the group; the group secret is now generation ${g.secret.gen} (members accept the previous one from members until every member is on the new one, 7 days at most)`);
       return { peerId: peer, name, generation: g.secret.gen };
     });
   }
@@ -312,7 +313,9 @@ export class Trust {
       if (!g) return { left: false, members: 0 };
       const others = [...this.view.members.keys()].filter((p) => p !== this.selfId);
       const keep = g.log.filter((e) => e.by === this.selfId && e.op === 'add').map((e) => entryId(e));
-      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer: this.selfId, by: this.selfId, at: Date.now(), keep });
+      // The newest secret this device knows: the first remaining member that learns of the leave
+      // rotates past it (gossip.ts), since this device can no longer be trusted with it.
+      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer: this.selfId, by: this.selfId, at: Date.now(), keep, attrs: { secretGen: newestGen(g) } });
       g.log = mergeLogs(g.log, [entry]);
       const connected = this.net?.connectedPeers().filter((p) => others.includes(p)) ?? [];
       await Promise.all(connected.map((p) => this.gossip.push(p).catch(() => undefined)));
