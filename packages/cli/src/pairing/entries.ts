@@ -78,7 +78,8 @@ export type Entry = EntryV1 | EntryV2;
 /** What a device signs: always the current format. */
 export interface UnsignedEntry {
   group: string;
-  op: 'add' | 'remove';
+  /** 'ack' and 'set': see approvals.ts. */
+  op: 'add' | 'remove' | 'ack' | 'set';
   peer: string;
   name?: string;
   by: string;

@@ -14,6 +14,7 @@ import { toHex } from '@roam/core/bytes';
 import { z } from 'zod';
 import type { Network } from '../daemon/net/index.js';
 import { GRACE_MS, MAX_PREVIOUS, claimOf, directorySchema, knownToRemoved, makeSecret, mergeAddrs, newerSecret, newestGen, retireGrace, secretClaimSchema, secretFingerprint, settleSecret, verifySecret } from './group.js';
+import { APPROVE_SETTING } from './approvals.js';
 import { LEGACY_MEMBERS_PROTOCOL, LegacyMembers } from './gossip-legacy.js';
 import { MAX_LOG_ENTRIES, entryId, entrySchema, mergeLogs, verifyEntry, type Entry } from './members.js';
 import { errText, type TrustState } from './trust-state.js';
@@ -215,10 +216,12 @@ export class MembershipGossip {
     }
     let changed = false;
     const before = this.t.view;
+    const approveBefore = this.t.approvals().approve;
     if (fresh.length) {
       g.log = mergeLogs(g.log, fresh);
       this.t.recompute();
       changed = true;
+      this.logApprovals(fresh, approveBefore);
       for (const p of this.t.view.members.keys()) if (!before.members.has(p)) this.t.log(`${this.t.nameOf(p)} (${p}) joined the group (added by ${this.t.nameOf(this.t.view.members.get(p)!.addedBy)})`);
       for (const p of this.t.view.removed) if (!before.removed.has(p)) this.t.log(`${before.members.get(p)?.name ?? p} (${p}) was removed from the group`);
     }
@@ -294,6 +297,16 @@ export class MembershipGossip {
     if (theyLack || weLack || adopted || !this.told.has(peer)) {
       await this.push(peer).catch((err: unknown) => this.t.log(`answering ${this.t.nameOf(peer)} failed: ${errText(err)}`));
     }
+  }
+
+  /** Says what fresh `ack` and `set` entries changed (approvals.ts). */
+  private logApprovals(fresh: readonly Entry[], before: { on: boolean; by: string | null }): void {
+    const now = this.t.approvals();
+    if (now.approve.on !== before.on || now.approve.by !== before.by) this.t.log(`${APPROVE_SETTING} is now ${now.approve.on ? 'on' : 'off'} (set by ${this.t.nameOf(now.approve.by ?? '')})`);
+    for (const e of fresh) {
+      if (e.op === 'ack' && now.standing.get(e.peer)?.ackedBy.includes(e.by)) this.t.log(`${this.t.nameOf(e.peer)} (${e.peer}), added by ${this.t.nameOf(now.standing.get(e.peer)!.addedBy)}, was acknowledged by ${this.t.nameOf(e.by)}`);
+    }
+    for (const [p, s] of now.standing) if (s.pending && !before.on && now.approve.on) this.t.log(`${this.t.nameOf(p)} waits for approval`);
   }
 
   /**

@@ -17,6 +17,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { RoamError } from '@roam/core';
 import { toHex } from '@roam/core/bytes';
 import type { Network } from '../daemon/net/index.js';
+import { approvals, type Approvals } from './approvals.js';
+import { ackDevice, approvalStatus, setApproval } from './approve-ops.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { MembershipGossip } from './gossip.js';
 import { GRACE_MS, MAX_PREVIOUS, groupFilePath, makeSecret, newestGen, readGroupFile, removeGroupFile, writeGroupFile, type GroupFile } from './group.js';
@@ -44,6 +46,7 @@ export interface TrustOptions {
 }
 
 const EMPTY: Membership = { members: new Map(), removed: new Set() };
+const NO_APPROVALS: Approvals = { approve: { on: false, by: null, at: null }, standing: new Map() };
 
 export class Trust {
   readonly mode: 'env' | 'group';
@@ -52,9 +55,14 @@ export class Trust {
   private readonly file: string;
   private group: GroupFile | null;
   private view: Membership = EMPTY;
+  private standing: Approvals = NO_APPROVALS;
+  /** Members held back for approval when the state was last applied (to resync the approved). */
+  private heldBack = new Set<string>();
+  private readonly toldHeld = new Set<string>();
   private net: Network | null = null;
   private readonly gossip: MembershipGossip;
   private readonly invitations: Invitations;
+  private readonly state: TrustState;
   /** Peers this device dials as members (to forget those that leave the set). */
   private targeted = new Set<string>();
   /** The group secret the network was last given (to notice a change). */
@@ -89,7 +97,7 @@ export class Trust {
     this.recompute();
     this.setKeys();
     const self = this;
-    const state: TrustState = {
+    const state: TrustState = (this.state = {
       selfId: this.selfId,
       name: this.opts.name,
       privateKey: this.opts.privateKey,
@@ -113,12 +121,13 @@ export class Trust {
       nameOf: (peerId) => this.nameOf(peerId),
       myAddrs: () => this.net?.addresses() ?? [],
       members: () => this.members(),
+      approvals: () => this.standing,
       recompute: () => this.recompute(),
       save: () => this.save(),
       apply: () => this.apply(),
       exclusive: (fn) => this.exclusive(fn),
       drop: () => this.drop(),
-    };
+    });
     this.gossip = new MembershipGossip(state);
     this.invitations = new Invitations(state, this.gossip);
   }
@@ -146,6 +155,7 @@ export class Trust {
 
   private recompute(): void {
     this.view = this.group ? membership(this.group.id, this.group.founder, this.group.log) : EMPTY;
+    this.standing = this.group ? approvals(this.group.id, this.group.log, this.view, this.selfId) : NO_APPROVALS;
   }
 
   private currentKey(): ProtectorKey | null {
@@ -190,8 +200,17 @@ export class Trust {
       }
     }
     for (const p of this.view.removed) this.opts.onForget?.(p);
+    // Approved since: drop the refused connection, so sync starts now rather than after a backoff.
+    const held = new Set([...this.standing.standing].filter(([, s]) => s.pending).map(([p]) => p));
+    const approved = [...this.heldBack].filter((p) => members.has(p) && !held.has(p));
+    for (const p of approved) {
+      this.toldHeld.delete(p);
+      await net.forgetPeer(p);
+    }
+    this.heldBack = held;
     for (const p of members) net.setPeerAddresses(p, this.group?.directory[p] ?? []);
     this.targeted = members;
+    if (approved.length) net.redialNow();
     // New keys: what failed with the old ones (or with none) is worth dialing again at once.
     if (keyChanged) net.redialNow();
   }
@@ -223,8 +242,37 @@ export class Trust {
    */
   syncReady(peer: string): Promise<boolean> {
     if (this.mode === 'env') return Promise.resolve(true);
+    if (this.standing.standing.get(peer)?.pending) {
+      if (this.toldHeld.has(peer)) return Promise.resolve(false);
+      this.toldHeld.add(peer); // said once (sync retries with a backoff)
+      this.log(`not syncing with ${this.nameOf(peer)}: it waits for approval (trust.approve is on; \`roam devices --approve ${this.nameOf(peer)}\` on a member other than the one that added it)`);
+      return Promise.resolve(false);
+    }
     return this.gossip.syncReady(peer);
   }
+
+  /** Who added each member, which are new here, which wait for approval, and the setting. */
+  approvals(): Approvals {
+    return this.standing;
+  }
+
+  /** Acknowledges (with `trust.approve` on: approves) a device another member added, for the whole group (approve-ops.ts). */
+  ack(device: string, deviceIdOf: (peerId: string) => string): Promise<{ peerId: string; name: string; pending: boolean }> {
+    this.requireGroupMode('acknowledging devices');
+    return this.exclusive(() => ackDevice(this.state, this.gossip, this.resolve(device, deviceIdOf)));
+  }
+
+  /** New devices and approvals, for `roam status`. */
+  approvalStatus(): ReturnType<typeof approvalStatus> {
+    return approvalStatus(this.state);
+  }
+
+  /** Turns the group's signed `trust.approve` setting on or off (approve-ops.ts). */
+  setApprove(on: boolean): Promise<{ approve: boolean }> {
+    this.requireGroupMode('trust.approve');
+    return this.exclusive(() => setApproval(this.state, this.gossip, on));
+  }
+
 
   private nameOf(peerId: string): string {
     return this.view.members.get(peerId)?.name ?? peerId;
