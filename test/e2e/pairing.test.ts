@@ -163,7 +163,8 @@ describe('pairing', () => {
     const human = a.roam('devices');
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/^alpha {2}\S+ {2}this device$/m);
-    expect(human.stdout).toMatch(/^gamma {2}\S+ {2}connected$/m);
+    // beta added gamma: alpha shows it as new until a member acknowledges it.
+    expect(human.stdout).toMatch(/^gamma {2}\S+ {2}connected {2}new: added by beta, not acknowledged \(roam devices --ack gamma\)$/m);
 
     // gamma leaves: the others learn it, it forgets the group.
     const left = c.roam('leave');
