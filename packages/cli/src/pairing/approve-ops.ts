@@ -33,6 +33,8 @@ export async function ackDevice(t: TrustState, gossip: MembershipGossip, peer: s
     if (!t.approvals().standing.get(peer)?.pending) return { peerId: peer, name, pending: false };
     throw trustError(TrustErrorCodes.APPROVAL_REFUSED, `${t.name} added ${name}: another member must approve it (trust.approve is on)`);
   }
+  // Once is enough (the log is bounded: MAX_LOG_ENTRIES).
+  if (t.approvals().standing.get(peer)?.ackedBy.includes(t.selfId)) return { peerId: peer, name, pending: false };
   await record(t, gossip, { group: t.group!.id, op: 'ack', peer, by: t.selfId, at: Date.now() });
   t.log(`acknowledged ${name} (${peer}), added by ${t.nameOf(addedBy)}`);
   return { peerId: peer, name, pending: t.approvals().standing.get(peer)?.pending ?? false };
@@ -41,6 +43,7 @@ export async function ackDevice(t: TrustState, gossip: MembershipGossip, peer: s
 /** The members now (those not waiting for approval) stay exempt from the setting. */
 export async function setApproval(t: TrustState, gossip: MembershipGossip, on: boolean): Promise<{ approve: boolean }> {
   requireMember(t, 'changes no group setting');
+  if (t.approvals().approve.on === on && t.approvals().approve.by !== null) return { approve: on }; // already so
   const members = [...t.view.members.keys()].filter((p) => !t.approvals().standing.get(p)?.pending).sort();
   await record(t, gossip, { group: t.group!.id, op: 'set', peer: t.selfId, by: t.selfId, at: Date.now(), attrs: { key: APPROVE_SETTING, value: on, members } });
   t.log(`${APPROVE_SETTING} is now ${on ? 'on' : 'off'} (set by ${t.name})`);
