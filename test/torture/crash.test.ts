@@ -6,15 +6,18 @@
  * of every file is checked against its writer's record: 0 torn, lost, duplicated or foreign lines.
  * After each kill the victim's replicas are looked at before it restarts: a kill in the middle of
  * an append would leave a partial batch on disk, which the restart must cut back (the end state
- * shows it did: no torn or corrupt line anywhere).
+ * shows it did: no torn or corrupt line anywhere). Half the kills are made inside the append path
+ * itself: the test arms roamd's fault hook (ROAM_TEST_KILL_IN_APPEND, test-only), and the next
+ * append writes about half its batch, syncs it and SIGKILLs the daemon, so kills that left a
+ * partial batch on disk are counted (> 0), and the restart must cut each back (torn lines: 0).
  *
  * Quick (npm test): 10 kills. Full (npm run torture): 100.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
-import { cleanupAll } from './support/cleanup.js';
+import { cleanupAll, tempDir } from './support/cleanup.js';
 import { TortureDaemon, freePort } from './support/daemon.js';
 import { Ledger, Writer, sizesMatch, startWriting, verifyExact } from './support/lines.js';
 import { SEED, sized } from './support/profile.js';
@@ -30,8 +33,12 @@ describe('torture: crashes', () => {
   it(`SIGKILLs the sending and the receiving roamd at ${KILLS} random points during transfers; all converge with 0 torn, lost or duplicated lines`, { timeout: sized(240_000, 1_800_000) }, async () => {
     const rng = new Rng(SEED ^ 0xc1a5);
     const [pa, pb] = [await freePort(), await freePort()];
-    const a = await TortureDaemon.create({ name: 'sender', port: pa, peers: [`/ip4/127.0.0.1/tcp/${pb}`] });
-    const b = await TortureDaemon.create({ name: 'receiver', port: pb, peers: [`/ip4/127.0.0.1/tcp/${pa}`] });
+    // While its arm file exists, a daemon's next append stops halfway and SIGKILLs the daemon.
+    const arms = tempDir('crash-arms');
+    const armOf = (name: string) => join(arms, name);
+    const hook = (name: string) => ({ ROAM_TEST_KILL_IN_APPEND: armOf(name) });
+    const a = await TortureDaemon.create({ name: 'sender', port: pa, peers: [`/ip4/127.0.0.1/tcp/${pb}`], env: hook('sender') });
+    const b = await TortureDaemon.create({ name: 'receiver', port: pb, peers: [`/ip4/127.0.0.1/tcp/${pa}`], env: hook('receiver') });
     await Promise.all([a.start(), b.start()]);
 
     // A writes 8 sessions fast (the main transfer A → B); B writes 3 slowly (B → A), so both
@@ -77,7 +84,22 @@ describe('torture: crashes', () => {
     };
 
     const t0 = Date.now();
-    const kills: Array<{ victim: string; atMs: number; downMs: number; inFlight: boolean; partial: number }> = [];
+    const kills: Array<{ victim: string; atMs: number; downMs: number; inFlight: boolean; partial: number; inAppend: boolean }> = [];
+    /**
+     * Arms the victim's hook and waits for it to kill itself inside an append; when no append
+     * comes in time, disarms it and SIGKILLs from outside. Whether the hook fired.
+     */
+    const killInAppend = async (victim: TortureDaemon): Promise<boolean> => {
+      const p = victim.proc!;
+      const exited = new Promise<boolean>((r) => p.once('exit', () => r(true)));
+      writeFileSync(armOf(victim.name), '');
+      const fired = await Promise.race([exited, sleep(10_000).then(() => false)]);
+      if (!fired) {
+        rmSync(armOf(victim.name), { force: true });
+        await victim.kill('SIGKILL');
+      }
+      return fired && !existsSync(armOf(victim.name)) && p.signalCode === 'SIGKILL';
+    };
     let failed = true;
     try {
       await sleep(1000); // let the first lines start flowing
@@ -85,12 +107,13 @@ describe('torture: crashes', () => {
         await sleep(rng.int(200, sized(1200, 2500)));
         const victim = i % 2 === 0 ? b : a; // the receiver, then the sender, …
         const inFlight = behind();
-        await victim.kill('SIGKILL');
+        // Every other kill of each daemon inside its append path, the others from outside.
+        const inAppend = i % 4 < 2 ? await killInAppend(victim) : (await victim.kill('SIGKILL'), false);
         const partial = partialTails(victim);
         const downMs = rng.int(0, sized(500, 1500));
         await sleep(downMs);
         await victim.start();
-        kills.push({ victim: victim.name, atMs: Date.now() - t0, downMs, inFlight, partial });
+        kills.push({ victim: victim.name, atMs: Date.now() - t0, downMs, inFlight, partial, inAppend });
       }
       await sleep(1000);
       await writing.stop();
@@ -116,6 +139,7 @@ describe('torture: crashes', () => {
         killsOfSender: kills.filter((k) => k.victim === a.name).length,
         killsOfReceiver: kills.filter((k) => k.victim === b.name).length,
         killsWithTransferInFlight: kills.filter((k) => k.inFlight).length,
+        killsInsideTheAppendPath: kills.filter((k) => k.inAppend).length,
         killsThatLeftAPartialBatch: kills.filter((k) => k.partial > 0).length,
         writtenSeconds: Math.round(writtenMs / 1000),
         sessions: ledger.files.size,
@@ -133,6 +157,9 @@ describe('torture: crashes', () => {
       });
 
       expect(kills.length).toBe(KILLS);
+      // The write window was hit: kills inside an append left partial batches, all cut back.
+      expect(kills.filter((k) => k.partial > 0).length, 'kills that left a partial batch').toBeGreaterThan(0);
+      expect(va.torn + vb.torn).toBe(0);
       expect(va.problems).toEqual([]);
       expect(vb.problems).toEqual([]);
       expect(va.lines).toBe(ledger.count);

@@ -123,9 +123,12 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--timeout <seconds>', 'how long the code stays valid (default 600), or how long to try to join (default 30)', seconds)
     .option('--json', 'print JSON (inviting: one JSON line per event, the code first; progress stays on stderr)')
     .action((code: string | undefined, o: { timeout?: number; json?: boolean; short?: boolean; peer?: string[] }) => pair(code, o, io));
-  cmd('devices', "list this device's group: name, peer id, last seen, addresses")
+  cmd('devices', "list this device's group: name, peer id, last seen, addresses, who added it, whether it is new")
     .option('--json', 'print JSON')
-    .action((o: { json?: boolean }) => devices(o, io));
+    .option('--ack <device>', 'acknowledge a device another member added (for the whole group)')
+    .option('--approve <device>', 'approve a device another member added (with --require-approval on, it gets no data before)')
+    .option('--require-approval <on|off>', "the group's trust.approve setting: a new device needs a second member's approval")
+    .action((o: { json?: boolean; ack?: string; approve?: string; requireApproval?: string }) => devices(o, io));
   cmd('unpair', 'remove a device from the group everywhere, and replace the group secret')
     .argument('<device>', 'device name or peer id')
     .option('--json', 'print JSON')

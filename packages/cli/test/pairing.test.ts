@@ -17,7 +17,7 @@ import { isRoamError } from '@roam/core';
 import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CODE_PREFIX, decodeCode, encodeCode, type PairingCode } from '../src/machine/pair-code.js';
-import { GRACE_MS, claimOf, makeSecret, settleSecret, verifySecret, type GroupFile } from '../src/pairing/group.js';
+import { GRACE_MS, claimOf, makeSecret, retireGrace, settleSecret, verifySecret, type GroupFile } from '../src/pairing/group.js';
 import { entryId, membership, signEntry, verifyEntry, type Entry, type UnsignedEntry } from '../src/pairing/members.js';
 import { PAIR_PROTOCOL, PAIR_VERSION, joinByCode, pairKeys, pairProof, pairingNode, serveInviter, type InviterHost, type Welcome } from '../src/pairing/exchange.js';
 
@@ -152,6 +152,27 @@ describe('membership log', () => {
     expect(g.secret).toEqual(s1);
     expect(g.previous.map((p) => p.gen).sort()).toEqual([0, 5]);
     expect(settleSecret(g, new Set([c]), now)).toBe(false);
+  });
+
+  it('accepts a replaced secret at most 7 days, and no longer once every other member was seen on the current one', async () => {
+    const [a, b, c] = [await dev(), await dev(), await dev()];
+    expect(GRACE_MS).toBeLessThanOrEqual(7 * 24 * 3600 * 1000);
+    const s0 = await makeSecret(keys.get(a)!, GROUP, 0, '11'.repeat(32));
+    const s1 = await makeSecret(keys.get(a)!, GROUP, 1, '22'.repeat(32));
+    const now = Date.now();
+    // A file written with the old 30-day grace is cut back to 7 days.
+    const g: GroupFile = { v: 1, id: GROUP, founder: a, secret: s1, log: [], directory: {}, previous: [{ ...s0, until: now + 30 * 24 * 3600 * 1000 }] };
+    const seen = new Map([[b, claimOf(s1).fp]]);
+    expect(retireGrace(g, [a, b, c], a, seen, now)).toBe(true);
+    expect(g.previous[0]!.until).toBe(now + GRACE_MS);
+    // c still holds the old secret (or was not seen since): the old one stays accepted.
+    seen.set(c, claimOf(s0).fp);
+    expect(retireGrace(g, [a, b, c], a, seen, now)).toBe(false);
+    expect(g.previous).toHaveLength(1);
+    // Every other member seen on the current secret: nothing previous is needed any more.
+    seen.set(c, claimOf(s1).fp);
+    expect(retireGrace(g, [a, b, c], a, seen, now)).toBe(true);
+    expect(g.previous).toEqual([]);
   });
 
   it('checks signatures: a changed entry or another signer fails', async () => {

@@ -65,6 +65,8 @@ export const ErrorCodes = {
   NOT_IN_GROUP: 'ROAM_NOT_IN_GROUP',
   /** A command named no device of the group (or more than one). */
   UNKNOWN_DEVICE: 'ROAM_UNKNOWN_DEVICE',
+  /** An approval that does not count (the device's own adder, or a relay, approving it). */
+  APPROVAL_REFUSED: 'ROAM_APPROVAL_REFUSED',
   /** `roam doctor` found a problem. */
   DOCTOR: 'ROAM_DOCTOR',
   /** The configuration (config.json, environment) is invalid. */

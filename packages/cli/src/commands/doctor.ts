@@ -113,6 +113,15 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
       : connected.length
         ? { check: 'devices', level: 'ok', detail: `connected to ${connected.map((p) => p.name).join(', ')}` }
         : { check: 'devices', level: 'warn', detail: `no device connected (known: ${peers.map((p) => p.name).join(', ')})`, fix: 'start roamd on them, or give their address with `roamd --peer <multiaddr>`' });
+    const fresh = status.newDevices ?? [];
+    const waiting = status.approval?.pending ?? [];
+    checks.push(fresh.length || waiting.length || status.approval?.self
+      ? {
+          check: 'new devices', level: 'warn',
+          detail: [...(status.approval?.self ? ['this device waits for approval'] : []), ...waiting.map((d) => `${d.name} waits for approval (added by ${d.addedBy.name})`), ...fresh.filter((d) => !waiting.some((w) => w.peerId === d.peerId)).map((d) => `${d.name} was added by ${d.addedBy.name}, not acknowledged`)].join('; '),
+          fix: waiting.length ? '`roam devices --approve <device>` on a member other than the one that added it' : '`roam devices --ack <device>` once you know the device is yours (else `roam unpair <device>`)',
+        }
+      : { check: 'new devices', level: 'ok', detail: `every device is acknowledged${status.approval?.required ? '; trust.approve is on' : ''}` });
     for (const p of peers) {
       checks.push(p.connected
         ? p.inSync

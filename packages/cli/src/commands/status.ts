@@ -21,6 +21,11 @@ export async function status(opts: { json?: boolean; verbose?: boolean }, io: Io
   }
   if (s.skipped?.length) io.out('skipped:');
   for (const k of s.skipped ?? []) io.out(`  ${k.folder}  skipped, ${k.reason}${k.items !== null ? `: ${k.items} item(s)` : ''} (held by ${k.by.join(', ')})`);
+  if (s.approval?.self) io.out('this device waits for approval: it gets no data until a member other than the one that added it runs `roam devices --approve` for it');
+  for (const d of s.approval?.pending ?? []) io.out(`${d.name} (${d.peerId}) was added by ${d.addedBy.name} and waits for approval (trust.approve is on): \`roam devices --approve ${d.name}\` on another member`);
+  for (const d of (s.newDevices ?? []).filter((n) => !s.approval?.pending.some((p) => p.peerId === n.peerId))) {
+    io.out(`${d.name} (${d.peerId}) was added by ${d.addedBy.name} and not acknowledged: \`roam devices --ack ${d.name}\``);
+  }
   io.out(s.peers.length ? 'devices:' : 'devices: none yet');
   for (const p of s.peers) {
     io.out(`  ${peerLine(p)}`);

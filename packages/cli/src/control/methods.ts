@@ -5,7 +5,7 @@
  * so a verb reads the result roamd builds, and roamd has a handler for every method.
  */
 import type { ErrorCode } from '@roam/core/errors';
-import type { DeviceInfo, LeaveResult, PairCodeEvent, PairRefusedEvent, PairResult, UnpairResult } from './pairing.js';
+import type { AckResult, ApprovalResult, DeviceInfo, LeaveResult, PairCodeEvent, PairRefusedEvent, PairResult, UnpairResult } from './pairing.js';
 import type { ProjectInfo, Status } from './protocol.js';
 import type { ClockFailure, ClockReading, LeasesResult, MapResult, RemoveResult, RestoreResult, TrashResult } from './results.js';
 
@@ -41,6 +41,10 @@ export interface ControlMethods {
   unpair: Method<{ device: string }, UnpairResult, 'ROAM_USAGE' | 'ROAM_NOT_IN_GROUP' | 'ROAM_UNKNOWN_DEVICE'>;
   leave: Method<None, LeaveResult, 'ROAM_NOT_IN_GROUP'>;
   devices: Method<None, DeviceInfo[]>;
+  /** Acknowledge (with trust.approve on: approve) a device another member added (`roam devices --ack`). */
+  ack: Method<{ device: string }, AckResult, 'ROAM_USAGE' | 'ROAM_NOT_IN_GROUP' | 'ROAM_UNKNOWN_DEVICE' | 'ROAM_APPROVAL_REFUSED'>;
+  /** The group's signed trust.approve setting (`roam devices --require-approval on|off`). */
+  approval: Method<{ on: boolean }, ApprovalResult, 'ROAM_USAGE' | 'ROAM_NOT_IN_GROUP' | 'ROAM_UNKNOWN_DEVICE' | 'ROAM_APPROVAL_REFUSED'>;
   /** Each connected device's clock against this one's (`roam doctor`). */
   clock: Method<None, Array<ClockReading | ClockFailure>>;
   /** The sessions being written, here and on the devices whose heartbeat is fresh; one session's with `session`. */

@@ -23,6 +23,43 @@ export interface DeviceInfo {
   /** This device. */
   readonly self: boolean;
   readonly connected: boolean;
+  /** The member whose signed add let it in (itself for the group's founder); null without a group. */
+  readonly addedBy: { readonly peerId: string; readonly name: string } | null;
+  /** Added by another member (after this device joined) and acknowledged by nobody yet: `roam devices --ack`. */
+  readonly new: boolean;
+  /** `trust.approve` is on and no second member approved it: it gets no data (`roam devices --approve`). */
+  readonly pending: boolean;
+}
+
+/** A device shown as new or waiting (in `roam status --json`). */
+export interface NewDevice {
+  readonly name: string;
+  readonly peerId: string;
+  readonly addedBy: { readonly peerId: string; readonly name: string };
+}
+
+/** What `roam status --json` says of the group's approvals. */
+export interface ApprovalStatus {
+  /** The group's signed `trust.approve` setting. */
+  readonly required: boolean;
+  /** Devices that get no data until a second member approves them. */
+  readonly pending: NewDevice[];
+  /** This device itself waits for approval. */
+  readonly self: boolean;
+}
+
+/** `roam devices --ack|--approve <device>`. */
+export interface AckResult {
+  readonly acknowledged: { readonly peerId: string; readonly name: string };
+  /** Still waits for approval (approval needs a member other than the one that added it). */
+  readonly pending: boolean;
+  readonly devices: DeviceInfo[];
+}
+
+/** `roam devices --require-approval on|off`. */
+export interface ApprovalResult {
+  readonly approve: boolean;
+  readonly devices: DeviceInfo[];
 }
 
 /** The event `pair` streams first when it invites: the code, for the command to print. */

@@ -3,6 +3,8 @@
  * ROAM_HOME. Every request names the API version; a daemon answers requests of other versions with
  * ROAM_CONTROL_VERSION so an old CLI and a new daemon (or the reverse) fail clearly.
  */
+import type { ApprovalStatus, NewDevice } from './pairing.js';
+
 export const CONTROL_VERSION = 1;
 
 export interface Request {
@@ -76,6 +78,10 @@ export interface Status {
   readonly skipped: FolderSkip[];
   /** Sync protocol bytes received and sent since roamd started; per peer, what this daemon opened to and sent it. */
   readonly traffic: { readonly bytesIn: number; readonly bytesOut: number; readonly peers: PeerTraffic[] };
+  /** Devices another member added that nobody acknowledged yet (`roam devices --ack`). */
+  readonly newDevices: NewDevice[];
+  /** The group's trust.approve setting and who waits for approval. */
+  readonly approval: ApprovalStatus;
 }
 
 /** What roamd opened to and sent one peer since it started (every peer that got a stream, members or not). */

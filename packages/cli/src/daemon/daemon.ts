@@ -283,7 +283,7 @@ export class Daemon {
       return { id: f.id, path: f.path, items: items.length, bytes: items.reduce((a, m) => a + m.size, 0) };
     });
     const traffic = { bytesIn: this.engine.stats.bytesIn, bytesOut: this.engine.stats.bytesOut, peers: net.traffic.list() };
-    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic };
+    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic, ...this.trust.approvalStatus() };
   }
 
   /** A peer's name (as status shows it), by peer id. */

@@ -44,9 +44,15 @@ export interface HandlerContext {
 export function controlHandlers(d: HandlerContext): Handlers {
   const devices = (): DeviceInfo[] => {
     const s = d.status();
-    const self: DeviceInfo = { name: s.name, peerId: s.peerId, deviceId: s.deviceId, lastSeen: Date.now(), addresses: s.addresses, self: true, connected: true };
+    const standing = d.trust().approvals().standing;
+    const names = new Map(d.trust().members().map((m) => [m.peerId, m.name]));
+    const trustOf = (peerId: string) => {
+      const st = standing.get(peerId);
+      return { addedBy: st ? { peerId: st.addedBy, name: names.get(st.addedBy) ?? st.addedBy } : null, new: st?.isNew ?? false, pending: st?.pending ?? false };
+    };
+    const self: DeviceInfo = { name: s.name, peerId: s.peerId, deviceId: s.deviceId, lastSeen: Date.now(), addresses: s.addresses, self: true, connected: true, ...trustOf(s.peerId) };
     if (d.trust().mode === 'env') {
-      return [self, ...s.peers.map((p) => ({ name: p.name, peerId: p.peerId, deviceId: p.deviceId, lastSeen: p.lastSeen, addresses: p.addresses, self: false, connected: p.connected }))];
+      return [self, ...s.peers.map((p) => ({ name: p.name, peerId: p.peerId, deviceId: p.deviceId, lastSeen: p.lastSeen, addresses: p.addresses, self: false, connected: p.connected, addedBy: null, new: false, pending: false }))];
     }
     const members = d.trust().members();
     if (!members.length) return [self];
@@ -56,7 +62,7 @@ export function controlHandlers(d: HandlerContext): Handlers {
         const p = s.peers.find((x) => x.peerId === m.peerId);
         return {
           name: m.name, peerId: m.peerId, deviceId: deviceIdOf(m.peerId), lastSeen: p?.lastSeen ?? null,
-          addresses: [...new Set([...(p?.addresses ?? []), ...m.addresses])], self: false, connected: p?.connected ?? false,
+          addresses: [...new Set([...(p?.addresses ?? []), ...m.addresses])], self: false, connected: p?.connected ?? false, ...trustOf(m.peerId),
         };
       })
       .sort((a, b) => Number(b.self) - Number(a.self) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -12,6 +12,7 @@ import { ProjectNames } from '../machine/project-names.js';
 import { toolNamed } from '../tools/registry.js';
 import { ignoreRulesFor } from './ignore.js';
 import { MappedStore } from './mapped-store.js';
+import { killInAppendHook } from './test-hooks.js';
 import { ObservedStore } from './observed-store.js';
 import { readShared } from '../machine/leases.js';
 import { FolderWatcher } from './watcher.js';
@@ -61,7 +62,7 @@ export async function openFolder(f: FolderSpec, cfg: FileConfig, host: OpenFolde
     });
     host.opened({ watcher });
   };
-  const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore: (name) => ignore(name) }).then((fsStore) => (host.opened({ fsStore }), fsStore));
+  const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore: (name) => ignore(name), midAppendWrite: killInAppendHook() }).then((fsStore) => (host.opened({ fsStore }), fsStore));
   const activity = (changes: readonly LocalChange[]) => host.noteActivity(f.id, f.path, changes);
   if (f.id === 'claude') {
     const names = new ProjectNames({ root: f.path, home: host.home, file: join(stateDir, 'projects.json'), overrides: () => host.mapOverrides(), remoteOf: (wire) => publishedRemote(host, wire), log: (line) => host.log(line) });

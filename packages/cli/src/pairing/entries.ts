@@ -60,7 +60,7 @@ export const entryV1Schema = z.strictObject({ v: z.literal(1), op: z.enum(['add'
 export const entryV2Schema = z
   .looseObject({
     v: z.number().int().min(2).max(65535),
-    /** 'add' and 'remove' here; a later version's other ops are kept and count for nothing. */
+    /** 'add' and 'remove' here, 'ack' and 'set' in approvals.ts; a later version's other ops are kept and count for nothing. */
     op: z.string().min(1).max(32),
     ...common,
     /** Adds: what the device is in the group ('member' when absent). */
@@ -78,7 +78,8 @@ export type Entry = EntryV1 | EntryV2;
 /** What a device signs: always the current format. */
 export interface UnsignedEntry {
   group: string;
-  op: 'add' | 'remove';
+  /** 'ack' and 'set': see approvals.ts. */
+  op: 'add' | 'remove' | 'ack' | 'set';
   peer: string;
   name?: string;
   by: string;

@@ -11,6 +11,7 @@ export const TrustErrorCodes = {
   ALREADY_PAIRED: ErrorCodes.ALREADY_PAIRED,
   NOT_IN_GROUP: ErrorCodes.NOT_IN_GROUP,
   UNKNOWN_DEVICE: ErrorCodes.UNKNOWN_DEVICE,
+  APPROVAL_REFUSED: ErrorCodes.APPROVAL_REFUSED,
 } as const;
 
 export type TrustErrorCode = (typeof TrustErrorCodes)[keyof typeof TrustErrorCodes];

@@ -6,12 +6,15 @@
  * Protocol 2 (entries v2, see entries.ts); a member still on protocol 1 is told to upgrade
  * (gossip-legacy.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type { Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
+import { toHex } from '@roam/core/bytes';
 import { z } from 'zod';
 import type { Network } from '../daemon/net/index.js';
-import { GRACE_MS, MAX_PREVIOUS, claimOf, directorySchema, mergeAddrs, newerSecret, secretClaimSchema, secretFingerprint, settleSecret, verifySecret } from './group.js';
+import { GRACE_MS, MAX_PREVIOUS, claimOf, directorySchema, knownToRemoved, makeSecret, mergeAddrs, newerSecret, newestGen, retireGrace, secretClaimSchema, secretFingerprint, settleSecret, verifySecret } from './group.js';
+import { APPROVE_SETTING } from './approvals.js';
 import { LEGACY_MEMBERS_PROTOCOL, LegacyMembers } from './gossip-legacy.js';
 import { MAX_LOG_ENTRIES, entryId, entrySchema, mergeLogs, verifyEntry, type Entry } from './members.js';
 import { errText, type TrustState } from './trust-state.js';
@@ -213,10 +216,12 @@ export class MembershipGossip {
     }
     let changed = false;
     const before = this.t.view;
+    const approveBefore = this.t.approvals().approve;
     if (fresh.length) {
       g.log = mergeLogs(g.log, fresh);
       this.t.recompute();
       changed = true;
+      this.logApprovals(fresh, approveBefore);
       for (const p of this.t.view.members.keys()) if (!before.members.has(p)) this.t.log(`${this.t.nameOf(p)} (${p}) joined the group (added by ${this.t.nameOf(this.t.view.members.get(p)!.addedBy)})`);
       for (const p of this.t.view.removed) if (!before.removed.has(p)) this.t.log(`${before.members.get(p)?.name ?? p} (${p}) was removed from the group`);
     }
@@ -226,9 +231,12 @@ export class MembershipGossip {
       await this.t.drop();
       return;
     }
+    if (fresh.length && this.settleSecret()) changed = true;
     if (!this.t.view.members.has(peer)) {
       this.t.log(`ignoring membership from ${peer}: not a member`);
       this.markReady(peer, false);
+      // A device telling of its own leave: it holds the secret, rotate past it.
+      if (await this.rotateAfterRemoves(fresh, -1)) changed = true;
       if (changed) {
         this.t.save();
         await this.t.apply();
@@ -237,18 +245,25 @@ export class MembershipGossip {
       return;
     }
     this.peerSecrets.set(peer, { gen: msg.secret.gen, fp: msg.secret.fp });
-    if (fresh.length && this.settleSecret()) changed = true;
     const mine = { gen: g.secret.gen, fp: secretFingerprint(g.secret.key) };
+    let adopted = false;
     if (msg.key && secretFingerprint(msg.key) === msg.secret.fp && newerSecret(msg.secret, mine)) {
       // Only a secret a current member made and signed.
       if (this.t.view.members.has(msg.secret.by) && (await verifySecret(g.id, msg.secret))) {
         g.previous = [{ ...g.secret, until: Date.now() + GRACE_MS }, ...g.previous].slice(0, MAX_PREVIOUS);
         g.secret = { gen: msg.secret.gen, key: msg.key, by: msg.secret.by, sig: msg.secret.sig };
-        changed = true;
-        this.t.log(`received the group secret (generation ${msg.secret.gen}, made by ${this.t.nameOf(msg.secret.by)}) from ${this.t.nameOf(peer)}; the previous one is accepted from members for 30 days`);
+        changed = adopted = true;
+        this.t.log(`received the group secret (generation ${msg.secret.gen}, made by ${this.t.nameOf(msg.secret.by)}) from ${this.t.nameOf(peer)}; the previous one is accepted from members until every member is on the new one (7 days at most)`);
       } else {
         this.t.log(`ignoring a group secret from ${this.t.nameOf(peer)}: not made and signed by a member`);
       }
+    }
+    // A removal this member told of and did not rotate past yet (it said which secret it holds).
+    if (await this.rotateAfterRemoves(fresh, msg.secret.gen)) changed = true;
+    const seen = new Map([...this.peerSecrets].map(([p, c]) => [p, c.fp] as const));
+    if (retireGrace(g, this.t.view.members.keys(), this.t.selfId, seen, Date.now())) {
+      changed = true;
+      if (!g.previous.length) this.t.log('every member is on the current group secret: the replaced ones are accepted no more');
     }
     for (const [p, addrs] of Object.entries(msg.addrs)) {
       if (p === this.t.selfId || !this.t.view.members.has(p)) continue;
@@ -278,9 +293,45 @@ export class MembershipGossip {
     const now = { gen: g.secret.gen, fp: secretFingerprint(g.secret.key) };
     const theyLack = g.log.some((e) => !theirs.has(entryId(e))) || newerSecret(now, msg.secret);
     const weLack = !msg.key && newerSecret(msg.secret, now);
-    if (theyLack || weLack || !this.told.has(peer)) {
+    // Adopted its secret: say so, so it can stop accepting the replaced ones (retireGrace).
+    if (theyLack || weLack || adopted || !this.told.has(peer)) {
       await this.push(peer).catch((err: unknown) => this.t.log(`answering ${this.t.nameOf(peer)} failed: ${errText(err)}`));
     }
+  }
+
+  /** Says what fresh `ack` and `set` entries changed (approvals.ts). */
+  private logApprovals(fresh: readonly Entry[], before: { on: boolean; by: string | null }): void {
+    const now = this.t.approvals();
+    if (now.approve.on !== before.on || now.approve.by !== before.by) this.t.log(`${APPROVE_SETTING} is now ${now.approve.on ? 'on' : 'off'} (set by ${this.t.nameOf(now.approve.by ?? '')})`);
+    for (const e of fresh) {
+      if (e.op === 'ack' && now.standing.get(e.peer)?.ackedBy.includes(e.by)) this.t.log(`${this.t.nameOf(e.peer)} (${e.peer}), added by ${this.t.nameOf(now.standing.get(e.peer)!.addedBy)}, was acknowledged by ${this.t.nameOf(e.by)}`);
+    }
+    for (const [p, s] of now.standing) if (s.pending && !before.on && now.approve.on) this.t.log(`${this.t.nameOf(p)} waits for approval`);
+  }
+
+  /**
+   * A device that left, or was removed, knows every secret up to the generation its remove names
+   * (`knownToRemoved`): the first remaining member that learns of it, while no newer secret is
+   * about, makes one past it. Members that learn at once each make one of the same generation;
+   * the gossip keeps the one with the largest fingerprint (`newerSecret`), so all converge.
+   * `claimed`: the generation the telling member said it holds (-1: not a member). Relays make
+   * no secrets.
+   */
+  private async rotateAfterRemoves(fresh: readonly Entry[], claimed: number): Promise<boolean> {
+    const g = this.t.group;
+    if (!g || this.t.view.members.get(this.t.selfId)?.role !== 'member') return false;
+    let known = -1;
+    let who = '';
+    for (const e of fresh) {
+      if (e.op !== 'remove' || e.peer === this.t.selfId || !this.t.view.removed.has(e.peer)) continue;
+      const gen = knownToRemoved(e, newestGen(g));
+      if (gen > known) [known, who] = [gen, e.peer];
+    }
+    if (known < 0 || Math.max(g.secret.gen, claimed) > known) return false;
+    g.previous = [{ ...g.secret, until: Date.now() + GRACE_MS }, ...g.previous].slice(0, MAX_PREVIOUS);
+    g.secret = await makeSecret(this.t.privateKey, g.id, known + 1, toHex(randomBytes(32)));
+    this.t.log(`${who} left or was removed holding the group secret up to generation ${known}: replaced it (generation ${g.secret.gen})`);
+    return true;
   }
 
   /**

@@ -13,8 +13,11 @@ import { RoamError } from '@roam/core';
 import { z } from 'zod';
 import { MAX_LOG_ENTRIES, entrySchema, hexDigits, type Entry } from './members.js';
 
-/** How long members accept the previous secret after a rotation. */
-export const GRACE_MS = 30 * 24 * 3600 * 1000;
+/**
+ * How long members accept a replaced secret at most: less when every other member has been seen
+ * on the current one (`retireGrace`), so the grace follows how long members stay offline.
+ */
+export const GRACE_MS = 7 * 24 * 3600 * 1000;
 const MAX_ADDRS_PER_PEER = 16;
 /** Replaced secrets kept (each accepted until its grace ends). */
 export const MAX_PREVIOUS = 8;
@@ -138,6 +141,47 @@ export function settleSecret(g: GroupFile, removed: ReadonlySet<string>, now: nu
   g.previous = [{ ...g.secret, until: now + GRACE_MS }, ...g.previous.filter((p) => p !== best)].slice(0, MAX_PREVIOUS);
   g.secret = secret;
   return true;
+}
+
+/**
+ * Caps every replaced secret's grace at `now + GRACE_MS` (a file from a build with a longer grace),
+ * and drops them all once every other member (`seen`: the fingerprint of the secret each member's
+ * last message said it holds) is on the current secret: nobody needs the old ones any more.
+ * Returns whether `g.previous` changed.
+ */
+export function retireGrace(g: GroupFile, members: Iterable<string>, self: string, seen: ReadonlyMap<string, string>, now: number): boolean {
+  let changed = false;
+  for (const p of g.previous) {
+    if (p.until > now + GRACE_MS) {
+      p.until = now + GRACE_MS;
+      changed = true;
+    }
+  }
+  const fp = secretFingerprint(g.secret.key);
+  if (g.previous.length && [...members].every((m) => m === self || seen.get(m) === fp)) {
+    g.previous = [];
+    changed = true;
+  }
+  return changed;
+}
+
+/**
+ * The newest generation of the group secret a removed device may hold: what its remove says (a
+ * `roam leave` or `roam unpair` of this build records it in `attrs.secretGen`); for an older
+ * device's self-remove (a leave), everything up to the current one; for an older member's
+ * unpair, nothing (that member rotated the secret itself). The members rotate when the current
+ * secret's generation is at most this.
+ */
+export function knownToRemoved(e: Entry, current: number): number {
+  const attrs = e.v === 1 ? undefined : (e as { attrs?: Record<string, unknown> }).attrs;
+  const gen = attrs?.secretGen;
+  if (typeof gen === 'number' && Number.isInteger(gen) && gen >= 0) return gen;
+  return e.by === e.peer ? current : -1;
+}
+
+/** The newest generation this device holds (current or replaced). */
+export function newestGen(g: GroupFile): number {
+  return Math.max(g.secret.gen, ...g.previous.map((p) => p.gen));
 }
 
 /** Keeps the newest few addresses of a peer, without duplicates. */

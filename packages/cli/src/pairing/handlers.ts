@@ -6,7 +6,7 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { ErrorCodes, RoamError } from '@roam/core';
 import type { Handlers } from '../control/methods.js';
-import type { DeviceInfo, LeaveResult, PairCodeEvent, PairRefusedEvent, PairResult, UnpairResult } from '../control/pairing.js';
+import type { AckResult, ApprovalResult, DeviceInfo, LeaveResult, PairCodeEvent, PairRefusedEvent, PairResult, UnpairResult } from '../control/pairing.js';
 import { renewIdentity } from './identity.js';
 import type { Trust } from './trust.js';
 
@@ -21,7 +21,7 @@ export interface PairingHandlerContext {
   readonly log: (line: string) => void;
 }
 
-export function pairingHandlers(ctx: PairingHandlerContext): Pick<Handlers, 'pair' | 'unpair' | 'leave'> {
+export function pairingHandlers(ctx: PairingHandlerContext): Pick<Handlers, 'pair' | 'unpair' | 'leave' | 'ack' | 'approval'> {
   const group = (): PairResult['group'] => {
     const id = ctx.trust().groupId;
     return id ? { id } : null;
@@ -46,6 +46,16 @@ export function pairingHandlers(ctx: PairingHandlerContext): Pick<Handlers, 'pai
       if (typeof params.device !== 'string' || !params.device) throw new RoamError(ErrorCodes.USAGE, 'name the device to remove');
       const r = await ctx.trust().unpair(params.device, ctx.deviceIdOf);
       return { removed: { peerId: r.peerId, name: r.name }, generation: r.generation, devices: ctx.devices() } satisfies UnpairResult;
+    },
+    ack: async (params) => {
+      if (typeof params.device !== 'string' || !params.device) throw new RoamError(ErrorCodes.USAGE, 'name the device to acknowledge');
+      const r = await ctx.trust().ack(params.device, ctx.deviceIdOf);
+      return { acknowledged: { peerId: r.peerId, name: r.name }, pending: r.pending, devices: ctx.devices() } satisfies AckResult;
+    },
+    approval: async (params) => {
+      if (typeof params.on !== 'boolean') throw new RoamError(ErrorCodes.USAGE, 'say on or off');
+      const r = await ctx.trust().setApprove(params.on);
+      return { approve: r.approve, devices: ctx.devices() } satisfies ApprovalResult;
     },
     leave: async (_params, _stream, closed): Promise<LeaveResult> => {
       const trust = ctx.trust();

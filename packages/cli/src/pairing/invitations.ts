@@ -17,6 +17,7 @@ import { PAIR_PROTOCOL, joinByCode, pairKeys, pairingNode, serveInviter, type We
 import { openRelayListeners, type RelayListeners } from './relay-pairing.js';
 import type { MembershipGossip } from './gossip.js';
 import { claimOf, makeSecret, mergeAddrs, verifySecret, type GroupFile } from './group.js';
+import { APPROVE_SETTING } from './approvals.js';
 import { membership, mergeLogs, signEntry, verifyEntry, type Entry } from './members.js';
 import { nameIn, refusalForInviter, refusalForJoiner, removalOf, wrongCodeForInviter, type PairRefusal } from './refusal.js';
 import { joinByShortCode, serveShortCode, shortPairingNode } from './short.js';
@@ -221,6 +222,15 @@ export class Invitations {
       const role = j.role === 'relay' ? { role: 'relay' as const } : {};
       const entry = await signEntry(this.t.privateKey, { group: g.id, op: 'add', peer: j.peerId, name: j.name, by: this.t.selfId, at: Date.now(), ...role });
       g.log = mergeLogs(g.log, [entry]);
+      this.t.recompute();
+      const a = this.t.approvals();
+      // trust.approve on in a group of one member: nobody else could approve the joiner, so the
+      // setting is stated again with it among the exempt (approvals.ts).
+      if (a.approve.on && !a.standing.get(j.peerId)?.pending) {
+        const members = [...this.t.view.members.keys()].filter((p) => !a.standing.get(p)?.pending).sort();
+        const set = await signEntry(this.t.privateKey, { group: g.id, op: 'set', peer: this.t.selfId, by: this.t.selfId, at: Date.now() + 1, attrs: { key: APPROVE_SETTING, value: true, members } });
+        g.log = mergeLogs(g.log, [set]);
+      }
     }
     const addrs = j.addrs.filter((a) => {
       try {

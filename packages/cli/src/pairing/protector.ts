@@ -223,3 +223,21 @@ export class GroupProtector implements ConnectionProtector {
     return chosen.pnet.protect(bytes.unwrap(), { signal: options?.signal ?? AbortSignal.timeout(PREAMBLE_TIMEOUT_MS) });
   }
 }
+
+/**
+ * The group's protector, logging (once a minute at most: a removed device retrying must not flood
+ * the log) when a member connects with a replaced secret while it catches up after a rotation.
+ */
+export function catchUpProtector(log: (line: string) => void, currentLabel: () => string | undefined): GroupProtector {
+  let lastLog = 0;
+  return new GroupProtector({
+    log,
+    onAccepted: (_conn, k) => {
+      if (k.label === currentLabel()) return;
+      const now = Date.now();
+      if (now - lastLog < 60_000) return;
+      lastLog = now;
+      log(`accepted a connection with ${k.label}: a member catching up after a rotation (the allow-list still decides)`);
+    },
+  });
+}

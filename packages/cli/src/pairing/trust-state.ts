@@ -5,6 +5,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import type { Network } from '../daemon/net/index.js';
 import type { GroupFile } from './group.js';
+import type { Approvals } from './approvals.js';
 import type { Membership } from './members.js';
 
 export interface Member {
@@ -37,6 +38,8 @@ export interface TrustState {
   /** This device's listen addresses. */
   myAddrs(): string[];
   members(): Member[];
+  /** Who added whom, what is new or waits for approval (approvals.ts), from the group's log. */
+  approvals(): Approvals;
   /** The view from the group's log, now. */
   recompute(): void;
   save(): void;

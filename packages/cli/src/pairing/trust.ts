@@ -17,12 +17,14 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { RoamError } from '@roam/core';
 import { toHex } from '@roam/core/bytes';
 import type { Network } from '../daemon/net/index.js';
+import { approvals, type Approvals } from './approvals.js';
+import { ackDevice, approvalStatus, setApproval } from './approve-ops.js';
 import { TrustErrorCodes, trustError } from './errors.js';
 import { MembershipGossip } from './gossip.js';
-import { GRACE_MS, MAX_PREVIOUS, groupFilePath, makeSecret, readGroupFile, removeGroupFile, writeGroupFile, type GroupFile } from './group.js';
+import { GRACE_MS, MAX_PREVIOUS, groupFilePath, makeSecret, newestGen, readGroupFile, removeGroupFile, writeGroupFile, type GroupFile } from './group.js';
 import { Invitations, type Invitation } from './invitations.js';
 import { entryId, membership, mergeLogs, safeName, signEntry, type Membership } from './members.js';
-import { GroupProtector, type ProtectorKey } from './protector.js';
+import { catchUpProtector, type GroupProtector, type ProtectorKey } from './protector.js';
 import { PairingRelays } from './relay-pairing.js';
 import type { PairRefusal } from './refusal.js';
 import type { Member, TrustState } from './trust-state.js';
@@ -47,6 +49,7 @@ export interface TrustOptions {
 }
 
 const EMPTY: Membership = { members: new Map(), removed: new Set() };
+const NO_APPROVALS: Approvals = { approve: { on: false, by: null, at: null }, standing: new Map() };
 
 export class Trust {
   readonly mode: 'env' | 'group';
@@ -55,11 +58,16 @@ export class Trust {
   private readonly file: string;
   private group: GroupFile | null;
   private view: Membership = EMPTY;
+  private standing: Approvals = NO_APPROVALS;
+  /** Members held back for approval when the state was last applied (to resync the approved). */
+  private heldBack = new Set<string>();
+  private readonly toldHeld = new Set<string>();
   private net: Network | null = null;
   private readonly gossip: MembershipGossip;
   private readonly invitations: Invitations;
   /** A relay-only device's one-time pairing listeners (relay-pairing.ts). */
   private pairingRelays: PairingRelays | null = null;
+  private readonly state: TrustState;
   /** Peers this device dials as members (to forget those that leave the set). */
   private targeted = new Set<string>();
   /** The group secret the network was last given (to notice a change). */
@@ -67,7 +75,6 @@ export class Trust {
   private tail: Promise<unknown> = Promise.resolve();
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private lastGraceLog = 0;
 
   private readonly opts: TrustOptions;
 
@@ -79,22 +86,12 @@ export class Trust {
     this.group = this.mode === 'group' ? readGroupFile(this.file) : null;
     this.protector =
       this.mode === 'group'
-        ? new GroupProtector({
-            log: (l) => this.log(l),
-            onAccepted: (_conn, k) => {
-              if (k.label === this.currentKey()?.label) return;
-              // Once a minute at most: a removed device retrying must not flood the log.
-              const now = Date.now();
-              if (now - this.lastGraceLog < 60_000) return;
-              this.lastGraceLog = now;
-              this.log(`accepted a connection with ${k.label}: a member catching up after a rotation (the allow-list still decides)`);
-            },
-          })
+        ? catchUpProtector((l) => this.log(l), () => this.currentKey()?.label)
         : undefined;
     this.recompute();
     this.setKeys();
     const self = this;
-    const state: TrustState = {
+    const state: TrustState = (this.state = {
       selfId: this.selfId,
       name: this.opts.name,
       privateKey: this.opts.privateKey,
@@ -119,12 +116,13 @@ export class Trust {
       nameOf: (peerId) => this.nameOf(peerId),
       myAddrs: () => this.net?.addresses() ?? [],
       members: () => this.members(),
+      approvals: () => this.standing,
       recompute: () => this.recompute(),
       save: () => this.save(),
       apply: () => this.apply(),
       exclusive: (fn) => this.exclusive(fn),
       drop: () => this.drop(),
-    };
+    });
     this.gossip = new MembershipGossip(state);
     this.invitations = new Invitations(state, this.gossip);
   }
@@ -168,6 +166,7 @@ export class Trust {
 
   private recompute(): void {
     this.view = this.group ? membership(this.group.id, this.group.founder, this.group.log) : EMPTY;
+    this.standing = this.group ? approvals(this.group.id, this.group.log, this.view, this.selfId) : NO_APPROVALS;
   }
 
   private currentKey(): ProtectorKey | null {
@@ -185,6 +184,7 @@ export class Trust {
     }
     const now = Date.now();
     g.previous = g.previous.filter((p) => p.until > now);
+    for (const p of g.previous) p.until = Math.min(p.until, now + GRACE_MS); // a file from a build with a longer grace
     const previous = g.previous.map((p) => ({ key: Buffer.from(p.key, 'hex'), label: `the previous group secret (generation ${p.gen}, accepted until ${new Date(p.until).toISOString()})` }));
     this.protector.setKeys(current, [current, ...previous]);
   }
@@ -211,8 +211,17 @@ export class Trust {
       }
     }
     for (const p of this.view.removed) this.opts.onForget?.(p);
+    // Approved since: drop the refused connection, so sync starts now rather than after a backoff.
+    const held = new Set([...this.standing.standing].filter(([, s]) => s.pending).map(([p]) => p));
+    const approved = [...this.heldBack].filter((p) => members.has(p) && !held.has(p));
+    for (const p of approved) {
+      this.toldHeld.delete(p);
+      await net.forgetPeer(p);
+    }
+    this.heldBack = held;
     for (const p of members) net.setPeerAddresses(p, this.group?.directory[p] ?? []);
     this.targeted = members;
+    if (approved.length) net.redialNow();
     // New keys: what failed with the old ones (or with none) is worth dialing again at once.
     if (keyChanged) net.redialNow();
   }
@@ -248,8 +257,37 @@ export class Trust {
    */
   syncReady(peer: string): Promise<boolean> {
     if (this.mode === 'env') return Promise.resolve(true);
+    if (this.standing.standing.get(peer)?.pending) {
+      if (this.toldHeld.has(peer)) return Promise.resolve(false);
+      this.toldHeld.add(peer); // said once (sync retries with a backoff)
+      this.log(`not syncing with ${this.nameOf(peer)}: it waits for approval (trust.approve is on; \`roam devices --approve ${this.nameOf(peer)}\` on a member other than the one that added it)`);
+      return Promise.resolve(false);
+    }
     return this.gossip.syncReady(peer);
   }
+
+  /** Who added each member, which are new here, which wait for approval, and the setting. */
+  approvals(): Approvals {
+    return this.standing;
+  }
+
+  /** Acknowledges (with `trust.approve` on: approves) a device another member added, for the whole group (approve-ops.ts). */
+  ack(device: string, deviceIdOf: (peerId: string) => string): Promise<{ peerId: string; name: string; pending: boolean }> {
+    this.requireGroupMode('acknowledging devices');
+    return this.exclusive(() => ackDevice(this.state, this.gossip, this.resolve(device, deviceIdOf)));
+  }
+
+  /** New devices and approvals, for `roam status`. */
+  approvalStatus(): ReturnType<typeof approvalStatus> {
+    return approvalStatus(this.state);
+  }
+
+  /** Turns the group's signed `trust.approve` setting on or off (approve-ops.ts). */
+  setApprove(on: boolean): Promise<{ approve: boolean }> {
+    this.requireGroupMode('trust.approve');
+    return this.exclusive(() => setApproval(this.state, this.gossip, on));
+  }
+
 
   private nameOf(peerId: string): string {
     return this.view.members.get(peerId)?.name ?? peerId;
@@ -316,7 +354,7 @@ export class Trust {
       const g = this.group!;
       const name = this.nameOf(peer);
       const keep = g.log.filter((e) => e.by === peer && e.op === 'add').map((e) => entryId(e));
-      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer, by: this.selfId, at: Date.now(), keep });
+      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer, by: this.selfId, at: Date.now(), keep, attrs: { secretGen: newestGen(g) } });
       g.log = mergeLogs(g.log, [entry]);
       // Rotate: the removed device holds the current secret.
       g.previous = [{ ...g.secret, until: Date.now() + GRACE_MS }, ...g.previous].slice(0, MAX_PREVIOUS);
@@ -329,7 +367,7 @@ export class Trust {
       }
       await this.apply();
       this.gossip.pushAll();
-      this.log(`removed ${name} (${peer}) from the group; the group secret is now generation ${g.secret.gen} (members still accept the previous one from members for 30 days)`);
+      this.log(`removed ${name} (${peer}) from the group; the group secret is now generation ${g.secret.gen} (members accept the previous one from members until every member is on the new one, 7 days at most)`);
       return { peerId: peer, name, generation: g.secret.gen };
     });
   }
@@ -341,7 +379,9 @@ export class Trust {
       if (!g) return { left: false, members: 0 };
       const others = [...this.view.members.keys()].filter((p) => p !== this.selfId);
       const keep = g.log.filter((e) => e.by === this.selfId && e.op === 'add').map((e) => entryId(e));
-      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer: this.selfId, by: this.selfId, at: Date.now(), keep });
+      // The newest secret this device knows: the first remaining member that learns of the leave
+      // rotates past it (gossip.ts), since this device can no longer be trusted with it.
+      const entry = await signEntry(this.opts.privateKey, { group: g.id, op: 'remove', peer: this.selfId, by: this.selfId, at: Date.now(), keep, attrs: { secretGen: newestGen(g) } });
       g.log = mergeLogs(g.log, [entry]);
       const connected = this.net?.connectedPeers().filter((p) => others.includes(p)) ?? [];
       await Promise.all(connected.map((p) => this.gossip.push(p).catch(() => undefined)));

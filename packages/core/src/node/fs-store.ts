@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { bytesEqual, concatBytes, fromHex, toHex } from '../bytes.js';
+import { bytesEqual, fromHex, toHex } from '../bytes.js';
 import { ErrorCodes, RoamError, isRoamError } from '../errors.js';
 import type { DiskState, ItemKind, LocalChange } from '../items.js';
 import { DEFAULT_CHECKPOINT_INTERVAL, LineChain } from '../log/chain.js';
@@ -27,7 +27,7 @@ import { GENESIS, ZERO_HASH, endOf, samePos, type LogPos } from '../log/position
 import { isLogName, validateName } from '../names.js';
 import type { FolderStore, PartialTail, ScanOptions, StagedTarget, StagedWrite } from '../store.js';
 import { nodeHasher } from './hash.js';
-import { asRoamError, checkRoom, errnoCode, syncDir, writeAll } from './io.js';
+import { appendBatch, asRoamError, checkRoom, errnoCode, syncDir, writeAll } from './io.js';
 import { Journal, JournalMetaStore } from './journal.js';
 import { cutPartialTail, partialTailOf, partialTrashName } from './partial-tail.js';
 import type { FsStoreStats } from './stats.js';
@@ -59,6 +59,8 @@ export interface FsFolderStoreOptions {
   now?: () => number;
   /** Fault injection for tests: runs after an append's data is durable, before its state is taken. */
   afterAppendWrite?: (name: string) => Promise<void>;
+  /** Fault injection for tests: runs when part of an append's batch is on disk (synced), before the rest. */
+  midAppendWrite?: (name: string) => Promise<void>;
 }
 
 
@@ -119,6 +121,7 @@ export class FsFolderStore implements FolderStore {
   private readonly ignore: (name: string) => boolean;
   private readonly now: () => number;
   private readonly afterAppendWrite: ((name: string) => Promise<void>) | undefined;
+  private readonly midAppendWrite: ((name: string) => Promise<void>) | undefined;
   /** Serializes every operation that writes or scans. */
   private queue: Promise<unknown> = Promise.resolve();
   /**
@@ -141,6 +144,7 @@ export class FsFolderStore implements FolderStore {
     this.interval = opts.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
     this.ignore = opts.ignore ?? (() => false);
     this.afterAppendWrite = opts.afterAppendWrite;
+    this.midAppendWrite = opts.midAppendWrite;
     this.now = opts.now ?? Date.now;
   }
 
@@ -288,10 +292,7 @@ export class FsFolderStore implements FolderStore {
         if (!known) undo = () => fsp.unlink(itemPath(this.root, name)); // O_EXCL: we created it
         else if (sameDisk(fingerprint(await file.stat()), known.disk)) undo = () => file.truncate(start.offset);
         else throw conflict(name, 'changed on disk');
-        const wrote = total > 0 ? (await file.writev(data as Uint8Array[])).bytesWritten : 0;
-        // A short write (the disk filled up midway): write the rest, which fails with the real
-        // cause (ENOSPC…) for the log to name; the batch is undone below either way.
-        if (wrote !== total) await writeAll(file, concatBytes(data).subarray(wrote));
+        await appendBatch(file, data, total, this.midAppendWrite && (() => this.midAppendWrite!(name))); // undone below if it fails
         await file.sync();
         this.stats.fsyncs++;
         await this.afterAppendWrite?.(name);
@@ -337,8 +338,7 @@ export class FsFolderStore implements FolderStore {
     const file = await openPinned(this.root, tmpName, O_RDWR | O_CREAT | O_EXCL, mode === undefined ? 0o600 : peerMode(mode));
     let renamed = false;
     try {
-      const wrote = total > 0 ? (await file.writev(data as Uint8Array[])).bytesWritten : 0;
-      if (wrote !== total) await writeAll(file, concatBytes(data).subarray(wrote));
+      await appendBatch(file, data, total);
       if (mode !== undefined && ((await file.stat()).mode & 0o777) !== peerMode(mode)) await setMode(file, peerMode(mode));
       await file.utimes(mtimeMs / 1000, mtimeMs / 1000);
       await file.sync();

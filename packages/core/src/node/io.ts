@@ -1,6 +1,7 @@
 /** Small file-system helpers shared by the node store. */
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { concatBytes } from '../bytes.js';
 import { ErrorCodes, RoamError, isRoamError } from '../errors.js';
 
 /** Counts fsync/fdatasync calls (the store's `stats`). */
@@ -40,6 +41,21 @@ export function asRoamError(e: unknown): RoamError {
 }
 
 /**
+ * An error of a write to the state directory (the index journal): a full disk or quota says
+ * which directory is full and what stops until space is freed there; anything else as it is.
+ */
+export function stateDirFull(e: unknown, dir: string): unknown {
+  const code = errnoCode(e);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return new RoamError(
+    ErrorCodes.STORE_IO,
+    `store I/O failed: the state directory ${dir} is full (${code}: no space left on device): what arrives is not written until space is freed there; nothing recorded is lost`,
+    { code, dir },
+    { cause: e },
+  );
+}
+
+/**
  * Throws ENOSPC (as a store I/O error) when the file system holding `dir` has less than `bytes`
  * (plus a block) free for this user. Best effort: another writer may take the space meanwhile,
  * and the write itself still fails cleanly then; when the space is unknown, nothing is said.
@@ -58,4 +74,26 @@ export async function checkRoom(dir: string, bytes: number): Promise<void> {
   if (free < bytes + block) {
     throw new RoamError(ErrorCodes.STORE_IO, `store I/O failed: ENOSPC: no space left on device (${bytes} bytes to write, ${free} free)`, { code: 'ENOSPC' });
   }
+}
+
+/**
+ * Appends a batch at the end of an O_APPEND handle. A short write (the disk filled up midway)
+ * goes on with the rest, which fails with the real cause (ENOSPC…) for the log to name.
+ * `midway` (fault injection for tests) runs when about half the batch is written and synced,
+ * cut inside a line, before the rest is written: a crash there leaves a partial batch on disk.
+ */
+export async function appendBatch(fh: FileHandle, data: readonly Uint8Array[], total: number, midway?: () => Promise<void>): Promise<void> {
+  if (total === 0) return;
+  if (midway) {
+    const all = concatBytes(data);
+    let cut = Math.max(1, Math.floor(total / 2));
+    while (cut > 1 && all[cut - 1] === 0x0a) cut--;
+    await writeAll(fh, all.subarray(0, cut));
+    await fh.sync();
+    await midway();
+    await writeAll(fh, all.subarray(cut));
+    return;
+  }
+  const wrote = (await fh.writev(data as Uint8Array[])).bytesWritten;
+  if (wrote !== total) await writeAll(fh, concatBytes(data).subarray(wrote));
 }

@@ -11,7 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ErrorCodes, RoamError } from '../errors.js';
 import type { MetaStore } from '../store.js';
-import { asRoamError, syncDir, writeAll, type SyncCounter } from './io.js';
+import { asRoamError, stateDirFull, syncDir, writeAll, type SyncCounter } from './io.js';
 
 /** Journals smaller than this are never worth compacting. */
 const MIN_COMPACT_BYTES = 64 * 1024;
@@ -82,7 +82,7 @@ export class Journal {
       } catch (e) {
         // A partial write (ENOSPC, …) must not merge with the next batch into one corrupt line.
         await this.fh.truncate(this.bytes).catch(() => undefined);
-        throw e;
+        throw stateDirFull(e, path.dirname(this.file));
       }
       this.bytes += line.length;
       await this.fh.datasync();
@@ -108,7 +108,8 @@ export class Journal {
         await fsp.rename(tmp, this.file);
       } catch (e) {
         await out.close();
-        throw e;
+        await fsp.rm(tmp, { force: true }); // on a full disk, give its space back
+        throw stateDirFull(e, path.dirname(this.file));
       }
       // The new handle already refers to the renamed file: swap before anything else can fail.
       const old = this.fh;
