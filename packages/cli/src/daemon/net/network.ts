@@ -13,6 +13,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { PROTOCOL_ID } from '@roam/core';
 import { Dialer } from './dialer.js';
+import { dropRelayedOnDirect } from './direct.js';
 import { errText } from './errors.js';
 import { READ_BUFFER_LIMIT, STREAM_WINDOW } from './frames.js';
 import { buildNode } from './node.js';
@@ -83,6 +84,7 @@ export class Network {
       dialTimeoutMs: opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       grouped: opts.groupKey !== undefined || opts.protector !== undefined,
       known: (peerId) => table.known(peerId),
+      isDirect: (ps) => table.isDirect(ps),
     });
     this.streams = new SyncStreams({
       ...shared,
@@ -348,6 +350,7 @@ export class Network {
     ps.lastSeen = Date.now();
     this.traffic.connection(ps.peerId);
     if (conn.direction === 'outbound') ps.addresses.add(withPeer(conn.remoteAddr.toString(), ps.peerId));
+    dropRelayedOnDirect(this.node, conn, this.log);
     if (this.stopped || !this.peerTable.weOpen(ps) || ps.syncStream || ps.opening || this.peerTable.isPaused(ps)) return;
     clearTimeout(ps.reopenTimer);
     ps.reopenTimer = undefined;
