@@ -8,12 +8,18 @@
  * directly (P's address found through the address book, never typed), the relayed connections
  * are closed, the session reaches P, and status says `via: "direct"`.
  *
+ * Reachability by dial-back: P is found reachable from outside (R dialed it back), H1 not, with
+ * its reservation on R (status --json and doctor). Members offer relay: R stops, and H1 and H2
+ * meet again through P, the one reachable member. Then P stops too: doctor on H1 says nothing
+ * reaches it and gives the commands (a relay, a forwarded port, UPnP).
+ *
  * Needs root, iproute2 and nftables: skipped with a loud notice when namespaces cannot be made,
  * except under CI=true, where it fails.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { until } from '../harness/poll.js';
 import { makeDaemon, type DaemonHandle } from '../support/daemons.js';
 import { FIXTURE, PORT, SID, labTopology, peerOf, startIn, status, waitFor as waitForPeers } from '../support/lab.js';
 
@@ -23,7 +29,7 @@ const waitFor = (what: string, ds: DaemonHandle[], fn: () => boolean, timeoutMs?
 const via = (on: DaemonHandle, to: DaemonHandle): string | null | undefined => peerOf(status(on), to)?.via;
 
 describe('direct when possible', () => {
-  it('NATed members reached through a relay connect directly to a member that appears in public', { timeout: 120_000 }, async ({ skip }) => {
+  it('NATed members reached through a relay connect directly to a member that appears in public, which then relays for them', { timeout: 150_000 }, async ({ skip }) => {
     const made = lab.make({ homes: 2, randomPorts: [false, true] });
     if (!made.ok) {
       if (process.env.CI === 'true') throw new Error(`the reach-direct test needs network namespaces: ${made.reason}`);
@@ -70,5 +76,31 @@ describe('direct when possible', () => {
     await waitFor('the session to reach p', all, () => existsSync(onP) && readFileSync(onP).equals(readFileSync(session)), 30_000);
     // The direct connection stays the only one: no circuit to P is left open on either side.
     await waitFor('no relayed connection to p left', all, () => [h1, h2].every((m) => peerOf(status(m), p)?.relay === null));
+  
+    // Dial-back: P is reachable from outside (checked by a member on another network), H1 is not and holds its reservation on R.
+    const rName = status(r).deviceId;
+    await waitFor('p to be found reachable and h1 not', all, () => {
+      const [sp, s1] = [status(p).reachability, status(h1).reachability];
+      return sp.reachable === 'yes' && sp.checkedBy.length > 0 && s1.reachable === 'no' && s1.relay === rName;
+    }, 30_000);
+    expect(status(p).reachability.addresses).toEqual([`/ip4/${hp.address}/tcp/${PORT}`]);
+    const doctor = (d: DaemonHandle) => (JSON.parse(d.roam('doctor', '--json').stdout) as { checks: Array<{ check: string; level: string; detail: string; fix?: string }> }).checks.find((c) => c.check === 'reach');
+    expect(doctor(h1)).toMatchObject({ level: 'ok', detail: expect.stringContaining(`reservation on relay ${rName}`) });
+    expect(doctor(p)).toMatchObject({ level: 'ok', detail: expect.stringContaining(`reachable from outside at /ip4/${hp.address}/tcp/${PORT}`) });
+
+    // Members offer relay: R stops, and H1 and H2 meet again through P (reachable, so it relays for members).
+    await r.kill('SIGTERM');
+    await waitFor('h1 and h2 to meet again through p', [h1, h2, p], () => {
+      const [a, b] = [peerOf(status(h1), h2), peerOf(status(h2), h1)];
+      return a?.via === 'relay' && a.relay === 'p' && b?.via === 'relay' && b.relay === 'p' && status(h1).reachability.relay === 'p';
+    }, 60_000);
+    appendFileSync(session, readFileSync(FIXTURE));
+    await waitFor('more of the session to reach h2 through p', [h1, h2, p], () => readFileSync(onH2).equals(readFileSync(session)), 30_000);
+
+    // P stops too: nothing reaches H1, and doctor says what to do, with the commands.
+    await p.kill('SIGTERM');
+    await until(() => doctor(h1)?.level === 'warn', { timeoutMs: 60_000, everyMs: 500, what: 'doctor on h1 to warn that nothing reaches it', detail: () => doctor(h1) });
+    const fix = doctor(h1)!.fix!;
+    for (const cmd of ['roamd --relay --listen /ip4/0.0.0.0/tcp/4001', `forward TCP port ${PORT} on your router to ${hh1.address}:${PORT}`, 'UPnP']) expect(fix).toContain(cmd);
   });
 });

@@ -17,6 +17,7 @@ import { adaptersFor } from '../sessions/index.js';
 import { findConflicts } from './helpers/find-conflicts.js';
 import { servicePlan } from './helpers/service-plan.js';
 import { ago } from './helpers/format.js';
+import { reachCheck } from './helpers/reach.js';
 
 export interface Check {
   readonly check: string;
@@ -113,6 +114,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
       : connected.length
         ? { check: 'devices', level: 'ok', detail: `connected to ${connected.map((p) => p.name).join(', ')}` }
         : { check: 'devices', level: 'warn', detail: `no device connected (known: ${peers.map((p) => p.name).join(', ')})`, fix: 'start roamd on them, or give their address with `roamd --peer <multiaddr>`' });
+    if (status.reachability) checks.push(reachCheck(status));
     for (const p of peers) {
       checks.push(p.connected
         ? p.inSync

@@ -133,6 +133,7 @@ export class Network {
       pingTimeoutMinMs: PING_TIMEOUT_MIN_MS,
       ...(opts.onObservedAddr ? { onObservedAddr: opts.onObservedAddr } : {}),
       ...(opts.relay ? { relay: opts.relay } : {}),
+      ...(opts.offerRelay ? { offerRelay: opts.offerRelay } : {}),
     });
 
     net = new Network(node, opts, allow);
@@ -219,7 +220,7 @@ export class Network {
   }
 
   /** Serves another protocol, to allowed peers only. */
-  async handle(protocol: string, handler: (stream: Stream, peerId: string) => void | Promise<void>): Promise<void> {
+  async handle(protocol: string, handler: (stream: Stream, peerId: string, remoteAddr: string) => void | Promise<void>): Promise<void> {
     await this.node.handle(protocol, (stream, conn) => {
       const peer = conn.remotePeer.toString();
       if (!this.allowPeer(peer)) {
@@ -227,7 +228,7 @@ export class Network {
         return;
       }
       this.traffic.stream(peer, protocol);
-      this.guard(`${protocol} from ${deviceIdOf(peer)}`, () => handler(stream, peer));
+      this.guard(`${protocol} from ${deviceIdOf(peer)}`, () => handler(stream, peer, conn.remoteAddr.toString()));
     }, { maxInboundStreams: 4, maxOutboundStreams: 4 });
   }
 

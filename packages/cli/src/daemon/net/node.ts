@@ -52,6 +52,8 @@ export interface NodeOptions {
   onObservedAddr?: (addr: Multiaddr | undefined) => void;
   /** Circuit relay v2 (relay.ts): the relay server (a relay-only device) or a member's transport. */
   relay?: RelayMode;
+  /** A member ('client') also serves circuit relay v2 to members, while this returns true. */
+  offerRelay?: () => boolean;
 }
 
 /** A node, not started. */
@@ -61,7 +63,7 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
   const admission = new InboundAdmission(limits);
   const onObserved = opts.onObservedAddr;
   let built: Libp2p | undefined;
-  const relay = opts.relay ? relayParts(opts.relay, opts.deny, () => built) : null;
+  const relay = opts.relay ? relayParts(opts.relay, opts.deny, () => built, opts.offerRelay) : null;
   const node = await createLibp2p({
     start: false,
     privateKey: opts.privateKey,

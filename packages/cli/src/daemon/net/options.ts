@@ -31,4 +31,6 @@ export interface NetworkOptions {
   onObservedAddr?: (addr: Multiaddr | undefined) => void;
   /** 'server': a relay-only device (no sync protocol at all); 'client': a member using relays. */
   relay?: RelayMode;
+  /** A member ('client') also runs the relay server, for members only, while this says yes (it is reachable). */
+  offerRelay?: () => boolean;
 }

@@ -39,12 +39,15 @@ export function relayOf(addr: string): string | null {
 }
 
 /** The libp2p parts for a relay mode: transports, services, and the relay hooks of the gater. */
-export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, node: () => Libp2p | undefined) {
+export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, node: () => Libp2p | undefined, offer?: () => boolean) {
+  // A member offers relay (to members only, on the same bounds) while `offer` says it is reachable.
+  const serves = mode === 'server' || offer !== undefined;
+  const closed = (): boolean => mode !== 'server' && offer?.() !== true;
   const circuitsFrom = (peer: PeerId): number =>
     (node()?.getConnections(peer) ?? []).flatMap((c) => c.streams).filter((s) => s.protocol === RELAY_V2_HOP_CODEC && s.direction === 'inbound').length;
   return {
     transports: mode === 'client' ? [circuitRelayTransport({ reservationCompletionTimeout: 10_000 })] : [],
-    services: mode === 'server'
+    services: serves
       ? {
           relay: circuitRelayServer({
             reservations: { maxReservations: MAX_RESERVATIONS, applyDefaultLimit: false, reservationTtl: RESERVATION_TTL_MS },
@@ -54,9 +57,9 @@ export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, nod
         }
       : {},
     gater: {
-      denyInboundRelayReservation: (peer: PeerId) => deny(peer),
+      denyInboundRelayReservation: (peer: PeerId) => closed() || deny(peer),
       // The hop stream being served counts among the circuits: more than the bound refuses.
-      denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => deny(src) || deny(dst) || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
+      denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => closed() || deny(src) || deny(dst) || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
       denyInboundRelayedConnection: (relay: PeerId, remote: PeerId) => deny(relay) || deny(remote),
     },
   };
