@@ -100,7 +100,11 @@ process.once('exit', () => {
  * Builds the public namespace and `homes` routers (`randomPorts[i]` gives home i+1 a fully
  * random NAT). Any failure after the first namespace exists deletes what was made and throws.
  */
-export function createTopology(opts: { homes: number; randomPorts?: readonly boolean[] }): TopologyResult {
+export function createTopology(opts: { homes: number; randomPorts?: readonly boolean[]; publicPrefix?: string }): TopologyResult {
+  // `publicPrefix`: the public bridge's first three octets (198.18.0 by default). A UPnP router
+  // (miniupnpd) and libp2p's UPnP client both refuse a reserved WAN address, taking it for a
+  // double NAT: the UPnP test gives another; it exists only inside these namespaces all the same.
+  const pub = opts.publicPrefix ?? '198.18.0';
   removeLeftovers();
   const prefix = `${NS_PREFIX}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const publicNs = `${prefix}-pub`;
@@ -139,7 +143,7 @@ export function createTopology(opts: { homes: number; randomPorts?: readonly boo
   };
   /** The next host address on a network, and its gateway (none on the public bridge). */
   const nextAddress = (to: Network): { address: string; gateway: string | null } => {
-    if (to === 'public') return { address: `198.18.0.${publicNext++}`, gateway: null };
+    if (to === 'public') return { address: `${pub}.${publicNext++}`, gateway: null };
     const n = homeNext.get(to) ?? 10;
     homeNext.set(to, n + 1);
     return { address: `10.201.${to}.${n}`, gateway: `10.201.${to}.1` };
@@ -160,12 +164,12 @@ export function createTopology(opts: { homes: number; randomPorts?: readonly boo
   try {
     ip('-n', publicNs, 'link', 'set', 'lo', 'up');
     ip('-n', publicNs, 'link', 'add', 'br0', 'type', 'bridge');
-    ip('-n', publicNs, 'addr', 'add', '198.18.0.1/24', 'dev', 'br0');
+    ip('-n', publicNs, 'addr', 'add', `${pub}.1/24`, 'dev', 'br0');
     ip('-n', publicNs, 'link', 'set', 'br0', 'up');
     for (let i = 1; i <= opts.homes; i++) {
       const router = `${prefix}-r${i}`;
       const randomPorts = opts.randomPorts?.[i - 1] ?? false;
-      const home: Home = { index: i, router, wan: `198.18.0.${10 + i}`, subnet: `10.201.${i}.0/24`, randomPorts };
+      const home: Home = { index: i, router, wan: `${pub}.${10 + i}`, subnet: `10.201.${i}.0/24`, randomPorts };
       addNs(router);
       homes.push(home);
       attach(router, 'wan', 'public');

@@ -204,6 +204,8 @@ export class Daemon {
       log: (line) => this.log(line),
       onObservedAddr: (addr) => (this.addressGossip?.noteObserved(addr), this.reach?.noteObserved(addr)),
       relay: this.opts.relay ? 'server' : 'client',
+      // UPnP maps a port on the router (config.json "upnp": false turns it off); nothing to map on loopback.
+      upnp: cfg.upnp !== false && listen.some((a) => !/^\/ip[46]\/(127\.|::1\/)/.test(a)),
       // A member reachable from outside relays for the other members (and nobody else).
       offerRelay: () => this.reach?.current.reachable === 'yes',
     });

@@ -134,6 +134,7 @@ export class Network {
       ...(opts.onObservedAddr ? { onObservedAddr: opts.onObservedAddr } : {}),
       ...(opts.relay ? { relay: opts.relay } : {}),
       ...(opts.offerRelay ? { offerRelay: opts.offerRelay } : {}),
+      ...(opts.upnp ? { upnp: true } : {}),
     });
 
     net = new Network(node, opts, allow);

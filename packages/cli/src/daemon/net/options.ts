@@ -33,4 +33,6 @@ export interface NetworkOptions {
   relay?: RelayMode;
   /** A member ('client') also runs the relay server, for members only, while this says yes (it is reachable). */
   offerRelay?: () => boolean;
+  /** Map the listen port on the router by UPnP (@libp2p/upnp-nat). */
+  upnp?: boolean;
 }
