@@ -45,6 +45,8 @@ export function reachCheck(s: Status): ReachCheck {
   if (r.reachable === 'yes') return { check: 'reach', level: 'ok', detail: `${line}: members on other networks connect directly` };
   if (r.relay) return { check: 'reach', level: 'ok', detail: `${line}: members on other networks reach this device through ${r.relay}` };
   const directly = s.peers.filter((p) => p.connected && p.via === 'direct' && p.role === 'member').map((p) => p.name);
+  // Every device of the group is connected (a LAN-only group): nothing to fix now.
+  if (s.peers.length && s.peers.every((p) => p.connected)) return { check: 'reach', level: 'ok', detail: `${line}; every device is connected now` };
   return {
     check: 'reach', level: 'warn',
     detail: `${line}${directly.length ? `; connected directly to ${directly.join(', ')} only` : ''}: members on other networks cannot reach this device`,
