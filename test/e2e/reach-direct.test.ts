@@ -10,7 +10,8 @@
  *
  * Reachability by dial-back: P is found reachable from outside (R dialed it back), H1 not, with
  * its reservation on R (status --json and doctor). Members offer relay: R stops, and H1 and H2
- * meet again through P, the one reachable member. Then P stops too: doctor on H1 says nothing
+ * meet again through P, the one reachable member; a device with another key gets nothing from
+ * P. Then P stops too: doctor on H1 says nothing
  * reaches it and gives the commands (a relay, a forwarded port, UPnP).
  *
  * Needs root, iproute2 and nftables: skipped with a loud notice when namespaces cannot be made,
@@ -37,8 +38,9 @@ describe('direct when possible', () => {
       return skip(made.reason);
     }
     const t = made.topology;
-    const [hr, hh1, hh2, hp] = [t.addHost('r', 'public'), t.addHost('h1', 1), t.addHost('h2', 2), t.addHost('p', 'public')];
+    const [hr, hh1, hh2, hp, hx] = [t.addHost('r', 'public'), t.addHost('h1', 1), t.addHost('h2', 2), t.addHost('p', 'public'), t.addHost('x', 'public')];
     const [r, h1, h2, p] = [makeDaemon('r'), makeDaemon('h1'), makeDaemon('h2'), makeDaemon('p')];
+    const x = makeDaemon('x', { env: { ROAM_GROUP_KEY: '6b'.repeat(32) } });
     const dir = join(h1.projects, '-home-alice-code-app');
     mkdirSync(dir, { recursive: true });
 
@@ -96,6 +98,12 @@ describe('direct when possible', () => {
     }, 60_000);
     appendFileSync(session, readFileSync(FIXTURE));
     await waitFor('more of the session to reach h2 through p', [h1, h2, p], () => readFileSync(onH2).equals(readFileSync(session)), 30_000);
+
+    // Only to members: a device with another group key gets no connection to P, so no reservation.
+    await startIn(hx, x, ['--peer', pAddr]);
+    await until(() => x.output.includes('not in this group'), { timeoutMs: 20_000, everyMs: 200, what: 'x to be refused by p', detail: () => x.output.slice(-2000) });
+    expect(status(x).addresses.filter((a) => a.includes('p2p-circuit'))).toEqual([]);
+    expect(peerOf(status(p), x)).toBeUndefined();
 
     // P stops too: nothing reaches H1, and doctor says what to do, with the commands.
     await p.kill('SIGTERM');
