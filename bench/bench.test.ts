@@ -62,7 +62,7 @@ describe('npm run bench -- --quick', () => {
       expect(res.meta.machine.cpu).toBeTruthy();
       for (const k of ['node', 'roam', 'libp2p', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/pnet', 'syncthing']) expect(res.meta.versions[k], k).toBeTruthy();
       expect(res.meta.load.start.loadavg).toHaveLength(3);
-      expect(res.workloads.map((w) => w.id)).toEqual(['w1', 'w2', 'w3', 'w4', 'w5', 'w6']);
+      expect(res.workloads.map((w) => w.id)).toEqual(['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7']);
       const syncthing = res.meta.versions.syncthing !== 'not installed';
       for (const w of res.workloads) {
         expect(STATUSES, `${w.id} status`).toContain(w.status);
@@ -93,6 +93,8 @@ describe('npm run bench -- --quick', () => {
       expect(fig('w4', 'restart.time')).toBeDefined();
       expect(byId.get('w5')!.figures.filter((f) => f.id.startsWith('rss.sync.B.'))).toHaveLength(2);
       expect(byId.get('w6')!.status).toBe('ok');
+      // W7 needs network namespaces (root): skipped without them, three paths with them.
+      if (byId.get('w7')!.status !== 'skipped') for (const id of ['reach.lan', 'reach.relay', 'reach.direct']) expect(fig('w7', id)?.summary.n, id).toBe(res.meta.sizes.appends);
       if (syncthing) {
         expect(fig('w1', 'append.syncthing2')).toBeDefined();
         expect(byId.get('w2')!.comparisons.length).toBe(2);

@@ -2,8 +2,8 @@
  * `npm run bench [-- flags]`: runs every benchmark and writes RESULTS.md and results.json.
  * See bench/README.md for what each figure means. Flags:
  *   --quick                 tiny sizes (≤ 60 s on an idle machine), output to bench/out/quick/ by default
- *   --only a,b              workloads: append, initial, biglog, restart (restart + memory), list
- *                           (aliases w1, w2, w3, w4, w5, w6)
+ *   --only a,b              workloads: append, initial, biglog, restart (restart + memory), list,
+ *                           reach (the NAT lab: root only) (aliases w1, w2, w3, w4, w5, w6, w7)
  *   --out <dir>             where RESULTS.md and results.json go (full mode default: bench/)
  *   --corpus-dir <dir>      keep generated corpora there and reuse them (default: generated in the
  *                           scratch dir and deleted at the end)
@@ -31,6 +31,7 @@ import { installCleanup, killEverything, log, REPO, removeDir, ROAMD, RAW_PEER, 
 import { appendLatency } from './workloads/append.js';
 import { bigLogAppend } from './workloads/biglog.js';
 import { initialSync } from './workloads/initial.js';
+import { reachLatency } from './workloads/reach.js';
 import { restartAndMemory } from './workloads/restart.js';
 import { listSearch } from './workloads/sessions.js';
 
@@ -94,7 +95,7 @@ async function main(): Promise<number> {
   int('--sessions', 'sessions');
   size('--sessions-bytes', 'sessionsBytes');
 
-  const aliases: Record<string, string> = { w1: 'append', w2: 'initial', w3: 'biglog', w4: 'restart', w5: 'restart', w6: 'list', memory: 'restart' };
+  const aliases: Record<string, string> = { w1: 'append', w2: 'initial', w3: 'biglog', w4: 'restart', w5: 'restart', w6: 'list', w7: 'reach', memory: 'restart' };
   const only = value('--only')?.split(',').map((x) => aliases[x.trim()] ?? x.trim());
   const outDir = path.resolve(value('--out') ?? (quick ? path.join(REPO, 'bench', 'out', 'quick') : path.join(REPO, 'bench')));
   mkdirSync(outDir, { recursive: true });
@@ -159,6 +160,8 @@ async function main(): Promise<number> {
   await runOne('restart', [w4, w5], () => restartAndMemory(ctx, w4, w5));
   const w6 = blank('w6', 'W6 roam list / roam search');
   await runOne('list', [w6], () => listSearch(ctx, w6));
+  const w7 = blank('w7', 'W7 append latency across NATs: LAN, relayed, direct');
+  await runOne('reach', [w7], () => reachLatency(ctx, w7));
 
   const res = results_(true);
   const analysis = value('--analysis') ?? (quick ? null : path.join(REPO, 'bench', 'ANALYSIS.md'));

@@ -23,6 +23,8 @@ export interface RoamPeerStatus {
   need: { items: number; bytes: number };
   peerNeeds: { items: number; bytes: number };
   inSync: boolean;
+  /** How the connection goes (roam status): direct, or through a relay. */
+  via?: 'direct' | 'relay' | null;
 }
 
 export interface RoamStatus {
@@ -40,6 +42,10 @@ export interface RoamNodeOptions {
   nodeArgs?: string[];
   /** Preload tools/store-stats.cjs so that `storeStats()` can read the store's own counters. */
   storeStats?: boolean;
+  /** Run inside this network namespace, listening there (W7, the NAT lab). */
+  netns?: { ns: string; listen: string };
+  /** More roamd flags (e.g. --relay). */
+  args?: string[];
 }
 
 /** The store counters of every folder of a roamd (tools/store-stats.cts), summed, or per folder. */
@@ -137,6 +143,8 @@ export class RoamNode {
       name: this.name,
       env: this.env,
       peers,
+      ...(this.opts.netns ? { netns: this.opts.netns.ns, listen: this.opts.netns.listen } : {}),
+      ...(this.opts.args ? { args: this.opts.args } : {}),
       // roamd runs as users start it: with the node flags of its bin's #! line.
       asInstalled: true,
       nodeArgs: [...(this.opts.storeStats ? ['--require', STORE_STATS] : []), ...(this.opts.nodeArgs ?? [])],

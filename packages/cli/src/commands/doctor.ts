@@ -17,6 +17,7 @@ import { adaptersFor } from '../sessions/index.js';
 import { findConflicts } from './helpers/find-conflicts.js';
 import { servicePlan } from './helpers/service-plan.js';
 import { ago } from './helpers/format.js';
+import { reachCheck } from './helpers/reach.js';
 
 export interface Check {
   readonly check: string;
@@ -122,6 +123,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Ch
           fix: waiting.length ? '`roam devices --approve <device>` on a member other than the one that added it' : '`roam devices --ack <device>` once you know the device is yours (else `roam unpair <device>`)',
         }
       : { check: 'new devices', level: 'ok', detail: `every device is acknowledged${status.approval?.required ? '; trust.approve is on' : ''}` });
+    if (status.reachability) checks.push(reachCheck(status));
     for (const p of peers) {
       checks.push(p.connected
         ? p.inSync

@@ -3,6 +3,7 @@ import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { bytes, peerLine } from './helpers/format.js';
+import { reachLine } from './helpers/reach.js';
 
 export async function status(opts: { json?: boolean; verbose?: boolean }, io: Io): Promise<void> {
   const s = await call(roamPaths().socket, 'status');
@@ -12,6 +13,7 @@ export async function status(opts: { json?: boolean; verbose?: boolean }, io: Io
   }
   io.out(`${s.name}  ${s.peerId}  (roam ${s.version})`);
   for (const a of s.addresses) io.out(`  listening on ${a}`);
+  if (s.reachability) io.out(`  ${reachLine(s.reachability)}`);
   io.out(s.folders.length ? 'folders:' : 'folders: none');
   for (const f of s.folders) io.out(`  ${f.id}  ${f.path}  ${f.items} item(s), ${bytes(f.bytes)}`);
   if (s.offered?.length) io.out('offered:');
@@ -33,3 +35,4 @@ export async function status(opts: { json?: boolean; verbose?: boolean }, io: Io
     if (opts.verbose) for (const a of p.addresses) io.out(`      at ${a}`);
   }
 }
+

@@ -82,6 +82,19 @@ export interface Status {
   readonly newDevices: NewDevice[];
   /** The group's trust.approve setting and who waits for approval. */
   readonly approval: ApprovalStatus;
+  /** Whether this device is reachable from outside its network, as members found by dialing it back. */
+  readonly reachability: Reachability;
+}
+
+export interface Reachability {
+  /** 'unknown': no member on another network checked yet. */
+  readonly reachable: 'yes' | 'no' | 'unknown';
+  /** The members (names) that dialed this device back in the last check. */
+  readonly checkedBy: string[];
+  /** The addresses they reached. */
+  readonly addresses: string[];
+  /** The relay (name) that holds this device's reservation, or null. */
+  readonly relay: string | null;
 }
 
 /** What roamd opened to and sent one peer since it started (every peer that got a stream, members or not). */

@@ -30,7 +30,7 @@ import { KnownPeers } from './known-peers.js';
 import { Leases } from './leases.js';
 import { partialTailOptions } from './partial-tail.js';
 import type { MappedStore } from './mapped-store.js';
-import { AddressBook, AddressGossip, Network, deviceIdOf } from './net/index.js';
+import { AddressBook, AddressGossip, Network, Reachability, deviceIdOf, relayOf } from './net/index.js';
 import { folderOffers, offerInputOf } from './offers.js';
 import { openFolder } from './open-folder.js';
 import { ProjectMap } from './project-map.js';
@@ -86,6 +86,8 @@ export class Daemon {
   /** The group's address book (members' signed addresses) and the gossip that spreads it. */
   private book: AddressBook | null = null;
   private addressGossip: AddressGossip | null = null;
+  /** Whether this device is reachable from outside, by members' dial-back (net/dialback.ts). */
+  private reach: Reachability | null = null;
   private name = '';
   private stopping: Promise<void> | null = null;
   /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
@@ -201,11 +203,17 @@ export class Daemon {
         : { protector: trust.protector!, allow: (peerId: string) => trust.allows(peerId), syncReady: (peerId: string) => trust.syncReady(peerId), signedRole: (peerId: string) => trust.roleOf(peerId) }),
       sink: engine,
       log: (line) => this.log(line),
-      onObservedAddr: (addr) => this.addressGossip?.noteObserved(addr),
+      onObservedAddr: (addr) => (this.addressGossip?.noteObserved(addr), this.reach?.noteObserved(addr)),
       relay: this.opts.relay ? 'server' : 'client',
+      // UPnP maps a port on the router (config.json "upnp": false turns it off); nothing to map on loopback.
+      upnp: cfg.upnp !== false && listen.some((a) => !/^\/ip[46]\/(127\.|::1\/)/.test(a)),
+      // A member reachable from outside relays for the other members (and nobody else).
+      offerRelay: () => this.reach?.current.reachable === 'yes',
     });
+    this.reach = new Reachability(this.network, (line) => this.log(line));
     await trust.attach(this.network);
-    this.addressGossip = new AddressGossip(this.network, book, (line) => this.log(line));
+    this.addressGossip = new AddressGossip(this.network, book, (line) => this.log(line), () => this.reach?.current.addresses ?? []);
+    await this.reach.start();
     await this.addressGossip.start();
     await serveClock(this.network);
     this.control = await ControlServer.listen(this.paths.socket, this.handlers());
@@ -283,7 +291,10 @@ export class Daemon {
       return { id: f.id, path: f.path, items: items.length, bytes: items.reduce((a, m) => a + m.size, 0) };
     });
     const traffic = { bytesIn: this.engine.stats.bytesIn, bytesOut: this.engine.stats.bytesOut, peers: net.traffic.list() };
-    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic, ...this.trust.approvalStatus() };
+    const r = this.reach?.current;
+    const held = net.addresses().map(relayOf).find((id) => id);
+    const reachability = { reachable: r?.reachable ?? 'unknown', checkedBy: (r?.checkedBy ?? []).map((p) => this.nameOf(p)), addresses: r?.addresses ?? [], relay: held ? this.nameOf(held) : null } as const;
+    return { version: VERSION, peerId: net.peerId, deviceId: net.deviceId, name: this.name, addresses: net.addresses(), peers, folders, offered: offer.offered, skipped: offer.skipped, traffic, reachability, ...this.trust.approvalStatus() };
   }
 
   /** A peer's name (as status shows it), by peer id. */
@@ -344,6 +355,7 @@ export class Daemon {
       if (this.network) this.status(); // remember peers' last-seen times
       await this.control?.close().catch(() => undefined);
       await this.trust?.stop().catch(() => undefined);
+      this.reach?.stop();
       await this.addressGossip?.stop().catch(() => undefined);
       for (const w of this.watchers) await w.close().catch(() => undefined);
       await this.network?.stop().catch((err: unknown) => this.log(`network stop: ${String(err)}`));

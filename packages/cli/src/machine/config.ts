@@ -30,6 +30,8 @@ const configSchema = z.strictObject({
   listen: z.array(z.string()).optional(),
   peers: z.array(z.string()).optional(),
   mdns: z.boolean().optional(),
+  /** UPnP port mapping on the home router (on unless false; only when listening beyond loopback). */
+  upnp: z.boolean().optional(),
   folders: z.array(folderSchema).optional(),
   /**
    * Folder ids this device does not sync: a tool's folder (neither synced when it exists here nor

@@ -43,6 +43,8 @@ export class AddressGossip {
     private readonly net: Network,
     private readonly book: AddressBook,
     private readonly log: (line: string) => void,
+    /** More addresses of this device to sign (those members reached by dial-back, dialback.ts). */
+    private readonly extra: () => readonly string[] = () => [],
   ) {}
 
   /** An address a member saw this device connect from (identify's observed address). */
@@ -77,7 +79,7 @@ export class AddressGossip {
   private ownAddrs(): string[] {
     const suffix = `/p2p/${this.net.peerId}`;
     const listen = this.net.addresses().map((a) => (a.endsWith(suffix) ? a.slice(0, -suffix.length) : a));
-    return [...listen.filter((a) => !LOOPBACK.test(a)), ...this.observed];
+    return [...new Set([...this.extra(), ...listen.filter((a) => !LOOPBACK.test(a)), ...this.observed])];
   }
 
   /** Re-signs this device's record when its addresses changed, tells the members, redials. */

@@ -41,6 +41,8 @@ export interface DialerHost {
   /** The peer's state if there is one. */
   known(peerId: string): PeerState | undefined;
   isConnected(ps: PeerState): boolean;
+  /** A direct (not relayed) connection to the peer is open. */
+  isDirect(ps: PeerState): boolean;
   log(line: string): void;
   guard(what: string, fn: () => unknown): void;
 }
@@ -114,7 +116,7 @@ export class Dialer {
   redialNow(): void {
     for (const t of this.targets) {
       const known = t.peerId ? this.host.known(t.peerId) : undefined;
-      if (t.dialing || (known && this.host.isConnected(known))) continue;
+      if (t.dialing || (known && (t.label.includes('/p2p-circuit') ? this.host.isConnected(known) : this.host.isDirect(known)))) continue;
       t.attempt = 0;
       t.lastError = null;
       this.schedule(t, 0);
@@ -137,6 +139,8 @@ export class Dialer {
     for (const t of this.targets) {
       if (t.peerId === peerId) t.connectedAt ??= Date.now();
     }
+    const ps = this.host.known(peerId);
+    if (ps && !this.host.isDirect(ps)) this.scheduleDirect(peerId);
   }
 
   /** The peer's last connection closed: dial it again, after a backoff unless it lasted. */
@@ -176,6 +180,13 @@ export class Dialer {
     if (!t.dialing && t.timer === undefined && !(ps && this.host.isConnected(ps))) this.schedule(t, 0);
   }
 
+  /** Schedules the peer's direct targets that wait for nothing (they stop once a direct connection is up). */
+  private scheduleDirect(peerId: string): void {
+    for (const x of this.targets) {
+      if (x.peerId === peerId && !x.dialing && x.timer === undefined && !x.label.includes('/p2p-circuit')) this.schedule(x, backoff(x.attempt++));
+    }
+  }
+
   private schedule(t: Target, delayMs: number): void {
     if (this.host.stopped()) return;
     clearTimeout(t.timer);
@@ -189,7 +200,9 @@ export class Dialer {
   private async dial(t: Target): Promise<void> {
     if (this.host.stopped() || t.dialing) return;
     const known = t.peerId ? this.host.state(t.peerId) : null;
-    if (known && this.host.isConnected(known)) return; // rescheduled when it disconnects
+    // Connected through a relay only: direct addresses are still dialed (direct.ts), on their backoff.
+    const circuit = t.label.includes('/p2p-circuit');
+    if (known && (circuit ? this.host.isConnected(known) : this.host.isDirect(known))) return; // rescheduled when it disconnects
     if (t.peerId && !this.host.allowPeer(t.peerId)) {
       const why = `not dialing ${t.label}: the peer is not on the allow-list`;
       if (why !== t.lastError) this.host.log(why);
@@ -219,6 +232,8 @@ export class Dialer {
       // The connection may have closed already (the disconnect came before we knew the id).
       const ps = this.host.state(peerId);
       if (ps && !this.host.isConnected(ps) && !this.host.stopped()) this.schedule(t, backoff(t.attempt++));
+      // Reached through a relay while direct addresses fail: keep trying them, on their backoff.
+      else if (ps && !this.host.isDirect(ps) && !this.host.stopped()) this.scheduleDirect(peerId);
     } catch (err) {
       if (this.host.stopped()) return;
       const why = this.describeDialError(t, err);

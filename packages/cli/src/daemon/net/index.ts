@@ -7,3 +7,5 @@ export { deviceIdOf } from './peer-ids.js';
 export { allErrors, notInGroup } from './errors.js';
 export { AddressBook } from './address-book.js';
 export { AddressGossip } from './address-gossip.js';
+export { Reachability, type ReachState } from './dialback.js';
+export { relayOf } from './relay.js';

@@ -13,6 +13,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { PROTOCOL_ID } from '@roam/core';
 import { Dialer } from './dialer.js';
+import { dropRelayedOnDirect } from './direct.js';
 import { errText } from './errors.js';
 import { READ_BUFFER_LIMIT, STREAM_WINDOW } from './frames.js';
 import { buildNode } from './node.js';
@@ -85,6 +86,7 @@ export class Network {
       dialTimeoutMs: opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       grouped: opts.groupKey !== undefined || opts.protector !== undefined,
       known: (peerId) => table.known(peerId),
+      isDirect: (ps) => table.isDirect(ps),
     });
     this.streams = new SyncStreams({
       ...shared,
@@ -133,6 +135,8 @@ export class Network {
       pingTimeoutMinMs: PING_TIMEOUT_MIN_MS,
       ...(opts.onObservedAddr ? { onObservedAddr: opts.onObservedAddr } : {}),
       ...(opts.relay ? { relay: opts.relay } : {}),
+      ...(opts.offerRelay ? { offerRelay: opts.offerRelay } : {}),
+      ...(opts.upnp ? { upnp: true } : {}),
     });
 
     net = new Network(node, opts, allow);
@@ -219,7 +223,7 @@ export class Network {
   }
 
   /** Serves another protocol, to allowed peers only. */
-  async handle(protocol: string, handler: (stream: Stream, peerId: string) => void | Promise<void>): Promise<void> {
+  async handle(protocol: string, handler: (stream: Stream, peerId: string, remoteAddr: string) => void | Promise<void>): Promise<void> {
     await this.node.handle(protocol, (stream, conn) => {
       const peer = conn.remotePeer.toString();
       if (!this.allowPeer(peer)) {
@@ -227,7 +231,7 @@ export class Network {
         return;
       }
       this.traffic.stream(peer, protocol);
-      this.guard(`${protocol} from ${deviceIdOf(peer)}`, () => handler(stream, peer));
+      this.guard(`${protocol} from ${deviceIdOf(peer)}`, () => handler(stream, peer, conn.remoteAddr.toString()));
     }, { maxInboundStreams: 4, maxOutboundStreams: 4 });
   }
 
@@ -359,6 +363,7 @@ export class Network {
     ps.lastSeen = Date.now();
     this.traffic.connection(ps.peerId);
     if (conn.direction === 'outbound') ps.addresses.add(withPeer(conn.remoteAddr.toString(), ps.peerId));
+    dropRelayedOnDirect(this.node, conn, this.log);
     if (this.stopped || !this.peerTable.weOpen(ps) || ps.syncStream || ps.opening || this.peerTable.isPaused(ps)) return;
     clearTimeout(ps.reopenTimer);
     ps.reopenTimer = undefined;

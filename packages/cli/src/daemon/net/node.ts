@@ -12,6 +12,7 @@ import { identify } from '@libp2p/identify';
 import { mdns as mdnsDiscovery } from '@libp2p/mdns';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
+import { uPnPNAT } from '@libp2p/upnp-nat';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { swarmKey } from '../../pairing/protector.js';
@@ -54,6 +55,10 @@ export interface NodeOptions {
   relay?: RelayMode;
   /** A pairing relay ('server'): this peer alone may reserve, and circuits go to it only. */
   relayFor?: string;
+  /** A member ('client') also serves circuit relay v2 to members, while this returns true. */
+  offerRelay?: () => boolean;
+  /** UPnP port mapping (@libp2p/upnp-nat): the mapped address joins the listen addresses. */
+  upnp?: boolean;
 }
 
 /** A node, not started. */
@@ -63,7 +68,7 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
   const admission = new InboundAdmission(limits);
   const onObserved = opts.onObservedAddr;
   let built: Libp2p | undefined;
-  const relay = opts.relay ? relayParts(opts.relay, opts.deny, () => built, opts.relayFor) : null;
+  const relay = opts.relay ? relayParts(opts.relay, opts.deny, () => built, { only: opts.relayFor, offer: opts.offerRelay }) : null;
   const node = await createLibp2p({
     start: false,
     privateKey: opts.privateKey,
@@ -105,7 +110,12 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
       ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
     },
     ...(opts.pingTimeoutMinMs !== undefined ? { connectionMonitor: { pingTimeout: { minTimeout: opts.pingTimeoutMinMs } } } : {}),
-    services: ({ ...(onObserved || relay ? { identify: identify() } : {}), ...(relay?.services ?? {}) }) as Record<string, never>,
+    services: ({
+      ...(onObserved || relay ? { identify: identify() } : {}),
+      ...(relay?.services ?? {}),
+      // Mapped addresses count as confirmed here (no AutoNAT service): roam's own dial-back (dialback.ts) checks them.
+      ...(opts.upnp ? { upnpNAT: uPnPNAT({ autoConfirmAddress: true, portMappingDescription: 'roam' }) } : {}),
+    }) as Record<string, never>,
   });
   built = node;
   if (onObserved) node.addEventListener('peer:identify', (evt) => onObserved(evt.detail.observedAddr));

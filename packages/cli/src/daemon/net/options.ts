@@ -33,4 +33,8 @@ export interface NetworkOptions {
   relay?: RelayMode;
   /** A paired group: a member's signed role ('member', 'relay'; undefined: not a member). */
   signedRole?: (peerId: string) => string | undefined;
+  /** A member ('client') also runs the relay server, for members only, while this says yes (it is reachable). */
+  offerRelay?: () => boolean;
+  /** Map the listen port on the router by UPnP (@libp2p/upnp-nat). */
+  upnp?: boolean;
 }

@@ -1,6 +1,7 @@
 /** What the network knows of each peer: its state, its connections, whether syncing with it is paused. */
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { directFirst, isRelayed } from './direct.js';
 import { deviceIdOf } from './peer-ids.js';
 import type { PeerState } from './peer-stream.js';
 import { relayOf, type RelayRoles } from './relay.js';
@@ -76,8 +77,13 @@ export class PeerTable {
     this.pausedPeers.delete(peerId);
   }
 
+  /** Open connections to the peer, direct ones first. */
   openConnections(ps: PeerState): Connection[] {
-    return this.node.getConnections(ps.id).filter((c) => c.status === 'open');
+    return directFirst(this.node.getConnections(ps.id).filter((c) => c.status === 'open'));
+  }
+
+  isDirect(ps: PeerState): boolean {
+    return this.openConnections(ps).some((c) => !isRelayed(c));
   }
 
   isConnected(ps: PeerState): boolean {
@@ -121,7 +127,7 @@ export class PeerTable {
     return [...this.states.values()].map((ps) => {
       const open = this.openConnections(ps);
       const connected = open.length > 0;
-      const direct = open.find((c) => relayOf(c.remoteAddr.toString()) === null);
+      const direct = open.find((c) => !isRelayed(c));
       const relayed = direct ? undefined : open[0];
       return {
         peerId: ps.peerId,

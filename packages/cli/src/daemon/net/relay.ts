@@ -43,14 +43,18 @@ export function relayOf(addr: string): string | null {
 /**
  * The libp2p parts for a relay mode: transports, services, and the relay hooks of the gater.
  * `only` (a pairing relay, pairing/relay-pairing.ts): that one peer alone may reserve, and every
- * circuit goes to it.
+ * circuit goes to it. `offer`: a member offers relay (to members only, on the same bounds) while
+ * it says this member is reachable.
  */
-export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, node: () => Libp2p | undefined, only?: string) {
+export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, node: () => Libp2p | undefined, extra: { only?: string | undefined; offer?: (() => boolean) | undefined } = {}) {
+  const { only, offer } = extra;
+  const serves = mode === 'server' || offer !== undefined;
+  const closed = (): boolean => mode !== 'server' && offer?.() !== true;
   const circuitsFrom = (peer: PeerId): number =>
     (node()?.getConnections(peer) ?? []).flatMap((c) => c.streams).filter((s) => s.protocol === RELAY_V2_HOP_CODEC && s.direction === 'inbound').length;
   return {
     transports: mode === 'server' ? [] : [circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
-    services: mode === 'server'
+    services: serves
       ? {
           relay: circuitRelayServer({
             reservations: { maxReservations: only ? 1 : MAX_RESERVATIONS, applyDefaultLimit: false, reservationTtl: RESERVATION_TTL_MS },
@@ -64,9 +68,9 @@ export function relayParts(mode: RelayMode, deny: (peer: PeerId) => boolean, nod
       denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => dst.toString() !== only || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
       denyInboundRelayedConnection: () => true,
     } : {
-      denyInboundRelayReservation: (peer: PeerId) => deny(peer),
+      denyInboundRelayReservation: (peer: PeerId) => closed() || deny(peer),
       // The hop stream being served counts among the circuits: more than the bound refuses.
-      denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => deny(src) || deny(dst) || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
+      denyOutboundRelayedConnection: (src: PeerId, dst: PeerId) => closed() || deny(src) || deny(dst) || circuitsFrom(src) > MAX_CIRCUITS_PER_PEER,
       denyInboundRelayedConnection: (relay: PeerId, remote: PeerId) => deny(relay) || deny(remote),
     },
   };
