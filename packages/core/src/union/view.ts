@@ -75,9 +75,18 @@ export interface UnionPassResult {
 
 /** Bytes read from a file at once (a longer line is read whole). */
 const CHUNK = 1 << 20;
-/** Bytes of the view before `end` remembered to tell a rewrite. */
+/**
+ * Bytes of the view's last line before `end` remembered to tell a rewrite (a longer line: its
+ * last bytes). The last line, not more: a tool that trims its file keeps its newest lines.
+ */
 const ANCHOR = 4096;
 const NL = 0x0a;
+
+/** The last line of bytes that end with one (the whole of them when no other line starts in them). */
+function lastLine(b: Uint8Array): Uint8Array {
+  const prev = b.subarray(0, b.length - 1).lastIndexOf(NL);
+  return b.subarray(prev + 1);
+}
 
 export class UnionView {
   private constructor(
@@ -184,7 +193,7 @@ export class UnionView {
     const lastNl = all.lastIndexOf(NL);
     this.state.end = at >= 0 ? at + want.length : lastNl + 1;
     this.state.own = [];
-    this.state.anchor = toHex(all.subarray(Math.max(0, this.state.end - ANCHOR), this.state.end));
+    this.state.anchor = toHex(lastLine(all.subarray(Math.max(0, this.state.end - ANCHOR), this.state.end)));
     this.opts.log?.(`the view was rewritten (${end} → ${size ?? 'absent'} bytes); ${at >= 0 ? 'reading on after its last known line' : 'its last known line is gone: taking it as it is'}`);
     await this.save();
     return true;
@@ -226,7 +235,7 @@ export class UnionView {
 
   private async commitIngest(viewTo: number): Promise<void> {
     const from = Math.max(0, viewTo - ANCHOR);
-    this.state.anchor = toHex(await this.opts.view.read(from, viewTo - from));
+    this.state.anchor = toHex(lastLine(await this.opts.view.read(from, viewTo - from)));
     this.state.end = viewTo;
     this.state.own = this.state.own.filter(([, b]) => b > viewTo);
     this.state.pending = null;
