@@ -11,7 +11,10 @@ import { UnionView, parseUnionState, type UnionState } from '../src/union/index.
 const dec = new TextDecoder();
 
 function rig() {
-  const disk = { view: new Uint8Array(0), own: new Uint8Array(0), other: new Uint8Array(0), saved: null as unknown };
+  const empty = (): Uint8Array => new Uint8Array(0);
+  const disk = { view: empty(), own: empty(), other: empty(), saved: null as unknown };
+  /** Runs once, right after roam's next append to its own log (a tool racing a pass). */
+  let afterOwn: (() => void) | null = null;
   const open = () =>
     UnionView.open({
       view: {
@@ -24,14 +27,19 @@ function rig() {
         size: () => disk.other.length,
         read: async (_o, off, n) => disk.other.slice(off, off + n),
         ownSize: async () => disk.own.length,
-        appendOwn: async (d) => void (disk.own = concatBytes([disk.own, d])),
+        appendOwn: async (d) => {
+          disk.own = concatBytes([disk.own, d]);
+          const race = afterOwn;
+          afterOwn = null;
+          race?.();
+        },
       },
       mapper: { toWire: (l) => l, toLocal: (l) => l },
       state: { load: async () => disk.saved, save: async (s: UnionState) => void (disk.saved = structuredClone(s)) },
     });
   const tool = (text: string) => (disk.view = concatBytes([disk.view, utf8.encode(text)]));
   const lines = (b: Uint8Array) => dec.decode(b).split('\n').filter(Boolean);
-  return { disk, open, tool, lines };
+  return { disk, open, tool, lines, race: (f: () => void) => (afterOwn = f) };
 }
 
 const line = (n: number) => `{"session_id":"s","ts":${1_700_000_000 + n},"text":"prompt ${n}"}\n`;
@@ -55,12 +63,39 @@ describe('union log view', () => {
     expect(lines(disk.own)).toHaveLength(5);
   });
 
-  it('a file rewritten whole (its last known line gone) is taken as it is: none of it is sent', async () => {
+  it('a trim racing a pass (after the pass read its lines, before it committed) loses no line', async () => {
+    const { disk, open, tool, lines, race } = rig();
+    const v = await open();
+    for (let i = 0; i < 4; i++) tool(line(i));
+    await v.pass();
+    tool(line(4));
+    // While roam appends prompt 4 to its log, Codex appends prompt 5 and trims to its newest lines.
+    race(() => (disk.view = utf8.encode([3, 4, 5].map(line).join(''))));
+    await v.pass();
+    await v.pass();
+    expect(lines(disk.own)).toEqual([0, 1, 2, 3, 4, 5].map((i) => line(i).trim()));
+  });
+
+  it('a rewrite caught half-way (the file truncated, not yet written) is not taken until it holds still', async () => {
+    const { disk, open, tool, lines } = rig();
+    const v = await open();
+    for (let i = 0; i < 3; i++) tool(line(i));
+    await v.pass();
+    tool(line(3));
+    disk.view = new Uint8Array(0); // Codex: set_len(0) …
+    expect(await v.pass()).toMatchObject({ ingested: 0, waiting: true, rewritten: false });
+    disk.view = utf8.encode([2, 3].map(line).join('')); // … then writes what it keeps
+    expect(await v.pass()).toMatchObject({ ingested: 1, rewritten: true });
+    expect(lines(disk.own)).toEqual([0, 1, 2, 3].map((i) => line(i).trim()));
+  });
+
+  it('a file rewritten whole (its last known line gone) is taken as it is once it holds still: none of it is sent', async () => {
     const { disk, open, tool, lines } = rig();
     const v = await open();
     tool(line(0));
     await v.pass();
     disk.view = utf8.encode(line(7) + line(8));
+    expect(await v.pass()).toMatchObject({ ingested: 0, waiting: true, rewritten: false });
     expect(await v.pass()).toMatchObject({ ingested: 0, rewritten: true });
     tool(line(9));
     expect(await v.pass()).toMatchObject({ ingested: 1, rewritten: false });

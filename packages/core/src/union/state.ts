@@ -7,8 +7,11 @@ import { ErrorCodes, RoamError } from '../errors.js';
 
 /** An append roam is about to make, recorded before it is made. */
 export type UnionPending =
-  /** Local lines read from the view `[viewFrom, viewTo)`, canonical, appended to this device's own log at `logFrom`. */
-  | { readonly kind: 'ingest'; readonly viewTo: number; readonly logFrom: number; readonly data: string }
+  /**
+   * Local lines of the view up to `viewTo`, canonical, appended to this device's own log at
+   * `logFrom`; `anchor` is the view's last line before `viewTo` as it was read.
+   */
+  | { readonly kind: 'ingest'; readonly viewTo: number; readonly logFrom: number; readonly anchor: string; readonly data: string }
   /** Another device's lines `[originFrom, originTo)` of its log, mapped, appended to the view at or after `viewFrom`. */
   | { readonly kind: 'deliver'; readonly origin: string; readonly originTo: number; readonly viewFrom: number; readonly data: string };
 
@@ -47,7 +50,7 @@ export function parseUnionState(raw: unknown): UnionState {
   const p = s.pending as Record<string, unknown> | null;
   if (p !== null) {
     if (typeof p !== 'object' || !isHex(p.data)) bad('bad pending append');
-    const ok = p.kind === 'ingest' ? isNat(p.viewTo) && isNat(p.logFrom) : p.kind === 'deliver' && typeof p.origin === 'string' && isNat(p.originTo) && isNat(p.viewFrom);
+    const ok = p.kind === 'ingest' ? isNat(p.viewTo) && isNat(p.logFrom) && isHex(p.anchor) : p.kind === 'deliver' && typeof p.origin === 'string' && isNat(p.originTo) && isNat(p.viewFrom);
     if (!ok) bad('bad pending append');
   }
   return { v: 1, end: s.end as number, anchor: s.anchor as string, own: (s.own as Array<[number, number]>).map(([a, b]) => [a, b]), delivered: { ...(s.delivered as Record<string, number>) }, pending: p as UnionPending | null };

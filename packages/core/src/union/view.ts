@@ -89,6 +89,9 @@ function lastLine(b: Uint8Array): Uint8Array {
 }
 
 export class UnionView {
+  /** What the view held when its last known line was first found gone (see checkRewrite). */
+  private suspect: string | null = null;
+
   private constructor(
     private readonly opts: UnionViewOptions,
     private state: UnionState,
@@ -107,6 +110,7 @@ export class UnionView {
   async pass(): Promise<UnionPassResult> {
     await this.recover();
     const rewritten = await this.checkRewrite();
+    if (rewritten === 'unsure') return { ingested: 0, delivered: 0, waiting: true, rewritten: false };
     let ingested = await this.ingest();
     let delivered = 0;
     let waiting = false;
@@ -127,7 +131,7 @@ export class UnionView {
     }
     ingested += await this.ingest();
     if (!waiting) waiting = ((await this.opts.view.size()) ?? 0) > this.state.end;
-    return { ingested, delivered, waiting, rewritten };
+    return { ingested, delivered, waiting, rewritten: rewritten === 'yes' };
   }
 
   private async save(): Promise<void> {
@@ -148,7 +152,7 @@ export class UnionView {
         return;
       }
       if (own < p.logFrom + data.length) await this.opts.logs.appendOwn(data.subarray(own - p.logFrom));
-      await this.commitIngest(p.viewTo);
+      await this.commitIngest(p.viewTo, fromHex(p.anchor));
       return;
     }
     const size = (await this.opts.view.size()) ?? 0;
@@ -176,9 +180,14 @@ export class UnionView {
 
   // ------------------------------------------------------------------ rewrite
 
-  private async checkRewrite(): Promise<boolean> {
+  /**
+   * Whether the tool rewrote the view. `unsure`: its last known line is gone from what the file
+   * holds now, which is also what a rewrite in progress looks like (Codex truncates, then writes
+   * what it keeps): taken as it is only when the next pass finds the same bytes.
+   */
+  private async checkRewrite(): Promise<'no' | 'yes' | 'unsure'> {
     const { end, anchor } = this.state;
-    if (end === 0) return false;
+    if (end === 0) return 'no';
     const size = await this.opts.view.size();
     const want = fromHex(anchor);
     let same = size !== null && size >= end;
@@ -186,17 +195,28 @@ export class UnionView {
       const got = await this.opts.view.read(end - want.length, want.length);
       same = got.length === want.length && prefixEqual(got, want, want.length);
     }
-    if (same) return false;
+    if (same) {
+      this.suspect = null;
+      return 'no';
+    }
     // Rewritten or trimmed: the lines after the last known ones are new; the rest is old.
     const all = size ? await this.opts.view.read(0, size) : new Uint8Array(0);
     const at = want.length ? lastIndexOf(all, want) : -1;
     const lastNl = all.lastIndexOf(NL);
+    if (at < 0) {
+      const seen = `${all.length}:${toHex(lastLine(all.subarray(Math.max(0, lastNl + 1 - ANCHOR), lastNl + 1)))}`;
+      if (this.suspect !== seen) {
+        this.suspect = seen;
+        return 'unsure';
+      }
+    }
+    this.suspect = null;
     this.state.end = at >= 0 ? at + want.length : lastNl + 1;
     this.state.own = [];
     this.state.anchor = toHex(lastLine(all.subarray(Math.max(0, this.state.end - ANCHOR), this.state.end)));
     this.opts.log?.(`the view was rewritten (${end} → ${size ?? 'absent'} bytes); ${at >= 0 ? 'reading on after its last known line' : 'its last known line is gone: taking it as it is'}`);
     await this.save();
-    return true;
+    return 'yes';
   }
 
   // ------------------------------------------------------------------ ingest
@@ -216,6 +236,8 @@ export class UnionView {
       }
       if (last < 0) return count; // a partial line: the tool is writing it
       const viewTo = end + last + 1;
+      // The anchor from the bytes just read: the file may change before the commit reads it again.
+      const anchor = lastLine(chunk.subarray(Math.max(0, last + 1 - ANCHOR), last + 1));
       const local: Uint8Array[] = [];
       for (const { start, line } of splitLines(chunk.subarray(0, last + 1))) {
         const at = end + start;
@@ -224,18 +246,17 @@ export class UnionView {
       }
       if (local.length) {
         const data = concatBytes(local);
-        this.state.pending = { kind: 'ingest', viewTo, logFrom: await this.opts.logs.ownSize(), data: toHex(data) };
+        this.state.pending = { kind: 'ingest', viewTo, logFrom: await this.opts.logs.ownSize(), anchor: toHex(anchor), data: toHex(data) };
         await this.save();
         await this.opts.logs.appendOwn(data);
       }
-      await this.commitIngest(viewTo);
+      await this.commitIngest(viewTo, anchor);
       count += local.length;
     }
   }
 
-  private async commitIngest(viewTo: number): Promise<void> {
-    const from = Math.max(0, viewTo - ANCHOR);
-    this.state.anchor = toHex(lastLine(await this.opts.view.read(from, viewTo - from)));
+  private async commitIngest(viewTo: number, anchor: Uint8Array): Promise<void> {
+    this.state.anchor = toHex(anchor);
     this.state.end = viewTo;
     this.state.own = this.state.own.filter(([, b]) => b > viewTo);
     this.state.pending = null;
