@@ -173,12 +173,16 @@ describe('the real Claude Code recalls a prompt typed on another device', () => 
     await holds<Prompt & Record<string, unknown>>(claudeHistory(b), 'display', [typed]);
     expect(parse<Prompt>(claudeHistory(b)).map((l) => [l.display, l.project])).toEqual([[typed, appB]]);
 
+    // A newer prompt of another project on B: ↑ recalls the prompts of the cwd's project only.
+    const other = { display: 'a prompt about another project', pastedContents: {}, timestamp: Date.now() + 60_000, project: project(b, 'other'), sessionId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' };
+    appendFileSync(claudeHistory(b), `${JSON.stringify(other)}\n`);
     const onB = startClaudePty({ args: [], cwd: appB, home: b.home, baseUrl: mock.url, timeoutMs: 60_000 });
     try {
       await onB.waitFor(/shift\+tab/, 30_000);
       const mark = onB.screen().length;
       onB.write('\x1b[A'); // ↑
       await onB.waitFor(typed, 15_000, mark);
+      expect(onB.screen().slice(mark)).not.toContain('a prompt about another project');
     } finally {
       onB.kill();
       await onB.exited;
