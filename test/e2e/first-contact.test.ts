@@ -105,7 +105,8 @@ describe('first contact: a machine that never ran a tool', () => {
     expect(readdirSync(join(b.home, 'elsewhere', 'codex', 'sessions'))).toEqual(['2026']);
     expect(existsSync(join(b.home, '.codex'))).toBe(false);
     const s = statusOf(b);
-    expect(s.folders.map((f) => f.id).sort()).toEqual(['claude', 'codex', 'copilot', 'gemini']);
+    // The prompt histories (union logs) come with Claude Code's and Codex's folders.
+    expect(s.folders.map((f) => f.id).sort()).toEqual(['claude', 'claude-history', 'codex', 'codex-history', 'copilot', 'gemini']);
     expect(s.folders.find((f) => f.id === 'codex')!.path).toBe(join(b.home, 'elsewhere', 'codex', 'sessions'));
     expect(a.roam('sync', '--wait', '--timeout', '30').status).toBe(0);
     expect(b.output).not.toMatch(/no folders to sync: none of the tools/);

@@ -7,7 +7,8 @@
  * `codexBin()` returns that executable, to run directly. See docs/CODEX.md.
  */
 import { runCli, type CliResult } from '../harness/cli.js';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -115,4 +116,70 @@ export function runCodex(opts: RunCodexOptions): Promise<RunCodexResult> {
 /** The session id `codex exec` prints in its header (`session id: <uuid>`). */
 export function sessionIdOf(output: string): string | null {
   return /session id: ([0-9a-f-]{36})/.exec(output)?.[1] ?? null;
+}
+
+export interface CodexPty {
+  /** Everything the CLI drew so far, escape sequences removed. */
+  screen(): string;
+  write(keys: string): void;
+  /** Resolves once the screen after `since` (whitespace removed) shows `text`; rejects after timeoutMs or if the CLI exits. */
+  waitFor(text: string, timeoutMs: number, since?: number): Promise<void>;
+  kill(): void;
+  readonly exited: Promise<void>;
+}
+
+/** The interactive CLI under a pseudo-terminal (util-linux `script`, 120x40), killed after `timeoutMs`. */
+export function startCodexPty(opts: RunCodexOptions): CodexPty {
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const child = spawn('script', ['-qfec', `stty cols 120 rows 40 2>/dev/null; exec ${[codexBin(), ...opts.args].map(quote).join(' ')}`, '/dev/null'], {
+    cwd: opts.cwd, env: { ...codexEnv(opts), TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true,
+  });
+  let raw = '';
+  let done = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (raw += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (raw += d));
+  child.stdin.on('error', () => {});
+  // `script` puts the CLI in a session of its own: its pid is script's only child.
+  const cliPid = (): number | undefined => {
+    try {
+      return Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let cli: number | undefined;
+  const kill = (): void => {
+    cli ??= cliPid();
+    for (const pid of [cli, child.pid]) {
+      if (pid === undefined) continue;
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+  };
+  const timer = setTimeout(kill, opts.timeoutMs);
+  const exited = new Promise<void>((resolve) => child.on('close', () => ((done = true), clearTimeout(timer), kill(), resolve())));
+  const screen = (): string => raw.replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '').replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, ' ').replace(/\x1b[@-Z\\-_]/g, '').replace(/\r/g, '');
+  return {
+    screen,
+    write: (keys) => {
+      cli ??= cliPid();
+      if (!done) child.stdin.write(keys);
+    },
+    kill,
+    exited,
+    async waitFor(text, timeoutMs, since = 0) {
+      const want = text.replace(/\s+/g, '');
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (screen().slice(since).replace(/\s+/g, '').includes(want)) return;
+        if (done || Date.now() > deadline) throw new Error(`${done ? 'Codex exited' : 'timed out'} before showing ${text}; screen:\n${screen().slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
 }

@@ -67,13 +67,18 @@ describe('folders and paths', () => {
     mkdirSync(join(claude, 'projects'));
     mkdirSync(join(home, '.codex', 'sessions'), { recursive: true });
     const env = { HOME: home, CLAUDE_CONFIG_DIR: claude };
+    // The prompt histories (union logs) come with the tools' homes; their logs live in roam's state.
+    const union = join(home, '.local', 'state', 'roam', 'union');
     expect(defaultFolders(env).map((f) => [f.id, f.path])).toEqual([
       ['claude', join(claude, 'projects')],
       ['codex', join(home, '.codex', 'sessions')],
+      ['claude-history', join(union, 'claude-history')],
+      ['codex-history', join(union, 'codex-history')],
     ]);
-    const list = folderList({ exclude: ['codex'], folders: [{ id: 'notes', path: '~/notes', conflict: 'syncthing' }] }, env);
+    const list = folderList({ exclude: ['codex', 'codex-history'], folders: [{ id: 'notes', path: '~/notes', conflict: 'syncthing' }] }, env);
     expect(list.map((f) => [f.id, f.path, f.conflict])).toEqual([
       ['claude', join(claude, 'projects'), 'fork'],
+      ['claude-history', join(union, 'claude-history'), 'fork'],
       ['notes', join(home, 'notes'), 'syncthing'],
     ]);
   });

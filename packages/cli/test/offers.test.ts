@@ -20,7 +20,11 @@ describe('folder offers', () => {
       ['codex', '/opt/codex/sessions', 'shared by alpha'],
     ]);
     // A tool folder that appeared here is taken with no peer at all; one held is not taken again.
-    expect(toolFoldersToTake(input([], ['claude']), (p) => p.startsWith('/home/b/.c')).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here']]);
+    // A union log (the prompt history) appears with the tool's home; its logs live in roam's state.
+    expect(toolFoldersToTake(input([], ['claude']), (p) => p.startsWith('/home/b/.c')).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here'], ['claude-history', 'it appeared here']]);
+    expect(toolFoldersToTake(input([peer('alpha', [offer('codex-history')])]), () => false).map((t) => [t.spec.id, t.spec.path, t.why])).toEqual([
+      ['codex-history', '/home/b/.local/state/roam/union/codex-history', 'shared by alpha'],
+    ]);
   });
 
   it('a folder a peer declined or selected nothing of is no offer; what this device declines is skipped, a user folder offered', () => {

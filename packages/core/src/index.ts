@@ -11,3 +11,4 @@ export * from './replication/effects.js';
 export * from './replication/replicator.js';
 export * from './engine.js';
 export * from './ignore.js';
+export * from './union/index.js';

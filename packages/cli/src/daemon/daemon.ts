@@ -32,11 +32,10 @@ import { partialTailOptions } from './partial-tail.js';
 import type { MappedStore } from './mapped-store.js';
 import { AddressBook, AddressGossip, Network, Reachability, deviceIdOf, relayOf } from './net/index.js';
 import { folderOffers, offerInputOf } from './offers.js';
-import { openFolder } from './open-folder.js';
+import { openFolder, type Closable } from './open-folder.js';
 import { ProjectMap } from './project-map.js';
 import { Removal } from './removal.js';
 import { FolderTaker } from './take-folders.js';
-import type { FolderWatcher } from './watcher.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -62,7 +61,7 @@ export class Daemon {
   private network!: Network;
   private trust!: Trust;
   private control!: ControlServer;
-  private readonly watchers: FolderWatcher[] = [];
+  private readonly watchers: Closable[] = [];
   private readonly stores = new Map<string, FolderStore>();
   /** Each folder's file store (under the mapped one for Claude Code): its trash is `roam restore`'s. */
   private readonly fsStores = new Map<string, FsFolderStore>();
@@ -243,7 +242,7 @@ export class Daemon {
   /** Opens a folder's store and watcher (open-folder.ts), and records them (not yet in the engine). */
   private async openFolder(f: FolderSpec, cfg: FileConfig): Promise<FolderStore> {
     const o = await openFolder(f, cfg, {
-      home: this.env.HOME || homedir(), stateDir: this.paths.state, rules: this.rules,
+      home: this.env.HOME || homedir(), env: this.env, stateDir: this.paths.state, rules: this.rules,
       onChange: (folder) => this.onChange(folder),
       onRulesChanged: (folder) => void this.reloadRules().catch((err: unknown) => this.log(`reloading ${folder}/.roamignore: ${String(err)}`)),
       noteActivity: (folder, root, changes) => this.leases.noteActivity(folder, root, changes),

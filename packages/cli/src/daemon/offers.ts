@@ -7,7 +7,7 @@
  */
 import type { Engine, SyncState } from '@roam/core';
 import type { FolderOffer, FolderSkip } from '../control/protocol.js';
-import { toolFolders, type FolderSpec } from '../machine/config.js';
+import { folderPresent, toolFolders, type FolderSpec } from '../machine/config.js';
 import { SHARED_FOLDER } from '../machine/leases.js';
 
 /** One connected peer: its `folders` announcement and the sync state of the folders held here. */
@@ -98,7 +98,7 @@ export function toolFoldersToTake(input: OfferInput, exists: (path: string) => b
   for (const t of input.tools) {
     if (input.held.has(t.id) || input.excluded.has(t.id)) continue;
     const by = input.peers.filter((p) => p.folders.some((f) => f.id === t.id && offering(f))).map((p) => p.name);
-    if (exists(t.path)) out.push({ spec: t, why: 'it appeared here' });
+    if (folderPresent(t, exists)) out.push({ spec: t, why: 'it appeared here' });
     else if (by.length) out.push({ spec: t, why: `shared by ${by.join(', ')}` });
   }
   return out;

@@ -9,7 +9,9 @@ import type { FolderStore, IgnoreRules, LocalChange } from '@roam/core';
 import { FsFolderStore, nodeHasher } from '@roam/core/node';
 import type { FileConfig, FolderSpec } from '../machine/config.js';
 import { ProjectNames } from '../machine/project-names.js';
-import { toolNamed } from '../tools/registry.js';
+import { toolNamed, unionLogNamed } from '../tools/registry.js';
+import { homePaths } from '../machine/home-paths.js';
+import { UnionDriver } from './union-driver.js';
 import { ignoreRulesFor } from './ignore.js';
 import { MappedStore } from './mapped-store.js';
 import { killInAppendHook } from './test-hooks.js';
@@ -17,8 +19,15 @@ import { ObservedStore } from './observed-store.js';
 import { readShared } from '../machine/leases.js';
 import { FolderWatcher } from './watcher.js';
 
+/** What roamd stops with a folder: its watcher, a union log's driver. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
 export interface OpenFolderHost {
   readonly home: string;
+  /** roamd's environment (the tools' own variables: where a union log's view is). */
+  readonly env: NodeJS.ProcessEnv;
   /** roam's state directory: each folder's journal is under `folders/<id>`. */
   readonly stateDir: string;
   /** Ignore rules and selective sync per folder (set here, replaced by reload). */
@@ -34,7 +43,7 @@ export interface OpenFolderHost {
   self(): string;
   log(line: string): void;
   /** Registered as soon as open, so that stopping closes them even if the rest failed. */
-  opened(parts: { watcher?: FolderWatcher; fsStore?: FsFolderStore }): void;
+  opened(parts: { watcher?: Closable; fsStore?: FsFolderStore }): void;
 }
 
 export interface OpenedFolder {
@@ -73,6 +82,17 @@ export async function openFolder(f: FolderSpec, cfg: FileConfig, host: OpenFolde
     return { store: mapped, fsStore, names, mapped };
   }
   const fsStore = await settled(openStore(), watch());
+  const union = unionLogNamed(f.id);
+  if (union) {
+    // A union log: the per-device logs sync as they are; the tool's file is their view.
+    const home = host.home;
+    const driver = UnionDriver.start({
+      spec: union, file: union.file(host.env), root: f.path, store: fsStore, stateFile: join(stateDir, 'union-view.json'),
+      paths: homePaths(home, () => host.mapOverrides()), self: () => host.self(), ownAppended: (name) => host.onChange(f.id)([name]), log: (line) => host.log(line),
+    });
+    host.opened({ watcher: driver });
+    return { store: fsStore, fsStore, names: null, mapped: null };
+  }
   // The tools' folders: a growing session log is a lease (noteActivity); other folders just sync.
   return { store: toolNamed(f.id) ? new ObservedStore(fsStore, activity) : fsStore, fsStore, names: null, mapped: null };
 }

@@ -5,17 +5,20 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RoamError } from '@roam/core/errors';
 import { fromHex } from '@roam/core/bytes';
 import { z } from 'zod';
-import { allTools } from '../tools/registry.js';
+import { allTools, allUnionLogs } from '../tools/registry.js';
+import { roamPaths } from './paths.js';
 
 export interface FolderSpec {
   readonly id: string;
   readonly path: string;
   readonly conflict: 'fork' | 'syncthing';
   readonly logDeletes: 'local' | 'propagate';
+  /** A tool's folder that lives in roam's state (a union log): it is this device's once this path (the tool's home) exists. */
+  readonly appears?: string;
 }
 
 const folderSchema = z.strictObject({
@@ -77,12 +80,20 @@ export function readConfigFile(file: string): FileConfig {
  * or the tools' own environment variables, whether they exist or not: where a tool's folder is taken when a peer shares it.
  */
 export function toolFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
-  return allTools().map((t) => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
+  const sessions = allTools().map((t): FolderSpec => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
+  // The union logs' per-device logs live in roam's state; the tool's file is their view.
+  const union = allUnionLogs().map((u): FolderSpec => ({ id: u.id, path: join(roamPaths(env).state, 'union', u.id), conflict: 'fork', logDeletes: 'local', appears: dirname(u.file(env)) }));
+  return [...sessions, ...union];
+}
+
+/** Whether a tool's folder is this device's: its root (or, for a union log, the tool's home) exists. */
+export function folderPresent(f: FolderSpec, exists: (path: string) => boolean = existsSync): boolean {
+  return exists(f.appears ?? f.path);
 }
 
 /** The tools' session roots that exist. */
 export function defaultFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
-  return toolFolders(env).filter((f) => existsSync(f.path));
+  return toolFolders(env).filter((f) => folderPresent(f));
 }
 
 export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): FolderSpec[] {

@@ -8,9 +8,9 @@ import { claude } from './claude/index.js';
 import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
 import { gemini } from './gemini/index.js';
-import type { Tool } from './types.js';
+import type { Tool, UnionLogSpec } from './types.js';
 
-export type { AdapterOptions, ItemSession, Tool } from './types.js';
+export type { AdapterOptions, ItemSession, Tool, UnionLogSpec } from './types.js';
 
 const tools: Tool[] = [
   claude,
@@ -54,4 +54,14 @@ export function wireProjects(id: string): boolean {
 /** A tool's name in messages ("Claude Code"), or the name itself. */
 export function toolLabel(name: string): string {
   return toolNamed(name)?.label ?? name;
+}
+
+/** Every tool's union logs (their prompt histories), each with its own folder id. */
+export function allUnionLogs(): readonly UnionLogSpec[] {
+  return tools.flatMap((t) => t.unionLogs ?? []);
+}
+
+/** The union log whose folder id is `id`, if any. */
+export function unionLogNamed(id: string): UnionLogSpec | undefined {
+  return allUnionLogs().find((u) => u.id === id);
 }

@@ -34,6 +34,21 @@ export interface ItemSession {
   readonly project: string | null;
 }
 
+/**
+ * A file of the tool's that every device appends to (its prompt history): synced as a union log
+ * (docs/PROTOCOL.md, "Union logs"), one line log per device in roam's state, the file a view.
+ */
+export interface UnionLogSpec {
+  /** roam's folder id of its per-device logs (`claude-history`). */
+  readonly id: string;
+  /** Its name in messages. */
+  readonly label: string;
+  /** The file on this device, with the tool's own environment override. */
+  file(env: NodeJS.ProcessEnv): string;
+  /** One line (no newline) with every path in it passed through `map`; the line as it is when none. */
+  mapLine(line: string, map: (path: string) => string): string;
+}
+
 export interface Tool<A extends SessionAdapter = SessionAdapter> {
   /** The name the CLI takes (`--tool`, `--in`), and roam's folder id of its sessions. */
   readonly name: string;
@@ -70,4 +85,6 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
    * (share/bundle.ts's BUNDLE_TOP_FILES and BUNDLE_FOLDERS).
    */
   bundleParts?(session: SessionInfo): BundlePart[];
+  /** Its files every device appends to, synced as union logs (folder ids of their own). */
+  readonly unionLogs?: readonly UnionLogSpec[];
 }

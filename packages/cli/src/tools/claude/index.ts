@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Tool } from '../types.js';
 import { ClaudeAdapter, CLAUDE } from './adapter.js';
 import { claudeFormat } from './format.js';
+import { claudeHistory } from './history.js';
 import { planClaude } from './share.js';
 
 export { ClaudeAdapter, javaStringHash, keyMatches, longKeySuffix, projectKey, type ClaudeAdapterOptions } from './adapter.js';
@@ -32,4 +33,5 @@ export const claude: Tool<ClaudeAdapter> = {
     const base = join(dirname(session.file), basename(session.file, '.jsonl'));
     return ['subagents', 'tool-results'].map((f) => ({ name: f, path: join(base, f), folder: true }));
   },
+  unionLogs: [claudeHistory],
 };

@@ -8,6 +8,7 @@ import { besideCache } from '../common/base.js';
 import type { Tool } from '../types.js';
 import { CodexAdapter, CODEX } from './adapter.js';
 import { codexFormat } from './format.js';
+import { codexHistory } from './history.js';
 import { planCodex } from './share.js';
 
 export { CodexAdapter, type CodexAdapterOptions } from './adapter.js';
@@ -29,4 +30,5 @@ export const codex: Tool<CodexAdapter> = {
   },
   format: codexFormat,
   importPlan: (bundle, adapter, cwd, newId) => planCodex(bundle, adapter, cwd, newId),
+  unionLogs: [codexHistory],
 };
