@@ -119,7 +119,7 @@ export class Daemon {
       env, sharedDir, stateDir: paths.state, folders: () => d.folders, engine: () => d.engine, deviceId: () => d.deviceId, name: () => d.name,
       projectNames: () => d.projectNames, log: (line) => d.log(line),
     });
-    d.removal = new Removal({ engine: () => d.engine, folders: () => d.folders, fsStores: d.fsStores, projectNames: () => d.projectNames, leases: d.leases, log: (line) => d.log(line) });
+    d.removal = new Removal({ engine: () => d.engine, folders: () => d.folders, fsStores: d.fsStores, projectNames: () => d.projectNames, leases: d.leases, log: (line) => d.log(line), env: d.env });
     d.name = opts.name ?? cfg.name ?? defaultDeviceName();
     d.logFile = createWriteStream(paths.log, { flags: 'a', mode: 0o600 });
     try {

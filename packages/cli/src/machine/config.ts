@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { RoamError } from '@roam/core/errors';
 import { fromHex } from '@roam/core/bytes';
 import { z } from 'zod';
-import { allTools } from '../tools/registry.js';
+import { allTools, stateFolders } from '../tools/registry.js';
 
 export interface FolderSpec {
   readonly id: string;
@@ -75,7 +75,10 @@ export function readConfigFile(file: string): FileConfig {
  * or the tools' own environment variables, whether they exist or not: where a tool's folder is taken when a peer shares it.
  */
 export function toolFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
-  return allTools().map((t) => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
+  const sessions: FolderSpec[] = allTools().map((t) => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
+  // Per-session state (Claude Code's file-history/, tasks/, …): whole files, the newer version wins
+  // and the other is kept as a conflict copy.
+  return [...sessions, ...stateFolders(env).map((f): FolderSpec => ({ id: f.id, path: f.path, conflict: 'syncthing', logDeletes: 'local' }))];
 }
 
 /** The tools' session roots that exist. */

@@ -10,7 +10,8 @@ import { copilot } from './copilot/index.js';
 import { gemini } from './gemini/index.js';
 import type { Tool } from './types.js';
 
-export type { AdapterOptions, ItemSession, Tool } from './types.js';
+export type { AdapterOptions, ItemSession, StateFolder, Tool } from './types.js';
+import type { StateFolder } from './types.js';
 
 const tools: Tool[] = [
   claude,
@@ -54,4 +55,14 @@ export function wireProjects(id: string): boolean {
 /** A tool's name in messages ("Claude Code"), or the name itself. */
 export function toolLabel(name: string): string {
   return toolNamed(name)?.label ?? name;
+}
+
+/** Every tool's per-session state folders on this device, with the tool each belongs to. */
+export function stateFolders(env: NodeJS.ProcessEnv): Array<StateFolder & { readonly tool: string }> {
+  return tools.flatMap((t) => (t.stateFolders?.(env) ?? []).map((f) => ({ ...f, tool: t.name })));
+}
+
+/** The state folder `id` is, on this device, or undefined. */
+export function stateFolderNamed(id: string, env: NodeJS.ProcessEnv): (StateFolder & { readonly tool: string }) | undefined {
+  return stateFolders(env).find((f) => f.id === id);
 }
