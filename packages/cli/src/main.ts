@@ -175,10 +175,11 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
     .option('--in <tool>', 'resume it in another tool')
     .option('--force', 'resume even while another device is writing the session, or sync timed out')
+    .option('--json', 'print what it prepared and could not carry as one JSON line before the tool starts')
     .option('--dry-run', 'print {"cwd", "command"} as JSON instead of running it')
     .option('--timeout <seconds>', 'how long to wait for sync (default 120, config resume.syncTimeout)', seconds)
     .addHelpText('after', '\nArguments after `--` go to the tool: roam resume <id> -- -p "go on"')
-    .action((id: string | undefined, o: { tool?: string; in?: string; force?: boolean; dryRun?: boolean; timeout?: number }) =>
+    .action((id: string | undefined, o: { tool?: string; in?: string; force?: boolean; dryRun?: boolean; json?: boolean; timeout?: number }) =>
       resume(id, toolArgs, o, io, { adapters: (t) => adaptersFor(t) }),
     );
   cmd('conflicts', 'list sessions that diverged and where each continuation went')
