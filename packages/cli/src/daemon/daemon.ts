@@ -15,7 +15,7 @@ import { nodeHasher, type FsFolderStore } from '@roam/core/node';
 import type { Handlers } from '../control/methods.js';
 import type { PeerStatus, Status } from '../control/protocol.js';
 import { ControlServer } from '../control/server.js';
-import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
+import { defaultDeviceName, folderList, groupKeyFromEnv, onlyFor, readConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { SHARED_FOLDER } from '../machine/leases.js';
 import { prepareControlSocket } from '../machine/control-dir.js';
 import { roamPaths, type RoamPaths } from '../machine/paths.js';
@@ -317,7 +317,7 @@ export class Daemon {
     this.excluded = new Set(cfg.exclude ?? []);
     await this.taker.take(folderList(cfg, this.env));
     for (const f of this.folders) if (this.excluded.has(f.id)) this.log(`${f.id} is excluded in config.json but open: it stops syncing once roamd restarts`);
-    for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
+    for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, onlyFor(cfg, f.id)));
     await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
     await this.engine.refreshFolders();
     this.log('reloaded ignore rules and selective sync');

@@ -10,6 +10,7 @@ import { RoamError } from '@roam/core/errors';
 import { fromHex } from '@roam/core/bytes';
 import { z } from 'zod';
 import { allTools, stateFolders } from '../tools/registry.js';
+import { checkUserConfig, USER_CONFIG_FOLDER, userConfigDir, userConfigEntries } from './user-config.js';
 
 export interface FolderSpec {
   readonly id: string;
@@ -40,6 +41,11 @@ const configSchema = z.strictObject({
   only: z.record(z.string(), z.array(z.string().min(1).max(255)).max(1024)).optional(),
   /** Claude Code projects: a project's wire name (`roam map`) → its directory on this device. */
   map: z.record(z.string().min(1).max(255), z.string().min(1)).optional(),
+  /**
+   * User-level configuration this device opts into, per tool (`roam userconfig enable`):
+   * kinds such as CLAUDE.md, settings, commands (machine/user-config.ts). Credentials are refused.
+   */
+  userConfig: z.record(z.string(), z.array(z.string().min(1).max(64)).max(32)).optional(),
   /** `roam resume`'s warnings: the namespace projects should live under, and when a session is stale. */
   resume: z
     .strictObject({
@@ -67,6 +73,7 @@ export function readConfigFile(file: string): FileConfig {
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new RoamError('ROAM_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  checkUserConfig(parsed.data.userConfig);
   return parsed.data;
 }
 
@@ -94,7 +101,14 @@ export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env
     const path = f.path.startsWith('~/') ? join(home, f.path.slice(2)) : isAbsolute(f.path) ? f.path : resolve(f.path);
     out.set(f.id, { id: f.id, path, conflict: f.conflict ?? 'fork', logDeletes: f.logDeletes ?? 'local' });
   }
+  // User configuration: only on a device that opted into some of it.
+  if (userConfigEntries(cfg.userConfig)) out.set(USER_CONFIG_FOLDER, { id: USER_CONFIG_FOLDER, path: userConfigDir(env), conflict: 'syncthing', logDeletes: 'local' });
   return [...out.values()];
+}
+
+/** A folder's selective sync: config.json `only`, and for the user configuration the kinds opted into. */
+export function onlyFor(cfg: FileConfig, id: string): string[] | null {
+  return cfg.only?.[id] ?? (id === USER_CONFIG_FOLDER ? userConfigEntries(cfg.userConfig) : null);
 }
 
 export function defaultDeviceName(): string {
