@@ -20,7 +20,13 @@ describe('folder offers', () => {
       ['codex', '/opt/codex/sessions', 'shared by alpha'],
     ]);
     // A tool folder that appeared here is taken with no peer at all; one held is not taken again.
-    expect(toolFoldersToTake(input([], ['claude']), (p) => p.startsWith('/home/b/.c')).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here']]);
+    expect(toolFoldersToTake(input([], ['claude']), (p) => ['/home/b/.claude/projects', '/home/b/.copilot/session-state'].includes(p)).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here']]);
+    // Claude Code's per-session state folders are taken the same way, each at ~/.claude/<kind>, whole files.
+    const state = toolFoldersToTake(input([peer('alpha', [offer('claude-tasks')])]), (p) => p === '/home/b/.claude/file-history');
+    expect(state.map((t) => [t.spec.id, t.spec.path, t.spec.conflict, t.why])).toEqual([
+      ['claude-file-history', '/home/b/.claude/file-history', 'syncthing', 'it appeared here'],
+      ['claude-tasks', '/home/b/.claude/tasks', 'syncthing', 'shared by alpha'],
+    ]);
   });
 
   it('a folder a peer declined or selected nothing of is no offer; what this device declines is skipped, a user folder offered', () => {
