@@ -6,7 +6,7 @@
  * `/rewind` checkpoint in file-history/<id>) and, resumed in plan mode, writes a plan
  * (plans/<slug>.md). On B the interactive CLI's own `--resume` picker lists the session, the
  * resumed session shows A's task, and `/rewind` offers A's checkpoint. `roam rm` on B then removes
- * the transcript and every piece of its state on both devices.
+ * the transcript and every piece of its state on both devices, and `roam restore` brings them back.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
@@ -164,5 +164,9 @@ describe('Claude Code: the session and its state on another device', () => {
       await until(() => !ls(join(root, 'tasks', id)).includes('1.json'), { timeoutMs: 30_000, what: `tasks/${id} gone from ${root}` });
       await until(() => !ls(join(root, 'plans')).includes(planFile!), { timeoutMs: 30_000, what: `the plan gone from ${root}` });
     }
+    // roam restore brings the session back with its state (found by session id; plans are named by slug).
+    const restored = b.roam('restore', id);
+    expect(restored.status, restored.stderr).toBe(0);
+    await until(() => ls(join(claudeA, 'tasks', id)).includes('1.json') && ls(join(claudeA, 'file-history', id)).length === 1 && ls(join(claudeA, 'projects', projectKey(projA))).includes(`${id}.jsonl`), { timeoutMs: 30_000, what: 'the session and its state back on A' });
   }, 240_000);
 });
