@@ -8,7 +8,8 @@
  * - What A publishes reaches B's staging folder and takes effect only when B applies it: `roam
  *   userconfig` on B shows it first (commands marked as code that runs, the settings' hooks
  *   flagged); `apply` keeps B's hooks, `apply --hooks` takes A's.
- * - C, which opted into nothing, sees the folder offered and receives none of it.
+ * - C, which opted into nothing, skips the folder as opted out (`roam sync --wait` still returns)
+ *   and receives none of it.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,9 +82,10 @@ describe('user-level configuration travels only to a device that opted in, and t
     roamOk(b, 'userconfig', 'apply', '--hooks');
     expect(JSON.parse(readFileSync(join(claudeB, 'settings.json'), 'utf8')).hooks.Stop[0].hooks[0].command).toBe('echo from A');
 
-    // C opted into nothing: it sees the folder offered and holds none of it.
-    let cs: { offered?: Array<{ id: string }> } = {};
-    await until(() => (cs = JSON.parse(roamOk(c, 'status', '--json')) as typeof cs).offered?.some((o) => o.id === 'userconfig') === true, { timeoutMs: 30_000, what: 'userconfig offered to C', detail: () => cs });
+    // C opted into nothing: it skips the folder as opted out (so it is still in sync) and holds none of it.
+    let cs: { skipped?: Array<{ folder: string; reason: string }> } = {};
+    await until(() => (cs = JSON.parse(roamOk(c, 'status', '--json')) as typeof cs).skipped?.some((s) => s.folder === 'userconfig' && s.reason === 'opted out') === true, { timeoutMs: 30_000, what: 'userconfig skipped by C', detail: () => cs });
+    roamOk(c, 'sync', '--wait', '--timeout', '30');
     expect(existsSync(join(c.roamHome, 'state', 'userconfig'))).toBe(false);
     expect(existsSync(join(c.home, '.claude', 'CLAUDE.md'))).toBe(false);
   }, 150_000);

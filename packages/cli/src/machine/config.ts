@@ -106,6 +106,16 @@ export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env
   return [...out.values()];
 }
 
+/**
+ * The folder ids this device opts out of: config.json `exclude`, and the user configuration's
+ * staging folder unless it opted into some of it (so a peer's offer of it never holds sync open).
+ */
+export function excludedFolders(cfg: FileConfig): Set<string> {
+  const out = new Set(cfg.exclude ?? []);
+  if (!userConfigEntries(cfg.userConfig)) out.add(USER_CONFIG_FOLDER);
+  return out;
+}
+
 /** A folder's selective sync: config.json `only`, and for the user configuration the kinds opted into. */
 export function onlyFor(cfg: FileConfig, id: string): string[] | null {
   return cfg.only?.[id] ?? (id === USER_CONFIG_FOLDER ? userConfigEntries(cfg.userConfig) : null);
