@@ -73,3 +73,11 @@ describe('user configuration: opt-in by kind, never credentials', () => {
     expect(onlyFor({ userConfig: { claude: ['commands'] } }, 'claude')).toBeNull();
   });
 });
+
+describe('opting out', () => {
+  it("a tool excluded takes its state folders with it; the user configuration's folder is excluded until opted into", async () => {
+    const { excludedFolders } = await import('../src/machine/config.js');
+    expect([...excludedFolders({ exclude: ['claude'] }, { HOME: '/home/b' })].sort()).toEqual(['claude', 'claude-file-history', 'claude-plans', 'claude-session-env', 'claude-tasks', 'claude-todos', 'userconfig']);
+    expect([...excludedFolders({ userConfig: { claude: ['CLAUDE.md'] } }, { HOME: '/home/b' })]).toEqual([]);
+  });
+});

@@ -137,7 +137,7 @@ export class Daemon {
     // Watch first, so nothing written between the start-up scan and the watcher is missed.
     const early = new Map<string, Set<string> | null>();
     let engine: Engine | undefined;
-    this.excluded = excludedFolders(cfg);
+    this.excluded = excludedFolders(cfg, this.env);
     this.onChange = (folder: string) => (local: string[] | null) => {
       const names = local && folder === 'claude' && this.projectNames ? local.map((n) => this.projectNames!.toWire(n)) : local;
       if (folder === SHARED_FOLDER && engine) void this.projects.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
@@ -314,7 +314,7 @@ export class Daemon {
    */
   private async reloadRules(): Promise<void> {
     const cfg = readConfigFile(this.paths.configFile);
-    this.excluded = excludedFolders(cfg);
+    this.excluded = excludedFolders(cfg, this.env);
     await this.taker.take(folderList(cfg, this.env));
     for (const f of this.folders) if (this.excluded.has(f.id)) this.log(`${f.id} is excluded in config.json but open: it stops syncing once roamd restarts`);
     for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, onlyFor(cfg, f.id)));

@@ -96,7 +96,8 @@ export function defaultFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec
 export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
   const home = env.HOME || homedir();
   const out = new Map<string, FolderSpec>();
-  for (const f of defaultFolders(env)) if (!cfg.exclude?.includes(f.id)) out.set(f.id, f);
+  const excluded = excludedFolders(cfg, env);
+  for (const f of defaultFolders(env)) if (!excluded.has(f.id)) out.set(f.id, f);
   for (const f of cfg.folders ?? []) {
     const path = f.path.startsWith('~/') ? join(home, f.path.slice(2)) : isAbsolute(f.path) ? f.path : resolve(f.path);
     out.set(f.id, { id: f.id, path, conflict: f.conflict ?? 'fork', logDeletes: f.logDeletes ?? 'local' });
@@ -107,11 +108,13 @@ export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * The folder ids this device opts out of: config.json `exclude`, and the user configuration's
- * staging folder unless it opted into some of it (so a peer's offer of it never holds sync open).
+ * The folder ids this device opts out of: config.json `exclude` (a tool excluded takes its state
+ * folders with it), and the user configuration's staging folder unless it opted into some of it
+ * (so a peer's offer of it never holds sync open).
  */
-export function excludedFolders(cfg: FileConfig): Set<string> {
+export function excludedFolders(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): Set<string> {
   const out = new Set(cfg.exclude ?? []);
+  for (const f of stateFolders(env)) if (out.has(f.tool)) out.add(f.id);
   if (!userConfigEntries(cfg.userConfig)) out.add(USER_CONFIG_FOLDER);
   return out;
 }
