@@ -12,7 +12,7 @@
  * - `roam resume --dry-run` on B says, for each tool, what it could not carry.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../packages/core/test/support/poll.js';
@@ -32,6 +32,9 @@ let a: DaemonHandle;
 let b: DaemonHandle;
 let projA: string;
 let projB: string;
+/** On B, A's `~/code/zoo` lives at `~/work/zoo-here` (config.json `map`). */
+let zooA: string;
+let zooB: string;
 
 function project(d: DaemonHandle): string {
   const dir = join(d.home, 'code', 'app');
@@ -74,6 +77,11 @@ beforeAll(async () => {
   }
   projA = project(a);
   projB = project(b);
+  zooA = join(a.home, 'code', 'zoo');
+  zooB = join(b.home, 'work', 'zoo-here');
+  for (const d of [zooA, zooB]) mkdirSync(d, { recursive: true });
+  mkdirSync(b.roamHome, { recursive: true });
+  writeFileSync(join(b.roamHome, 'config.json'), JSON.stringify({ map: { '~code%2Fzoo': zooB } }));
   await a.start();
   await b.start(['--peer', a.addresses[0]!]);
 });
@@ -97,6 +105,16 @@ describe("the tools' own pickers on the device a session was synced to", () => {
     const sent = streamRequests(gemini.requests.slice(mark)).map((r) => contentTexts(r).map(([, t]) => t).join('\n')).join('\n');
     expect(sent).toContain('Remember the word walrus.');
     expect(dryRun(id).notCarried.join('\n')).toMatch(/\/restore checkpoints/);
+  }, 200_000);
+
+  it("Gemini: a session of a project kept at another directory here is registered by roamd in the CLI's projects.json, so --list-sessions there lists it", async () => {
+    const first = await runGemini({ args: ['-m', GEMINI_MODEL, '-p', 'Remember the word zebu.', '--output-format', 'json'], cwd: zooA, home: a.home, baseUrl: gemini.baseUrl, timeoutMs: 90_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const id = geminiSessionId(first.stdout)!;
+    const projects = () => (existsSync(join(b.home, '.gemini', 'projects.json')) ? (JSON.parse(readFileSync(join(b.home, '.gemini', 'projects.json'), 'utf8')) as { projects: Record<string, string> }).projects : {});
+    await until(() => projects()[realpathSync(zooB)] === 'zoo', { timeoutMs: 30_000, what: "B's roamd to register ~/work/zoo-here as Gemini's project zoo", detail: () => projects() });
+    const listed = await runGemini({ args: ['--list-sessions'], cwd: zooB, home: b.home, baseUrl: gemini.baseUrl, timeoutMs: 60_000 });
+    expect(listed.stdout + listed.stderr).toContain(`[${id}]`);
   }, 200_000);
 
   it('Copilot: --continue on B resumes the session A wrote', async () => {

@@ -36,6 +36,7 @@ import { openFolder } from './open-folder.js';
 import { ProjectMap } from './project-map.js';
 import { Removal } from './removal.js';
 import { FolderTaker } from './take-folders.js';
+import { SessionRegistrar } from './register-sessions.js';
 import type { FolderWatcher } from './watcher.js';
 
 export interface DaemonOptions {
@@ -91,6 +92,8 @@ export class Daemon {
   /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
   private onChange!: (folder: string) => (local: string[] | null) => void;
   private excluded = new Set<string>();
+  /** Sessions that arrived, registered in their tool's own index (register-sessions.ts). */
+  private readonly registrar = new SessionRegistrar({ env: () => this.env, root: (id) => this.folders.find((f) => f.id === id)?.path ?? null, log: (line) => this.log(line) });
   private readonly taker = new FolderTaker({ holdsNone: () => this.opts.relay === true, offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
@@ -141,6 +144,7 @@ export class Daemon {
     this.onChange = (folder: string) => (local: string[] | null) => {
       const names = local && folder === 'claude' && this.projectNames ? local.map((n) => this.projectNames!.toWire(n)) : local;
       if (folder === SHARED_FOLDER && engine) void this.projects.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
+      this.registrar.note(folder, local);
       if (engine) void engine.scan(folder, names ?? undefined);
       else {
         const set = early.get(folder);
@@ -340,6 +344,7 @@ export class Daemon {
       this.leases?.stop();
       await this.taker.stop();
       this.removal?.stop();
+      this.registrar.stop();
       if (this.network) this.status(); // remember peers' last-seen times
       await this.control?.close().catch(() => undefined);
       await this.trust?.stop().catch(() => undefined);
