@@ -36,19 +36,30 @@ function headId(file: string): string | null {
 export class SessionRegistrar {
   private readonly pending = new Map<string, Set<string>>();
   private readonly done = new Set<string>();
+  private readonly preparing = new Map<string, boolean>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly host: { env(): NodeJS.ProcessEnv; root(folder: string): string | null; log(line: string): void }) {}
 
   /** Files of `folder` changed (local names; null: unknown which). */
   note(folder: string, names: readonly string[] | null): void {
-    const tool = toolNamed(folder);
-    if (!tool || !names || !tool.adapter({ env: this.host.env(), cacheFile: null }).prepareResume) return;
+    if (!names || !this.prepares(folder)) return;
     const set = this.pending.get(folder) ?? new Set<string>();
     for (const n of names) set.add(n);
     this.pending.set(folder, set);
     this.timer ??= setTimeout(() => void this.flush(), SETTLE_MS);
     this.timer.unref();
+  }
+
+  /** Whether `folder` is a tool's whose adapter prepares a resume (asked once per folder). */
+  private prepares(folder: string): boolean {
+    let yes = this.preparing.get(folder);
+    if (yes === undefined) {
+      const tool = toolNamed(folder);
+      yes = !!tool && typeof tool.adapter({ env: this.host.env(), cacheFile: null }).prepareResume === 'function';
+      this.preparing.set(folder, yes);
+    }
+    return yes;
   }
 
   async flush(): Promise<void> {
