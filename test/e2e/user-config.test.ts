@@ -4,7 +4,7 @@
  *
  * - Credentials are refused even when asked for: `roam userconfig enable claude .credentials.json`
  *   and a config.json naming them fail with ROAM_CREDENTIALS; a credentials file inside an opted-in
- *   directory is not published.
+ *   directory, and a file whose text holds a token, are not published.
  * - What A publishes reaches B's staging folder and takes effect only when B applies it: `roam
  *   userconfig` on B shows it first (commands marked as code that runs, the settings' hooks
  *   flagged); `apply` keeps B's hooks, `apply --hooks` takes A's.
@@ -35,6 +35,7 @@ describe('user-level configuration travels only to a device that opted in, and t
     writeFileSync(join(claudeA, 'CLAUDE.md'), 'Always answer like a walrus.\n');
     writeFileSync(join(claudeA, 'commands', 'tusk.md'), 'Run the tusk check.\n');
     writeFileSync(join(claudeA, 'commands', 'api-token.txt'), 'secret\n');
+    writeFileSync(join(claudeA, 'commands', 'deploy.md'), `Push with GITHUB_TOKEN=ghp_${'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'} please.\n`);
     writeFileSync(join(claudeA, 'settings.json'), JSON.stringify({ model: 'opus', hooks: { Stop: [{ hooks: [{ type: 'command', command: 'echo from A' }] }] } }));
     writeFileSync(join(claudeA, '.credentials.json'), '{"token":"x"}');
     const claudeB = join(b.home, '.claude');
@@ -57,7 +58,7 @@ describe('user-level configuration travels only to a device that opted in, and t
     await c.start(['--peer', a.addresses[0]!]);
     const pub = JSON.parse(roamOk(a, 'userconfig', 'publish', '--json')) as { published: string[]; refused: string[] };
     expect(pub.published.length).toBe(3);
-    expect(pub.refused).toEqual([join(claudeA, 'commands', 'api-token.txt')]);
+    expect(pub.refused.sort()).toEqual([`${join(claudeA, 'commands', 'api-token.txt')}: a credentials file`, expect.stringMatching(new RegExp(`^${join(claudeA, 'commands', 'deploy.md')}: holds what looks like a credential \\(.*github`))].sort());
 
     // B: staged and shown, not in effect.
     type Status = { pending: Array<{ target: string; change: string; code: boolean; hooks: boolean }> };
@@ -78,6 +79,7 @@ describe('user-level configuration travels only to a device that opted in, and t
     expect(readFileSync(join(claudeB, 'commands', 'tusk.md'), 'utf8')).toBe('Run the tusk check.\n');
     expect(JSON.parse(readFileSync(join(claudeB, 'settings.json'), 'utf8'))).toEqual({ model: 'opus', hooks: { Stop: [{ hooks: [{ type: 'command', command: 'echo from B' }] }] } });
     expect(existsSync(join(claudeB, 'commands', 'api-token.txt'))).toBe(false);
+    expect(existsSync(join(claudeB, 'commands', 'deploy.md'))).toBe(false);
     expect(existsSync(join(claudeB, '.credentials.json'))).toBe(false);
     roamOk(b, 'userconfig', 'apply', '--hooks');
     expect(JSON.parse(readFileSync(join(claudeB, 'settings.json'), 'utf8')).hooks.Stop[0].hooks[0].command).toBe('echo from A');

@@ -51,7 +51,7 @@ export async function userconfig(action: string | undefined, args: readonly stri
     }
     case 'publish': {
       const r = publish(req, env);
-      print(r, [`published ${r.published.length} file(s) to the devices that opted in`, ...r.refused.map((f) => `not published (credentials never travel): ${f}`)]);
+      print(r, [`published ${r.published.length} file(s) to the devices that opted in`, ...r.refused.map((f) => `not published, credentials never travel: ${f}`)]);
       return;
     }
     case 'apply': {

@@ -5,6 +5,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { redactString, redactValue, type RedactionCounts } from '../../share/redact.js';
 import { toolNamed } from '../../tools/registry.js';
 import { CODE_KINDS, entryOf, isCredential, USER_CONFIG_KINDS, userConfigDir } from '../../machine/user-config.js';
 
@@ -63,12 +64,24 @@ function pairs(req: UserConfigRequest, env: NodeJS.ProcessEnv, from: 'tool' | 's
       }
       for (const f of files(from === 'tool' ? target : entry)) {
         // A credentials file inside a directory of configuration stays where it is.
-        if (isCredential(f)) refused.push(join(from === 'tool' ? target : entry, f));
+        if (isCredential(f)) refused.push(`${join(from === 'tool' ? target : entry, f)}: a credentials file`);
         else out.push({ tool, kind, target: join(target, f), staged: join(entry, f) });
       }
     }
   }
   return { pairs: out, refused };
+}
+
+/** The kinds of credentials a file's text holds (share/redact.ts's detectors), none for a clean file. */
+function secretsIn(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const counts: RedactionCounts = {};
+  try {
+    redactValue(JSON.parse(text) as unknown, counts);
+  } catch {
+    redactString(text, counts);
+  }
+  return Object.keys(counts);
 }
 
 const same = (a: string, b: string): boolean => existsSync(a) && existsSync(b) && readFileSync(a).equals(readFileSync(b));
@@ -78,13 +91,19 @@ export function publish(req: UserConfigRequest, env: NodeJS.ProcessEnv): { publi
   const { pairs: mine, refused } = pairs(req, env, 'tool');
   const published: string[] = [];
   for (const p of mine) {
+    // Credentials inside a configuration file (an API key in settings, a token in a command) stay here.
+    const secrets = secretsIn(p.target);
+    if (secrets.length) {
+      refused.push(`${p.target}: holds what looks like a credential (${secrets.join(', ')})`);
+      continue;
+    }
     if (same(p.target, p.staged)) continue;
     mkdirSync(dirname(p.staged), { recursive: true });
     copyFileSync(p.target, `${p.staged}.roam-tmp`);
     renameSync(`${p.staged}.roam-tmp`, p.staged);
     published.push(p.target);
   }
-  const keep = new Set(mine.map((p) => p.staged));
+  const keep = new Set(mine.filter((p) => !refused.some((r) => r.startsWith(`${p.target}: `))).map((p) => p.staged));
   for (const p of pairs(req, env, 'staged').pairs) if (!keep.has(p.staged)) rmSync(p.staged, { force: true });
   return { published, refused };
 }
