@@ -46,6 +46,7 @@ const share = lazy(() => import('./commands/share.js'), 'share');
 const importBundle = lazy(() => import('./commands/import.js'), 'importBundle');
 const rm = lazy(() => import('./commands/rm.js'), 'rm');
 const restore = lazy(() => import('./commands/restore.js'), 'restore');
+const userconfig = lazy(() => import('./commands/userconfig.js'), 'userconfig');
 
 export type { Io } from './io.js';
 
@@ -180,12 +181,19 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
     .option('--in <tool>', 'resume it in another tool')
     .option('--force', 'resume even while another device is writing the session, or sync timed out')
+    .option('--json', 'print what it prepared and could not carry as one JSON line before the tool starts')
     .option('--dry-run', 'print {"cwd", "command"} as JSON instead of running it')
     .option('--timeout <seconds>', 'how long to wait for sync (default 120, config resume.syncTimeout)', seconds)
     .addHelpText('after', '\nArguments after `--` go to the tool: roam resume <id> -- -p "go on"')
-    .action((id: string | undefined, o: { tool?: string; in?: string; force?: boolean; dryRun?: boolean; timeout?: number }) =>
+    .action((id: string | undefined, o: { tool?: string; in?: string; force?: boolean; dryRun?: boolean; json?: boolean; timeout?: number }) =>
       resume(id, toolArgs, o, io, { adapters: (t) => adaptersFor(t) }),
     );
+  cmd('userconfig', "the tools' user configuration, opt-in per device and kind: show what arrived, enable/disable kinds, publish, apply")
+    .argument('[action]', 'enable <tool> <kind…> | disable <tool> [kind…] | publish | apply (default: show what arrived)')
+    .argument('[args...]', 'the tool and kinds')
+    .option('--hooks', 'apply: also apply hooks that arrived in a settings file')
+    .option('--json', 'print JSON')
+    .action((action: string | undefined, args: string[], o: { hooks?: boolean; json?: boolean }) => userconfig(action, args, o, io));
   cmd('conflicts', 'list sessions that diverged and where each continuation went')
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => conflicts(o, io));

@@ -21,9 +21,15 @@ describe('folder offers', () => {
     ]);
     // A tool folder that appeared here is taken with no peer at all; one held is not taken again.
     // A union log (the prompt history) appears with the tool's home; its logs live in roam's state.
-    expect(toolFoldersToTake(input([], ['claude']), (p) => p.startsWith('/home/b/.c')).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here'], ['claude-history', 'it appeared here']]);
+    expect(toolFoldersToTake(input([], ['claude']), (p) => ['/home/b/.claude/projects', '/home/b/.copilot/session-state', '/home/b/.claude'].includes(p)).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here'], ['claude-history', 'it appeared here']]);
     expect(toolFoldersToTake(input([peer('alpha', [offer('codex-history')])]), () => false).map((t) => [t.spec.id, t.spec.path, t.why])).toEqual([
       ['codex-history', '/home/b/.local/state/roam/union/codex-history', 'shared by alpha'],
+    ]);
+    // Claude Code's per-session state folders are taken the same way, each at ~/.claude/<kind>, whole files.
+    const state = toolFoldersToTake(input([peer('alpha', [offer('claude-tasks')])]), (p) => p === '/home/b/.claude/file-history');
+    expect(state.map((t) => [t.spec.id, t.spec.path, t.spec.conflict, t.why])).toEqual([
+      ['claude-file-history', '/home/b/.claude/file-history', 'syncthing', 'it appeared here'],
+      ['claude-tasks', '/home/b/.claude/tasks', 'syncthing', 'shared by alpha'],
     ]);
   });
 

@@ -87,6 +87,8 @@ export const ErrorCodes = {
   SESSION_UNREADABLE: 'ROAM_SESSION_UNREADABLE',
   /** The user answered no to a question (`roam rm` on a terminal): nothing was done. */
   DECLINED: 'ROAM_DECLINED',
+  /** Credentials (`.credentials.json`, auth files, tokens) never travel, even when config asks for them. */
+  CREDENTIALS: 'ROAM_CREDENTIALS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

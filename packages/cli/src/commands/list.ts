@@ -172,6 +172,7 @@ export async function list(flags: ListFlags, io: Io, ctx: ListContext = {}): Pro
     const cmd = a.resumeCommand(s.id, { cwd: sessionDir(s, ctx.cwd ?? process.cwd(), env) });
     // Gemini CLI finds a session only under its directory's slug: registered as `roam resume` does (docs/GEMINI.md).
     if (a.prepareResume && cmd.cwd) for (const line of await a.prepareResume(s, cmd.cwd)) io.err(`roam: ${line}`);
+    for (const line of a.notCarried?.(s, cmd.cwd ?? process.cwd()) ?? []) io.err(`roam: not carried: ${line}`);
     return runTool(cmd.argv, { ...(cmd.cwd ? { cwd: cmd.cwd } : {}), env });
   });
   const code = await resume(picked, adapter);

@@ -38,6 +38,8 @@ export interface ResumeOptions {
   readonly in?: string;
   readonly force?: boolean;
   readonly dryRun?: boolean;
+  /** What it prepared and could not carry, as one JSON line on stdout before the tool starts. */
+  readonly json?: boolean;
   /** Seconds to wait for sync (default: config resume.syncTimeout, else 120). */
   readonly timeout?: number;
 }
@@ -160,10 +162,17 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   const argv = [...command.argv, ...toolArgs];
   const runIn = command.cwd ?? where;
   // Gemini CLI finds a session only under its directory's project slug: register this directory for it (docs/GEMINI.md).
-  if (adapter.prepareResume && !opts.dryRun) for (const line of await adapter.prepareResume(session, runIn)) io.err(`roam: ${line}`);
+  const prepared = adapter.prepareResume && !opts.dryRun ? await adapter.prepareResume(session, runIn) : [];
+  // What did not travel with the session (the tool's docs: "What roam resume says it could not carry").
+  const notCarried = adapter.notCarried?.(session, runIn) ?? [];
   if (opts.dryRun) {
-    io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, file: session.file }));
+    io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, file: session.file, notCarried }));
     return;
+  }
+  if (opts.json) io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, tool: adapter.tool, prepared, notCarried }));
+  else {
+    for (const line of prepared) io.err(`roam: ${line}`);
+    for (const line of notCarried) io.err(`roam: not carried: ${line}`);
   }
   const code = await runTool(argv, { cwd: runIn, env });
   if (code !== 0) throw new ToolExit(code);

@@ -72,7 +72,8 @@ function describe(r: RemoveResult): string[] {
   const head = r.dryRun
     ? `would remove session ${r.session} (${r.folder}) on every device: ${r.items.length} file(s)`
     : `removed session ${r.session} (${r.folder}) on every device: ${r.items.filter((i) => i.removed).length} file(s); ${r.items.filter((i) => i.here).length} here went to the trash (roam restore ${r.session})`;
-  return [head, ...r.items.map((i) => `  ${i.here ? 'here     ' : 'elsewhere'}  ${name(i.name)}`)];
+  // The session's state (Claude Code's file-history/, tasks/, plans/…) is named by its folder.
+  return [head, ...r.items.map((i) => `  ${i.here ? 'here     ' : 'elsewhere'}  ${i.folder ? `${i.folder}: ${i.name}` : name(i.name)}`)];
 }
 
 async function confirm(question: string): Promise<boolean> {

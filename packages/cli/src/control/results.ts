@@ -44,8 +44,12 @@ export interface RemoveResult {
   readonly session: string;
   readonly folder: string;
   readonly dryRun: boolean;
-  /** name: the item's wire name; path: where it is (or was) on this device. */
-  readonly items: ReadonlyArray<{ name: string; path: string; here: boolean; removed: boolean }>;
+  /**
+   * name: the item's wire name; path: where it is (or was) on this device; folder: the state
+   * folder (Claude Code's `claude-file-history`, …) of an item of the session's state, absent for
+   * the session's own folder.
+   */
+  readonly items: ReadonlyArray<{ name: string; path: string; here: boolean; removed: boolean; folder?: string }>;
 }
 
 /** An entry of a folder's trash (`trash`, `restore`; read from disk too when roamd is not running: machine/trash.ts). */

@@ -15,7 +15,7 @@ import { nodeHasher, type FsFolderStore } from '@roam/core/node';
 import type { Handlers } from '../control/methods.js';
 import type { PeerStatus, Status } from '../control/protocol.js';
 import { ControlServer } from '../control/server.js';
-import { defaultDeviceName, folderList, groupKeyFromEnv, readConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
+import { defaultDeviceName, excludedFolders, folderList, groupKeyFromEnv, onlyFor, readConfigFile, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { SHARED_FOLDER } from '../machine/leases.js';
 import { prepareControlSocket } from '../machine/control-dir.js';
 import { roamPaths, type RoamPaths } from '../machine/paths.js';
@@ -36,6 +36,8 @@ import { openFolder, type Closable } from './open-folder.js';
 import { ProjectMap } from './project-map.js';
 import { Removal } from './removal.js';
 import { FolderTaker } from './take-folders.js';
+import { SessionRegistrar } from './register-sessions.js';
+import type { FolderWatcher } from './watcher.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -92,6 +94,8 @@ export class Daemon {
   /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
   private onChange!: (folder: string) => (local: string[] | null) => void;
   private excluded = new Set<string>();
+  /** Sessions that arrived, registered in their tool's own index (register-sessions.ts). */
+  private readonly registrar = new SessionRegistrar({ env: () => this.env, root: (id) => this.folders.find((f) => f.id === id)?.path ?? null, log: (line) => this.log(line) });
   private readonly taker = new FolderTaker({ holdsNone: () => this.opts.relay === true, offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
@@ -120,7 +124,7 @@ export class Daemon {
       env, sharedDir, stateDir: paths.state, folders: () => d.folders, engine: () => d.engine, deviceId: () => d.deviceId, name: () => d.name,
       projectNames: () => d.projectNames, log: (line) => d.log(line),
     });
-    d.removal = new Removal({ engine: () => d.engine, folders: () => d.folders, fsStores: d.fsStores, projectNames: () => d.projectNames, leases: d.leases, log: (line) => d.log(line) });
+    d.removal = new Removal({ engine: () => d.engine, folders: () => d.folders, fsStores: d.fsStores, projectNames: () => d.projectNames, leases: d.leases, log: (line) => d.log(line), env: d.env });
     d.name = opts.name ?? cfg.name ?? defaultDeviceName();
     d.logFile = createWriteStream(paths.log, { flags: 'a', mode: 0o600 });
     try {
@@ -138,10 +142,11 @@ export class Daemon {
     // Watch first, so nothing written between the start-up scan and the watcher is missed.
     const early = new Map<string, Set<string> | null>();
     let engine: Engine | undefined;
-    this.excluded = new Set(cfg.exclude ?? []);
+    this.excluded = excludedFolders(cfg, this.env);
     this.onChange = (folder: string) => (local: string[] | null) => {
       const names = local && folder === 'claude' && this.projectNames ? local.map((n) => this.projectNames!.toWire(n)) : local;
       if (folder === SHARED_FOLDER && engine) void this.projects.remapByRemote().catch((err: unknown) => this.log(`mapping projects by git remote: ${String(err)}`));
+      this.registrar.note(folder, local);
       if (engine) void engine.scan(folder, names ?? undefined);
       else {
         const set = early.get(folder);
@@ -325,10 +330,10 @@ export class Daemon {
    */
   private async reloadRules(): Promise<void> {
     const cfg = readConfigFile(this.paths.configFile);
-    this.excluded = new Set(cfg.exclude ?? []);
+    this.excluded = excludedFolders(cfg, this.env);
     await this.taker.take(folderList(cfg, this.env));
     for (const f of this.folders) if (this.excluded.has(f.id)) this.log(`${f.id} is excluded in config.json but open: it stops syncing once roamd restarts`);
-    for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
+    for (const f of this.folders) this.rules.set(f.id, ignoreRulesFor(f.path, onlyFor(cfg, f.id)));
     await Promise.all(this.folders.map((f) => this.engine.scan(f.id)));
     await this.engine.refreshFolders();
     this.log('reloaded ignore rules and selective sync');
@@ -351,6 +356,7 @@ export class Daemon {
       this.leases?.stop();
       await this.taker.stop();
       this.removal?.stop();
+      this.registrar.stop();
       if (this.network) this.status(); // remember peers' last-seen times
       await this.control?.close().catch(() => undefined);
       await this.trust?.stop().catch(() => undefined);

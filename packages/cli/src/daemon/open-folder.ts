@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FolderStore, IgnoreRules, LocalChange } from '@roam/core';
 import { FsFolderStore, nodeHasher } from '@roam/core/node';
-import type { FileConfig, FolderSpec } from '../machine/config.js';
+import { onlyFor, type FileConfig, type FolderSpec } from '../machine/config.js';
 import { ProjectNames } from '../machine/project-names.js';
 import { toolNamed, unionLogNamed } from '../tools/registry.js';
 import { homePaths } from '../machine/home-paths.js';
@@ -57,7 +57,7 @@ export interface OpenedFolder {
 
 export async function openFolder(f: FolderSpec, cfg: FileConfig, host: OpenFolderHost): Promise<OpenedFolder> {
   await mkdir(f.path, { recursive: true });
-  host.rules.set(f.id, ignoreRulesFor(f.path, cfg.only?.[f.id] ?? null));
+  host.rules.set(f.id, ignoreRulesFor(f.path, onlyFor(cfg, f.id)));
   let ignore = (name: string) => host.rules.get(f.id)!.ignores(name);
   const stateDir = join(host.stateDir, 'folders', f.id);
   // The watcher starts while the store opens (its walk and the store's journal overlap, W4);

@@ -15,6 +15,7 @@ import { SHARED_FOLDER } from '../machine/leases.js';
 import type { ProjectNames } from '../machine/project-names.js';
 import { TRASH_DAYS, sessionIdOfItem, trashId } from '../machine/trash.js';
 import type { Leases } from './leases.js';
+import { sessionStateItems } from './session-state.js';
 
 export interface RemovalContext {
   readonly engine: () => Engine;
@@ -24,6 +25,8 @@ export interface RemovalContext {
   readonly projectNames: () => ProjectNames | null;
   readonly leases: Leases;
   readonly log: (line: string) => void;
+  /** HOME and the tools' variables: where the tools' state folders are. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export class Removal {
@@ -72,16 +75,30 @@ export class Removal {
     const local = (name: string) => this.toLocal(folder, name);
     const root = this.ctx.folders().find((f) => f.id === folder)!.path;
     const here = new Set(this.ctx.engine().replicator.localItems(folder).filter((m) => !m.deleted).map((m) => m.name));
+    // The session's state in the tool's state folders (Claude Code's file-history/, tasks/, plans/…).
+    const state = sessionStateItems(this.ctx.engine(), this.ctx.folders(), this.ctx.env, folder, id, join(root, ...local(names[0]!).split('/')));
     if (params.dryRun) {
-      return { session: id, folder, dryRun: true, items: names.map((name) => ({ name, path: join(root, ...local(name).split('/')), here: here.has(name), removed: false })) };
+      const stateHere = (f: string) => new Set(this.ctx.engine().replicator.localItems(f).filter((m) => !m.deleted).map((m) => m.name));
+      return {
+        session: id, folder, dryRun: true,
+        items: [
+          ...names.map((name) => ({ name, path: join(root, ...local(name).split('/')), here: here.has(name), removed: false })),
+          ...state.flatMap((s) => s.names.map((name) => ({ name, folder: s.folder, path: join(s.root, ...name.split('/')), here: stateHere(s.folder).has(name), removed: false }))),
+        ],
+      };
     }
+    const stateResults = [];
+    for (const s of state) {
+      for (const r of await this.ctx.engine().removeEverywhere(s.folder, s.names)) stateResults.push({ name: r.name, folder: s.folder, path: join(s.root, ...r.name.split('/')), here: r.wasHere, removed: r.removed });
+    }
+    if (stateResults.length) this.ctx.log(`roam rm ${id}: ${stateResults.filter((r) => r.removed).length} file(s) of its state (${state.map((s) => s.folder).join(', ')}) removed on every device`);
     const results = await this.ctx.engine().removeEverywhere(folder, names);
     const failed = results.filter((r) => !r.removed && r.wasHere);
     this.ctx.log(`roam rm ${id}: ${results.filter((r) => r.removed).length} file(s) of ${folder} removed on every device${failed.length ? `; ${failed.length} changed while being removed` : ''}`);
     if (failed.length) {
       throw new RoamError(ErrorCodes.STORE_CONFLICT, `session ${id}: ${failed.map((r) => r.name).join(', ')} changed while being removed (a tool is writing it); nothing of those was deleted, the rest was`, { id });
     }
-    return { session: id, folder, dryRun: false, items: results.map((r) => ({ name: r.name, path: join(root, ...local(r.name).split('/')), here: r.wasHere, removed: r.removed })) };
+    return { session: id, folder, dryRun: false, items: [...results.map((r) => ({ name: r.name, path: join(root, ...local(r.name).split('/')), here: r.wasHere, removed: r.removed })), ...stateResults] };
   }
 
   /** The folder and item names of a session whose transcript is `file` on this device. */

@@ -9,8 +9,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RoamError } from '@roam/core/errors';
 import { fromHex } from '@roam/core/bytes';
 import { z } from 'zod';
-import { allTools, allUnionLogs } from '../tools/registry.js';
+import { allTools, allUnionLogs, stateFolders } from '../tools/registry.js';
 import { roamPaths } from './paths.js';
+import { checkUserConfig, USER_CONFIG_FOLDER, userConfigDir, userConfigEntries } from './user-config.js';
 
 export interface FolderSpec {
   readonly id: string;
@@ -45,6 +46,11 @@ const configSchema = z.strictObject({
   only: z.record(z.string(), z.array(z.string().min(1).max(255)).max(1024)).optional(),
   /** Claude Code projects: a project's wire name (`roam map`) → its directory on this device. */
   map: z.record(z.string().min(1).max(255), z.string().min(1)).optional(),
+  /**
+   * User-level configuration this device opts into, per tool (`roam userconfig enable`):
+   * kinds such as CLAUDE.md, settings, commands (machine/user-config.ts). Credentials are refused.
+   */
+  userConfig: z.record(z.string(), z.array(z.string().min(1).max(64)).max(32)).optional(),
   /** `roam resume`'s warnings: the namespace projects should live under, and when a session is stale. */
   resume: z
     .strictObject({
@@ -72,6 +78,7 @@ export function readConfigFile(file: string): FileConfig {
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new RoamError('ROAM_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  checkUserConfig(parsed.data.userConfig);
   return parsed.data;
 }
 
@@ -81,9 +88,12 @@ export function readConfigFile(file: string): FileConfig {
  */
 export function toolFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
   const sessions = allTools().map((t): FolderSpec => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
+  // Per-session state (Claude Code's file-history/, tasks/, …): whole files, the newer version wins
+  // and the other is kept as a conflict copy.
+  const state = stateFolders(env).map((f): FolderSpec => ({ id: f.id, path: f.path, conflict: 'syncthing', logDeletes: 'local' }));
   // The union logs' per-device logs live in roam's state; the tool's file is their view.
   const union = allUnionLogs().map((u): FolderSpec => ({ id: u.id, path: join(roamPaths(env).state, 'union', u.id), conflict: 'fork', logDeletes: 'local', appears: dirname(u.file(env)) }));
-  return [...sessions, ...union];
+  return [...sessions, ...state, ...union];
 }
 
 /** Whether a tool's folder is this device's: its root (or, for a union log, the tool's home) exists. */
@@ -99,12 +109,32 @@ export function defaultFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec
 export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
   const home = env.HOME || homedir();
   const out = new Map<string, FolderSpec>();
-  for (const f of defaultFolders(env)) if (!cfg.exclude?.includes(f.id)) out.set(f.id, f);
+  const excluded = excludedFolders(cfg, env);
+  for (const f of defaultFolders(env)) if (!excluded.has(f.id)) out.set(f.id, f);
   for (const f of cfg.folders ?? []) {
     const path = f.path.startsWith('~/') ? join(home, f.path.slice(2)) : isAbsolute(f.path) ? f.path : resolve(f.path);
     out.set(f.id, { id: f.id, path, conflict: f.conflict ?? 'fork', logDeletes: f.logDeletes ?? 'local' });
   }
+  // User configuration: only on a device that opted into some of it.
+  if (userConfigEntries(cfg.userConfig)) out.set(USER_CONFIG_FOLDER, { id: USER_CONFIG_FOLDER, path: userConfigDir(env), conflict: 'syncthing', logDeletes: 'local' });
   return [...out.values()];
+}
+
+/**
+ * The folder ids this device opts out of: config.json `exclude` (a tool excluded takes its state
+ * folders with it), and the user configuration's staging folder unless it opted into some of it
+ * (so a peer's offer of it never holds sync open).
+ */
+export function excludedFolders(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): Set<string> {
+  const out = new Set(cfg.exclude ?? []);
+  for (const f of stateFolders(env)) if (out.has(f.tool)) out.add(f.id);
+  if (!userConfigEntries(cfg.userConfig)) out.add(USER_CONFIG_FOLDER);
+  return out;
+}
+
+/** A folder's selective sync: config.json `only`, and for the user configuration the kinds opted into. */
+export function onlyFor(cfg: FileConfig, id: string): string[] | null {
+  return cfg.only?.[id] ?? (id === USER_CONFIG_FOLDER ? userConfigEntries(cfg.userConfig) : null);
 }
 
 export function defaultDeviceName(): string {

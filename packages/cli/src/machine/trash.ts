@@ -20,7 +20,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The session an item belongs to, from its name: Claude Code `<project>/<id>.jsonl` and
- * `<project>/<id>/…`, Codex `…/rollout-<time>-<id>.jsonl`, Copilot `<id>/…`. Null otherwise.
+ * `<project>/<id>/…`, Codex `…/rollout-<time>-<id>.jsonl`, Copilot `<id>/…`, Claude Code's state
+ * folders' `<id>/…` and `<id>….json`. Null otherwise.
  */
 export function sessionIdOfItem(folder: string, name: string): string | null {
   const parts = name.split('/');
@@ -29,6 +30,12 @@ export function sessionIdOfItem(folder: string, name: string): string | null {
     return c && UUID.test(c) ? c : null;
   }
   if (folder === 'copilot') return parts.length > 1 && UUID.test(parts[0]!) ? parts[0]! : null;
+  // Claude Code's state folders: `<id>/…` (file-history, tasks, session-env), `<id>[-agent-…].json` (todos).
+  if (folder.startsWith('claude-')) {
+    if (parts.length > 1) return UUID.test(parts[0]!) ? parts[0]! : null;
+    const t = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-agent-.*)?\.json$/i.exec(parts[0]!);
+    return t ? t[1]! : null;
+  }
   const m = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(parts[parts.length - 1]!);
   return m ? m[1]! : null;
 }

@@ -137,6 +137,8 @@ export interface SessionAdapter {
    * registered under the session's project slug). Returns what it did, one line each.
    */
   prepareResume?(session: SessionInfo, dir: string): Promise<string[]>;
+  /** Optional: what could not be carried to this machine for resuming `session` in `dir`, one line each (sessions/carry.ts). */
+  notCarried?(session: SessionInfo, dir: string): string[];
   /** Optional: the processes of this machine that have session `id` open (Claude Code: its registry of live sessions). */
   openHere?(id: string): Array<{ readonly pid: number }>;
   /** Optional, for `roam share`: the transcript's bytes when they are not the file as it is (Codex: `.zst`). */

@@ -10,7 +10,8 @@ import { copilot } from './copilot/index.js';
 import { gemini } from './gemini/index.js';
 import type { Tool, UnionLogSpec } from './types.js';
 
-export type { AdapterOptions, ItemSession, Tool, UnionLogSpec } from './types.js';
+export type { AdapterOptions, ItemSession, StateFolder, Tool, UnionLogSpec } from './types.js';
+import type { StateFolder } from './types.js';
 
 const tools: Tool[] = [
   claude,
@@ -64,4 +65,14 @@ export function allUnionLogs(): readonly UnionLogSpec[] {
 /** The union log whose folder id is `id`, if any. */
 export function unionLogNamed(id: string): UnionLogSpec | undefined {
   return allUnionLogs().find((u) => u.id === id);
+}
+
+/** Every tool's per-session state folders on this device, with the tool each belongs to. */
+export function stateFolders(env: NodeJS.ProcessEnv): Array<StateFolder & { readonly tool: string }> {
+  return tools.flatMap((t) => (t.stateFolders?.(env) ?? []).map((f) => ({ ...f, tool: t.name })));
+}
+
+/** The state folder `id` is, on this device, or undefined. */
+export function stateFolderNamed(id: string, env: NodeJS.ProcessEnv): (StateFolder & { readonly tool: string }) | undefined {
+  return stateFolders(env).find((f) => f.id === id);
 }

@@ -49,6 +49,23 @@ export interface UnionLogSpec {
   mapLine(line: string, map: (path: string) => string): string;
 }
 
+/**
+ * A folder of a tool's per-session state beside its transcripts (Claude Code's `file-history/`,
+ * `tasks/`, …): synced by roamd under its own folder id, whole files, removed with its session.
+ */
+export interface StateFolder {
+  /** roam's folder id (`claude-file-history`): never a tool's name. */
+  readonly id: string;
+  /** What the tool calls it (`file-history`). */
+  readonly kind: string;
+  /** Where it is on this device. */
+  readonly path: string;
+  /** The session item `name` (relative to the folder) belongs to, when its name says so. */
+  sessionOf(name: string): string | null;
+  /** Whether item `name` is session `session`'s; `transcript` is its transcript here, when there is one. */
+  owns(name: string, session: string, transcript: string | null): boolean;
+}
+
 export interface Tool<A extends SessionAdapter = SessionAdapter> {
   /** The name the CLI takes (`--tool`, `--in`), and roam's folder id of its sessions. */
   readonly name: string;
@@ -61,6 +78,8 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
   sessionsDir(env: NodeJS.ProcessEnv): string;
   /** How to install its command, for the error when it is not on PATH (sessions/exec.ts). */
   readonly install?: string;
+  /** Its per-session state folders beside the sessions (absent: none). */
+  stateFolders?(env: NodeJS.ProcessEnv): StateFolder[];
   /** Its session adapter (list, search, show, resume, fork, new). */
   adapter(opts: AdapterOptions): A;
   /**

@@ -14,6 +14,8 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { MetaCache } from '../../sessions/cache.js';
 import { withCwd } from '../../sessions/paths.js';
+import { homedir } from 'node:os';
+import { claudeNotCarried } from './carry.js';
 import type { ListedJson, ListOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
@@ -182,6 +184,11 @@ export class ClaudeAdapter extends BaseAdapter<SessionFile> {
   /** The Claude Code processes of this machine that have session `id` open (live.ts). */
   openHere(id: string): LiveSession[] {
     return liveClaudeSessions(this.root()).filter((l) => l.sessionId === id);
+  }
+
+  /** What `roam resume` cannot carry here (carry.ts). */
+  notCarried(_session: SessionInfo, dir: string): string[] {
+    return claudeNotCarried(this.env, this.env.HOME || homedir(), dir);
   }
 
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {

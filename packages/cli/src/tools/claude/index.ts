@@ -9,6 +9,7 @@ import { ClaudeAdapter, CLAUDE } from './adapter.js';
 import { claudeFormat } from './format.js';
 import { claudeHistory } from './history.js';
 import { planClaude } from './share.js';
+import { claudeStateFolders } from './state.js';
 
 export { ClaudeAdapter, javaStringHash, keyMatches, longKeySuffix, projectKey, type ClaudeAdapterOptions } from './adapter.js';
 
@@ -20,6 +21,7 @@ export const claude: Tool<ClaudeAdapter> = {
   label: 'Claude Code',
   install: 'npm i -g @anthropic-ai/claude-code',
   sessionsDir: (env) => join(CLAUDE.home(env), 'projects'),
+  stateFolders: (env) => claudeStateFolders(CLAUDE.home(env)),
   adapter: (opts) => new ClaudeAdapter(opts),
   sessionOfItem(name) {
     const m = LOG.exec(name);

@@ -20,6 +20,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet, type Needle, type LineMatch, type ScanBuffer } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
+import { codexNotCarried } from './carry.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck, type LineHit } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
 import {
@@ -183,6 +184,11 @@ export class CodexAdapter extends BaseAdapter<RolloutFile> {
     let bytes = this.readRollout(parent.file);
     if (base.endByteOffset !== null) bytes = bytes.subarray(0, base.endByteOffset);
     return [...(await this.withHistory(bytes.toString('utf8'), depth + 1)), ...own];
+  }
+
+  /** What `roam resume` cannot carry here (carry.ts). */
+  notCarried(session: SessionInfo, dir: string): string[] {
+    return codexNotCarried(session.cwd, dir);
   }
 
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {

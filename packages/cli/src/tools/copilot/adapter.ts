@@ -28,6 +28,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
+import { copilotNotCarried } from './carry.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
 import { copilotTranscript, parseWorkspaceYaml, readCopilotMeta, type CopilotMeta } from './events.js';
@@ -136,6 +137,11 @@ export class CopilotAdapter extends BaseAdapter<FoundFile> {
   }
 
   /** `copilot --resume <id> [-C <cwd>]`: the CLI keeps the recorded cwd where it exists here, unless -C names this one (docs/COPILOT.md). */
+  /** What `roam resume` cannot carry here (carry.ts). */
+  notCarried(_session: SessionInfo, _dir: string): string[] {
+    return copilotNotCarried();
+  }
+
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
     return withCwd(['copilot', '--resume', id, ...(opts.cwd ? ['-C', opts.cwd] : [])], opts.cwd);
   }

@@ -23,6 +23,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { ProjectPlaces } from '../../machine/project-identity.js';
 import { ofProject, oneLine, withCwd } from '../../sessions/paths.js';
 import { Needle, pool, snippet } from '../../sessions/scan.js';
+import { geminiNotCarried } from './carry.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
@@ -200,6 +201,11 @@ export class GeminiAdapter extends BaseAdapter<GeminiFile> {
   }
 
   /** `gemini --resume <id>`: the CLI finds it among the sessions of the directory's project (its slug). */
+  /** What `roam resume` cannot carry here (carry.ts). */
+  notCarried(_session: SessionInfo, _dir: string): string[] {
+    return geminiNotCarried();
+  }
+
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
     return withCwd(['gemini', '--resume', id], opts.cwd);
   }
