@@ -8,15 +8,17 @@ import { claude } from './claude/index.js';
 import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
 import { gemini } from './gemini/index.js';
+import { qwen } from './qwen/index.js';
 import type { Tool } from './types.js';
 
-export type { AdapterOptions, ItemSession, Tool } from './types.js';
+export type { AdapterOptions, ItemSession, Tool, ToolAbout, ToolCapability } from './types.js';
 
 const tools: Tool[] = [
   claude,
   codex,
   gemini,
   copilot,
+  qwen,
 ];
 
 /**

@@ -34,6 +34,24 @@ export interface ItemSession {
   readonly project: string | null;
 }
 
+/**
+ * What roam does with a tool (`roam tools`): `sync` its sessions between devices (roamd's folder),
+ * `resume` them with the tool's own CLI, `capture` a store it only reads (list, search, show,
+ * export, share; no resume in the tool itself), `convert-from` it into another tool
+ * (`roam resume --in`), `convert-to` it from another tool, `share` and `import` bundles of its sessions.
+ */
+export type ToolCapability = 'sync' | 'resume' | 'capture' | 'convert-from' | 'convert-to' | 'share';
+
+/** A tool's entry in `roam tools` (and the README's table), declared in its folder's index.ts. */
+export interface ToolAbout {
+  /** The version of the tool whose files and CLI roam was measured against (docs/tools/<tool>.md). */
+  readonly measured: string;
+  /** What roam does with it. */
+  readonly does: readonly ToolCapability[];
+  /** Where its measured facts are written, from the repository's root. */
+  readonly doc: string;
+}
+
 export interface Tool<A extends SessionAdapter = SessionAdapter> {
   /** The name the CLI takes (`--tool`, `--in`), and roam's folder id of its sessions. */
   readonly name: string;
@@ -44,6 +62,8 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
    * environment override (CLAUDE_CONFIG_DIR, …), whether it exists or not.
    */
   sessionsDir(env: NodeJS.ProcessEnv): string;
+  /** The version measured and what roam does with it (`roam tools`). */
+  readonly about: ToolAbout;
   /** How to install its command, for the error when it is not on PATH (sessions/exec.ts). */
   readonly install?: string;
   /** Its session adapter (list, search, show, resume, fork, new). */
