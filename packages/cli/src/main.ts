@@ -46,6 +46,7 @@ const share = lazy(() => import('./commands/share.js'), 'share');
 const importBundle = lazy(() => import('./commands/import.js'), 'importBundle');
 const rm = lazy(() => import('./commands/rm.js'), 'rm');
 const restore = lazy(() => import('./commands/restore.js'), 'restore');
+const tools = lazy(() => import('./commands/tools.js'), 'tools');
 
 export type { Io } from './io.js';
 
@@ -222,6 +223,10 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--list', 'list the trash (with an argument: only that entry or session)')
     .option('--json', 'print JSON')
     .action((ref: string | undefined, o: { list?: boolean; json?: boolean }) => restore(ref, o, io));
+  cmd('tools', 'list the tools roam knows: the version measured, what roam does with each (sync, resume, capture, convert, share), whether it is here')
+    .option('--json', 'print JSON')
+    .option('--markdown', "print the README's table")
+    .action((o: { json?: boolean; markdown?: boolean }) => tools(o, io));
   const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
   for (const action of ['install', 'uninstall'] as const) {
     svc
