@@ -9,6 +9,9 @@ import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
 import { gemini } from './gemini/index.js';
 import { qwen } from './qwen/index.js';
+import { cline } from './cline/index.js';
+import { roo } from './roo/index.js';
+import { kilocode } from './kilocode/index.js';
 import type { Tool } from './types.js';
 
 export type { AdapterOptions, ItemSession, Tool, ToolAbout, ToolCapability } from './types.js';
@@ -19,6 +22,9 @@ const tools: Tool[] = [
   gemini,
   copilot,
   qwen,
+  cline,
+  roo,
+  kilocode,
 ];
 
 /**

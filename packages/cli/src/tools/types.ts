@@ -38,7 +38,8 @@ export interface ItemSession {
  * What roam does with a tool (`roam tools`): `sync` its sessions between devices (roamd's folder),
  * `resume` them with the tool's own CLI, `capture` a store it only reads (list, search, show,
  * export, share; no resume in the tool itself), `convert-from` it into another tool
- * (`roam resume --in`), `convert-to` it from another tool, `share` and `import` bundles of its sessions.
+ * (`roam resume --in`), `convert-to` it from another tool, `share`: `roam import` takes bundles of
+ * its sessions (`roam share` bundles any tool's).
  */
 export type ToolCapability = 'sync' | 'resume' | 'capture' | 'convert-from' | 'convert-to' | 'share';
 
