@@ -20,7 +20,7 @@ describe('folder offers', () => {
       ['codex', '/opt/codex/sessions', 'shared by alpha'],
     ]);
     // A tool folder that appeared here is taken with no peer at all; one held is not taken again.
-    expect(toolFoldersToTake(input([], ['claude']), (p) => p.startsWith('/home/b/.c')).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here']]);
+    expect(toolFoldersToTake(input([], ['claude']), (p) => p.startsWith('/home/b/.claude') || p.startsWith('/home/b/.copilot')).map((t) => [t.spec.id, t.why])).toEqual([['copilot', 'it appeared here']]);
   });
 
   it('a folder a peer declined or selected nothing of is no offer; what this device declines is skipped, a user folder offered', () => {
