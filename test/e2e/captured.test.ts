@@ -153,4 +153,53 @@ describe('captured tools: Cline, Roo Code, Kilo Code task folders', () => {
       }
     }
   }, 240_000);
+
+  it('Aider: a project\'s .aider.chat.history.md, in a folder both devices sync, is listed, searched and shown on B, and roam resume --in claude sends its texts in order', async () => {
+    const a = makeDaemon('aider-a');
+    const b = makeDaemon('aider-b');
+    // The projects folder each device syncs (config.json), at its own path; the history as Aider writes it.
+    for (const d of [a, b]) {
+      mkdirSync(join(d.home, 'projects'), { recursive: true });
+      mkdirSync(d.roamHome, { recursive: true, mode: 0o700 });
+      writeFileSync(join(d.roamHome, 'config.json'), JSON.stringify({ folders: [{ id: 'projects', path: join(d.home, 'projects') }] }));
+    }
+    const history = [
+      '', '# aider chat started at 2026-12-08 03:00:00', '',
+      '> /usr/local/bin/aider --model gpt-4o  ', '> Aider v0.86.2  ', '',
+      '#### Remember the word zebracorn.  ', '',
+      'I will remember zebracorn.', '',
+      '#### And the colour  ', '#### teal.  ', '',
+      'Noted: zebracorn and teal.', '',
+      '> Tokens: 1.2k sent, 20 received.  ', '',
+    ].join('\n');
+    mkdirSync(join(a.home, 'projects', 'app'), { recursive: true });
+    writeFileSync(join(a.home, 'projects', 'app', '.aider.chat.history.md'), history);
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+    const onB = join(b.home, 'projects', 'app', '.aider.chat.history.md');
+    await until(() => existsSync(onB) && readFileSync(onB, 'utf8') === history, { timeoutMs: 30_000, what: "A's Aider history on B" });
+
+    const projectB = join(b.home, 'projects', 'app');
+    const roamB = (args: string[]) => runRoamSync(args, { env: b.env, cwd: projectB, timeoutMs: 60_000 });
+    const listed = roamB(['list', '--tool', 'aider', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ tool: 'aider', id: 'aider-20261208T030000', cwd: projectB, title: 'Remember the word zebracorn.', messages: 4 })]);
+    const found = roamB(['search', 'teal', '--tool', 'aider', '--json']);
+    expect((JSON.parse(found.stdout) as Array<{ role: string; snippet: string }>).map((h) => [h.role, h.snippet])).toEqual([['user', 'And the colour teal.'], ['assistant', 'Noted: zebracorn and teal.']]);
+    const shown = roamB(['show', 'aider-20261208T030000']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).not.toContain('Tokens:');
+
+    const bin = join(b.home, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(claudeBin(), join(bin, 'claude'));
+    const base = claudeEnv({ home: b.home, baseUrl: anthropic.url });
+    const mark = anthropic.requests.length;
+    const r = await runRoam(['resume', 'aider-20261208T030000', '--in', 'claude', '--', '-p', 'Which word?'], { env: { ...base, PATH: `${bin}:${base.PATH}`, ROAM_HOME: b.roamHome, ROAM_GROUP_KEY: b.env.ROAM_GROUP_KEY }, cwd: projectB, timeoutMs: 120_000, group: true });
+    expect(r.code, r.stderr).toBe(0);
+    const [req] = conversationRequests(anthropic.requests.slice(mark));
+    expect(claudeConversation(req!)).toEqual([
+      ['user', 'Remember the word zebracorn.'], ['assistant', 'I will remember zebracorn.'], ['user', 'And the colour\nteal.'], ['assistant', 'Noted: zebracorn and teal.'], ['user', 'Which word?'],
+    ]);
+  }, 180_000);
 });

@@ -81,7 +81,7 @@ describe('Qwen Code sessions', () => {
     expect(shown.map((e) => [e.role, e.text, e.toolUses.map((u) => u.name), e.toolResults.length])).toEqual([
       ['user', 'Say zebracorn, then check it', [], 0], ['assistant', 'Let me check.', ['run_shell_command'], 0], ['user', '', [], 1], ['assistant', 'Qwen mock answer.', [], 0],
     ]);
-    expect(qwen.sessionsDir(process.env)).toBe(join(base, 'qwen', 'projects'));
+    expect(qwen.sessionsDir!(process.env)).toBe(join(base, 'qwen', 'projects'));
     expect(qwen.sessionOfItem(`-work-app/chats/${ID}.jsonl`, '', () => null)).toEqual({ tool: 'qwen', session: ID, project: '-work-app' });
     expect(qwen.sessionOfItem('-work-app/meta.json', '', () => null)).toBeNull();
     expect(qwen.about).toEqual({ measured: '0.15.10', does: ['sync', 'resume', 'convert-from', 'convert-to'], doc: 'docs/tools/qwen.md' });

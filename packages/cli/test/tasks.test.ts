@@ -12,6 +12,7 @@ import { Notes } from '../src/convert/ir.js';
 import { fromTask, parseTask, taskCwd, userText } from '../src/tools/common/tasks.js';
 import { cline } from '../src/tools/cline/index.js';
 import { roo } from '../src/tools/roo/index.js';
+import { parseAider } from '../src/tools/aider/index.js';
 
 let base: string;
 sandbox('roam-tasks-', (dir) => {
@@ -49,7 +50,7 @@ describe('Cline-family task folders', () => {
     mkdirSync(join(tasks, 'abc'), { recursive: true });
     mkdirSync(join(tasks, 'empty'), { recursive: true });
     writeFileSync(join(tasks, 'abc', 'api_conversation_history.json'), JSON.stringify(TASK));
-    expect(roo.sessionsDir(process.env)).toBe(tasks);
+    expect(roo.sessionsDir!(process.env)).toBe(tasks);
     const a = roo.adapter({ env: process.env, cacheFile: null });
     const [s] = await a.list();
     expect(s).toMatchObject({ tool: 'roo', id: 'abc', cwd: '/work/app', title: 'Fix the build.', messages: 3, lastActivity: new Date(1796698003000).toISOString() });
@@ -67,5 +68,13 @@ describe('Cline-family task folders', () => {
     expect(() => a.forkCommand('1')).toThrow(/cannot fork one/);
     expect(() => cline.format!.write({ tool: 'claude', id: 'x', items: [], started: null, model: null, gitBranch: null }, { id: 'x', cwd: '/', fallbackTime: '' }, new Notes())).toThrow(/captured only/);
     expect(cline.about.does).toEqual(['sync', 'capture', 'convert-from']);
+  });
+
+  it('Aider: headings skipped, `#### ` lines the user\'s (one message per run of them), `> ` lines left out, the rest the model\'s', () => {
+    const h = parseAider(['# aider chat started at 2026-12-08 03:00:00', '> aider --model x  ', '#### first  ', '#### second  ', 'answer', '', 'more', '> Tokens: 1k  ', '# aider chat started at 2026-12-09 10:00:00', '#### again', 'ok'].join('\n'));
+    expect(h.runs).toEqual(['2026-12-08T03:00:00', '2026-12-09T10:00:00']);
+    expect(h.messages.map((m) => [m.role, m.text, m.run])).toEqual([
+      ['user', 'first\nsecond', '2026-12-08T03:00:00'], ['assistant', 'answer\n\nmore', '2026-12-08T03:00:00'], ['user', 'again', '2026-12-09T10:00:00'], ['assistant', 'ok', '2026-12-09T10:00:00'],
+    ]);
   });
 });

@@ -14,8 +14,8 @@ export interface ToolRow {
   readonly measured: string;
   readonly does: readonly ToolCapability[];
   readonly doc: string;
-  /** The folder roamd syncs for it on this machine. */
-  readonly sessions: string;
+  /** The folder roamd syncs for it on this machine (null: it has none, Aider). */
+  readonly sessions: string | null;
   /** Whether that folder exists here (the tool has been used on this machine). */
   readonly here: boolean;
 }
@@ -27,8 +27,8 @@ const COLUMNS: ReadonlyArray<readonly [ToolCapability, string]> = [
 
 export function toolRows(env: NodeJS.ProcessEnv = process.env): ToolRow[] {
   return allTools().map((t: Tool) => {
-    const sessions = t.sessionsDir(env);
-    return { tool: t.name, label: t.label, measured: t.about.measured, does: t.about.does, doc: t.about.doc, sessions, here: existsSync(sessions) };
+    const sessions = t.sessionsDir?.(env) ?? null;
+    return { tool: t.name, label: t.label, measured: t.about.measured, does: t.about.does, doc: t.about.doc, sessions, here: sessions !== null && existsSync(sessions) };
   });
 }
 

@@ -75,7 +75,7 @@ export function readConfigFile(file: string): FileConfig {
  * or the tools' own environment variables, whether they exist or not: where a tool's folder is taken when a peer shares it.
  */
 export function toolFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
-  return allTools().map((t) => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
+  return allTools().flatMap((t) => (t.sessionsDir ? [{ id: t.name, path: t.sessionsDir(env), conflict: 'fork' as const, logDeletes: 'local' as const }] : []));
 }
 
 /** The tools' session roots that exist. */

@@ -12,6 +12,7 @@ import { qwen } from './qwen/index.js';
 import { cline } from './cline/index.js';
 import { roo } from './roo/index.js';
 import { kilocode } from './kilocode/index.js';
+import { aider } from './aider/index.js';
 import type { Tool } from './types.js';
 
 export type { AdapterOptions, ItemSession, Tool, ToolAbout, ToolCapability } from './types.js';
@@ -25,6 +26,7 @@ const tools: Tool[] = [
   cline,
   roo,
   kilocode,
+  aider,
 ];
 
 /**

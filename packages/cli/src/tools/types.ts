@@ -60,9 +60,10 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
   readonly label: string;
   /**
    * The folder roam syncs: where the tool keeps its sessions on this device, with the tool's own
-   * environment override (CLAUDE_CONFIG_DIR, …), whether it exists or not.
+   * environment override (CLAUDE_CONFIG_DIR, …), whether it exists or not. Absent: the tool has
+   * no store of its own to sync (Aider: its history is a file of the project).
    */
-  sessionsDir(env: NodeJS.ProcessEnv): string;
+  sessionsDir?(env: NodeJS.ProcessEnv): string;
   /** The version measured and what roam does with it (`roam tools`). */
   readonly about: ToolAbout;
   /** How to install its command, for the error when it is not on PATH (sessions/exec.ts). */
