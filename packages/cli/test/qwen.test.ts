@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isolate, sandbox } from './support/sandbox.js';
+import { roam } from './support/roam.js';
 import { Notes } from '../src/convert/ir.js';
 import { qwen } from '../src/tools/qwen/index.js';
 import { QwenAdapter } from '../src/tools/qwen/adapter.js';
@@ -84,7 +85,7 @@ describe('Qwen Code sessions', () => {
     expect(qwen.sessionsDir!(process.env)).toBe(join(base, 'qwen', 'projects'));
     expect(qwen.sessionOfItem(`-work-app/chats/${ID}.jsonl`, '', () => null)).toEqual({ tool: 'qwen', session: ID, project: '-work-app' });
     expect(qwen.sessionOfItem('-work-app/meta.json', '', () => null)).toBeNull();
-    expect(qwen.about).toEqual({ measured: '0.15.10', does: ['sync', 'resume', 'convert-from', 'convert-to'], doc: 'docs/tools/qwen.md' });
+    expect(qwen.about).toEqual({ measured: '0.15.10', does: ['sync', 'resume', 'convert-from', 'convert-to', 'share'], doc: 'docs/tools/qwen.md' });
   });
 
   it('refuses a resume from another directory than the recorded one (the CLI finds no session there)', async () => {
@@ -107,5 +108,24 @@ describe('Qwen Code sessions', () => {
     lines.forEach((l, i) => expect(l.parentUuid).toBe(i === 0 ? null : lines[i - 1]!.uuid));
     expect(lines[0]!.cwd).toBe('/work/other');
     expect(fromQwen(text, id, new Notes()).items).toEqual(conv.items.map((i) => ({ ...i, ts: expect.anything() })));
+  });
+
+  it('roam share and roam import: the session filed under the importing directory, its records\' cwd made that directory, a new id the CLI takes when the id is taken', async () => {
+    put('/work/app', ID, FIXTURE);
+    const bundle = join(base, 'qwen.json.gz');
+    const shared = await roam('share', ID, '--out', bundle);
+    expect(shared.code, shared.err).toBe(0);
+    const here = process.cwd();
+    const r = await roam('import', bundle, '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out) as { id: string; renamed: boolean; transcript: string };
+    expect(plan.renamed).toBe(true);
+    expect(plan.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i);
+    expect(plan.transcript).toBe(join(base, 'qwen', 'projects', qwenProjectKey(here), 'chats', `${plan.id}.jsonl`));
+    const lines = readFileSync(plan.transcript, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { sessionId: string; cwd: string });
+    expect(lines).toHaveLength(8);
+    for (const l of lines) expect([l.sessionId, l.cwd]).toEqual([plan.id, here]);
+    const a = new QwenAdapter({ env: process.env, cacheFile: null });
+    expect((await a.find(plan.id))?.cwd).toBe(here);
   });
 });

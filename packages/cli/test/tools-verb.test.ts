@@ -38,7 +38,7 @@ describe('roam tools', () => {
     const rows = JSON.parse(r.out) as Array<{ tool: string; measured: string; does: string[]; doc: string; sessions: string; here: boolean }>;
     expect(rows.map((x) => x.tool)).toEqual(toolNames());
     expect(rows.find((x) => x.tool === 'qwen')).toEqual({
-      tool: 'qwen', label: 'Qwen Code', measured: '0.15.10', does: ['sync', 'resume', 'convert-from', 'convert-to'], doc: 'docs/tools/qwen.md', sessions: join(base, 'qwen', 'projects'), here: true,
+      tool: 'qwen', label: 'Qwen Code', measured: '0.15.10', does: ['sync', 'resume', 'convert-from', 'convert-to', 'share'], doc: 'docs/tools/qwen.md', sessions: join(base, 'qwen', 'projects'), here: true,
     });
     expect(rows.find((x) => x.tool === 'codex')).toMatchObject({ here: false });
     for (const x of rows) {
@@ -48,7 +48,7 @@ describe('roam tools', () => {
     }
     const text = await roam('tools');
     expect(text.out.split('\n')[0]).toMatch(/^TOOL +NAME +MEASURED +HERE +ROAM DOES$/);
-    expect(text.out).toMatch(/\nqwen +Qwen Code +0\.15\.10 +yes +sync, resume, convert from, convert to(\n|$)/);
+    expect(text.out).toMatch(/\nqwen +Qwen Code +0\.15\.10 +yes +sync, resume, convert from, convert to, share(\n|$)/);
   });
 
   it("the README's table is roam tools --markdown", async () => {
