@@ -11,6 +11,7 @@ import type { Io } from './io.js';
 import type { DaemonFlags } from './daemon/main.js';
 import { ToolExit } from './sessions/exec.js';
 import { count, adaptersFor } from './sessions/index.js';
+import { toolNames } from './tools/registry.js';
 import type { ListFlags } from './commands/list.js';
 import type { SearchFlags } from './commands/search.js';
 
@@ -147,7 +148,7 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action((o: { follow?: boolean; lines?: number; json?: boolean }) => logs(o, io));
   cmd('list', "list the current directory's sessions, newest first (on a terminal: pick one to resume)")
     .option('--all', 'every project')
-    .option('--tool <tool>', 'only this tool (claude, codex, gemini, copilot)')
+    .option('--tool <tool>', `only this tool (${toolNames().join(', ')})`)
     .option('--limit <n>', 'at most this many', count)
     .option('--json', 'print JSON')
     .action((o: { all?: boolean; tool?: string; limit?: number; json?: boolean }) => list(o, io));
@@ -168,12 +169,12 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action((name: string, o: { dryRun?: boolean; tool?: string }) => newSession(name, o, io));
   cmd('fork', "fork a session with the tool's own fork (new id, the original untouched)")
     .argument('[session]', "session id or unique prefix (default: the current directory's latest)")
-    .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
+    .option('--tool <tool>', `only sessions of this tool (${toolNames().join(', ')})`)
     .option('--dry-run', 'print the command as JSON instead of running it')
     .action((id: string | undefined, o: { dryRun?: boolean; tool?: string }) => fork(id, o, io));
   cmd('resume', "wait until this device has caught up, then resume a session in its tool (default: this directory's latest)")
     .argument('[session]', 'session id, or a unique prefix of one')
-    .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
+    .option('--tool <tool>', `only sessions of this tool (${toolNames().join(', ')})`)
     .option('--in <tool>', 'resume it in another tool')
     .option('--force', 'resume even while another device is writing the session, or sync timed out')
     .option('--dry-run', 'print {"cwd", "command"} as JSON instead of running it')

@@ -136,7 +136,7 @@ export class QwenAdapter extends BaseAdapter<QwenFile> {
    */
   async prepareResume(session: SessionInfo, dir: string): Promise<string[]> {
     if (session.cwd !== null && session.cwd !== dir) {
-      throw new RoamError(ErrorCodes.USAGE, `Qwen Code resumes session ${session.id} only from ${session.cwd}, the directory it was recorded in (here: ${dir}); run roam resume there, or \`roam resume ${session.id} --in claude\` (or codex, gemini) continues it here as a new session of another tool`, { id: session.id, tool: 'qwen' });
+      throw new RoamError(ErrorCodes.USAGE, `Qwen Code resumes session ${session.id} only from ${session.cwd}, the directory it was recorded in (here: ${dir}); run roam resume there; \`roam share ${session.id}\` then \`roam import <bundle>\` here files a copy of it for this directory, and \`roam resume ${session.id} --in claude\` (or codex, gemini) continues it here in another tool`, { id: session.id, tool: 'qwen' });
     }
     return [];
   }
