@@ -11,6 +11,7 @@ import type { Io } from './io.js';
 import type { DaemonFlags } from './daemon/main.js';
 import { ToolExit } from './sessions/exec.js';
 import { count, adaptersFor } from './sessions/index.js';
+import { toolNames } from './tools/registry.js';
 import type { ListFlags } from './commands/list.js';
 import type { SearchFlags } from './commands/search.js';
 
@@ -47,6 +48,7 @@ const importBundle = lazy(() => import('./commands/import.js'), 'importBundle');
 const rm = lazy(() => import('./commands/rm.js'), 'rm');
 const restore = lazy(() => import('./commands/restore.js'), 'restore');
 const userconfig = lazy(() => import('./commands/userconfig.js'), 'userconfig');
+const tools = lazy(() => import('./commands/tools.js'), 'tools');
 
 export type { Io } from './io.js';
 
@@ -152,7 +154,7 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action((o: { follow?: boolean; lines?: number; json?: boolean }) => logs(o, io));
   cmd('list', "list the current directory's sessions, newest first (on a terminal: pick one to resume)")
     .option('--all', 'every project')
-    .option('--tool <tool>', 'only this tool (claude, codex, gemini, copilot)')
+    .option('--tool <tool>', `only this tool (${toolNames().join(', ')})`)
     .option('--limit <n>', 'at most this many', count)
     .option('--json', 'print JSON')
     .action((o: { all?: boolean; tool?: string; limit?: number; json?: boolean }) => list(o, io));
@@ -173,12 +175,12 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .action((name: string, o: { dryRun?: boolean; tool?: string }) => newSession(name, o, io));
   cmd('fork', "fork a session with the tool's own fork (new id, the original untouched)")
     .argument('[session]', "session id or unique prefix (default: the current directory's latest)")
-    .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
+    .option('--tool <tool>', `only sessions of this tool (${toolNames().join(', ')})`)
     .option('--dry-run', 'print the command as JSON instead of running it')
     .action((id: string | undefined, o: { dryRun?: boolean; tool?: string }) => fork(id, o, io));
   cmd('resume', "wait until this device has caught up, then resume a session in its tool (default: this directory's latest)")
     .argument('[session]', 'session id, or a unique prefix of one')
-    .option('--tool <tool>', 'only sessions of this tool (claude, codex, gemini, copilot)')
+    .option('--tool <tool>', `only sessions of this tool (${toolNames().join(', ')})`)
     .option('--in <tool>', 'resume it in another tool')
     .option('--force', 'resume even while another device is writing the session, or sync timed out')
     .option('--json', 'print what it prepared and could not carry as one JSON line before the tool starts')
@@ -235,6 +237,10 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--list', 'list the trash (with an argument: only that entry or session)')
     .option('--json', 'print JSON')
     .action((ref: string | undefined, o: { list?: boolean; json?: boolean }) => restore(ref, o, io));
+  cmd('tools', 'list the tools roam knows: the version measured, what roam does with each (sync, resume, capture, convert, share), whether it is here')
+    .option('--json', 'print JSON')
+    .option('--markdown', "print the README's table")
+    .action((o: { json?: boolean; markdown?: boolean }) => tools(o, io));
   const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
   for (const action of ['install', 'uninstall'] as const) {
     svc

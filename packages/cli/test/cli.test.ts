@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { toolNames } from '../src/tools/registry.js';
 
 const bin = (name: string) => fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url));
 const roam = (...args: string[]) => spawnSync(process.execPath, [bin('roam'), ...args], { encoding: 'utf8' });
@@ -43,7 +44,8 @@ describe('roam completion, help and man', () => {
     expect(words('service', '')).toEqual(expect.arrayContaining(['install', 'uninstall']));
     expect(words('export', '--')).toEqual(expect.arrayContaining(['--format', '--out', '--json', '--tool']));
     expect(words('logs', '--')).toEqual(expect.arrayContaining(['--follow', '--lines', '--json']));
-    expect(words('list', '--tool', '')).toEqual(['claude', 'codex', 'gemini', 'copilot']);
+    expect(words('list', '--tool', '')).toEqual(toolNames());
+    expect(toolNames().slice(0, 5)).toEqual(['claude', 'codex', 'gemini', 'copilot', 'qwen']);
     expect(words('export', 'x', '--format', '')).toEqual(['md', 'json']);
   });
 

@@ -219,7 +219,7 @@ describe('roam commands with Codex sessions', () => {
     const table = (await roam('list', '--tool', 'codex')).out;
     expect(table).toMatch(/^0199eeee-0000-7000-8000-000000000001 .* 2 {2}Zebracorn codex question$/);
     expect(adaptersFor('codex').map((a) => a.tool)).toEqual(['codex']);
-    expect((await roam('list', '--tool', 'vim')).err).toMatch(/^ROAM_USAGE: unknown tool: vim \(one of claude, codex, gemini, copilot\)/);
+    expect((await roam('list', '--tool', 'vim')).err).toMatch(/^ROAM_USAGE: unknown tool: vim \(one of claude, codex, gemini, copilot[,)]/);
     // roam fork drives Codex's own fork too, by id or as this directory's latest of --tool codex.
     expect(JSON.parse((await roam('fork', '0199eeee', '--dry-run')).out).command).toEqual(['codex', 'fork', '0199eeee-0000-7000-8000-000000000001']);
     expect(JSON.parse((await roam('fork', '--tool', 'codex', '--dry-run')).out).command).toEqual(['codex', 'fork', '0199eeee-0000-7000-8000-000000000001']);

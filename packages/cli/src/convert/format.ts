@@ -25,6 +25,11 @@ export interface TargetFile {
 export interface Format<A extends SessionAdapter = SessionAdapter> {
   /** A session's conversation, from its bytes as `source` returns them. */
   read(text: string, id: string, notes: Notes): Conversation;
+  /**
+   * The id the target takes for a derived id (convert/ids.ts: a version 8 UUID), where it takes
+   * only some UUIDs (Qwen Code: versions 1 to 5). Default: the derived id.
+   */
+  sessionId?(derived: string): string;
   /** The converted session's transcript (the file that `find` and the resume read). */
   write(conv: Conversation, opts: WriteOptions, notes: Notes): string;
   /** Where the target keeps the transcript of session `id` converted in `dir` (`started`: the conversation's first time). */

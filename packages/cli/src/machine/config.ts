@@ -87,7 +87,7 @@ export function readConfigFile(file: string): FileConfig {
  * or the tools' own environment variables, whether they exist or not: where a tool's folder is taken when a peer shares it.
  */
 export function toolFolders(env: NodeJS.ProcessEnv = process.env): FolderSpec[] {
-  const sessions = allTools().map((t): FolderSpec => ({ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }));
+  const sessions = allTools().flatMap((t): FolderSpec[] => (t.sessionsDir ? [{ id: t.name, path: t.sessionsDir(env), conflict: 'fork', logDeletes: 'local' }] : []));
   // Per-session state (Claude Code's file-history/, tasks/, …): whole files, the newer version wins
   // and the other is kept as a conflict copy.
   const state = stateFolders(env).map((f): FolderSpec => ({ id: f.id, path: f.path, conflict: 'syncthing', logDeletes: 'local' }));

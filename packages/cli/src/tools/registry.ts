@@ -8,16 +8,25 @@ import { claude } from './claude/index.js';
 import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
 import { gemini } from './gemini/index.js';
-import type { Tool, UnionLogSpec } from './types.js';
+import { qwen } from './qwen/index.js';
+import { cline } from './cline/index.js';
+import { roo } from './roo/index.js';
+import { kilocode } from './kilocode/index.js';
+import { aider } from './aider/index.js';
+import type { StateFolder, Tool, UnionLogSpec } from './types.js';
 
-export type { AdapterOptions, ItemSession, StateFolder, Tool, UnionLogSpec } from './types.js';
-import type { StateFolder } from './types.js';
+export type { AdapterOptions, ItemSession, StateFolder, Tool, ToolAbout, ToolCapability, UnionLogSpec } from './types.js';
 
 const tools: Tool[] = [
   claude,
   codex,
   gemini,
   copilot,
+  qwen,
+  cline,
+  roo,
+  kilocode,
+  aider,
 ];
 
 /**

@@ -66,6 +66,25 @@ export interface StateFolder {
   owns(name: string, session: string, transcript: string | null): boolean;
 }
 
+/**
+ * What roam does with a tool (`roam tools`): `sync` its sessions between devices (roamd's folder),
+ * `resume` them with the tool's own CLI, `capture` a store it only reads (list, search, show,
+ * export, share; no resume in the tool itself), `convert-from` it into another tool
+ * (`roam resume --in`), `convert-to` it from another tool, `share`: `roam import` takes bundles of
+ * its sessions (`roam share` bundles any tool's).
+ */
+export type ToolCapability = 'sync' | 'resume' | 'capture' | 'convert-from' | 'convert-to' | 'share';
+
+/** A tool's entry in `roam tools` (and the README's table), declared in its folder's index.ts. */
+export interface ToolAbout {
+  /** The version of the tool whose files and CLI roam was measured against (docs/tools/<tool>.md). */
+  readonly measured: string;
+  /** What roam does with it. */
+  readonly does: readonly ToolCapability[];
+  /** Where its measured facts are written, from the repository's root. */
+  readonly doc: string;
+}
+
 export interface Tool<A extends SessionAdapter = SessionAdapter> {
   /** The name the CLI takes (`--tool`, `--in`), and roam's folder id of its sessions. */
   readonly name: string;
@@ -73,9 +92,12 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
   readonly label: string;
   /**
    * The folder roam syncs: where the tool keeps its sessions on this device, with the tool's own
-   * environment override (CLAUDE_CONFIG_DIR, …), whether it exists or not.
+   * environment override (CLAUDE_CONFIG_DIR, …), whether it exists or not. Absent: the tool has
+   * no store of its own to sync (Aider: its history is a file of the project).
    */
-  sessionsDir(env: NodeJS.ProcessEnv): string;
+  sessionsDir?(env: NodeJS.ProcessEnv): string;
+  /** The version measured and what roam does with it (`roam tools`). */
+  readonly about: ToolAbout;
   /** How to install its command, for the error when it is not on PATH (sessions/exec.ts). */
   readonly install?: string;
   /** Its per-session state folders beside the sessions (absent: none). */

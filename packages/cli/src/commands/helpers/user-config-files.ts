@@ -3,6 +3,7 @@
  * (which roamd syncs to the devices that opted in too), what arrived there and differs from the
  * tool's own files, and applying it. Hooks in a settings file are held back unless asked for.
  */
+import { RoamError } from '@roam/core/errors';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { redactString, redactValue, type RedactionCounts } from '../../share/redact.js';
@@ -42,7 +43,9 @@ function files(dir: string, rel = ''): string[] {
 }
 
 function toolHome(tool: string, env: NodeJS.ProcessEnv): string {
-  return dirname(toolNamed(tool)!.sessionsDir(env));
+  const dir = toolNamed(tool)?.sessionsDir?.(env);
+  if (!dir) throw new RoamError('ROAM_USAGE', `${tool} keeps no user configuration roam can carry`);
+  return dirname(dir);
 }
 
 /** Every file of the opted-in kinds, found here (`from: 'tool'`) or in the staging folder. */

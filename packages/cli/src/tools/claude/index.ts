@@ -19,6 +19,7 @@ const LOG = /^([^/]+)\/([^/]+)\.jsonl$/;
 export const claude: Tool<ClaudeAdapter> = {
   name: 'claude',
   label: 'Claude Code',
+  about: { measured: '2.1.329', does: ['sync', 'resume', 'convert-from', 'convert-to', 'share'], doc: 'docs/CLAUDE-CODE.md' },
   install: 'npm i -g @anthropic-ai/claude-code',
   sessionsDir: (env) => join(CLAUDE.home(env), 'projects'),
   stateFolders: (env) => claudeStateFolders(CLAUDE.home(env)),

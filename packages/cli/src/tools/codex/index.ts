@@ -21,6 +21,7 @@ const LOG = /(?:^|\/)rollout-[^/]+-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 export const codex: Tool<CodexAdapter> = {
   name: 'codex',
   label: 'Codex',
+  about: { measured: '0.169.0', does: ['sync', 'resume', 'convert-from', 'convert-to', 'share'], doc: 'docs/CODEX.md' },
   install: 'npm i -g @openai/codex',
   sessionsDir: (env) => join(CODEX.home(env), 'sessions'),
   adapter: (opts) => new CodexAdapter(besideCache(opts, 'codex')),

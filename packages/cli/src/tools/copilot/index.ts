@@ -27,6 +27,7 @@ const FOLDERS = ['checkpoints', 'files', 'research'];
 export const copilot: Tool<CopilotAdapter> = {
   name: 'copilot',
   label: 'Copilot CLI',
+  about: { measured: '1.0.102', does: ['sync', 'resume', 'convert-from', 'convert-to', 'share'], doc: 'docs/COPILOT.md' },
   install: 'npm i -g @github/copilot',
   sessionsDir: (env) => join(COPILOT.home(env), 'session-state'),
   adapter: (opts) => new CopilotAdapter(besideCache(opts, 'copilot')),

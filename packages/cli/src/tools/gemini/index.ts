@@ -20,6 +20,7 @@ const LOG = /^([^/]+)\/chats\/session-[^/]+\.jsonl$/;
 export const gemini: Tool<GeminiAdapter> = {
   name: 'gemini',
   label: 'Gemini CLI',
+  about: { measured: '0.61.0', does: ['sync', 'resume', 'convert-from', 'convert-to', 'share'], doc: 'docs/GEMINI.md' },
   install: 'npm i -g @google/gemini-cli',
   sessionsDir: (env) => join(geminiHome(env), 'tmp'), // GEMINI_CLI_HOME stands for the home directory (docs/GEMINI.md)
   adapter: (opts) => new GeminiAdapter(besideCache(opts, 'gemini')),
