@@ -138,7 +138,8 @@ export async function planConversion(src: { adapter: SessionAdapter; session: Se
   const started = conv.started ?? fallbackTime;
   const source = { tool: adapter.tool, id: session.id, sha256: sha256Hex(bytes) };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const id = convertedId(source, target.tool, dir, attempt);
+    const derived = convertedId(source, target.tool, dir, attempt);
+    const id = to.idOf ? to.idOf(derived) : derived;
     const written = new Notes();
     const opts = { id, cwd: dir, fallbackTime };
     const out = Buffer.from(to.write(conv, opts, written), 'utf8');

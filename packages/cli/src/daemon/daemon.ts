@@ -36,6 +36,7 @@ import { openFolder } from './open-folder.js';
 import { ProjectMap } from './project-map.js';
 import { Removal } from './removal.js';
 import { FolderTaker } from './take-folders.js';
+import { ToolLogs } from './tool-logs.js';
 import type { FolderWatcher } from './watcher.js';
 
 export interface DaemonOptions {
@@ -91,6 +92,7 @@ export class Daemon {
   /** A watcher's change in a folder: to the engine (or held until it is open). Opted out: config.json `exclude`. */
   private onChange!: (folder: string) => (local: string[] | null) => void;
   private excluded = new Set<string>();
+  private readonly toolLogs = new ToolLogs(() => this.env, (line) => this.log(line));
   private readonly taker = new FolderTaker({ holdsNone: () => this.opts.relay === true, offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
@@ -212,6 +214,7 @@ export class Daemon {
       this.leases.start();
       this.removal.startExpiry();
       this.taker.start();
+      this.toolLogs.start();
     }
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.opts.relay ? 'a relay-only device: no folders' : `${this.folders.length - 1} folder(s)`}`);
   }
@@ -338,6 +341,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.leases?.stop();
+      this.toolLogs.stop();
       await this.taker.stop();
       this.removal?.stop();
       if (this.network) this.status(); // remember peers' last-seen times

@@ -8,6 +8,8 @@ import { claude } from './claude/index.js';
 import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
 import { gemini } from './gemini/index.js';
+import { kilo } from './kilo/index.js';
+import { opencode } from './opencode/index.js';
 import type { Tool } from './types.js';
 
 export type { AdapterOptions, ItemSession, Tool } from './types.js';
@@ -17,6 +19,8 @@ const tools: Tool[] = [
   codex,
   gemini,
   copilot,
+  opencode,
+  kilo,
 ];
 
 /**

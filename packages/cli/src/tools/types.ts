@@ -44,6 +44,15 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
    * environment override (CLAUDE_CONFIG_DIR, …), whether it exists or not.
    */
   sessionsDir(env: NodeJS.ProcessEnv): string;
+  /** The version of the tool roam's facts about it were measured on (docs/tools/<tool>.md). */
+  readonly version?: string;
+  /** What roam does with it: sync (its sessions travel), resume, convert (to and from), capture (read-only). */
+  readonly capabilities?: ReadonlyArray<'sync' | 'resume' | 'convert' | 'capture'>;
+  /**
+   * A tool whose store is a database: appends what changed in it to the roam-owned logs in
+   * `sessionsDir` (roamd calls it every second; the database is only read). Returns what it did.
+   */
+  mirror?(env: NodeJS.ProcessEnv): string[];
   /** How to install its command, for the error when it is not on PATH (sessions/exec.ts). */
   readonly install?: string;
   /** Its session adapter (list, search, show, resume, fork, new). */
