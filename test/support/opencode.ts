@@ -43,6 +43,8 @@ export function writeConfig(f: CliFlavor, home: string, baseUrl: string): void {
   writeFileSync(file, JSON.stringify({
     provider: { mock: { npm: '@ai-sdk/openai-compatible', name: 'Mock', options: { baseURL: baseUrl, apiKey: 'sk-dummy-roam-test' }, models: { 'mock-model': { name: 'Mock' } } } },
     model: 'mock/mock-model',
+    // Kilo CLI also loads its own providers (models fetched over the network) unless told not to.
+    enabled_providers: ['mock'],
     small_model: 'mock/mock-model',
     autoupdate: false,
     share: 'disabled',
@@ -63,7 +65,10 @@ export function cliEnv(home: string, extra: Record<string, string | undefined> =
     OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
     KILO_DISABLE_MODELS_FETCH: '1',
     KILO_DISABLE_AUTOUPDATE: '1',
-    KILO_TELEMETRY_DISABLED: '1',
+    KILO_DISABLE_DEFAULT_PLUGINS: '1',
+    KILO_DISABLE_CODEBASE_INDEXING: '1',
+    KILO_DISABLE_SESSION_INGEST: '1',
+    KILO_TELEMETRY_LEVEL: 'off',
     NO_PROXY: '127.0.0.1,localhost',
     NO_COLOR: '1',
     ...extra,
@@ -129,14 +134,15 @@ export function conversationRequests(requests: readonly OpenAIRequest[]): OpenAI
   return requests.filter((r) => r.method === 'POST' && r.path === '/v1/chat/completions' && r.body !== undefined && !isTitle(r));
 }
 
-/** [role, text] of a request's user and assistant messages. */
+/** [role, text] of a request's user and assistant messages (the tool's own environment block left out). */
 export function conversation(req: OpenAIRequest): Array<[string, string]> {
   return (req.body.messages as Array<{ role: string; content: unknown }>)
     .filter((m) => m.role === 'user' || m.role === 'assistant')
     .map((m): [string, string] => {
       const c = m.content;
       const text = typeof c === 'string' ? c : Array.isArray(c) ? c.map((p: { text?: unknown }) => (typeof p.text === 'string' ? p.text : '')).join('\n') : '';
-      return [m.role, text];
+      // Kilo CLI adds an <environment_details> block (time, directory) to the newest user message.
+      return [m.role, text.replace(/\s*<environment_details>[\s\S]*?<\/environment_details>\s*/g, '')];
     })
     .filter(([, t]) => t !== '');
 }
