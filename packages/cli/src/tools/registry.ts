@@ -7,6 +7,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { claude } from './claude/index.js';
 import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
+import { crush } from './crush/index.js';
 import { gemini } from './gemini/index.js';
 import { kilo } from './kilo/index.js';
 import { opencode } from './opencode/index.js';
@@ -21,6 +22,7 @@ const tools: Tool[] = [
   copilot,
   opencode,
   kilo,
+  crush,
 ];
 
 /**

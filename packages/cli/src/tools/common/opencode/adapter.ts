@@ -63,7 +63,7 @@ export class OpencodeFamilyAdapter extends BaseAdapter<FoundFile> {
     }
     const out: FoundFile[] = [];
     for (const name of names) {
-      if (!name.endsWith('.jsonl') || !SESSION_ID.test(name.slice(0, -6))) continue;
+      if (!name.endsWith('.jsonl') || !(this.flavor.ids ?? SESSION_ID).test(name.slice(0, -6))) continue;
       const file = join(dir, name);
       const st = statSync(file, { throwIfNoEntry: false });
       if (st?.isFile()) out.push({ file, size: st.size, mtimeMs: st.mtimeMs });
@@ -116,6 +116,7 @@ export class OpencodeFamilyAdapter extends BaseAdapter<FoundFile> {
 
   /** Brings the session into the database here through the tool's own import (materialize.ts). */
   async prepareResume(session: SessionInfo, dir: string): Promise<string[]> {
+    if (this.flavor.captured) throw this.capturedOnly(session.id);
     return materialize(this.flavor, this.env, session.file, session.id, dir);
   }
 
@@ -126,12 +127,19 @@ export class OpencodeFamilyAdapter extends BaseAdapter<FoundFile> {
 
   /** `<tool> -s <id>` (the TUI; `<tool> -s <id> run <prompt>` with arguments after `--`). */
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
+    if (this.flavor.captured) throw this.capturedOnly(id);
     return withCwd([this.flavor.bin, '-s', id], opts.cwd);
   }
 
   /** `<tool> -s <id> --fork` ("fork the session when continuing"). */
   forkCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
+    if (this.flavor.captured) throw this.capturedOnly(id);
     return withCwd([this.flavor.bin, '-s', id, '--fork'], opts.cwd);
+  }
+
+  /** A captured tool's sessions are continued in another tool (`roam resume <id> --in claude`). */
+  private capturedOnly(id: string): RoamError {
+    return new RoamError(ErrorCodes.USAGE, `${this.flavor.label} sessions are captured (read-only): continue ${id} in another tool, e.g. \`roam resume ${id} --in claude\``, { tool: this.flavor.name, id });
   }
 
   /** The tool names a session from its first prompt; it has no option to name a new one. */

@@ -11,6 +11,7 @@
  * (convert/tools.ts summary), since OpenCode replays a tool part only with its own tool state.
  */
 import { join } from 'node:path';
+import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { Format } from '../../../convert/format.js';
 import { Notes, TOOL_LABEL, type CallItem, type Conversation, type Item, type ResultItem } from '../../../convert/ir.js';
 import { summary } from '../../../convert/tools.js';
@@ -105,7 +106,10 @@ export function toLog(flavor: Flavor, conv: Conversation, opts: { id: string; cw
 export function familyFormat(flavor: Flavor): Format<OpencodeFamilyAdapter> {
   return {
     read: (text, id, notes) => fromLog(flavor.name, text, id, notes),
-    write: (conv, opts, notes) => toLog(flavor, conv, opts, notes),
+    write: (conv, opts, notes) => {
+      if (flavor.captured) throw new RoamError(ErrorCodes.USAGE, `--in ${flavor.name}: ${flavor.label} sessions are captured (read-only); roam converts from them, not into them`);
+      return toLog(flavor, conv, opts, notes);
+    },
     idOf: sessionIdOf,
     transcriptPath: (target, id) => join(logDir(flavor, target.envOf()), `${sessionIdOf(id)}.jsonl`),
     register(written, target, env) {

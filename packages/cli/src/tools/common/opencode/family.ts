@@ -31,6 +31,21 @@ export interface Flavor {
    * name of the tool's last migration). Another one is refused: neither read nor written.
    */
   readonly schemas: readonly string[];
+  /**
+   * A tool roam only captures (reads, never writes: no resume, no conversion into it), whose own
+   * database is not OpenCode's: its rows, mapped to the log's shape, are appended by this instead
+   * of mirror.ts's reading of session/message/part.
+   */
+  readonly captured?: { mirror(env: NodeJS.ProcessEnv): MirrorResult };
+  /** The shape of its session ids (default SESSION_ID, OpenCode's). */
+  readonly ids?: RegExp;
+}
+
+export interface MirrorResult {
+  /** Sessions whose log grew. */
+  readonly sessions: string[];
+  /** Lines appended in all. */
+  readonly lines: number;
 }
 
 /** The tool's database on this device. */

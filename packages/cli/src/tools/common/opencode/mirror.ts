@@ -9,15 +9,11 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openChecked, readRows, schemaOf, sessionIds, type Row } from './db.js';
-import { dbPath, logDir, SESSION_ID, type Flavor } from './family.js';
+import { dbPath, logDir, SESSION_ID, type Flavor, type MirrorResult } from './family.js';
+
+export type { MirrorResult } from './family.js';
 import { headLine, LOG_MAGIC, rowKey, rowLine } from './log.js';
 
-export interface MirrorResult {
-  /** Sessions whose log grew. */
-  readonly sessions: string[];
-  /** Lines appended in all. */
-  readonly lines: number;
-}
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
@@ -69,30 +65,39 @@ function roleOf(m: Row): string | undefined {
   }
 }
 
+/**
+ * Appends to `<dir>/<id>.jsonl` the rows not logged yet (a head line first when the log is new).
+ * Returns the lines appended.
+ */
+export function appendSession(dir: string, tool: string, id: string, schema: string, rows: { session: Row; messages: Row[]; parts: Row[] }): number {
+  const file = join(dir, `${id}.jsonl`);
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const lines = newLines(rows, loggedVersions(text));
+  if (!lines.length) return 0;
+  if (!text) lines.unshift(headLine(tool, id, schema));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A log whose last line was torn (a copy cut short) gets its own line ending first.
+  const sep = text && !text.endsWith('\n') ? '\n' : '';
+  appendFileSync(file, sep + lines.join('\n') + '\n', { mode: 0o600 });
+  return lines.length;
+}
+
 /** One pass over the database (nothing when there is none; ROAM_TOOL_SCHEMA on an unmeasured one). */
 export function mirrorDb(flavor: Flavor, env: NodeJS.ProcessEnv, only?: string): MirrorResult {
+  if (flavor.captured) return flavor.captured.mirror(env);
   const db = openChecked(flavor, dbPath(flavor, env));
   if (!db) return { sessions: [], lines: 0 };
   const grown: string[] = [];
   let total = 0;
   try {
     const schema = schemaOf(db) ?? '';
-    const dir = logDir(flavor, env);
     for (const id of only ? [only] : sessionIds(db)) {
       if (!SESSION_ID.test(id)) continue;
       const rows = readRows(db, id);
       if (!rows) continue;
-      const file = join(dir, `${id}.jsonl`);
-      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-      const lines = newLines(rows, loggedVersions(text));
-      if (!lines.length) continue;
-      if (!text) lines.unshift(headLine(flavor.name, id, schema));
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      // A log whose last line was torn (a copy cut short) gets its own line ending first.
-      const sep = text && !text.endsWith('\n') ? '\n' : '';
-      appendFileSync(file, sep + lines.join('\n') + '\n', { mode: 0o600 });
-      grown.push(id);
-      total += lines.length;
+      const n = appendSession(logDir(flavor, env), flavor.name, id, schema, rows);
+      if (n) grown.push(id);
+      total += n;
     }
   } finally {
     db.close();

@@ -15,12 +15,12 @@ export function familyTool(flavor: Flavor): Tool<OpencodeFamilyAdapter> {
     label: flavor.label,
     install: flavor.install,
     version: flavor.version,
-    capabilities: ['sync', 'resume', 'convert'],
+    capabilities: flavor.captured ? ['sync', 'capture'] : ['sync', 'resume', 'convert'],
     sessionsDir: (env) => logDir(flavor, env),
     adapter: (opts) => new OpencodeFamilyAdapter(flavor, besideCache(opts, flavor.name)),
     sessionOfItem(name) {
-      const m = /^(ses_[0-9A-Za-z]+)\.jsonl$/.exec(name);
-      return m && SESSION_ID.test(m[1]!) ? { tool: flavor.name, session: m[1]!, project: null } : null;
+      const m = /^([^/]+)\.jsonl$/.exec(name);
+      return m && (flavor.ids ?? SESSION_ID).test(m[1]!) ? { tool: flavor.name, session: m[1]!, project: null } : null;
     },
     format: familyFormat(flavor),
     mirror(env) {
