@@ -43,7 +43,7 @@ describe('roam completion, help and man', () => {
     expect(words('service', '')).toEqual(expect.arrayContaining(['install', 'uninstall']));
     expect(words('export', '--')).toEqual(expect.arrayContaining(['--format', '--out', '--json', '--tool']));
     expect(words('logs', '--')).toEqual(expect.arrayContaining(['--follow', '--lines', '--json']));
-    expect(words('list', '--tool', '')).toEqual(['claude', 'codex', 'gemini', 'copilot', 'opencode', 'kilo', 'crush']);
+    expect(words('list', '--tool', '')).toEqual(['claude', 'codex', 'gemini', 'copilot', 'opencode', 'kilo', 'crush', 'cursor']);
     expect(words('export', 'x', '--format', '')).toEqual(['md', 'json']);
   });
 

@@ -43,7 +43,7 @@ afterEach(() => {
 
 describe('a tool registered from its own folder', () => {
   it('is unknown before its registry line', async () => {
-    expect((await roam('list', '--tool', 'notes')).err).toMatch(/^ROAM_USAGE: unknown tool: notes \(one of claude, codex, gemini, copilot, opencode, kilo, crush\)/);
+    expect((await roam('list', '--tool', 'notes')).err).toMatch(/^ROAM_USAGE: unknown tool: notes \(one of claude, codex, gemini, copilot, opencode, kilo, crush, cursor\)/);
     expect(toolFolders().map((f) => f.id)).not.toContain('notes');
   });
 

@@ -8,6 +8,7 @@ import { claude } from './claude/index.js';
 import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
 import { crush } from './crush/index.js';
+import { cursor } from './cursor/index.js';
 import { gemini } from './gemini/index.js';
 import { kilo } from './kilo/index.js';
 import { opencode } from './opencode/index.js';
@@ -23,6 +24,7 @@ const tools: Tool[] = [
   opencode,
   kilo,
   crush,
+  cursor,
 ];
 
 /**
