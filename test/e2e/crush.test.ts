@@ -104,7 +104,7 @@ describe('Crush sessions, captured', () => {
       const r = await runRoam(args, { env, cwd: projB, timeoutMs: 120_000, group: true });
       return { code: r.code, out: r.stdout, err: r.stderr };
     };
-    await until(async () => (await roam(['show', SESSION])).out.includes('The tree has a README.'), { timeoutMs: 30_000, what: 'the whole session on B' });
+    await until(async () => (await roam(['show', SESSION])).out.includes('The tree has a README.'), { timeoutMs: 30_000, everyMs: 500, what: 'the whole session on B' });
 
     const listed = await roam(['list', '--tool', 'crush', '--all', '--json']);
     expect(listed.code, listed.err).toBe(0);

@@ -90,7 +90,7 @@ describe('Cursor chats, captured', () => {
       const r = await runRoam(args, { env, cwd: projB, timeoutMs: 120_000, group: true });
       return { code: r.code, out: r.stdout, err: r.stderr };
     };
-    await until(async () => (await roam(['show', CHAT])).out.includes('Teal it is.'), { timeoutMs: 30_000, what: 'the whole chat on B' });
+    await until(async () => (await roam(['show', CHAT])).out.includes('Teal it is.'), { timeoutMs: 30_000, everyMs: 500, what: 'the whole chat on B' });
 
     const listed = await roam(['list', '--tool', 'cursor', '--all', '--json']);
     expect(listed.code, listed.err).toBe(0);

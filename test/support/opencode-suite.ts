@@ -101,9 +101,9 @@ export function familySuite(cli: CliFlavor, opts: { guards?: boolean } = {}): vo
 
       // B's roamd appends B's turn to the log; it reaches A.
       const whole = /Remember the word zebracorn\.\n\n## Assistant\n\nMock answer\.\n\n## User\n\nWhich word\?\n\n## Assistant\n\nMock answer\.\n$/;
-      await until(() => (readFileSync(onA, 'utf8').match(/Mock answer\./g) ?? []).length >= 2, { timeoutMs: 30_000, what: "B's turn in A's log" });
-      const after = await roam(a.env, projA, ['show', id]);
-      expect(after.out).toMatch(whole);
+      await until(() => readFileSync(onA, 'utf8').includes('Which word?'), { timeoutMs: 30_000, what: "B's turn in A's log" });
+      // The answer's row follows the question's: `roam show` on A shows both once they are there.
+      await until(async () => whole.test((await roam(a.env, projA, ['show', id])).out), { timeoutMs: 30_000, everyMs: 500, what: "B's whole turn in `roam show` on A" });
     }, 240_000);
 
     it.runIf(opts.guards !== false)('writes nothing into the database while the tool runs on the session, nor into one of an unmeasured schema version', async () => {

@@ -8,7 +8,7 @@
  */
 import { familyTool } from '../common/opencode/tool.js';
 import type { Flavor } from '../common/opencode/family.js';
-import { mirrorCrush } from './store.js';
+import { crushDatabases, mirrorCrush, projectsFile } from './store.js';
 
 export const CRUSH: Flavor = {
   name: 'crush',
@@ -21,7 +21,7 @@ export const CRUSH: Flavor = {
   dbName: 'crush.db',
   schemas: ['20260925000000'],
   ids: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  captured: { mirror: (env) => mirrorCrush(CRUSH, env) },
+  captured: { mirror: (env) => mirrorCrush(CRUSH, env), sources: (env) => [projectsFile(env), ...crushDatabases(env).flatMap(([, db]) => [db, `${db}-wal`])] },
 };
 
 export const crush = familyTool(CRUSH);

@@ -7,7 +7,8 @@
  */
 import { familyTool } from '../common/opencode/tool.js';
 import type { Flavor } from '../common/opencode/family.js';
-import { mirrorCursor } from './store.js';
+import { join } from 'node:path';
+import { cursorUserDir, mirrorCursor } from './store.js';
 
 export const CURSOR: Flavor = {
   name: 'cursor',
@@ -20,7 +21,10 @@ export const CURSOR: Flavor = {
   dbName: 'state.vscdb',
   schemas: ['composerData _v 3', 'composerData _v 10'],
   ids: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  captured: { mirror: (env) => mirrorCursor(CURSOR, env) },
+  captured: {
+    mirror: (env) => mirrorCursor(CURSOR, env),
+    sources: (env) => ['state.vscdb', 'state.vscdb-wal'].map((f) => join(cursorUserDir(env), 'globalStorage', f)),
+  },
 };
 
 export const cursor = familyTool(CURSOR);

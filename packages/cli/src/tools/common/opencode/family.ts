@@ -36,7 +36,11 @@ export interface Flavor {
    * database is not OpenCode's: its rows, mapped to the log's shape, are appended by this instead
    * of mirror.ts's reading of session/message/part.
    */
-  readonly captured?: { mirror(env: NodeJS.ProcessEnv): MirrorResult };
+  readonly captured?: {
+    mirror(env: NodeJS.ProcessEnv): MirrorResult;
+    /** The files whose change means there may be rows to append (roamd's pass is skipped while none changed). */
+    sources(env: NodeJS.ProcessEnv): string[];
+  };
   /** The shape of its session ids (default SESSION_ID, OpenCode's). */
   readonly ids?: RegExp;
 }

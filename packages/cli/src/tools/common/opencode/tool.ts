@@ -6,10 +6,21 @@ import type { Tool } from '../../types.js';
 import { besideCache } from '../base.js';
 import { OpencodeFamilyAdapter } from './adapter.js';
 import { familyFormat } from './convert.js';
-import { logDir, SESSION_ID, type Flavor } from './family.js';
+import { statSync } from 'node:fs';
+import { dbPath, logDir, SESSION_ID, type Flavor } from './family.js';
 import { mirrorDb } from './mirror.js';
 
+/** Size and time of each file (`-` for none): what a pass of roamd's mirror is skipped on while it stays the same. */
+function signature(files: readonly string[]): string {
+  return files.map((f) => {
+    const st = statSync(f, { throwIfNoEntry: false });
+    return st ? `${st.size}:${st.mtimeMs}` : '-';
+  }).join(' ');
+}
+
 export function familyTool(flavor: Flavor): Tool<OpencodeFamilyAdapter> {
+  // roamd's last pass, per database location (HOME): the database unchanged since, nothing is read.
+  const seen = new Map<string, string>();
   return {
     name: flavor.name,
     label: flavor.label,
@@ -24,7 +35,11 @@ export function familyTool(flavor: Flavor): Tool<OpencodeFamilyAdapter> {
     },
     format: familyFormat(flavor),
     mirror(env) {
+      const db = dbPath(flavor, env);
+      const sig = signature(flavor.captured ? flavor.captured.sources(env) : [db, `${db}-wal`]);
+      if (seen.get(db) === sig) return [];
       const r = mirrorDb(flavor, env);
+      seen.set(db, sig);
       return r.lines ? [`${flavor.label}: ${r.lines} row(s) of ${r.sessions.length} session(s) appended to their logs`] : [];
     },
   };
