@@ -75,6 +75,10 @@ export const ErrorCodes = {
   SESSION_NOT_FOUND: 'ROAM_SESSION_NOT_FOUND',
   /** The tool to run (claude, codex, …) is not installed: not on PATH. */
   TOOL_NOT_FOUND: 'ROAM_TOOL_NOT_FOUND',
+  /** A tool's database has a schema version roam has not measured: it is neither read nor written. */
+  TOOL_SCHEMA: 'ROAM_TOOL_SCHEMA',
+  /** A tool's own import of a session (`opencode import`) failed: the session is not resumed. */
+  TOOL_IMPORT: 'ROAM_TOOL_IMPORT',
   /** Another device (or another terminal here) is writing the session: resume would fork it. */
   SESSION_BUSY: 'ROAM_SESSION_BUSY',
   /** Not a roam session bundle, a bundle of an unknown format version, or its files do not match its manifest. */

@@ -32,6 +32,8 @@ export interface Format<A extends SessionAdapter = SessionAdapter> {
   sessionId?(derived: string): string;
   /** The converted session's transcript (the file that `find` and the resume read). */
   write(conv: Conversation, opts: WriteOptions, notes: Notes): string;
+  /** The converted session's id in the shape the tool gives its own (default: the derived UUID as it is). */
+  idOf?(derived: string): string;
   /** Where the target keeps the transcript of session `id` converted in `dir` (`started`: the conversation's first time). */
   transcriptPath(target: A, id: string, dir: string, started: string): string;
   /** Other files the converted session needs beside its transcript (written with it; none may exist). */

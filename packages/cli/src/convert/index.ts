@@ -139,7 +139,7 @@ export async function planConversion(src: { adapter: SessionAdapter; session: Se
   const source = { tool: adapter.tool, id: session.id, sha256: sha256Hex(bytes) };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const derived = convertedId(source, target.tool, dir, attempt);
-    const id = to.sessionId?.(derived) ?? derived;
+    const id = to.idOf?.(derived) ?? to.sessionId?.(derived) ?? derived;
     const written = new Notes();
     const opts = { id, cwd: dir, fallbackTime };
     const out = Buffer.from(to.write(conv, opts, written), 'utf8');

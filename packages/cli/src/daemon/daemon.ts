@@ -37,6 +37,7 @@ import { ProjectMap } from './project-map.js';
 import { Removal } from './removal.js';
 import { FolderTaker } from './take-folders.js';
 import { SessionRegistrar } from './register-sessions.js';
+import { ToolLogs } from './tool-logs.js';
 import type { FolderWatcher } from './watcher.js';
 
 export interface DaemonOptions {
@@ -96,6 +97,7 @@ export class Daemon {
   private excluded = new Set<string>();
   /** Sessions that arrived, registered in their tool's own index (register-sessions.ts). */
   private readonly registrar = new SessionRegistrar({ env: () => this.env, root: (id) => this.folders.find((f) => f.id === id)?.path ?? null, log: (line) => this.log(line) });
+  private readonly toolLogs = new ToolLogs(() => this.env, (line) => this.log(line));
   private readonly taker = new FolderTaker({ holdsNone: () => this.opts.relay === true, offerInput: () => offerInputOf(this.engine, this.folders, this.excluded, this.env), add: (spec) => this.addFolder(spec), log: (line) => this.log(line) });
 
   private constructor(paths: RoamPaths, folders: FolderSpec[], private readonly opts: DaemonOptions) {
@@ -225,6 +227,7 @@ export class Daemon {
       this.leases.start();
       this.removal.startExpiry();
       this.taker.start();
+      this.toolLogs.start();
     }
     this.log(`roamd ${VERSION} started as ${this.name} (${this.network.peerId}), ${this.opts.relay ? 'a relay-only device: no folders' : `${this.folders.length - 1} folder(s)`}`);
   }
@@ -354,6 +357,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.leases?.stop();
+      this.toolLogs.stop();
       await this.taker.stop();
       this.removal?.stop();
       this.registrar.stop();

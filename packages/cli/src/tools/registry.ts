@@ -7,12 +7,16 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { claude } from './claude/index.js';
 import { codex } from './codex/index.js';
 import { copilot } from './copilot/index.js';
+import { crush } from './crush/index.js';
+import { cursor } from './cursor/index.js';
 import { gemini } from './gemini/index.js';
 import { qwen } from './qwen/index.js';
 import { cline } from './cline/index.js';
 import { roo } from './roo/index.js';
 import { kilocode } from './kilocode/index.js';
 import { aider } from './aider/index.js';
+import { kilo } from './kilo/index.js';
+import { opencode } from './opencode/index.js';
 import type { StateFolder, Tool, UnionLogSpec } from './types.js';
 
 export type { AdapterOptions, ItemSession, StateFolder, Tool, ToolAbout, ToolCapability, UnionLogSpec } from './types.js';
@@ -23,9 +27,13 @@ const tools: Tool[] = [
   gemini,
   copilot,
   qwen,
+  opencode,
+  kilo,
   cline,
   roo,
   kilocode,
+  crush,
+  cursor,
   aider,
 ];
 

@@ -98,6 +98,11 @@ export interface Tool<A extends SessionAdapter = SessionAdapter> {
   sessionsDir?(env: NodeJS.ProcessEnv): string;
   /** The version measured and what roam does with it (`roam tools`). */
   readonly about: ToolAbout;
+  /**
+   * A tool whose store is a database: appends what changed in it to the roam-owned logs in
+   * `sessionsDir` (roamd calls it every second; the database is only read). Returns what it did.
+   */
+  mirror?(env: NodeJS.ProcessEnv): string[];
   /** How to install its command, for the error when it is not on PATH (sessions/exec.ts). */
   readonly install?: string;
   /** Its per-session state folders beside the sessions (absent: none). */
