@@ -21,6 +21,8 @@ const PACKAGES: Record<string, string> = {
   gemini: '@google/gemini-cli',
   copilot: '@github/copilot',
   qwen: '@qwen-code/qwen-code',
+  opencode: 'opencode-ai',
+  kilo: '@kilocode/cli',
 };
 
 let base: string;
