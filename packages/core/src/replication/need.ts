@@ -12,7 +12,8 @@ import { commitLocal } from './serving.js';
 import { dropFetch, startFetch } from './fetch.js';
 import { conflict, isSettled } from './conflicts.js';
 
-export function grewElsewhere(st: ReplicatorState, dropped: ItemMeta, r: ItemMeta): boolean {
+/** Whether a peer's record holds what a log dropped here (a local delete) never had: a newer epoch, or more lines. */
+export function grewElsewhere(dropped: ItemMeta, r: ItemMeta): boolean {
   const ord = compareVersions(dropped.version, r.version);
   return ord === 'lesser' || ((ord === 'equal' || ord === 'concurrent') && r.size > dropped.size);
 }
@@ -66,7 +67,7 @@ export function judge(st: ReplicatorState, f: FolderState, name: string, peer: s
       return commitLocal(st, f, { ...r, seq: 0 });
     }
     const d = f.dropped.get(name);
-    if (d && !grewElsewhere(st, d, r)) return [];
+    if (d && !grewElsewhere(d, r)) return [];
     return startFetch(st, f, peer, r, null);
   }
   const ord = compareVersions(l.version, r.version);

@@ -41,7 +41,7 @@ export function syncState(st: ReplicatorState, peer: string): SyncState[] {
       }
       const l = f.local.get(r.name);
       const d = f.dropped.get(r.name);
-      if (!l && d && !r.deleted && !grewElsewhere(st, d, r)) {
+      if (!l && d && !r.deleted && !grewElsewhere(d, r)) {
         skipped.deletedHere++;
         continue;
       }
