@@ -5,9 +5,11 @@
  *   node bench/dist/tools/cipher-cost.js [--mib 64] [--rounds 5] [--chunk 65536] [--json]
  * - pnet xsalsa20 (WASM, package `xsalsa20` as @libp2p/pnet uses it, fed in 64 KiB slices by
  *   roam's guard): the private network's stream cipher, every byte once each way.
+ * - libsodium's xsalsa20 (sodium-native, what roam's pnet.ts runs): the same keystream (checked here).
  * - @noble/ciphers xsalsa20 (pure JS): the same keystream (checked here), a drop-in candidate.
  * - Noise's ChaCha20-Poly1305 as @chainsafe/libp2p-noise runs it on Node (its `defaultCrypto`:
  *   node:crypto for records ≥ 1200 B, AssemblyScript below), per 65,519 B record (Noise's largest).
+ * - libsodium's chacha20-poly1305 (IETF, as Noise's): a candidate for Noise's `crypto` option.
  * - node:crypto chacha20 (no MAC): what a native pnet would cost; NOT wire compatible (a protocol
  *   version, see ANALYSIS.md).
  * - node:crypto sha256: a yardstick (the receiver hashes every byte too).
@@ -38,6 +40,14 @@ const noiseCrypto = (await import(new URL('crypto/index.js', import.meta.resolve
   defaultCrypto: { chaCha20Poly1305Encrypt(p: Uint8Array, n: Uint8Array, ad: Uint8Array, k: Uint8Array): Uint8Array };
 };
 
+interface Sodium {
+  crypto_stream_xor_STATEBYTES: number;
+  crypto_stream_xor_init(state: Buffer, nonce: Uint8Array, key: Uint8Array): void;
+  crypto_stream_xor_update(state: Buffer, output: Uint8Array, input: Uint8Array): void;
+  crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
+}
+const sodium = createRequire(pathToFileURL(path.join(root, 'packages', 'cli', 'package.json')).href)('sodium-native') as Sodium;
+
 const key = randomBytes(32);
 const nonce = randomBytes(24);
 const data = randomBytes(CHUNK);
@@ -51,12 +61,24 @@ const total = MIB * 1024 * 1024;
   const n1 = nobleSalsa.xsalsa20(key, nonce, data);
   const n2 = nobleSalsa.xsalsa20(key, nonce, data, undefined, CHUNK / 64);
   if (!Buffer.from(first).equals(Buffer.from(n1)) || !Buffer.from(second).equals(Buffer.from(n2))) throw new Error('noble xsalsa20 differs from pnet\'s keystream');
+  const st = Buffer.alloc(sodium.crypto_stream_xor_STATEBYTES);
+  sodium.crypto_stream_xor_init(st, nonce, key);
+  const s1 = Buffer.alloc(CHUNK);
+  const s2 = Buffer.alloc(CHUNK);
+  sodium.crypto_stream_xor_update(st, s1, data);
+  sodium.crypto_stream_xor_update(st, s2, data);
+  if (!Buffer.from(first).equals(s1) || !Buffer.from(second).equals(s2)) throw new Error('libsodium xsalsa20 differs from pnet\'s keystream');
 }
 
 const cases: Record<string, () => void> = {
   'pnet xsalsa20 (WASM, guarded)': () => {
     const c = xsalsa20(nonce, key);
     for (let o = 0; o < total; o += CHUNK) c.update(data);
+  },
+  'libsodium xsalsa20 (sodium-native, roam\'s pnet)': () => {
+    const st = Buffer.alloc(sodium.crypto_stream_xor_STATEBYTES);
+    sodium.crypto_stream_xor_init(st, nonce, key);
+    for (let o = 0; o < total; o += CHUNK) sodium.crypto_stream_xor_update(st, Buffer.allocUnsafe(CHUNK), data);
   },
   '@noble/ciphers xsalsa20 (JS)': () => {
     const out = new Uint8Array(CHUNK);
@@ -70,6 +92,11 @@ const cases: Record<string, () => void> = {
     const rec = data.subarray(0, Math.min(65519, CHUNK));
     const n = new Uint8Array(12);
     for (let o = 0; o < total; o += rec.length) noiseCrypto.defaultCrypto.chaCha20Poly1305Encrypt(rec, n, new Uint8Array(0), key);
+  },
+  'libsodium chacha20-poly1305 (65,519 B records)': () => {
+    const rec = data.subarray(0, Math.min(65519, CHUNK));
+    const n = new Uint8Array(12);
+    for (let o = 0; o < total; o += rec.length) sodium.crypto_aead_chacha20poly1305_ietf_encrypt(Buffer.allocUnsafe(rec.length + 16), rec, null, null, n, key);
   },
   'node:crypto chacha20 (native, not pnet\'s wire)': () => {
     const c = createCipheriv('chacha20', key, nonce.subarray(0, 16));
