@@ -27,9 +27,9 @@ type Outgoing = Parameters<AbstractMultiaddrConnection['sendData']>[0];
 const NONCE_BYTES = 24;
 const KEY_BYTES = 32;
 
-/** One direction's keystream: `update` returns the input XORed with the next bytes of it. */
+/** One direction's keystream: `update` returns (or writes into `output`) the input XORed with the next bytes of it. */
 export interface StreamCipher {
-  update(input: Uint8Array): Uint8Array;
+  update(input: Uint8Array, output?: Uint8Array): Uint8Array;
 }
 
 interface Sodium {
@@ -64,8 +64,8 @@ export function xsalsa20Stream(nonce: Uint8Array, key: Uint8Array, impl: 'sodium
     const state = Buffer.alloc(s.crypto_stream_xor_STATEBYTES);
     s.crypto_stream_xor_init(state, nonce, key);
     return {
-      update(input) {
-        const out = Buffer.allocUnsafe(input.length);
+      update(input, output) {
+        const out = output ?? Buffer.allocUnsafe(input.length);
         if (input.length > 0) s.crypto_stream_xor_update(state, out, input);
         return out;
       },
@@ -104,8 +104,15 @@ class PnetConnection extends AbstractMultiaddrConnection {
     await this.maConn.close(options);
   }
 
+  /** Noise hands down a record as a list (length prefix, ciphertext): each part is ciphered into one buffer, not joined first. */
   sendData(data: Outgoing): SendResult {
-    return { sentBytes: data.byteLength, canSendMore: this.maConn.send(this.outbound.update(data.subarray())) };
+    const out = Buffer.allocUnsafe(data.byteLength);
+    let at = 0;
+    for (const part of data) {
+      this.outbound.update(part, out.subarray(at, at + part.byteLength));
+      at += part.byteLength;
+    }
+    return { sentBytes: data.byteLength, canSendMore: this.maConn.send(out) };
   }
 
   sendReset(err: Error): void {
