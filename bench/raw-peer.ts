@@ -12,9 +12,11 @@
  * The receiver writes each file to disk and fsyncs it before closing (roam and Syncthing make their
  * files durable too). PSK: the 64 hex characters in RAW_PSK.
  *
- * Like roamd, it loads roam's own guard (packages/cli/src/pairing/xsalsa-guard.ts), which feeds
- * pnet's XSalsa20 in 64 KiB slices (same keystream, same bytes): without it the reference itself dies
- * of the xsalsa20 WebAssembly-memory leak on large corpora (tools/pnet-limit.ts).
+ * Like roamd, it runs roam's own private network (packages/cli/src/pairing/pnet.ts: @libp2p/pnet's
+ * wire with libsodium's XSalsa20). RAW_PNET=libp2p runs @libp2p/pnet itself (its WebAssembly
+ * XSalsa20, fed in 64 KiB slices by roam's guard, packages/cli/src/pairing/xsalsa-guard.ts: without
+ * it the reference dies of the xsalsa20 WebAssembly-memory leak on large corpora, tools/pnet-limit.ts),
+ * to measure one against the other.
  */
 import './polyfill.js';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
@@ -22,7 +24,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import type { Stream } from '@libp2p/interface';
+import type { ConnectionProtector, Stream } from '@libp2p/interface';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -32,9 +34,10 @@ const PROTOCOL = '/roam-bench/raw/1.0.0';
 const CHUNK = 64 * 1024;
 const STREAM_WINDOW = 4 * 1024 * 1024;
 
-// roamd's guard, from the built CLI (bench/dist/raw-peer.js → the repository root is two levels up).
-const guard = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'packages', 'cli', 'dist', 'pairing', 'xsalsa-guard.js');
-if (!((await import(pathToFileURL(guard).href)) as { xsalsaGuarded: boolean }).xsalsaGuarded) throw new Error('raw-peer: roam\'s xsalsa20 guard did not install');
+// roamd's pnet and guard, from the built CLI (bench/dist/raw-peer.js → the repository root is two levels up).
+const pairing = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'packages', 'cli', 'dist', 'pairing');
+if (!((await import(pathToFileURL(path.join(pairing, 'xsalsa-guard.js')).href)) as { xsalsaGuarded: boolean }).xsalsaGuarded) throw new Error('raw-peer: roam\'s xsalsa20 guard did not install');
+const roamPnet = (await import(pathToFileURL(path.join(pairing, 'pnet.js')).href)) as { pnet: (key: Uint8Array) => () => ConnectionProtector };
 
 const [mode, ...rest] = process.argv.slice(2);
 const opt = (name: string): string => {
@@ -52,7 +55,7 @@ async function node(listen: string[]) {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: 2 * STREAM_WINDOW + CHUNK * 4 } })],
-    connectionProtector: preSharedKey({ psk }),
+    connectionProtector: process.env.RAW_PNET === 'libp2p' ? preSharedKey({ psk }) : roamPnet.pnet(Buffer.from(pskHex, 'hex')),
     services: {},
   });
 }

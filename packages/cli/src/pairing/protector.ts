@@ -20,7 +20,8 @@
  * the other saw still find a secret in common, whichever dials.
  *
  * K_check = HKDF-SHA256(key, info "roam group key check v1"): the tags never reuse the pnet key.
- * Then @libp2p/pnet (XSalsa20 keyed with the secret itself) protects the connection as usual, and
+ * Then the private network (pnet.ts: @libp2p/pnet's wire, XSalsa20 keyed with the secret itself, from
+ * libsodium) protects the connection as usual, and
  * Noise inside it authenticates the peer ids. The tags reveal nothing usable: group secrets are
  * 256 random bits and pairing secrets 128, both beyond offline guessing, and fresh nonces on both
  * sides mean a recorded preamble cannot be replayed.
@@ -31,8 +32,8 @@
 import './xsalsa-guard.js';
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AbortOptions, ConnectionProtector, MessageStream } from '@libp2p/interface';
-import { preSharedKey } from '@libp2p/pnet';
 import { byteStream } from '@libp2p/utils';
+import { PnetProtector } from './pnet.js';
 
 const MAGIC = new TextEncoder().encode('rgk1');
 const NONCE_BYTES = 16;
@@ -90,8 +91,8 @@ export interface ProtectorHooks {
 
 function prepare(k: ProtectorKey): Prepared {
   const check = Buffer.from(hkdfSync('sha256', k.key, new Uint8Array(0), 'roam group key check v1', 32));
-  // A fresh pnet protector per key; libp2p passes the upgrade's abort signal to protect().
-  const pnet = preSharedKey({ psk: swarmKey(k.key), timeout: PREAMBLE_TIMEOUT_MS })();
+  // A pnet protector per key; libp2p passes the upgrade's abort signal to protect().
+  const pnet = new PnetProtector(k.key, PREAMBLE_TIMEOUT_MS);
   return { ...k, check, pnet };
 }
 

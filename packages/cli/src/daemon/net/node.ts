@@ -10,12 +10,11 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import type { ConnectionProtector, Libp2p, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface';
 import { identify } from '@libp2p/identify';
 import { mdns as mdnsDiscovery } from '@libp2p/mdns';
-import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { uPnPNAT } from '@libp2p/upnp-nat';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
-import { swarmKey } from '../../pairing/protector.js';
+import { pnet } from '../../pairing/pnet.js';
 import { DEFAULT_ADMISSION, InboundAdmission, type AdmissionLimits } from './admission.js';
 import { CIRCUIT_LISTEN, relayParts, type RelayMode } from './relay.js';
 
@@ -77,7 +76,7 @@ export async function buildNode(opts: NodeOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [opts.streamWindow ? yamux({ streamOptions: { ...opts.streamWindow } }) : yamux()],
     ...(opts.groupKey
-      ? { connectionProtector: preSharedKey({ psk: swarmKey(opts.groupKey) }) }
+      ? { connectionProtector: pnet(opts.groupKey) }
       : opts.protector
         ? { connectionProtector: () => opts.protector! }
         : {}),
