@@ -26,7 +26,7 @@ const MAX_LINES = 400;
 /** The core's long files: they are redesigned (and split) by the performance issue. */
 const LONG_EXEMPT = new Set(['packages/core/src/replication/replicator.ts', 'packages/core/src/node/fs-store.ts', 'packages/core/src/engine.ts']);
 /** Folders of packages/cli/src that are the verbs' side: they reach roamd through control/ only. */
-const VERB_SIDE = ['commands', 'tools', 'convert', 'sessions', 'machine'];
+const VERB_SIDE = ['commands', 'tools', 'convert', 'sessions', 'machine', 'ui'];
 /**
  * pairing/'s modules the verbs' side may import: none. What verbs need of pairing lives where they
  * may reach it: the pairing control results in control/pairing.ts, the code's format in

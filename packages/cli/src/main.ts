@@ -46,6 +46,7 @@ const share = lazy(() => import('./commands/share.js'), 'share');
 const importBundle = lazy(() => import('./commands/import.js'), 'importBundle');
 const rm = lazy(() => import('./commands/rm.js'), 'rm');
 const restore = lazy(() => import('./commands/restore.js'), 'restore');
+const ui = lazy(() => import('./commands/ui.js'), 'ui');
 
 export type { Io } from './io.js';
 
@@ -222,6 +223,11 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--list', 'list the trash (with an argument: only that entry or session)')
     .option('--json', 'print JSON')
     .action((ref: string | undefined, o: { list?: boolean; json?: boolean }) => restore(ref, o, io));
+  cmd('ui', 'serve the local web page (devices, sync, sessions, pairing) on 127.0.0.1 and open it')
+    .option('--port <n>', 'listen on this port (default: any free one)', (v: string) => Number(v))
+    .option('--no-open', 'print where the page is, open no browser')
+    .option('--json', 'print JSON')
+    .action((o: { port?: number; open?: boolean; json?: boolean }) => ui(o, io));
   const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
   for (const action of ['install', 'uninstall'] as const) {
     svc
