@@ -80,7 +80,7 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
 
   app.post('/api/session/:id/rm', route(async (c) => {
     const k = capture();
-    await rm(c.req.param('id') ?? '', { yes: true, json: true }, k.io, { interactive: false });
+    await rm(c.req.param('id') ?? '', { yes: true, json: true, force: c.req.query('force') === '1' }, k.io, { interactive: false });
     return k.json();
   }));
 

@@ -28,7 +28,7 @@ function same(a: string, b: string): boolean {
 
 export function makeGuard(): Guard {
   const token = randomBytes(32).toString('base64url');
-  // What the browser holds: not the token itself, so the token in a history entry opens nothing once the cookie is set elsewhere... both die with this launch.
+  // What the browser holds: another secret than the token (the cookie never leaves the browser's jar); both end with this launch.
   const session = randomBytes(32).toString('base64url');
   const guard: Guard = {
     token,
@@ -46,7 +46,10 @@ export function makeGuard(): Guard {
         const t = url.searchParams.get('token') ?? '';
         if (!same(t, token)) return c.text('forbidden: wrong token (run `roam ui` again)', 403);
         setCookie(c, COOKIE, session, { httpOnly: true, sameSite: 'Strict', path: '/' });
-        return c.redirect('/', 303);
+        // Not a redirect: a navigation that began in the open file (another site, file://) does not
+        // carry a Strict cookie through its redirects; one this page starts does.
+        c.header('Referrer-Policy', 'no-referrer');
+        return c.html('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><title>roam</title><a href="/">Open roam</a>');
       }
       if (!same(getCookie(c, COOKIE) ?? '', session)) return c.text('forbidden: open the page with `roam ui`', 403);
       await next();

@@ -27,6 +27,7 @@ export function startUi(opts: { port?: number; env?: NodeJS.ProcessEnv } = {}): 
   app.get('/', (c) => c.html(PAGE));
   app.get('/app.css', (c) => c.body(STYLE, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.get('/app.js', (c) => c.body(SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   mountApi(app, opts.env);
   app.notFound((c) => c.json({ code: 'ROAM_USAGE', message: 'no such page' }, 404));
   return new Promise((resolve, reject) => {

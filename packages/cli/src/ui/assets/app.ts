@@ -26,7 +26,7 @@ function h(tag, attrs, ...kids) {
 async function api(path, opts) {
   const r = await fetch('/api' + path, Object.assign({ credentials: 'same-origin', headers: { 'Content-Type': 'application/json' } }, opts || {}));
   const body = await r.json().catch(() => null);
-  if (!r.ok) throw new Error(body && body.code ? body.code + ': ' + body.message : 'HTTP ' + r.status);
+  if (!r.ok) throw Object.assign(new Error(body && body.code ? body.code + ': ' + body.message : 'HTTP ' + r.status), { code: body && body.code });
   return body;
 }
 
@@ -171,7 +171,16 @@ async function session(id) {
   } }, 'Restore from the trash');
   const rmBtn = h('button', { type: 'button', class: 'danger', onclick: async () => {
     if (!confirm('Delete session ' + s.id + ' on every device? (each keeps it in its trash)')) return;
-    try { const x = await api('/session/' + encodeURIComponent(s.id) + '/rm', { method: 'POST' }); status.textContent = 'removed on every device: ' + x.items.length + ' file(s)'; } catch (e) { status.textContent = e.message; }
+    const remove = (force) => api('/session/' + encodeURIComponent(s.id) + '/rm' + (force ? '?force=1' : ''), { method: 'POST' });
+    try {
+      let x;
+      try { x = await remove(false); } catch (e) {
+        // Open here or held by another device: say so, and remove it only if asked again.
+        if (e.code !== 'ROAM_SESSION_BUSY' || !confirm(e.message + NL + NL + 'Remove it anyway?')) throw e;
+        x = await remove(true);
+      }
+      status.textContent = 'removed on every device: ' + x.items.length + ' file(s)';
+    } catch (e) { status.textContent = e.message; }
   } }, 'Remove on every device');
   const turns = r.entries.filter((e) => !e.meta).map((e) => h('article', { class: 'turn ' + e.role },
     h('h3', { text: e.role + (e.timestamp ? ' · ' + new Date(e.timestamp).toLocaleString() : '') }),

@@ -1,0 +1,162 @@
+/**
+ * `roam ui` in a real headless Chromium against two real roamd processes on 127.0.0.1 that pair
+ * through the page itself: the devices page, the live sessions list, search, one session's turns,
+ * rm and restore acting on both devices, keyboard use, the guard (token, Host, Origin), and no
+ * request to any host but 127.0.0.1.
+ */
+import { request } from 'node:http';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { until } from '../harness/poll.js';
+import type { RunningCli } from '../harness/cli.js';
+import { claudeProjectKey } from '../support/claude.js';
+import { makeDaemon, stopAll, type DaemonHandle } from '../support/daemons.js';
+import { launchBrowser, startUi, type Browser, type RunningUi } from '../support/browser.js';
+
+const SID = '7e57ab1e-0000-4000-8000-00000000a11c';
+const WORD = 'quetzalcoatl';
+const FENCE = '```';
+
+const uis: RunningCli[] = [];
+let browser: Browser;
+let a: DaemonHandle;
+let b: DaemonHandle;
+let ui: RunningUi;
+let page: Page;
+const requests: string[] = [];
+
+const line = (cwd: string, i: number, content: string) =>
+  `${JSON.stringify({ type: i % 2 ? 'assistant' : 'user', cwd, sessionId: SID, uuid: `ui-${i}`, parentUuid: i ? `ui-${i - 1}` : null, timestamp: new Date(Date.now() - 60_000 + i * 1000).toISOString(), message: { role: i % 2 ? 'assistant' : 'user', content } })}\n`;
+
+/** The project directory holding the session on a device, or null. */
+function sessionDir(d: DaemonHandle): string | null {
+  for (const key of existsSync(d.projects) ? readdirSync(d.projects) : []) if (existsSync(join(d.projects, key, `${SID}.jsonl`))) return join(d.projects, key);
+  return null;
+}
+
+/** A raw request to the page's server with the headers given (Host included): its status. */
+function raw(port: number, path: string, headers: Record<string, string>, method = 'GET'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  a = makeDaemon('alpha', { env: { ROAM_GROUP_KEY: '' } });
+  b = makeDaemon('beta', { env: { ROAM_GROUP_KEY: '' } });
+  [browser] = await Promise.all([launchBrowser(), a.start(), b.start()]);
+  ui = await startUi(b, (r) => uis.push(r));
+  page = await browser.context.newPage();
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('dialog', (d) => void d.accept());
+}, 90_000);
+
+afterAll(async () => {
+  for (const r of uis) r.child.kill('SIGTERM');
+  await Promise.all(uis.map((r) => r.done));
+  await browser?.close();
+  await stopAll();
+}, 60_000);
+
+describe('roam ui', () => {
+  it('refuses a request without the token, with another Host header or another Origin; the open file is 0600', async () => {
+    const host = `127.0.0.1:${ui.port}`;
+    expect(await raw(ui.port, '/', { Host: host })).toBe(403);
+    expect(await raw(ui.port, '/api/status', { Host: host })).toBe(403);
+    expect(await raw(ui.port, '/auth?token=wrong', { Host: host })).toBe(403);
+    const token = new URL(ui.authUrl).searchParams.get('token')!;
+    // DNS rebinding: the right token, a hostile name.
+    expect(await raw(ui.port, `/auth?token=${token}`, { Host: `evil.example:${ui.port}` })).toBe(403);
+    const auth = await fetch(ui.authUrl, { redirect: 'manual' });
+    expect(auth.status).toBe(200);
+    const cookie = auth.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    const jar = cookie.split(';')[0]!;
+    expect(await raw(ui.port, '/api/status', { Host: host, Cookie: jar })).toBe(200);
+    expect(await raw(ui.port, '/api/status', { Host: `evil.example:${ui.port}`, Cookie: jar })).toBe(403);
+    expect(await raw(ui.port, '/api/status', { Host: host, Cookie: jar, Origin: 'http://evil.example' })).toBe(403);
+    expect(await raw(ui.port, `/api/session/${SID}/rm`, { Host: host, Cookie: jar }, 'POST')).toBe(403);
+    expect(await raw(ui.port, `/api/session/${SID}/rm`, { Host: host, Cookie: jar, Origin: 'http://evil.example' }, 'POST')).toBe(403);
+    expect(await raw(ui.port, '/api/status', { Host: host, Cookie: 'roam_ui=guess' })).toBe(403);
+    const { statSync } = await import('node:fs');
+    expect(statSync(ui.open).mode & 0o777).toBe(0o600);
+    expect(ui.run.stdout()).not.toContain(token);
+  });
+
+  it('pairs a device with the pairing page\'s code; the devices page shows it connected', async () => {
+    await page.goto(`file://${ui.open}`);
+    await page.waitForURL(`http://127.0.0.1:${ui.port}/`);
+    await page.goto(`http://127.0.0.1:${ui.port}/#/pair`);
+    await page.getByRole('button', { name: 'Invite a device' }).click();
+    const code = (await page.locator('#pair-code').textContent({ timeout: 15_000 }))!.trim();
+    await expect(page.locator('.qr svg').count()).resolves.toBe(1);
+    const joined = a.roam('pair', code);
+    expect(joined.status, joined.stderr).toBe(0);
+    await page.locator('#pair-done').waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'Devices' }).click();
+    const row = page.locator('tr[data-peer="alpha"]');
+    await row.getByText('connected', { exact: true }).waitFor({ timeout: 30_000 });
+    expect(await row.locator('progress').count()).toBe(1);
+    await row.getByText('in sync').waitFor({ timeout: 30_000 });
+  });
+
+  it('shows a session written on A on B\'s sessions page without a reload; search finds it; its page shows its turns', async () => {
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await page.evaluate('window.marker = 42');
+    const cwd = join(a.home, 'code', 'app');
+    mkdirSync(cwd, { recursive: true });
+    const dir = join(a.projects, claudeProjectKey(cwd));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${SID}.jsonl`), line(cwd, 0, `please explain the ${WORD} function`));
+    appendFileSync(join(dir, `${SID}.jsonl`), line(cwd, 1, `Here it is:\n\n${FENCE}js\nconst answer = 42;\n${FENCE}\n`));
+    await page.locator(`tr[data-session="${SID}"]`).waitFor({ timeout: 30_000 });
+    // Still the same document: no reload happened.
+    expect(await page.evaluate('window.marker')).toBe(42);
+
+    await page.getByLabel('Search text').fill(WORD);
+    const hit = page.getByRole('link', { name: new RegExp(WORD) });
+    await hit.first().waitFor({ timeout: 15_000 });
+    // Keyboard: the hit's link, Enter.
+    await hit.first().focus();
+    await page.keyboard.press('Enter');
+    await page.locator('article.turn').nth(1).waitFor({ timeout: 15_000 });
+    expect(await page.locator('article.turn.user').first().textContent()).toContain(WORD);
+    expect(await page.locator('article.turn.assistant pre').first().textContent()).toContain('const answer = 42;');
+  });
+
+  it('removes the session on both devices and restores it from the page, by keyboard', async () => {
+    const dirA = sessionDir(a)!;
+    await until(() => sessionDir(b) !== null, { timeoutMs: 30_000, what: 'beta to hold the session' });
+    const dirB = sessionDir(b)!;
+    // Tab from the button before it to "Remove on every device", then Enter.
+    await page.getByRole('button', { name: 'Copy fork command' }).focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Remove on every device');
+    await page.keyboard.press('Enter');
+    let said: string | null = null;
+    const removed = async () => {
+      said = await page.locator('.actions [role=status]').textContent();
+      return !existsSync(join(dirA, `${SID}.jsonl`)) && !existsSync(join(dirB, `${SID}.jsonl`));
+    };
+    await until(removed, { timeoutMs: 30_000, what: 'the session to be removed on both devices', detail: () => ({ said }) });
+    expect(said).toMatch(/^removed on every device/);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Restore from the trash');
+    await page.keyboard.press('Enter');
+    await until(() => existsSync(join(dirA, `${SID}.jsonl`)) && existsSync(join(dirB, `${SID}.jsonl`)), { timeoutMs: 30_000, what: 'the session to be back on both devices' });
+  });
+
+  it('made no request to any host but 127.0.0.1', () => {
+    expect(requests.length).toBeGreaterThan(5);
+    const elsewhere = requests.filter((u) => !u.startsWith('file://') && new URL(u).hostname !== '127.0.0.1');
+    expect(elsewhere).toEqual([]);
+  });
+});
