@@ -5,7 +5,7 @@
  * request to any host but 127.0.0.1.
  */
 import { request } from 'node:http';
-import { existsSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -86,7 +86,6 @@ describe('roam ui', () => {
     expect(await raw(ui.port, `/api/session/${SID}/rm`, { Host: host, Cookie: jar }, 'POST')).toBe(403);
     expect(await raw(ui.port, `/api/session/${SID}/rm`, { Host: host, Cookie: jar, Origin: 'http://evil.example' }, 'POST')).toBe(403);
     expect(await raw(ui.port, '/api/status', { Host: host, Cookie: 'roam_ui=guess' })).toBe(403);
-    const { statSync } = await import('node:fs');
     expect(statSync(ui.open).mode & 0o777).toBe(0o600);
     expect(ui.run.stdout()).not.toContain(token);
   });
@@ -152,6 +151,40 @@ describe('roam ui', () => {
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Restore from the trash');
     await page.keyboard.press('Enter');
     await until(() => existsSync(join(dirA, `${SID}.jsonl`)) && existsSync(join(dirB, `${SID}.jsonl`)), { timeoutMs: 30_000, what: 'the session to be back on both devices' });
+  });
+
+  it('a selective-sync toggle on the folders page stops the project on the peer, and starts it again', async () => {
+    const dirA = sessionDir(a)!;
+    const dirB = sessionDir(b)!;
+    const file = `${SID}.jsonl`;
+    // A second project, so that the one turned off is not the folder's last (`--only` keeps at least one).
+    const other = join(a.home, 'code', 'other');
+    mkdirSync(other, { recursive: true });
+    mkdirSync(join(a.projects, claudeProjectKey(other)), { recursive: true });
+    writeFileSync(join(a.projects, claudeProjectKey(other), 'a0a0a0a0-0000-4000-8000-000000000001.jsonl'), line(other, 0, 'another project'));
+    await page.getByRole('link', { name: 'Folders' }).click();
+    const boxes = page.locator('fieldset:has(legend:text-is("claude")) input[type=checkbox]');
+    await until(async () => (await boxes.count()) === 2, { timeoutMs: 30_000, what: 'both projects on the folders page' });
+    const box = page.locator('input[data-project="~code%2Fapp"]');
+    expect(await box.isChecked()).toBe(true);
+    // Keyboard: the checkbox, Space.
+    await box.focus();
+    await page.keyboard.press('Space');
+    const synced = () => (JSON.parse(b.roam('projects', '--json').stdout) as Array<{ folder: string; name: string; synced: boolean }>).find((p) => p.folder === 'claude' && p.name === '~code%2Fapp')?.synced;
+    let said: string | null = null;
+    await until(async () => {
+      said = await page.locator('#note').textContent();
+      return synced() === false;
+    }, { timeoutMs: 15_000, what: "beta's config to stop the project", detail: () => ({ said }) });
+    const cwd = join(a.home, 'code', 'app');
+    appendFileSync(join(dirA, file), line(cwd, 2, 'written while beta skips the project'));
+    const r = a.roam('sync', '--wait', '--timeout', '30');
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dirB, file), 'utf8')).not.toContain('while beta skips');
+    await box.focus();
+    await page.keyboard.press('Space');
+    await until(() => readFileSync(join(dirB, file), 'utf8').includes('while beta skips'), { timeoutMs: 30_000, what: 'the line to reach beta once the project syncs again' });
+    expect(synced()).toBe(true);
   });
 
   it('made no request to any host but 127.0.0.1', () => {
