@@ -103,7 +103,7 @@ describe('roam ui', () => {
     await page.getByRole('link', { name: 'Devices' }).click();
     const row = page.locator('tr[data-peer="alpha"]');
     await row.getByText('connected', { exact: true }).waitFor({ timeout: 30_000 });
-    expect(await row.locator('progress').count()).toBe(1);
+    expect(await row.locator('progress').count()).toBe(2);
     await row.getByText('in sync').waitFor({ timeout: 30_000 });
   });
 

@@ -51,6 +51,8 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .off { color: var(--bad); font-weight: 600; }
 .muted { color: var(--muted); }
 progress { width: 12rem; height: 1rem; }
+.bar { display: flex; gap: .5rem; align-items: center; }
+.bar span { width: 3rem; font-size: .85rem; color: var(--muted); }
 .turn { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .8rem; margin: .6rem 0; }
 .turn.user { background: #eef3fd; }
 .turn h3 { margin: 0 0 .3rem; font-size: .85rem; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
