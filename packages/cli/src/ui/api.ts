@@ -11,7 +11,8 @@ import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, sessionDir } from '../sessions/index.js';
-import { listSessions } from '../commands/list.js';
+import { listJsonRows, listSessions } from '../commands/list.js';
+import { jsonArray } from '../sessions/cache.js';
 import { searchSessions } from '../commands/search.js';
 import { rm } from '../commands/rm.js';
 import { restore } from '../commands/restore.js';
@@ -44,7 +45,8 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   const socket = () => roamPaths(env).socket;
   const route = (fn: (c: Context) => Promise<unknown>) => async (c: Context) => {
     try {
-      return c.json(await fn(c));
+      const r = await fn(c);
+      return r instanceof Response ? r : c.json(r);
     } catch (err) {
       const f = failure(err);
       return c.json(f.body, f.status);
@@ -64,9 +66,16 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
       const { hits, more } = await searchSessions(q, { ...(tool ? { tool } : {}), limit: 200 }, { env });
       return { search: true, more, hits: hits.filter((h) => !project || `${h.session.cwd ?? ''} ${h.session.projectKey}`.toLowerCase().includes(project)) };
     }
-    const { sessions } = await listSessions({ all: true, ...(tool ? { tool } : {}) }, { env });
-    const rows = sessions.filter((s) => !project || `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project));
     const limit = Math.max(1, Math.min(Number(c.req.query('limit')) || 500, 20_000));
+    if (!project) {
+      // Unfiltered (the page's first view): `roam list --all --json`'s own rows, which a warm cache
+      // hands over as bytes without parsing 10,000 sessions; only the newest `limit` are sent.
+      const rows = await listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env });
+      const body = Buffer.concat([Buffer.from(`{"search":false,"total":${rows.length},"sessions":`), jsonArray(rows.slice(0, limit)), Buffer.from('}')]);
+      return new Response(body, { headers: { 'Content-Type': 'application/json' } });
+    }
+    const { sessions } = await listSessions({ all: true, ...(tool ? { tool } : {}) }, { env });
+    const rows = sessions.filter((s) => `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project));
     return { search: false, total: rows.length, sessions: rows.slice(0, limit) };
   }));
 
