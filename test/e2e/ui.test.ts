@@ -187,6 +187,29 @@ describe('roam ui', () => {
     expect(synced()).toBe(true);
   });
 
+  it('the conflicts page shows both continuations of a session written on both devices apart, the common prefix marked', async () => {
+    const dirA = sessionDir(a)!;
+    const dirB = sessionDir(b)!;
+    const file = `${SID}.jsonl`;
+    for (const d of [a, b]) expect(d.roam('pause').status).toBe(0);
+    const cwd = join(a.home, 'code', 'app');
+    const apart = (who: string) => `${JSON.stringify({ type: 'user', cwd, sessionId: SID, uuid: `ui-${who}`, parentUuid: 'ui-2', timestamp: new Date().toISOString(), message: { role: 'user', content: `continued on ${who}` } })}\n`;
+    appendFileSync(join(dirA, file), apart('alpha'));
+    appendFileSync(join(dirB, file), apart('beta'));
+    for (const d of [a, b]) expect(d.roam('unpause').status).toBe(0);
+    await page.getByRole('link', { name: 'Conflicts' }).click();
+    await until(async () => {
+      await page.reload();
+      return (await page.locator('.sides').count()) > 0;
+    }, { timeoutMs: 60_000, everyMs: 1000, what: 'the conflicts page to show the fork' });
+    const sides = page.locator('.sides .side');
+    expect(await sides.count()).toBe(2);
+    const text = (await sides.allTextContents()).join(' | ');
+    expect(text).toContain('continued on alpha');
+    expect(text).toContain('continued on beta');
+    expect(await page.locator('.sides .turn.common').count()).toBeGreaterThan(0);
+  });
+
   it('made no request to any host but 127.0.0.1', () => {
     expect(requests.length).toBeGreaterThan(5);
     const elsewhere = requests.filter((u) => !u.startsWith('file://') && new URL(u).hostname !== '127.0.0.1');

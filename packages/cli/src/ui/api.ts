@@ -17,6 +17,7 @@ import { searchSessions } from '../commands/search.js';
 import { rm } from '../commands/rm.js';
 import { restore } from '../commands/restore.js';
 import { projects } from '../commands/projects.js';
+import { conflicts } from '../commands/conflicts.js';
 import type { PairResult } from '../control/pairing.js';
 
 /** An Io that keeps what a verb prints: its --json answer. */
@@ -90,6 +91,12 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   app.post('/api/session/:id/rm', route(async (c) => {
     const k = capture();
     await rm(c.req.param('id') ?? '', { yes: true, json: true, force: c.req.query('force') === '1' }, k.io, { interactive: false });
+    return k.json();
+  }));
+
+  app.get('/api/conflicts', route(async () => {
+    const k = capture();
+    await conflicts({ json: true }, k.io, env);
     return k.json();
   }));
 

@@ -240,6 +240,27 @@ function folders() {
   });
 }
 
+// --- conflicts: both continuations side by side, the common prefix marked
+const UUID = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
+async function conflictsPage() {
+  page('Conflicts and forks');
+  const list = await api('/conflicts');
+  if (!list.length) { main.append(h('p', { text: 'No conflicts: every session has one continuation.' })); return; }
+  for (const c of list) {
+    const ids = [UUID.exec(c.original), UUID.exec(c.copy)].map((m) => m && m[1]);
+    const sec = h('section', { class: 'conflict' }, h('h2', { text: c.folder + '/' + c.original }),
+      h('p', { class: 'muted', text: (c.kind === 'fork' ? 'fork' : 'Syncthing conflict copy') + ': ' + c.copy + (c.commonLines !== null ? ' (' + c.commonLines + ' line(s) in common)' : '') }));
+    main.append(sec);
+    if (!ids[0] || !ids[1]) continue;
+    const [a, b] = await Promise.all(ids.map((id) => api('/session/' + id).catch(() => null)));
+    if (!a || !b) continue;
+    const shared = new Set(a.entries.map((e) => e.uuid).filter((u) => u && b.entries.some((x) => x.uuid === u)));
+    const column = (r, label) => h('div', { class: 'side' }, h('h3', {}, label + ' ', h('a', { href: '#/session/' + r.session.id, text: r.session.id })),
+      r.entries.filter((e) => !e.meta).map((e) => h('article', { class: 'turn ' + e.role + (shared.has(e.uuid) ? ' common' : '') }, h('h3', { text: e.role + (shared.has(e.uuid) ? ' · common' : '') }), prose(e.text))));
+    sec.append(h('div', { class: 'sides' }, column(a, 'kept the name:'), column(b, 'other continuation:')));
+  }
+}
+
 // --- pairing
 function pair() {
   const box = h('div', {});
@@ -270,7 +291,7 @@ function route() {
     if (hash.startsWith(a.getAttribute('href'))) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   const [, name, arg] = hash.split('/');
-  const pages = { devices, sessions, folders, trash, pair };
+  const pages = { devices, sessions, folders, trash, pair, conflicts: () => conflictsPage().catch((e) => page('Conflicts and forks', h('p', { class: 'off', text: e.message }))) };
   if (name === 'session' && arg) session(decodeURIComponent(arg)).catch((e) => page('Session', h('p', { class: 'off', text: e.message })));
   else (pages[name] || devices)();
 }

@@ -15,6 +15,7 @@ export const PAGE = `<!doctype html>
     <a href="#/devices">Devices</a>
     <a href="#/sessions">Sessions</a>
     <a href="#/folders">Folders</a>
+    <a href="#/conflicts">Conflicts</a>
     <a href="#/trash">Trash</a>
     <a href="#/pair">Pair a device</a>
   </nav>
@@ -67,6 +68,8 @@ summary { cursor: pointer; color: var(--muted); }
 code.cmd { background: var(--bg2); padding: .15rem .35rem; border-radius: 3px; }
 .code { font: 700 2rem/1.2 ui-monospace, monospace; letter-spacing: .05em; }
 .qr svg { width: 240px; height: 240px; }
+.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+.turn.common { border-left: 6px solid #8a8a8a; background: #f5f5f5; }
 #note { position: fixed; bottom: 1rem; right: 1rem; background: var(--fg); color: #fff; padding: .4rem .8rem; border-radius: 4px; }
 #note:empty { display: none; }
 `;
