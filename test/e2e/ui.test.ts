@@ -129,14 +129,16 @@ describe('roam ui', () => {
     await page.locator('article.turn').nth(1).waitFor({ timeout: 15_000 });
     expect(await page.locator('article.turn.user').first().textContent()).toContain(WORD);
     expect(await page.locator('article.turn.assistant pre').first().textContent()).toContain('const answer = 42;');
+    const exported = await page.evaluate(`fetch('/api/session/${SID}/export?format=md').then((r) => r.text())`);
+    expect(exported).toContain(WORD);
   });
 
   it('removes the session on both devices and restores it from the page, by keyboard', async () => {
     const dirA = sessionDir(a)!;
     await until(() => sessionDir(b) !== null, { timeoutMs: 30_000, what: 'beta to hold the session' });
     const dirB = sessionDir(b)!;
-    // Tab from the button before it to "Remove on every device", then Enter.
-    await page.getByRole('button', { name: 'Copy fork command' }).focus();
+    // Tab from the export link before it to "Remove on every device", then Enter.
+    await page.getByRole('link', { name: 'Export as markdown (redacted)' }).focus();
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Remove on every device');
     await page.keyboard.press('Enter');

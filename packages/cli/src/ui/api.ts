@@ -18,6 +18,7 @@ import { rm } from '../commands/rm.js';
 import { restore } from '../commands/restore.js';
 import { projects } from '../commands/projects.js';
 import { conflicts } from '../commands/conflicts.js';
+import { exportSession } from '../commands/export.js';
 import type { PairResult } from '../control/pairing.js';
 
 /** An Io that keeps what a verb prints: its --json answer. */
@@ -87,6 +88,20 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     const cmd = (argv: readonly string[]) => `cd ${quote(cwd)} && ${argv.map(quote).join(' ')}`;
     return { session, entries, resume: cmd(adapter.resumeCommand(session.id, { cwd }).argv), fork: cmd(adapter.forkCommand(session.id, { cwd }).argv) };
   }));
+
+  /** `roam export <id> --format md|json` (secrets redacted), as a download. */
+  app.get('/api/session/:id/export', async (c) => {
+    const format = c.req.query('format') === 'json' ? 'json' : 'md';
+    const out: string[] = [];
+    try {
+      await exportSession(c.req.param('id') ?? '', { format }, { out: (l) => out.push(l), err: () => {} }, { env });
+    } catch (err) {
+      const f = failure(err);
+      return c.json(f.body, f.status);
+    }
+    const name = `${(c.req.param('id') ?? 'session').replace(/[^\w-]/g, '')}.${format}`;
+    return c.body(`${out.join('\n')}\n`, 200, { 'Content-Type': format === 'md' ? 'text/markdown; charset=utf-8' : 'application/json', 'Content-Disposition': `attachment; filename="${name}"` });
+  });
 
   app.post('/api/session/:id/rm', route(async (c) => {
     const k = capture();

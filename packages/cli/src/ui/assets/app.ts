@@ -197,6 +197,7 @@ async function session(id) {
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: () => copy(r.resume) }, 'Copy resume command'),
       h('button', { type: 'button', onclick: () => copy(r.fork) }, 'Copy fork command'),
+      h('a', { href: '/api/session/' + encodeURIComponent(s.id) + '/export?format=md', download: s.id + '.md' }, 'Export as markdown (redacted)'),
       rmBtn, restoreBtn, status),
     h('p', {}, h('code', { class: 'cmd', text: r.resume })),
     h('section', { 'aria-label': 'conversation' }, turns));
