@@ -24,7 +24,7 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cliSrc = 'packages/cli/src';
 const MAX_LINES = 400;
 /** Folders of packages/cli/src that are the verbs' side: they reach roamd through control/ only. */
-const VERB_SIDE = ['commands', 'tools', 'convert', 'sessions', 'machine'];
+const VERB_SIDE = ['commands', 'tools', 'convert', 'sessions', 'machine', 'ui'];
 /**
  * pairing/'s modules the verbs' side may import: none. What verbs need of pairing lives where they
  * may reach it: the pairing control results in control/pairing.ts, the code's format in

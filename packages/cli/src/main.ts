@@ -49,6 +49,7 @@ const rm = lazy(() => import('./commands/rm.js'), 'rm');
 const restore = lazy(() => import('./commands/restore.js'), 'restore');
 const userconfig = lazy(() => import('./commands/userconfig.js'), 'userconfig');
 const tools = lazy(() => import('./commands/tools.js'), 'tools');
+const ui = lazy(() => import('./commands/ui.js'), 'ui');
 
 export type { Io } from './io.js';
 
@@ -241,6 +242,11 @@ function roamProgram(C: typeof Command, io: Io, toolArgs: readonly string[] = []
     .option('--json', 'print JSON')
     .option('--markdown', "print the README's table")
     .action((o: { json?: boolean; markdown?: boolean }) => tools(o, io));
+  cmd('ui', 'serve the local web page (devices, sync, sessions, pairing) on 127.0.0.1 and open it')
+    .option('--port <n>', 'listen on this port (default: any free one)', (v: string) => Number(v))
+    .option('--no-open', 'print where the page is, open no browser')
+    .option('--json', 'print JSON')
+    .action((o: { port?: number; open?: boolean; json?: boolean }) => ui(o, io));
   const svc = cmd('service', 'run roamd at login (systemd user unit on Linux, launchd agent on macOS)');
   for (const action of ['install', 'uninstall'] as const) {
     svc

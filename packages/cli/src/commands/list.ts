@@ -49,6 +49,13 @@ export async function listSessions(flags: ListFlags, ctx: SessionContext = {}): 
  * as listSessions sorts.
  */
 export async function listJsonBytes(flags: ListFlags, ctx: SessionContext = {}): Promise<Buffer> {
+  let rows = await listJsonRows(flags, ctx);
+  if (flags.limit) rows = rows.slice(0, flags.limit);
+  return jsonArray(rows);
+}
+
+/** The sessions of listSessions(flags) as `roam list --json` prints each (ListedJson), newest first, without --limit applied. */
+export async function listJsonRows(flags: ListFlags, ctx: SessionContext = {}): Promise<ListedJson[]> {
   const env = ctx.env ?? process.env;
   const project = flags.all ? null : realDir(ctx.cwd ?? process.cwd());
   const opts = project === null ? {} : { project };
@@ -57,9 +64,7 @@ export async function listJsonBytes(flags: ListFlags, ctx: SessionContext = {}):
     const more = a.listJson ? await a.listJson(opts) : (await a.list(opts)).map((s) => ({ lastActivity: s.lastActivity, mtimeMs: s.mtimeMs, json: listJson(s) }));
     rows = rows.length ? rows.concat(more) : more;
   }
-  rows = newestFirstRows(rows);
-  if (flags.limit) rows = rows.slice(0, flags.limit);
-  return jsonArray(rows);
+  return newestFirstRows(rows);
 }
 
 /**
