@@ -13,6 +13,7 @@ import { oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { continueQwen } from './continue.js';
 import { QWEN_SESSION_NAME, isObj, isPrompt, parseQwenSession, partsText, qwenProjectKey, qwenTranscript, type QwenSession } from './session.js';
 
 const TITLE_MAX = 200;
@@ -127,6 +128,11 @@ export class QwenAdapter extends BaseAdapter<QwenFile> {
   /** Qwen Code 0.15 cannot name a session when it starts. */
   newCommand(name: string, _opts: { cwd?: string } = {}): ToolCommand {
     throw new RoamError(ErrorCodes.USAGE, `qwen cannot name a new session from the command line: run \`qwen\` and start with "${name}"`, { tool: 'qwen' });
+  }
+
+  /** Another directory than the recorded one: continued there as a new session (continue.ts). */
+  continueIn(session: SessionInfo, dir: string, opts: { dryRun?: boolean } = {}): Promise<{ session: SessionInfo; lines: string[] } | null> {
+    return continueQwen(this, session, dir, opts);
   }
 
   /**
