@@ -7,7 +7,11 @@
  *    (the `~/.qwen/projects` folder); `roam list --tool qwen`, `search` and `show` read it there;
  *    `roam resume <id>` on B runs the real CLI, which sends A's history; B's turn reaches A's file on
  *    A; `roam resume` with no id on B, from the project, continues the same session.
- * 2. A Claude Code session (a text, a Bash call that really runs, its output, a text) resumed
+ * 2. The project at another path on B (`~/code/app` inside each HOME): the CLI resumes a file only
+ *    in the directory its first record names, so `roam resume <id>` on B continues A's session as a
+ *    new Qwen Code session of B's directory (A's history sent, A's file untouched), which reaches A;
+ *    `roam resume` with no id on B resumes that continuation.
+ * 3. A Claude Code session (a text, a Bash call that really runs, its output, a text) resumed
  *    `--in qwen`: Qwen Code sends the same texts in order, the call as run_shell_command with its
  *    output; a Qwen Code session (the same shape, its run_shell_command really run) resumed
  *    `--in claude`: Claude Code sends the same texts in order, the call as Bash with its output.

@@ -11,8 +11,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { rewriteLines } from '../../share/importer.js';
 import type { SessionInfo } from '../../sessions/types.js';
-import type { QwenAdapter } from './adapter.js';
 import { qwenProjectKey } from './session.js';
+
+/** What of the adapter this needs (adapter.ts imports this module). */
+export interface QwenStore {
+  root(): string;
+  find(id: string): Promise<SessionInfo | null>;
+}
 
 /** The id of session `id`'s continuation in `dir`: the same on every run, a version 4 UUID (the CLI's SESSION_ID_REGEX). */
 export function continuationId(id: string, dir: string): string {
@@ -26,7 +31,7 @@ export function continuationId(id: string, dir: string): string {
  * as it is (its first record names `dir`). The continuation is written unless `dryRun`; one made by
  * an earlier `roam resume` in `dir` is resumed again (it holds what was said here since).
  */
-export async function continueQwen(adapter: QwenAdapter, session: SessionInfo, dir: string, opts: { dryRun?: boolean } = {}): Promise<{ session: SessionInfo; lines: string[] } | null> {
+export async function continueQwen(adapter: QwenStore, session: SessionInfo, dir: string, opts: { dryRun?: boolean } = {}): Promise<{ session: SessionInfo; lines: string[] } | null> {
   if (session.cwd === null || session.cwd === dir) return null;
   const id = continuationId(session.id, dir);
   const file = join(adapter.root(), 'projects', qwenProjectKey(dir), 'chats', `${id}.jsonl`);
