@@ -5,7 +5,7 @@
  * chain is not replayed), records of one uuid merged, a compression, a custom title; list, find,
  * search and show under QWEN_HOME; the resume's directory check; the conversion both ways.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isolate, sandbox } from './support/sandbox.js';
@@ -121,6 +121,16 @@ describe('Qwen Code sessions', () => {
     const again = (await a.continueIn(s, dir))!;
     expect(again.session.id).toBe(newId);
     expect(again.lines).toEqual([expect.stringContaining('made by an earlier roam resume')]);
+  });
+
+  it('roam resume --dry-run from another directory plans the continuation, named, and writes nothing', async () => {
+    put('/work/app', ID, FIXTURE);
+    const here = realpathSync(process.cwd());
+    const newId = continuationId(ID, here);
+    const r = await roam('resume', ID, '--dry-run', '--timeout', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ cwd: here, command: ['qwen', '-r', newId], session: newId, continues: ID });
+    expect(existsSync(join(base, 'qwen', 'projects', qwenProjectKey(here)))).toBe(false);
   });
 
   it('writes what it reads: the conversation back through toQwen, a chain the CLI replays, ids it takes', () => {
