@@ -7,7 +7,11 @@
  *    (the `~/.qwen/projects` folder); `roam list --tool qwen`, `search` and `show` read it there;
  *    `roam resume <id>` on B runs the real CLI, which sends A's history; B's turn reaches A's file on
  *    A; `roam resume` with no id on B, from the project, continues the same session.
- * 2. A Claude Code session (a text, a Bash call that really runs, its output, a text) resumed
+ * 2. The project at another path on B (`~/code/app` inside each HOME): the CLI resumes a file only
+ *    in the directory its first record names, so `roam resume <id>` on B continues A's session as a
+ *    new Qwen Code session of B's directory (A's history sent, A's file untouched), which reaches A;
+ *    `roam resume` with no id on B resumes that continuation.
+ * 3. A Claude Code session (a text, a Bash call that really runs, its output, a text) resumed
  *    `--in qwen`: Qwen Code sends the same texts in order, the call as run_shell_command with its
  *    output; a Qwen Code session (the same shape, its run_shell_command really run) resumed
  *    `--in claude`: Claude Code sends the same texts in order, the call as Bash with its output.
@@ -162,6 +166,65 @@ describe('Qwen Code sessions with the real CLI', () => {
     expect(lastSent(mark).map(([, t]) => t)).toEqual(['Remember the word zebracorn.', 'Qwen mock answer.', 'Which word?', 'Qwen mock answer.', 'And now?', 'Qwen mock answer.', 'Still there?']);
     expect(chat.unknown).toEqual([]);
   }, 300_000);
+
+  it('the project at another path on B (inside each HOME): roam resume, with and without an id, continues A\'s session on B as a new Qwen Code session for B\'s directory, A\'s file untouched, and B\'s turn reaches A', async () => {
+    const a = makeDaemon('qwen-pa');
+    const b = makeDaemon('qwen-pb');
+    for (const d of [a, b]) {
+      writeQwenSettings(d.home);
+      mkdirSync(join(d.home, '.qwen', 'projects'), { recursive: true });
+    }
+    // One project, ~/code/app on each device: /…/qwen-pa/home/code/app on A, /…/qwen-pb/home/code/app on B.
+    const projectA = join(a.home, 'code', 'app');
+    const projectB = join(b.home, 'code', 'app');
+    for (const p of [projectA, projectB]) mkdirSync(p, { recursive: true });
+    await a.start();
+    await b.start(['--peer', a.addresses[0]!]);
+
+    const first = await runQwen({ args: ['-p', 'Remember the word zebracorn.', '--output-format', 'json'], cwd: projectA, home: a.home, baseUrl: chat.baseUrl, timeoutMs: 90_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const id = qwenSessionId(first.stdout)!;
+    const rel = join(qwenProjectKey(projectA), 'chats', `${id}.jsonl`);
+    const onA = join(a.home, '.qwen', 'projects', rel);
+    const onB = join(b.home, '.qwen', 'projects', rel);
+    await until(() => existsSync(onB) && readFileSync(onB, 'utf8') === readFileSync(onA, 'utf8'), { timeoutMs: 30_000, what: "A's session on B" });
+    const original = readFileSync(onB);
+
+    // roam resume <id> on B, from B's project: the real CLI sends A's history, in a session whose first record names B's directory.
+    const envB = { ...b.env, ...qwenEnv({ home: b.home, baseUrl: chat.baseUrl }), PATH: `${qwenBinDir(join(b.home, 'bin'))}:${process.env.PATH}`, ROAM_HOME: b.roamHome, ROAM_GROUP_KEY: b.env.ROAM_GROUP_KEY };
+    let mark = chat.requests.length;
+    const resumed = await runRoam(['resume', id, '--', '-p', 'Which word?', '--output-format', 'json'], { env: envB, cwd: projectB, timeoutMs: 120_000, group: true });
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    const newId = new RegExp(`continuing ${id} here as a new Qwen Code session ([0-9a-f-]{36})`).exec(resumed.stderr)?.[1];
+    expect(newId, resumed.stderr).toBeDefined();
+    expect(newId).not.toBe(id);
+    expect(qwenSessionId(resumed.stdout)).toBe(newId);
+    expect(lastSent(mark)).toEqual([
+      ['user', 'Remember the word zebracorn.'],
+      ['assistant', 'Qwen mock answer.'],
+      ['user', 'Which word?'],
+    ]);
+    // A's transcript is not rewritten on B; the continuation is B's directory's own file.
+    expect(readFileSync(onB).equals(original)).toBe(true);
+    const relB = join(qwenProjectKey(projectB), 'chats', `${newId}.jsonl`);
+    const copyB = join(b.home, '.qwen', 'projects', relB);
+    expect(JSON.parse(readFileSync(copyB, 'utf8').split('\n')[0]!)).toMatchObject({ sessionId: newId, cwd: projectB });
+
+    // B's turn reaches A, as that new session.
+    const copyA = join(a.home, '.qwen', 'projects', relB);
+    await until(() => existsSync(copyA) && readFileSync(copyA, 'utf8') === readFileSync(copyB, 'utf8') && readFileSync(copyA, 'utf8').includes('Which word?'), { timeoutMs: 30_000, what: "B's turn on A" });
+    const onAList = runRoamSync(['list', '--tool', 'qwen', '--all', '--json'], { env: a.env, cwd: projectA, timeoutMs: 60_000 });
+    expect(JSON.parse(onAList.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id: newId, messages: 4 }), expect.objectContaining({ id, messages: 2 })]));
+
+    // roam resume with no id on B, from B's project: the newest session of the project, the continuation, resumed as it is.
+    mark = chat.requests.length;
+    const again = await runRoam(['resume', '--', '-p', 'And now?', '--output-format', 'json'], { env: envB, cwd: projectB, timeoutMs: 120_000, group: true });
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(qwenSessionId(again.stdout)).toBe(newId);
+    expect(lastSent(mark).map(([, t]) => t)).toEqual(['Remember the word zebracorn.', 'Qwen mock answer.', 'Which word?', 'Qwen mock answer.', 'And now?']);
+    expect(readFileSync(onB).equals(original)).toBe(true);
+    expect(chat.unknown).toEqual([]);
+  }, 240_000);
 
   describe('conversion to and from Claude Code (one HOME)', () => {
     let home: string;

@@ -5,7 +5,7 @@
  * chain is not replayed), records of one uuid merged, a compression, a custom title; list, find,
  * search and show under QWEN_HOME; the resume's directory check; the conversion both ways.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isolate, sandbox } from './support/sandbox.js';
@@ -13,6 +13,7 @@ import { roam } from './support/roam.js';
 import { Notes } from '../src/convert/ir.js';
 import { qwen } from '../src/tools/qwen/index.js';
 import { QwenAdapter } from '../src/tools/qwen/adapter.js';
+import { continuationId } from '../src/tools/qwen/continue.js';
 import { parseQwenSession, qwenHistory, qwenProjectKey } from '../src/tools/qwen/session.js';
 import { fromQwen } from '../src/tools/qwen/source.js';
 import { toQwen } from '../src/tools/qwen/target.js';
@@ -94,6 +95,42 @@ describe('Qwen Code sessions', () => {
     const s = (await a.find(ID))!;
     expect(await a.prepareResume(s, '/work/app')).toEqual([]);
     await expect(a.prepareResume(s, '/elsewhere')).rejects.toThrow(`Qwen Code resumes session ${ID} only from /work/app`);
+  });
+
+  it('continues a session in another directory as a new session there: a copy under its key, every record\'s sessionId and cwd rewritten, the original untouched; again the same continuation', async () => {
+    const original = put('/work/app', ID, FIXTURE);
+    const dir = join(base, 'code', 'app');
+    const a = new QwenAdapter({ env: process.env, cacheFile: null });
+    const s = (await a.find(ID))!;
+    expect(await a.continueIn(s, '/work/app')).toBeNull();
+    const newId = continuationId(ID, dir);
+    expect(newId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const dry = (await a.continueIn(s, dir, { dryRun: true }))!;
+    expect(dry.session.id).toBe(newId);
+    expect(await a.find(newId)).toBeNull();
+    const made = (await a.continueIn(s, dir))!;
+    expect(made.lines).toEqual([expect.stringContaining(`continuing ${ID} here as a new Qwen Code session ${newId}`)]);
+    expect(made.session).toMatchObject({ id: newId, cwd: dir, projectKey: qwenProjectKey(dir), file: join(base, 'qwen', 'projects', qwenProjectKey(dir), 'chats', `${newId}.jsonl`) });
+    expect(readFileSync(original, 'utf8')).toBe(FIXTURE);
+    const copy = readFileSync(made.session.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const orig = FIXTURE.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(copy.map((r) => r.uuid)).toEqual(orig.map((r) => r.uuid));
+    expect(new Set(copy.map((r) => r.sessionId))).toEqual(new Set([newId]));
+    expect(copy.filter((r) => 'cwd' in r).every((r) => r.cwd === dir)).toBe(true);
+    expect(await a.prepareResume(made.session, dir)).toEqual([]);
+    const again = (await a.continueIn(s, dir))!;
+    expect(again.session.id).toBe(newId);
+    expect(again.lines).toEqual([expect.stringContaining('made by an earlier roam resume')]);
+  });
+
+  it('roam resume --dry-run from another directory plans the continuation, named, and writes nothing', async () => {
+    put('/work/app', ID, FIXTURE);
+    const here = realpathSync(process.cwd());
+    const newId = continuationId(ID, here);
+    const r = await roam('resume', ID, '--dry-run', '--timeout', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ cwd: here, command: ['qwen', '-r', newId], session: newId, continues: ID });
+    expect(existsSync(join(base, 'qwen', 'projects', qwenProjectKey(here)))).toBe(false);
   });
 
   it('writes what it reads: the conversation back through toQwen, a chain the CLI replays, ids it takes', () => {

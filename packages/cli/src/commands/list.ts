@@ -174,7 +174,12 @@ export async function list(flags: ListFlags, io: Io, ctx: ListContext = {}): Pro
   const adapter = adaptersFor(picked.tool, { env })[0]!;
   const resume = ctx.resume ?? (async (s: SessionInfo, a: SessionAdapter) => {
     // This device's directory for the session's project, never the one another device recorded.
-    const cmd = a.resumeCommand(s.id, { cwd: sessionDir(s, ctx.cwd ?? process.cwd(), env) });
+    const dir = sessionDir(s, ctx.cwd ?? process.cwd(), env);
+    // Qwen Code resumes a session only in the directory it recorded: elsewhere a new session continues it, as in `roam resume`.
+    const continued = a.continueIn ? await a.continueIn(s, dir) : null;
+    for (const line of continued?.lines ?? []) io.err(`roam: ${line}`);
+    if (continued) s = continued.session;
+    const cmd = a.resumeCommand(s.id, { cwd: dir });
     // Gemini CLI finds a session only under its directory's slug: registered as `roam resume` does (docs/GEMINI.md).
     if (a.prepareResume && cmd.cwd) for (const line of await a.prepareResume(s, cmd.cwd)) io.err(`roam: ${line}`);
     for (const line of a.notCarried?.(s, cmd.cwd ?? process.cwd()) ?? []) io.err(`roam: not carried: ${line}`);

@@ -158,18 +158,22 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
 
   // 5. Where and what to run.
   const where = await projectDir(session, adapter, cwd, daemon ? paths.socket : null, env);
-  const command = adapter.resumeCommand(session.id, { cwd: where });
+  // Qwen Code resumes a session only in the directory it recorded: elsewhere it continues as a new session (docs/tools/qwen.md).
+  const continued = adapter.continueIn ? await adapter.continueIn(session, where, { dryRun: opts.dryRun === true }) : null;
+  const target = continued?.session ?? session;
+  const command = adapter.resumeCommand(target.id, { cwd: where });
   const argv = [...command.argv, ...toolArgs];
   const runIn = command.cwd ?? where;
   // Gemini CLI finds a session only under its directory's project slug: register this directory for it (docs/GEMINI.md).
-  const prepared = adapter.prepareResume && !opts.dryRun ? await adapter.prepareResume(session, runIn) : [];
+  const prepared = [...(continued?.lines ?? []), ...(adapter.prepareResume && !opts.dryRun ? await adapter.prepareResume(target, runIn) : [])];
   // What did not travel with the session (the tool's docs: "What roam resume says it could not carry").
-  const notCarried = adapter.notCarried?.(session, runIn) ?? [];
+  const notCarried = adapter.notCarried?.(target, runIn) ?? [];
+  const from = continued ? { continues: session.id } : {};
   if (opts.dryRun) {
-    io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, file: session.file, notCarried }));
+    io.out(JSON.stringify({ cwd: runIn, command: argv, session: target.id, file: target.file, notCarried, ...from }));
     return;
   }
-  if (opts.json) io.out(JSON.stringify({ cwd: runIn, command: argv, session: session.id, tool: adapter.tool, prepared, notCarried }));
+  if (opts.json) io.out(JSON.stringify({ cwd: runIn, command: argv, session: target.id, tool: adapter.tool, prepared, notCarried, ...from }));
   else {
     for (const line of prepared) io.err(`roam: ${line}`);
     for (const line of notCarried) io.err(`roam: not carried: ${line}`);

@@ -137,6 +137,12 @@ export interface SessionAdapter {
    * registered under the session's project slug). Returns what it did, one line each.
    */
   prepareResume?(session: SessionInfo, dir: string): Promise<string[]>;
+  /**
+   * Optional, for a tool that resumes a session only in the directory it recorded (Qwen Code): when
+   * `dir` is another, the session to resume there instead, a new one holding the conversation (written
+   * unless `dryRun`; the original untouched), with what was done, one line each. Null: resume `session` as it is.
+   */
+  continueIn?(session: SessionInfo, dir: string, opts?: { dryRun?: boolean }): Promise<{ session: SessionInfo; lines: string[] } | null>;
   /** Optional: what could not be carried to this machine for resuming `session` in `dir`, one line each (sessions/carry.ts). */
   notCarried?(session: SessionInfo, dir: string): string[];
   /** Optional: the processes of this machine that have session `id` open (Claude Code: its registry of live sessions). */

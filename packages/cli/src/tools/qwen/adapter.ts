@@ -13,6 +13,7 @@ import { oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { continueQwen } from './continue.js';
 import { QWEN_SESSION_NAME, isObj, isPrompt, parseQwenSession, partsText, qwenProjectKey, qwenTranscript, type QwenSession } from './session.js';
 
 const TITLE_MAX = 200;
@@ -129,14 +130,20 @@ export class QwenAdapter extends BaseAdapter<QwenFile> {
     throw new RoamError(ErrorCodes.USAGE, `qwen cannot name a new session from the command line: run \`qwen\` and start with "${name}"`, { tool: 'qwen' });
   }
 
+  /** Another directory than the recorded one: continued there as a new session (continue.ts). */
+  continueIn(session: SessionInfo, dir: string, opts: { dryRun?: boolean } = {}): Promise<{ session: SessionInfo; lines: string[] } | null> {
+    return continueQwen(this, session, dir, opts);
+  }
+
   /**
    * Before `qwen -r` in `dir`: the CLI resumes a session only from the directory its first record
    * names (its key and its cwd); from elsewhere it says "No saved session found with ID …" (measured,
-   * docs/tools/qwen.md). roam resume runs it in that directory when it exists here; else refused, saying where.
+   * docs/tools/qwen.md). roam resume first continues it as a new session when this device's directory
+   * for its project is another (continueIn); what still names another directory is refused, saying where.
    */
   async prepareResume(session: SessionInfo, dir: string): Promise<string[]> {
     if (session.cwd !== null && session.cwd !== dir) {
-      throw new RoamError(ErrorCodes.USAGE, `Qwen Code resumes session ${session.id} only from ${session.cwd}, the directory it was recorded in (here: ${dir}); run roam resume there; \`roam share ${session.id}\` then \`roam import <bundle>\` here files a copy of it for this directory, and \`roam resume ${session.id} --in claude\` (or codex, gemini) continues it here in another tool`, { id: session.id, tool: 'qwen' });
+      throw new RoamError(ErrorCodes.USAGE, `Qwen Code resumes session ${session.id} only from ${session.cwd}, the directory it was recorded in (here: ${dir}); run roam resume there; \`roam resume ${session.id}\` here continues it as a new Qwen Code session of this directory (so do \`roam share\` then \`roam import\`), and \`roam resume ${session.id} --in claude\` (or codex, gemini) continues it here in another tool`, { id: session.id, tool: 'qwen' });
     }
     return [];
   }
