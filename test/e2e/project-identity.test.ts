@@ -248,8 +248,9 @@ describe("a session from A's ~/code/app, on B (another HOME) in ~/code/app", () 
     const xReq = responsesRequests(openai.requests.slice(marks.codex)).at(-1)!;
     expect(inputMessages(xReq).filter(([role, text]) => !(role === 'user' && /^<(environment_context|user_instructions)/.test(text.trimStart())))).toEqual([['user', PROMPT], ['assistant', 'Mock answer.'], ['user', 'Which word?']]);
     expect(readFileSync(onB.codex, 'utf8').includes(`"cwd":"${projB}"`), "B's directory in the Codex rollout").toBe(true);
-    // Gemini CLI: found under the slug roam registered for B's directory; its fresh context names B's directory.
-    expect(g.err).toContain(`registered ${projB} as Gemini CLI project`);
+    // Gemini CLI: found under the slug registered for B's directory (by roamd when the session
+    // arrived, else by roam resume); its fresh context names B's directory.
+    expect(Object.keys((JSON.parse(readFileSync(join(b.home, '.gemini', 'projects.json'), 'utf8')) as { projects: Record<string, string> }).projects), g.err).toContain(projB);
     const gReq = streamRequests(gemini.requests.slice(marks.gemini)).at(-1)!;
     expect(gReq.rawBody.includes(PROMPT) && gReq.rawBody.includes(projB), "A's prompt and B's directory in Gemini CLI's request").toBe(true);
     expect(geminiSessionId(g.out)).toBe(ids.gemini);
