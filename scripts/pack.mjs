@@ -118,7 +118,7 @@ try {
   for (const [key, e] of runtimeClosure(lock, ['packages/cli', 'packages/core'], [core.name])) {
     const from = join(repo, key);
     const installed = existsSync(join(from, 'package.json')) ? JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')).version : undefined;
-    if (installed !== e.version) throw new Error(`${key} is ${installed ?? 'missing'}, package-lock.json says ${e.version}: run npm ci`);
+    if (installed !== e.version) throw new Error(`${key} is ${installed ?? 'missing'}, package-lock.json says ${e.version}: run npm install`);
     // A nested node_modules holds other entries of the closure (or dev-only packages): not copied here.
     cpSync(from, join(stage, key), { recursive: true, filter: (f) => f !== join(from, 'node_modules') && !(unused.test(f) && lstatSync(f).isFile()) });
   }
