@@ -11,7 +11,8 @@ import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, sessionDir } from '../sessions/index.js';
-import { listJsonRows, listSessions } from '../commands/list.js';
+import { listJsonRows } from '../commands/list.js';
+import { RowsCache, parsed } from './rows.js';
 import { jsonArray } from '../sessions/cache.js';
 import { searchSessions } from '../commands/search.js';
 import { rm } from '../commands/rm.js';
@@ -55,6 +56,10 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     }
   };
 
+  const lists = new RowsCache((tool) => listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env }));
+  // Read once as the server starts, so the page's first view is answered from memory.
+  void lists.warm().catch(() => {});
+
   app.get('/api/tools', route(async () => adaptersFor(undefined, { env }).map((a) => a.tool)));
   app.get('/api/status', route(() => call(socket(), 'status')));
   app.get('/api/trash', route(() => call(socket(), 'trash')));
@@ -68,17 +73,17 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
       const { hits, more } = await searchSessions(q, { ...(tool ? { tool } : {}), limit: 200 }, { env });
       return { search: true, more, hits: hits.filter((h) => !project || `${h.session.cwd ?? ''} ${h.session.projectKey}`.toLowerCase().includes(project)) };
     }
-    const limit = Math.max(1, Math.min(Number(c.req.query('limit')) || 500, 20_000));
+    const limit = Math.max(1, Math.min(Number(c.req.query('limit')) || 100, 20_000));
+    const offset = Math.max(0, Math.floor(Number(c.req.query('offset')) || 0));
+    const rows = await lists.get(tool);
     if (!project) {
-      // Unfiltered (the page's first view): `roam list --all --json`'s own rows, which a warm cache
-      // hands over as bytes without parsing 10,000 sessions; only the newest `limit` are sent.
-      const rows = await listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env });
-      const body = Buffer.concat([Buffer.from(`{"search":false,"total":${rows.length},"sessions":`), jsonArray(rows.slice(0, limit)), Buffer.from('}')]);
+      // Unfiltered (the page's first view): `roam list --all --json`'s own rows, kept between polls
+      // (rows.ts) and copied as bytes without parsing 10,000 sessions; only one page of them is sent.
+      const body = Buffer.concat([Buffer.from(`{"search":false,"total":${rows.length},"offset":${offset},"sessions":`), jsonArray(rows.slice(offset, offset + limit)), Buffer.from('}')]);
       return new Response(body, { headers: { 'Content-Type': 'application/json' } });
     }
-    const { sessions } = await listSessions({ all: true, ...(tool ? { tool } : {}) }, { env });
-    const rows = sessions.filter((s) => `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project));
-    return { search: false, total: rows.length, sessions: rows.slice(0, limit) };
+    const hits = rows.map(parsed).filter((s) => `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project));
+    return { search: false, total: hits.length, offset, sessions: hits.slice(offset, offset + limit) };
   }));
 
   app.get('/api/session/:id', route(async (c) => {
@@ -106,6 +111,7 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   app.post('/api/session/:id/rm', route(async (c) => {
     const k = capture();
     await rm(c.req.param('id') ?? '', { yes: true, json: true, force: c.req.query('force') === '1' }, k.io, { interactive: false });
+    lists.invalidate();
     return k.json();
   }));
 
@@ -118,6 +124,7 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   app.post('/api/restore/:ref', route(async (c) => {
     const k = capture();
     await restore(c.req.param('ref') ?? '', { json: true }, k.io);
+    lists.invalidate();
     return k.json();
   }));
 
@@ -132,6 +139,7 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     else on.delete(body.name);
     const k = capture();
     const all = names.every((p) => on.has(p.name));
+    lists.invalidate();
     await projects(all ? { folder: body.folder, all: true, json: true } : { folder: body.folder, only: [...on], force: true, json: true }, k.io);
     return k.json();
   }));

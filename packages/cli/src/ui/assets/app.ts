@@ -111,8 +111,10 @@ function sessions() {
     table);
   let last = '';
   let pending = false;
+  // One page of rows first (the server sends the newest and a count); more on request.
+  let shown = 100;
   async function load() {
-    const qs = new URLSearchParams(filters).toString();
+    const qs = new URLSearchParams(Object.assign({ limit: String(shown) }, filters)).toString();
     const r = await api('/sessions?' + qs);
     const key = qs + JSON.stringify(r);
     if (key === last) return;
@@ -128,7 +130,8 @@ function sessions() {
     if (!performance.getEntriesByName('sessions-painted').length) requestAnimationFrame(() => setTimeout(() => performance.mark('sessions-painted')));
     table.replaceChildren(h('p', { class: 'muted', text: r.total + ' session(s), newest first' + (r.total > r.sessions.length ? ' (first ' + r.sessions.length + ' shown)' : '') }),
       h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Project', 'Last activity', 'Messages'].map((t) => h('th', { text: t })))),
-        h('tbody', {}, r.sessions.map((s) => h('tr', { 'data-session': s.id }, h('td', {}, link(s), h('div', { class: 'muted', text: s.id })), h('td', { text: s.tool }), h('td', { text: s.cwd || s.projectKey }), h('td', { text: ago(Date.parse(s.lastActivity)) }), h('td', { text: (s.messagesExact ? '' : '~') + s.messages }))))));
+        h('tbody', {}, r.sessions.map((s) => h('tr', { 'data-session': s.id }, h('td', {}, link(s), h('div', { class: 'muted', text: s.id })), h('td', { text: s.tool }), h('td', { text: s.cwd || s.projectKey }), h('td', { text: ago(Date.parse(s.lastActivity)) }), h('td', { text: (s.messagesExact ? '' : '~') + s.messages }))))),
+      r.total > r.sessions.length ? h('button', { type: 'button', onclick: () => { shown += 100; refresh(); } }, 'Show more') : null);
   }
   async function refresh() {
     if (pending) return;

@@ -1,0 +1,90 @@
+/**
+ * The sessions page's list, kept between polls. Listing 10,000 sessions costs a stat per transcript
+ * (40-80 ms warm, far more on a loaded machine); the page polls every 1.5 s and a person reloads it.
+ * So the rows `roam list --all --json` prints are kept per tool filter and handed out at once: a
+ * list older than `maxAgeMs` is still answered, and read again in the background (one read at a
+ * time per filter), so the next poll sees what changed (a session that arrived, one removed). An
+ * action of the page (rm, restore, selective sync) drops the lists so its next answer is fresh.
+ */
+import type { ListedJson, SessionInfo } from '../sessions/types.js';
+
+const memo = new WeakMap<ListedJson, SessionInfo>();
+const decoder = new TextDecoder();
+
+/** The session a row prints (parsed once per row). */
+export function parsed(row: ListedJson): SessionInfo {
+  let s = memo.get(row);
+  if (!s) {
+    const text = typeof row.json === 'string' ? row.json : decoder.decode(row.json.subarray(row.start ?? 0, row.end ?? row.json.length));
+    s = JSON.parse(text) as SessionInfo;
+    memo.set(row, s);
+  }
+  return s;
+}
+
+interface Kept {
+  rows: ListedJson[];
+  at: number;
+  reading: Promise<ListedJson[]> | null;
+}
+
+export class RowsCache {
+  private readonly kept = new Map<string, Kept>();
+  /** Reads under way for a filter nothing is kept for yet. */
+  private readonly first = new Map<string, Promise<ListedJson[]>>();
+  private epoch = 0;
+
+  constructor(
+    private readonly read: (tool: string | undefined) => Promise<ListedJson[]>,
+    private readonly maxAgeMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The rows for `tool` (undefined: every tool), newest first. */
+  async get(tool: string | undefined): Promise<ListedJson[]> {
+    const key = tool ?? '';
+    const k = this.kept.get(key);
+    if (!k) return this.refresh(key, tool);
+    if (this.now() - k.at > this.maxAgeMs && !k.reading) void this.refresh(key, tool).catch(() => {});
+    return k.rows;
+  }
+
+  /** Reads the list again now (callers wait for it when nothing is kept yet). */
+  warm(tool?: string): Promise<ListedJson[]> {
+    return this.refresh(tool ?? '', tool);
+  }
+
+  /** Forgets every list: the next get() reads afresh. */
+  invalidate(): void {
+    this.epoch++;
+    this.kept.clear();
+    this.first.clear();
+  }
+
+  private refresh(key: string, tool: string | undefined): Promise<ListedJson[]> {
+    const old = this.kept.get(key);
+    if (old?.reading) return old.reading;
+    const pending = this.first.get(key);
+    if (pending) return pending;
+    const epoch = this.epoch;
+    const at = this.now();
+    const reading = this.read(tool).then(
+      (rows) => {
+        if (epoch === this.epoch) this.kept.set(key, { rows, at, reading: null });
+        return rows;
+      },
+      (err: unknown) => {
+        const k = this.kept.get(key);
+        if (k && k.reading === reading) k.reading = null;
+        throw err;
+      },
+    );
+    if (old) old.reading = reading;
+    else {
+      this.first.set(key, reading);
+      const done = () => { if (this.first.get(key) === reading) this.first.delete(key); };
+      reading.then(done, done);
+    }
+    return reading;
+  }
+}
