@@ -116,9 +116,19 @@ describe('roam ui', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${SID}.jsonl`), line(cwd, 0, `please explain the ${WORD} function`));
     appendFileSync(join(dir, `${SID}.jsonl`), line(cwd, 1, `Here it is:\n\n${FENCE}js\nconst answer = 42;\n${FENCE}\n`));
-    await page.locator(`tr[data-session="${SID}"]`).waitFor({ timeout: 30_000 });
+    const row = page.locator(`tr[data-session="${SID}"]`);
+    await row.waitFor({ timeout: 30_000 });
     // Still the same document: no reload happened.
     expect(await page.evaluate('window.marker')).toBe(42);
+    // The device it came from (roamd's index: the item's modifiedBy), and the device filter.
+    await until(async () => (await row.getAttribute('data-device')) === 'alpha', { timeoutMs: 15_000, what: 'the session to show it came from alpha' });
+    const device = page.getByLabel('Device');
+    await until(async () => (await device.locator('option').allTextContents()).includes('beta'), { timeoutMs: 15_000, what: 'both devices in the device filter' });
+    await device.selectOption('beta');
+    await until(async () => (await row.count()) === 0, { timeoutMs: 15_000, what: "the session to leave the list filtered to beta's" });
+    await device.selectOption('alpha');
+    await row.waitFor({ timeout: 15_000 });
+    await device.selectOption('');
 
     await page.getByLabel('Search text').fill(WORD);
     const hit = page.getByRole('link', { name: new RegExp(WORD) });

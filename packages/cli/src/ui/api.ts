@@ -13,7 +13,6 @@ import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, sessionDir } from '../sessions/index.js';
 import { listJsonRows } from '../commands/list.js';
 import { RowsCache, parsed } from './rows.js';
-import { jsonArray } from '../sessions/cache.js';
 import { searchSessions } from '../commands/search.js';
 import { rm } from '../commands/rm.js';
 import { restore } from '../commands/restore.js';
@@ -21,6 +20,7 @@ import { projects } from '../commands/projects.js';
 import { conflicts } from '../commands/conflicts.js';
 import { exportSession } from '../commands/export.js';
 import type { PairResult } from '../control/pairing.js';
+import type { OriginsResult } from '../control/results.js';
 
 /** An Io that keeps what a verb prints: its --json answer. */
 function capture(): { io: Io; json: () => unknown } {
@@ -57,8 +57,10 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   };
 
   const lists = new RowsCache((tool) => listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env }));
+  const from = new RowsCache<OriginsResult>(() => call(socket(), 'origins'));
   // Read once as the server starts, so the page's first view is answered from memory.
   void lists.warm().catch(() => {});
+  void from.warm().catch(() => {});
 
   app.get('/api/tools', route(async () => adaptersFor(undefined, { env }).map((a) => a.tool)));
   app.get('/api/status', route(() => call(socket(), 'status')));
@@ -68,22 +70,28 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   app.get('/api/sessions', route(async (c) => {
     const tool = c.req.query('tool') || undefined;
     const project = (c.req.query('project') ?? '').toLowerCase();
+    const device = c.req.query('device') ?? '';
     const q = c.req.query('q') ?? '';
+    // Which device each session came from (roamd's index; none when roamd is not running).
+    const o = await from.get(undefined).catch(() => null);
+    const deviceOf = (id: string): string | null => (o && o.sessions[id] !== undefined ? o.devices[o.sessions[id]!] ?? o.sessions[id]! : null);
+    const devices = o ? [...new Set(Object.values(o.devices))].sort() : [];
+    const keep = (s: { id: string; cwd?: string | null; projectKey: string }) => (!project || `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project)) && (!device || deviceOf(s.id) === device);
     if (q.trim()) {
       const { hits, more } = await searchSessions(q, { ...(tool ? { tool } : {}), limit: 200 }, { env });
-      return { search: true, more, hits: hits.filter((h) => !project || `${h.session.cwd ?? ''} ${h.session.projectKey}`.toLowerCase().includes(project)) };
+      return { search: true, more, devices, hits: hits.filter((h) => keep(h.session)).map((h) => ({ ...h, session: { ...h.session, device: deviceOf(h.session.id) } })) };
     }
     const limit = Math.max(1, Math.min(Number(c.req.query('limit')) || 100, 20_000));
     const offset = Math.max(0, Math.floor(Number(c.req.query('offset')) || 0));
     const rows = await lists.get(tool);
-    if (!project) {
-      // Unfiltered (the page's first view): `roam list --all --json`'s own rows, kept between polls
-      // (rows.ts) and copied as bytes without parsing 10,000 sessions; only one page of them is sent.
-      const body = Buffer.concat([Buffer.from(`{"search":false,"total":${rows.length},"offset":${offset},"sessions":`), jsonArray(rows.slice(offset, offset + limit)), Buffer.from('}')]);
-      return new Response(body, { headers: { 'Content-Type': 'application/json' } });
-    }
-    const hits = rows.map(parsed).filter((s) => `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project));
-    return { search: false, total: hits.length, offset, sessions: hits.slice(offset, offset + limit) };
+    // Unfiltered (the page's first view): `roam list --all --json`'s rows, kept between polls
+    // (rows.ts); only the page sent is parsed, to add each session's device.
+    const shown = project || device ? rows.map(parsed).filter(keep) : rows;
+    const sessions = shown.slice(offset, offset + limit).map((r) => {
+      const s = 'json' in r ? parsed(r) : r;
+      return { ...s, device: deviceOf(s.id) };
+    });
+    return { search: false, total: shown.length, offset, devices, sessions };
   }));
 
   app.get('/api/session/:id', route(async (c) => {

@@ -22,26 +22,27 @@ export function parsed(row: ListedJson): SessionInfo {
   return s;
 }
 
-interface Kept {
-  rows: ListedJson[];
+interface Kept<T> {
+  rows: T;
   at: number;
-  reading: Promise<ListedJson[]> | null;
+  reading: Promise<T> | null;
 }
 
-export class RowsCache {
-  private readonly kept = new Map<string, Kept>();
+/** What `read(key)` gave, kept per key (see above); T is the list's rows, or roamd's `origins`. */
+export class RowsCache<T = ListedJson[]> {
+  private readonly kept = new Map<string, Kept<T>>();
   /** Reads under way for a filter nothing is kept for yet. */
-  private readonly first = new Map<string, Promise<ListedJson[]>>();
+  private readonly first = new Map<string, Promise<T>>();
   private epoch = 0;
 
   constructor(
-    private readonly read: (tool: string | undefined) => Promise<ListedJson[]>,
+    private readonly read: (tool: string | undefined) => Promise<T>,
     private readonly maxAgeMs = 1000,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** The rows for `tool` (undefined: every tool), newest first. */
-  async get(tool: string | undefined): Promise<ListedJson[]> {
+  async get(tool: string | undefined): Promise<T> {
     const key = tool ?? '';
     const k = this.kept.get(key);
     if (!k) return this.refresh(key, tool);
@@ -50,7 +51,7 @@ export class RowsCache {
   }
 
   /** Reads the list again now (callers wait for it when nothing is kept yet). */
-  warm(tool?: string): Promise<ListedJson[]> {
+  warm(tool?: string): Promise<T> {
     return this.refresh(tool ?? '', tool);
   }
 
@@ -61,7 +62,7 @@ export class RowsCache {
     this.first.clear();
   }
 
-  private refresh(key: string, tool: string | undefined): Promise<ListedJson[]> {
+  private refresh(key: string, tool: string | undefined): Promise<T> {
     const old = this.kept.get(key);
     if (old?.reading) return old.reading;
     const pending = this.first.get(key);

@@ -99,15 +99,22 @@ function devices() {
 }
 
 // --- sessions
-const filters = { tool: '', project: '', q: '' };
+const filters = { tool: '', project: '', device: '', q: '' };
 function sessions() {
   const table = h('div', { id: 'sessions' });
   const input = (name, label, type) => h('label', {}, label, h(type || 'input', { name, value: filters[name], type: 'search', oninput: (e) => { filters[name] = e.target.value; refresh(); } }));
   const tool = h('select', { name: 'tool', onchange: (e) => { filters.tool = e.target.value; refresh(); } }, h('option', { value: '', text: 'every tool' }));
   api('/tools').then((ts) => { for (const t of ts) tool.append(h('option', { value: t, text: t, selected: t === filters.tool })); });
+  const device = h('select', { name: 'device', onchange: (e) => { filters.device = e.target.value; refresh(); } }, h('option', { value: '', text: 'every device' }));
+  let known = '';
+  const devices = (names) => {
+    if (!names || JSON.stringify(names) === known) return;
+    known = JSON.stringify(names);
+    device.replaceChildren(h('option', { value: '', text: 'every device' }), ...names.map((n) => h('option', { value: n, text: n, selected: n === filters.device })));
+  };
   page('Sessions',
     h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); refresh(); } },
-      input('q', 'Search text'), input('project', 'Project'), h('label', {}, 'Tool', tool)),
+      input('q', 'Search text'), input('project', 'Project'), h('label', {}, 'Tool', tool), h('label', {}, 'Device', device)),
     table);
   let last = '';
   let pending = false;
@@ -119,18 +126,19 @@ function sessions() {
     const key = qs + JSON.stringify(r);
     if (key === last) return;
     last = key;
+    devices(r.devices);
     const link = (s) => h('a', { href: '#/session/' + encodeURIComponent(s.id), text: s.title || '(untitled)' });
     if (r.search) {
       table.replaceChildren(h('p', { class: 'muted', text: r.hits.length + ' hit(s)' + (r.more ? ' (more not shown)' : '') }),
-        h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Line', 'Role', 'Text'].map((t) => h('th', { text: t })))),
-          h('tbody', {}, r.hits.map((x) => h('tr', {}, h('td', {}, link(x.session)), h('td', { text: x.session.tool }), h('td', { text: x.line }), h('td', { text: x.role }), h('td', { text: x.snippet }))))));
+        h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Device', 'Line', 'Role', 'Text'].map((t) => h('th', { text: t })))),
+          h('tbody', {}, r.hits.map((x) => h('tr', {}, h('td', {}, link(x.session)), h('td', { text: x.session.tool }), h('td', { text: x.session.device || '-' }), h('td', { text: x.line }), h('td', { text: x.role }), h('td', { text: x.snippet }))))));
       return;
     }
     // After the frame that shows the list: what bench/ui.ts reads as the page's first paint.
     if (!performance.getEntriesByName('sessions-painted').length) requestAnimationFrame(() => setTimeout(() => performance.mark('sessions-painted')));
     table.replaceChildren(h('p', { class: 'muted', text: r.total + ' session(s), newest first' + (r.total > r.sessions.length ? ' (first ' + r.sessions.length + ' shown)' : '') }),
-      h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Project', 'Last activity', 'Messages'].map((t) => h('th', { text: t })))),
-        h('tbody', {}, r.sessions.map((s) => h('tr', { 'data-session': s.id }, h('td', {}, link(s), h('div', { class: 'muted', text: s.id })), h('td', { text: s.tool }), h('td', { text: s.cwd || s.projectKey }), h('td', { text: ago(Date.parse(s.lastActivity)) }), h('td', { text: (s.messagesExact ? '' : '~') + s.messages }))))),
+      h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Device', 'Project', 'Last activity', 'Messages'].map((t) => h('th', { text: t })))),
+        h('tbody', {}, r.sessions.map((s) => h('tr', { 'data-session': s.id, 'data-device': s.device || '' }, h('td', {}, link(s), h('div', { class: 'muted', text: s.id })), h('td', { text: s.tool }), h('td', { text: s.device || '-' }), h('td', { text: s.cwd || s.projectKey }), h('td', { text: ago(Date.parse(s.lastActivity)) }), h('td', { text: (s.messagesExact ? '' : '~') + s.messages }))))),
       r.total > r.sessions.length ? h('button', { type: 'button', onclick: () => { shown += 100; refresh(); } }, 'Show more') : null);
   }
   async function refresh() {
