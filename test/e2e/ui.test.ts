@@ -7,6 +7,7 @@
 import { request } from 'node:http';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { until } from '../harness/poll.js';
@@ -116,6 +117,10 @@ describe('roam ui', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${SID}.jsonl`), line(cwd, 0, `please explain the ${WORD} function`));
     appendFileSync(join(dir, `${SID}.jsonl`), line(cwd, 1, `Here it is:\n\n${FENCE}js\nconst answer = 42;\n${FENCE}\n`));
+    // A sub-agent's own conversation (Claude Code: <id>/subagents/agent-<agentId>.jsonl, every line a side chain).
+    mkdirSync(join(dir, SID, 'subagents'), { recursive: true });
+    const agentLine = (i: number, content: string) => `${JSON.stringify({ type: i % 2 ? 'assistant' : 'user', isSidechain: true, agentId: 'a1b2c3', cwd, sessionId: SID, uuid: `agent-${i}`, parentUuid: i ? `agent-${i - 1}` : null, timestamp: new Date().toISOString(), message: { role: i % 2 ? 'assistant' : 'user', content } })}\n`;
+    writeFileSync(join(dir, SID, 'subagents', 'agent-a1b2c3.jsonl'), agentLine(0, 'find every caller of answer') + agentLine(1, 'Two callers: main.js and test.js.'));
     const row = page.locator(`tr[data-session="${SID}"]`);
     await row.waitFor({ timeout: 30_000 });
     // Still the same document: no reload happened.
@@ -130,6 +135,7 @@ describe('roam ui', () => {
     await row.waitFor({ timeout: 15_000 });
     await device.selectOption('');
 
+    await until(() => existsSync(join(sessionDir(b) ?? '/nonexistent', SID, 'subagents', 'agent-a1b2c3.jsonl')), { timeoutMs: 30_000, what: "the sub-agent's file to reach beta" });
     await page.getByLabel('Search text').fill(WORD);
     const hit = page.getByRole('link', { name: new RegExp(WORD) });
     await hit.first().waitFor({ timeout: 15_000 });
@@ -141,6 +147,16 @@ describe('roam ui', () => {
     expect(await page.locator('article.turn.assistant pre').first().textContent()).toContain('const answer = 42;');
     const exported = await page.evaluate(`fetch('/api/session/${SID}/export?format=md').then((r) => r.text())`);
     expect(exported).toContain(WORD);
+    // Sub-agents, folded under the conversation.
+    const agent = page.locator('details.subagent[data-agent="a1b2c3"]');
+    await agent.locator('summary').click();
+    expect(await agent.locator('article.turn').allTextContents()).toEqual([expect.stringContaining('find every caller of answer'), expect.stringContaining('Two callers')]);
+    // The share bundle `roam share` makes, as a download: gzipped JSON whose manifest names the session.
+    expect(await page.getByRole('link', { name: 'Download share bundle' }).getAttribute('download')).toBe(`roam-${SID}.json.gz`);
+    const bundle = Buffer.from(await page.evaluate(`fetch('/api/session/${SID}/share').then((r) => r.arrayBuffer()).then((b) => [...new Uint8Array(b)])`) as number[]);
+    const shared = JSON.parse(gunzipSync(bundle).toString('utf8')) as { manifest: { sessionId: string }; files: Record<string, string> };
+    expect(shared.manifest.sessionId).toBe(SID);
+    expect(Object.keys(shared.files)).toContain('subagents/agent-a1b2c3.jsonl');
   });
 
   it('removes the session on both devices and restores it from the page, by keyboard', async () => {

@@ -19,6 +19,7 @@ import { restore } from '../commands/restore.js';
 import { projects } from '../commands/projects.js';
 import { conflicts } from '../commands/conflicts.js';
 import { exportSession } from '../commands/export.js';
+import { shareBundle } from '../commands/share.js';
 import type { PairResult } from '../control/pairing.js';
 import type { OriginsResult } from '../control/results.js';
 
@@ -99,7 +100,8 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     const entries = await adapter.show(session.id);
     const cwd = sessionDir(session, env.HOME ?? '/', env);
     const cmd = (argv: readonly string[]) => `cd ${quote(cwd)} && ${argv.map(quote).join(' ')}`;
-    return { session, entries, resume: cmd(adapter.resumeCommand(session.id, { cwd }).argv), fork: cmd(adapter.forkCommand(session.id, { cwd }).argv) };
+    const subagents = adapter.subagents?.(session) ?? [];
+    return { session, entries, subagents, resume: cmd(adapter.resumeCommand(session.id, { cwd }).argv), fork: cmd(adapter.forkCommand(session.id, { cwd }).argv) };
   }));
 
   /** `roam export <id> --format md|json` (secrets redacted), as a download. */
@@ -114,6 +116,17 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     }
     const name = `${(c.req.param('id') ?? 'session').replace(/[^\w-]/g, '')}.${format}`;
     return c.body(`${out.join('\n')}\n`, 200, { 'Content-Type': format === 'md' ? 'text/markdown; charset=utf-8' : 'application/json', 'Content-Disposition': `attachment; filename="${name}"` });
+  });
+
+  /** `roam share <id>`'s bundle (every file redacted), as a download. */
+  app.get('/api/session/:id/share', async (c) => {
+    try {
+      const { session, data } = await shareBundle(c.req.param('id') ?? '', {}, { env });
+      return c.body(new Uint8Array(data), 200, { 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="roam-${session.id.replace(/[^\w-]/g, '')}.json.gz"` });
+    } catch (err) {
+      const f = failure(err);
+      return c.json(f.body, f.status);
+    }
   });
 
   app.post('/api/session/:id/rm', route(async (c) => {

@@ -198,20 +198,27 @@ async function session(id) {
       status.textContent = 'removed on every device: ' + x.items.length + ' file(s)';
     } catch (e) { status.textContent = e.message; }
   } }, 'Remove on every device');
-  const turns = r.entries.filter((e) => !e.meta).map((e) => h('article', { class: 'turn ' + e.role },
+  const turn = (e) => h('article', { class: 'turn ' + e.role },
     h('h3', { text: e.role + (e.timestamp ? ' · ' + new Date(e.timestamp).toLocaleString() : '') }),
     prose(e.text),
     e.toolUses.map((u) => h('details', {}, h('summary', { text: 'tool call: ' + u.name }), h('pre', {}, h('code', { text: JSON.stringify(u.input, null, 2) })))),
-    e.toolResults.map((t) => h('details', {}, h('summary', { text: 'tool result' + (t.isError ? ' (error)' : '') }), h('pre', {}, h('code', { text: t.text }))))));
+    e.toolResults.map((t) => h('details', {}, h('summary', { text: 'tool result' + (t.isError ? ' (error)' : '') }), h('pre', {}, h('code', { text: t.text })))));
+  const turns = r.entries.filter((e) => !e.meta).map(turn);
+  // Sub-agents: each delegated task's own conversation, folded.
+  const agents = (r.subagents || []).map((a) => h('details', { class: 'subagent', 'data-agent': a.id },
+    h('summary', { text: 'sub-agent ' + a.id + (a.description ? ': ' + a.description : '') + ' (' + a.entries.length + ' turn(s))' }),
+    a.entries.filter((e) => !e.meta).map(turn)));
   page(s.title || '(untitled)',
     h('p', { class: 'muted', text: s.tool + ' · ' + s.id + ' · ' + (s.cwd || s.projectKey) + (s.gitBranch ? ' · ' + s.gitBranch : '') + ' · ' + s.messages + ' message(s)' }),
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: () => copy(r.resume) }, 'Copy resume command'),
       h('button', { type: 'button', onclick: () => copy(r.fork) }, 'Copy fork command'),
+      h('a', { href: '/api/session/' + encodeURIComponent(s.id) + '/share', download: 'roam-' + s.id + '.json.gz' }, 'Download share bundle'),
       h('a', { href: '/api/session/' + encodeURIComponent(s.id) + '/export?format=md', download: s.id + '.md' }, 'Export as markdown (redacted)'),
       rmBtn, restoreBtn, status),
     h('p', {}, h('code', { class: 'cmd', text: r.resume })),
-    h('section', { 'aria-label': 'conversation' }, turns));
+    h('section', { 'aria-label': 'conversation' }, turns),
+    agents.length ? h('section', { 'aria-label': 'sub-agents' }, h('h2', { text: 'Sub-agents' }), agents) : null);
 }
 
 // --- trash
