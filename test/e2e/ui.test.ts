@@ -1,8 +1,9 @@
 /**
- * `roam ui` in a real headless Chromium against two real roamd processes on 127.0.0.1 that pair
- * through the page itself: the devices page, the live sessions list, search, one session's turns,
- * rm and restore acting on both devices, keyboard use, the guard (token, Host, Origin), and no
- * request to any host but 127.0.0.1.
+ * `roam ui` in a real headless Chromium against real roamd processes on 127.0.0.1 that pair
+ * through the page itself (a second device, then a third with a corpus, watched through its initial
+ * sync): the devices page and its progress bars, the live sessions list and its device filter,
+ * search, one session's turns and sub-agents, the share bundle, rm and restore acting on both
+ * devices, keyboard use, the guard (token, Host, Origin), and no request to any host but 127.0.0.1.
  */
 import { request } from 'node:http';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { launchBrowser, startUi, type Browser, type RunningUi } from '../support
 const SID = '7e57ab1e-0000-4000-8000-00000000a11c';
 const WORD = 'quetzalcoatl';
 const FENCE = '```';
+/** Sessions the third device brings to its initial sync. */
+const CORPUS = 2000;
 
 const uis: RunningCli[] = [];
 let browser: Browser;
@@ -236,6 +239,41 @@ describe('roam ui', () => {
     expect(text).toContain('continued on alpha');
     expect(text).toContain('continued on beta');
     expect(await page.locator('.sides .turn.common').count()).toBeGreaterThan(0);
+  });
+
+  it("pairs a third device with the pairing page's code; the devices page shows a progress bar during its initial sync", async () => {
+    // gamma brings a corpus large enough that B's initial sync with it spans several of the page's polls.
+    const c = makeDaemon('gamma', { env: { ROAM_GROUP_KEY: '' } });
+    const cwd = join(c.home, 'code', 'corpus');
+    const dir = join(c.projects, claudeProjectKey(cwd));
+    mkdirSync(dir, { recursive: true });
+    const pad = 'x'.repeat(1500);
+    for (let i = 0; i < CORPUS; i++) {
+      const id = `c0${i.toString(16).padStart(6, '0')}-0000-4000-8000-000000000000`;
+      writeFileSync(join(dir, `${id}.jsonl`), `${JSON.stringify({ type: 'user', cwd, sessionId: id, uuid: `${id}-0`, parentUuid: null, timestamp: new Date().toISOString(), message: { role: 'user', content: `corpus ${i} ${pad}` } })}\n`);
+    }
+    await c.start([], { startTimeoutMs: 60_000 });
+    // The devices page in a second tab, watched while the pairing page in the first hands out a code.
+    const watch = await browser.context.newPage();
+    watch.on('request', (r) => requests.push(r.url()));
+    await watch.goto(`http://127.0.0.1:${ui.port}/#/devices`);
+    await page.goto(`http://127.0.0.1:${ui.port}/#/pair`);
+    await page.getByRole('button', { name: 'Invite a device' }).click();
+    // A new invitation: the last one (alpha's) is done, this one waits.
+    await until(async () => (await page.locator('#pair-done').count()) === 0 && (await page.locator('#pair-code').count()) === 1, { timeoutMs: 15_000, what: 'a new pairing code' });
+    const code = (await page.locator('#pair-code').textContent())!.trim();
+    const joined = c.roam('pair', code);
+    expect(joined.status, joined.stderr).toBe(0);
+    await page.locator('#pair-done', { hasText: 'gamma joined' }).waitFor({ timeout: 20_000 });
+    const row = watch.locator('tr[data-peer="gamma"]');
+    let bars: Array<{ value: number; max: number }> = [];
+    await until(async () => {
+      bars = await row.locator('progress').evaluateAll((ps) => ps.map((p) => ({ value: (p as unknown as { value: number; max: number }).value, max: (p as unknown as { value: number; max: number }).max })));
+      return bars.some((b) => b.value > 0 && b.value < b.max);
+    }, { timeoutMs: 30_000, everyMs: 50, what: "a progress bar strictly between 0 and max on gamma's row during the initial sync", detail: () => ({ bars }) });
+    await row.getByText('in sync').waitFor({ timeout: 120_000 });
+    expect(readdirSync(join(b.projects, readdirSync(b.projects).find((k) => k.endsWith('corpus'))!)).length).toBe(CORPUS);
+    await watch.close();
   });
 
   it('made no request to any host but 127.0.0.1', () => {
