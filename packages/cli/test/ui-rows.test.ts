@@ -12,7 +12,7 @@ describe('RowsCache', () => {
       reads++;
       if (reads === 2) await new Promise<void>((r) => (release = r));
       return reads;
-    }, 1000, () => now);
+    }, { maxAgeMs: 1000, now: () => now });
     expect(await Promise.all([cache.get(undefined), cache.get(undefined)])).toEqual([1, 1]);
     expect(reads).toBe(1);
     now = 500;
@@ -29,6 +29,28 @@ describe('RowsCache', () => {
     expect(await cache.get('codex')).toBe(3);
     cache.invalidate();
     expect(await cache.get(undefined)).toBe(4);
+  });
+
+  it("with roamd's stamp: rows kept while it stands still, read again when it moves or when too old", async () => {
+    let now = 0;
+    let reads = 0;
+    let stamp = 'a';
+    const cache = new RowsCache<number>(async () => ++reads, { maxAgeMs: 1000, maxStaleMs: 10_000, stamp: async () => stamp, now: () => now });
+    expect(await cache.get(undefined)).toBe(1);
+    now = 2000;
+    expect(await cache.get(undefined)).toBe(1);
+    now = 4000;
+    expect(await cache.get(undefined)).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reads).toBe(1);
+    stamp = 'b';
+    now = 6000;
+    expect(await cache.get(undefined)).toBe(1);
+    await until(async () => (await cache.get(undefined)) === 2, { timeoutMs: 5000, what: 'a read once the stamp moved' });
+    // Unchanged stamp, but older than maxStaleMs: read anyway.
+    now = 17_000;
+    expect(await cache.get(undefined)).toBe(2);
+    await until(async () => (await cache.get(undefined)) === 3, { timeoutMs: 5000, what: 'a read once the rows are too old' });
   });
 
   it('parses a row from its bytes once', () => {

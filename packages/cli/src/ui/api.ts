@@ -57,8 +57,10 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     }
   };
 
-  const lists = new RowsCache((tool) => listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env }));
-  const from = new RowsCache<OriginsResult>(() => call(socket(), 'origins'));
+  // What moves when a session arrives, grows or goes: each folder's items and bytes as roamd counts them.
+  const stamp = async () => JSON.stringify((await call(socket(), 'status')).folders.map((f) => [f.id, f.items, f.bytes]));
+  const lists = new RowsCache((tool) => listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env }), { stamp });
+  const from = new RowsCache<OriginsResult>(() => call(socket(), 'origins'), { stamp });
   // Read once as the server starts, so the page's first view is answered from memory.
   void lists.warm().catch(() => {});
   void from.warm().catch(() => {});

@@ -24,8 +24,26 @@ export function parsed(row: ListedJson): SessionInfo {
 
 interface Kept<T> {
   rows: T;
+  /** When the rows were read, and when they were last found current. */
   at: number;
+  checked: number;
+  /** roamd's stamp when they were read (null: none was had). */
+  stamp: string | null;
   reading: Promise<T> | null;
+  checking: boolean;
+}
+
+export interface RowsCacheOptions {
+  /** Rows older than this are checked (against the stamp) or read again behind the answer. */
+  maxAgeMs?: number;
+  /** Rows older than this are read again whatever the stamp says (sessions roamd does not watch). */
+  maxStaleMs?: number;
+  /**
+   * What changes when roamd's folders change (a session arrived, grew, was removed): while it is
+   * the one the rows were read at, they are kept. Absent or failing: read again every maxAgeMs.
+   */
+  stamp?: () => Promise<string>;
+  now?: () => number;
 }
 
 /** What `read(key)` gave, kept per key (see above); T is the list's rows, or roamd's `origins`. */
@@ -34,19 +52,36 @@ export class RowsCache<T = ListedJson[]> {
   /** Reads under way for a filter nothing is kept for yet. */
   private readonly first = new Map<string, Promise<T>>();
   private epoch = 0;
+  private readonly maxAgeMs: number;
+  private readonly maxStaleMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly read: (tool: string | undefined) => Promise<T>,
-    private readonly maxAgeMs = 1000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly opts: RowsCacheOptions = {},
+  ) {
+    this.maxAgeMs = opts.maxAgeMs ?? 1000;
+    this.maxStaleMs = opts.maxStaleMs ?? 10_000;
+    this.now = opts.now ?? Date.now;
+  }
 
   /** The rows for `tool` (undefined: every tool), newest first. */
   async get(tool: string | undefined): Promise<T> {
     const key = tool ?? '';
     const k = this.kept.get(key);
     if (!k) return this.refresh(key, tool);
-    if (this.now() - k.at > this.maxAgeMs && !k.reading) void this.refresh(key, tool).catch(() => {});
+    const now = this.now();
+    if (now - k.checked > this.maxAgeMs && !k.reading && !k.checking) {
+      k.checked = now;
+      const stamp = this.opts.stamp;
+      if (stamp && k.stamp !== null && now - k.at <= this.maxStaleMs) {
+        k.checking = true;
+        void stamp().catch(() => null).then((s) => {
+          k.checking = false;
+          if (s === null || s !== k.stamp) void this.refresh(key, tool).catch(() => {});
+        });
+      } else void this.refresh(key, tool).catch(() => {});
+    }
     return k.rows;
   }
 
@@ -69,9 +104,11 @@ export class RowsCache<T = ListedJson[]> {
     if (pending) return pending;
     const epoch = this.epoch;
     const at = this.now();
-    const reading = this.read(tool).then(
-      (rows) => {
-        if (epoch === this.epoch) this.kept.set(key, { rows, at, reading: null });
+    const stamp = this.opts.stamp;
+    // The stamp first: a change during the read leaves a stamp older than the rows (read again once more).
+    const reading = (async () => ({ stamp: stamp ? await stamp().catch(() => null) : null, rows: await this.read(tool) }))().then(
+      ({ rows, stamp: s }) => {
+        if (epoch === this.epoch) this.kept.set(key, { rows, at, checked: at, stamp: s, reading: null, checking: false });
         return rows;
       },
       (err: unknown) => {
