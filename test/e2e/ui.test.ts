@@ -1,12 +1,14 @@
 /**
- * `roam ui` in a real headless Chromium against two real roamd processes on 127.0.0.1 that pair
- * through the page itself: the devices page, the live sessions list, search, one session's turns,
- * rm and restore acting on both devices, keyboard use, the guard (token, Host, Origin), and no
- * request to any host but 127.0.0.1.
+ * `roam ui` in a real headless Chromium against real roamd processes on 127.0.0.1 that pair
+ * through the page itself (a second device, then a third with a corpus, watched through its initial
+ * sync): the devices page and its progress bars, the live sessions list and its device filter,
+ * search, one session's turns and sub-agents, the share bundle, rm and restore acting on both
+ * devices, keyboard use, the guard (token, Host, Origin), and no request to any host but 127.0.0.1.
  */
 import { request } from 'node:http';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { until } from '../harness/poll.js';
@@ -18,6 +20,8 @@ import { launchBrowser, startUi, type Browser, type RunningUi } from '../support
 const SID = '7e57ab1e-0000-4000-8000-00000000a11c';
 const WORD = 'quetzalcoatl';
 const FENCE = '```';
+/** Sessions the third device brings to its initial sync. */
+const CORPUS = 2000;
 
 const uis: RunningCli[] = [];
 let browser: Browser;
@@ -116,10 +120,25 @@ describe('roam ui', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${SID}.jsonl`), line(cwd, 0, `please explain the ${WORD} function`));
     appendFileSync(join(dir, `${SID}.jsonl`), line(cwd, 1, `Here it is:\n\n${FENCE}js\nconst answer = 42;\n${FENCE}\n`));
-    await page.locator(`tr[data-session="${SID}"]`).waitFor({ timeout: 30_000 });
+    // A sub-agent's own conversation (Claude Code: <id>/subagents/agent-<agentId>.jsonl, every line a side chain).
+    mkdirSync(join(dir, SID, 'subagents'), { recursive: true });
+    const agentLine = (i: number, content: string) => `${JSON.stringify({ type: i % 2 ? 'assistant' : 'user', isSidechain: true, agentId: 'a1b2c3', cwd, sessionId: SID, uuid: `agent-${i}`, parentUuid: i ? `agent-${i - 1}` : null, timestamp: new Date().toISOString(), message: { role: i % 2 ? 'assistant' : 'user', content } })}\n`;
+    writeFileSync(join(dir, SID, 'subagents', 'agent-a1b2c3.jsonl'), agentLine(0, 'find every caller of answer') + agentLine(1, 'Two callers: main.js and test.js.'));
+    const row = page.locator(`tr[data-session="${SID}"]`);
+    await row.waitFor({ timeout: 30_000 });
     // Still the same document: no reload happened.
     expect(await page.evaluate('window.marker')).toBe(42);
+    // The device it came from (roamd's index: the item's modifiedBy), and the device filter.
+    await until(async () => (await row.getAttribute('data-device')) === 'alpha', { timeoutMs: 15_000, what: 'the session to show it came from alpha' });
+    const device = page.getByLabel('Device');
+    await until(async () => (await device.locator('option').allTextContents()).includes('beta'), { timeoutMs: 15_000, what: 'both devices in the device filter' });
+    await device.selectOption('beta');
+    await until(async () => (await row.count()) === 0, { timeoutMs: 15_000, what: "the session to leave the list filtered to beta's" });
+    await device.selectOption('alpha');
+    await row.waitFor({ timeout: 15_000 });
+    await device.selectOption('');
 
+    await until(() => existsSync(join(sessionDir(b) ?? '/nonexistent', SID, 'subagents', 'agent-a1b2c3.jsonl')), { timeoutMs: 30_000, what: "the sub-agent's file to reach beta" });
     await page.getByLabel('Search text').fill(WORD);
     const hit = page.getByRole('link', { name: new RegExp(WORD) });
     await hit.first().waitFor({ timeout: 15_000 });
@@ -131,6 +150,16 @@ describe('roam ui', () => {
     expect(await page.locator('article.turn.assistant pre').first().textContent()).toContain('const answer = 42;');
     const exported = await page.evaluate(`fetch('/api/session/${SID}/export?format=md').then((r) => r.text())`);
     expect(exported).toContain(WORD);
+    // Sub-agents, folded under the conversation.
+    const agent = page.locator('details.subagent[data-agent="a1b2c3"]');
+    await agent.locator('summary').click();
+    expect(await agent.locator('article.turn').allTextContents()).toEqual([expect.stringContaining('find every caller of answer'), expect.stringContaining('Two callers')]);
+    // The share bundle `roam share` makes, as a download: gzipped JSON whose manifest names the session.
+    expect(await page.getByRole('link', { name: 'Download share bundle' }).getAttribute('download')).toBe(`roam-${SID}.json.gz`);
+    const bundle = Buffer.from(await page.evaluate(`fetch('/api/session/${SID}/share').then((r) => r.arrayBuffer()).then((b) => [...new Uint8Array(b)])`) as number[]);
+    const shared = JSON.parse(gunzipSync(bundle).toString('utf8')) as { manifest: { sessionId: string }; files: Record<string, string> };
+    expect(shared.manifest.sessionId).toBe(SID);
+    expect(Object.keys(shared.files)).toContain('subagents/agent-a1b2c3.jsonl');
   });
 
   it('removes the session on both devices and restores it from the page, by keyboard', async () => {
@@ -210,6 +239,41 @@ describe('roam ui', () => {
     expect(text).toContain('continued on alpha');
     expect(text).toContain('continued on beta');
     expect(await page.locator('.sides .turn.common').count()).toBeGreaterThan(0);
+  });
+
+  it("pairs a third device with the pairing page's code; the devices page shows a progress bar during its initial sync", async () => {
+    // gamma brings a corpus large enough that B's initial sync with it spans several of the page's polls.
+    const c = makeDaemon('gamma', { env: { ROAM_GROUP_KEY: '' } });
+    const cwd = join(c.home, 'code', 'corpus');
+    const dir = join(c.projects, claudeProjectKey(cwd));
+    mkdirSync(dir, { recursive: true });
+    const pad = 'x'.repeat(1500);
+    for (let i = 0; i < CORPUS; i++) {
+      const id = `c0${i.toString(16).padStart(6, '0')}-0000-4000-8000-000000000000`;
+      writeFileSync(join(dir, `${id}.jsonl`), `${JSON.stringify({ type: 'user', cwd, sessionId: id, uuid: `${id}-0`, parentUuid: null, timestamp: new Date().toISOString(), message: { role: 'user', content: `corpus ${i} ${pad}` } })}\n`);
+    }
+    await c.start([], { startTimeoutMs: 60_000 });
+    // The devices page in a second tab, watched while the pairing page in the first hands out a code.
+    const watch = await browser.context.newPage();
+    watch.on('request', (r) => requests.push(r.url()));
+    await watch.goto(`http://127.0.0.1:${ui.port}/#/devices`);
+    await page.goto(`http://127.0.0.1:${ui.port}/#/pair`);
+    await page.getByRole('button', { name: 'Invite a device' }).click();
+    // A new invitation: the last one (alpha's) is done, this one waits.
+    await until(async () => (await page.locator('#pair-done').count()) === 0 && (await page.locator('#pair-code').count()) === 1, { timeoutMs: 15_000, what: 'a new pairing code' });
+    const code = (await page.locator('#pair-code').textContent())!.trim();
+    const joined = c.roam('pair', code);
+    expect(joined.status, joined.stderr).toBe(0);
+    await page.locator('#pair-done', { hasText: 'gamma joined' }).waitFor({ timeout: 20_000 });
+    const row = watch.locator('tr[data-peer="gamma"]');
+    let bars: Array<{ value: number; max: number }> = [];
+    await until(async () => {
+      bars = await row.locator('progress').evaluateAll((ps) => ps.map((p) => ({ value: (p as unknown as { value: number; max: number }).value, max: (p as unknown as { value: number; max: number }).max })));
+      return bars.some((b) => b.value > 0 && b.value < b.max);
+    }, { timeoutMs: 30_000, everyMs: 50, what: "a progress bar strictly between 0 and max on gamma's row during the initial sync", detail: () => ({ bars }) });
+    await row.getByText('in sync').waitFor({ timeout: 120_000 });
+    expect(readdirSync(join(b.projects, readdirSync(b.projects).find((k) => k.endsWith('corpus'))!)).length).toBe(CORPUS);
+    await watch.close();
   });
 
   it('made no request to any host but 127.0.0.1', () => {

@@ -12,7 +12,7 @@ import { readConfigFile, defaultDeviceName } from '../machine/config.js';
 import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, type SessionContext } from '../sessions/index.js';
 import type { SessionInfo } from '../sessions/types.js';
-import { encodeBundle, makeBundle } from '../share/bundle.js';
+import { encodeBundle, makeBundle, type Bundle } from '../share/bundle.js';
 import { toolNamed } from '../tools/registry.js';
 import { describeCounts } from '../share/redact.js';
 
@@ -31,7 +31,8 @@ export function deviceName(env: NodeJS.ProcessEnv): string {
   }
 }
 
-export async function share(id: string, flags: ShareFlags, io: Io, ctx: SessionContext = {}): Promise<void> {
+/** The bundle `roam share` writes for a session (the page's "share bundle" download too): its bytes and manifest. */
+export async function shareBundle(id: string, flags: { tool?: string }, ctx: SessionContext = {}): Promise<{ session: SessionInfo; data: Buffer; bundle: Bundle }> {
   const env = ctx.env ?? process.env;
   const { adapter, session } = await resolveSession(adaptersFor(flags.tool, { env }), id);
   const bundle = makeBundle(session, {
@@ -40,8 +41,12 @@ export async function share(id: string, flags: ShareFlags, io: Io, ctx: SessionC
     ...(adapter.readTranscript ? { readTranscript: (s: SessionInfo) => adapter.readTranscript!(s) } : {}),
     parts: toolNamed(session.tool)?.bundleParts?.(session) ?? [],
   });
+  return { session, bundle, data: encodeBundle(bundle) };
+}
+
+export async function share(id: string, flags: ShareFlags, io: Io, ctx: SessionContext = {}): Promise<void> {
+  const { session, bundle, data } = await shareBundle(id, flags, ctx);
   const file = resolve(ctx.cwd ?? process.cwd(), flags.out ?? `roam-${session.id}.json.gz`);
-  const data = encodeBundle(bundle);
   try {
     writeFileSync(file, data, { flag: 'wx', mode: 0o600 });
   } catch (err) {

@@ -7,7 +7,7 @@
 import type { ErrorCode } from '@roam/core/errors';
 import type { AckResult, ApprovalResult, DeviceInfo, LeaveResult, PairCodeEvent, PairRefusedEvent, PairResult, UnpairResult } from './pairing.js';
 import type { ProjectInfo, Status } from './protocol.js';
-import type { ClockFailure, ClockReading, LeasesResult, MapResult, RemoveResult, RestoreResult, TrashResult } from './results.js';
+import type { ClockFailure, ClockReading, LeasesResult, MapResult, OriginsResult, RemoveResult, RestoreResult, TrashResult } from './results.js';
 
 /** A method without parameters. */
 type None = Record<string, never>;
@@ -57,6 +57,8 @@ export interface ControlMethods {
     RemoveResult,
     'ROAM_USAGE' | 'ROAM_SESSION_NOT_FOUND' | 'ROAM_SESSION_BUSY' | 'ROAM_STORE_CONFLICT'
   >;
+  /** Which device last wrote each session held here (`roam ui`'s device filter). */
+  origins: Method<None, OriginsResult>;
   /** What this device's trash holds (`roam restore --list`). */
   trash: Method<None, TrashResult>;
   /** A trash entry, or a session's files, put back (`roam restore`). */

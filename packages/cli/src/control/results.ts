@@ -95,3 +95,15 @@ export interface ClockFailure {
   readonly peerId: string;
   readonly error: string;
 }
+
+/** Which device last wrote each session this device holds (`origins`: the sessions page's device filter). */
+export interface OriginsResult {
+  /** Device id → its name: this device's, its peers' and the group's members' as known here. */
+  readonly devices: Readonly<Record<string, string>>;
+  /**
+   * Session id → the id of the device that wrote the newest of its files here (the item's
+   * modifiedBy, Syncthing's ModifiedBy). Sessions whose files' names carry no session id (Gemini's
+   * are named by time) are absent.
+   */
+  readonly sessions: Readonly<Record<string, string>>;
+}

@@ -15,6 +15,7 @@ import type { Trust } from '../pairing/trust.js';
 import { measureClock } from './clock.js';
 import type { Leases } from './leases.js';
 import { deviceIdOf, type Network } from './net/index.js';
+import { origins } from './origins.js';
 import type { ProjectMap } from './project-map.js';
 import type { Removal } from './removal.js';
 
@@ -76,6 +77,7 @@ export function controlHandlers(d: HandlerContext): Handlers {
   };
   return {
     status: async () => d.status(),
+    origins: async () => origins({ folders: d.folders(), engine: d.engine(), status: d.status(), members: d.trust().members() }),
     projects: async () => {
       const out: ProjectInfo[] = [];
       for (const f of d.folders()) {

@@ -99,6 +99,13 @@ export interface TranscriptEntry {
   readonly meta?: boolean;
 }
 
+/** A sub-agent's own conversation (Claude Code's `<id>/subagents/agent-<agentId>.jsonl`). */
+export interface SubAgent {
+  readonly id: string;
+  readonly description: string | null;
+  readonly entries: readonly TranscriptEntry[];
+}
+
 /** A command to run for the user: argv[0] is the tool's name, looked up on PATH by `runTool`. */
 export interface ToolCommand {
   readonly argv: string[];
@@ -149,4 +156,6 @@ export interface SessionAdapter {
   openHere?(id: string): Array<{ readonly pid: number }>;
   /** Optional, for `roam share`: the transcript's bytes when they are not the file as it is (Codex: `.zst`). */
   readTranscript?(session: SessionInfo): Buffer;
+  /** The session's sub-agents' conversations (tools that keep them apart), for `roam ui`. */
+  subagents?(session: SessionInfo): SubAgent[];
 }

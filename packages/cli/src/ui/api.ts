@@ -11,15 +11,17 @@ import type { Io } from '../io.js';
 import { call } from '../control/client.js';
 import { roamPaths } from '../machine/paths.js';
 import { adaptersFor, resolveSession, sessionDir } from '../sessions/index.js';
-import { listJsonRows, listSessions } from '../commands/list.js';
-import { jsonArray } from '../sessions/cache.js';
+import { listJsonRows } from '../commands/list.js';
+import { RowsCache, parsed } from './rows.js';
 import { searchSessions } from '../commands/search.js';
 import { rm } from '../commands/rm.js';
 import { restore } from '../commands/restore.js';
 import { projects } from '../commands/projects.js';
 import { conflicts } from '../commands/conflicts.js';
 import { exportSession } from '../commands/export.js';
+import { shareBundle } from '../commands/share.js';
 import type { PairResult } from '../control/pairing.js';
+import type { OriginsResult } from '../control/results.js';
 
 /** An Io that keeps what a verb prints: its --json answer. */
 function capture(): { io: Io; json: () => unknown } {
@@ -55,6 +57,14 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     }
   };
 
+  // What moves when a session arrives, grows or goes: each folder's items and bytes as roamd counts them.
+  const stamp = async () => JSON.stringify((await call(socket(), 'status')).folders.map((f) => [f.id, f.items, f.bytes]));
+  const lists = new RowsCache((tool) => listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env }), { stamp });
+  const from = new RowsCache<OriginsResult>(() => call(socket(), 'origins'), { stamp });
+  // Read once as the server starts, so the page's first view is answered from memory.
+  void lists.warm().catch(() => {});
+  void from.warm().catch(() => {});
+
   app.get('/api/tools', route(async () => adaptersFor(undefined, { env }).map((a) => a.tool)));
   app.get('/api/status', route(() => call(socket(), 'status')));
   app.get('/api/trash', route(() => call(socket(), 'trash')));
@@ -63,22 +73,28 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   app.get('/api/sessions', route(async (c) => {
     const tool = c.req.query('tool') || undefined;
     const project = (c.req.query('project') ?? '').toLowerCase();
+    const device = c.req.query('device') ?? '';
     const q = c.req.query('q') ?? '';
+    // Which device each session came from (roamd's index; none when roamd is not running).
+    const o = await from.get(undefined).catch(() => null);
+    const deviceOf = (id: string): string | null => (o && o.sessions[id] !== undefined ? o.devices[o.sessions[id]!] ?? o.sessions[id]! : null);
+    const devices = o ? [...new Set(Object.values(o.devices))].sort() : [];
+    const keep = (s: { id: string; cwd?: string | null; projectKey: string }) => (!project || `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project)) && (!device || deviceOf(s.id) === device);
     if (q.trim()) {
       const { hits, more } = await searchSessions(q, { ...(tool ? { tool } : {}), limit: 200 }, { env });
-      return { search: true, more, hits: hits.filter((h) => !project || `${h.session.cwd ?? ''} ${h.session.projectKey}`.toLowerCase().includes(project)) };
+      return { search: true, more, devices, hits: hits.filter((h) => keep(h.session)).map((h) => ({ ...h, session: { ...h.session, device: deviceOf(h.session.id) } })) };
     }
-    const limit = Math.max(1, Math.min(Number(c.req.query('limit')) || 500, 20_000));
-    if (!project) {
-      // Unfiltered (the page's first view): `roam list --all --json`'s own rows, which a warm cache
-      // hands over as bytes without parsing 10,000 sessions; only the newest `limit` are sent.
-      const rows = await listJsonRows({ all: true, ...(tool ? { tool } : {}) }, { env });
-      const body = Buffer.concat([Buffer.from(`{"search":false,"total":${rows.length},"sessions":`), jsonArray(rows.slice(0, limit)), Buffer.from('}')]);
-      return new Response(body, { headers: { 'Content-Type': 'application/json' } });
-    }
-    const { sessions } = await listSessions({ all: true, ...(tool ? { tool } : {}) }, { env });
-    const rows = sessions.filter((s) => `${s.cwd ?? ''} ${s.projectKey}`.toLowerCase().includes(project));
-    return { search: false, total: rows.length, sessions: rows.slice(0, limit) };
+    const limit = Math.max(1, Math.min(Number(c.req.query('limit')) || 100, 20_000));
+    const offset = Math.max(0, Math.floor(Number(c.req.query('offset')) || 0));
+    const rows = await lists.get(tool);
+    // Unfiltered (the page's first view): `roam list --all --json`'s rows, kept between polls
+    // (rows.ts); only the page sent is parsed, to add each session's device.
+    const shown = project || device ? rows.map(parsed).filter(keep) : rows;
+    const sessions = shown.slice(offset, offset + limit).map((r) => {
+      const s = 'json' in r ? parsed(r) : r;
+      return { ...s, device: deviceOf(s.id) };
+    });
+    return { search: false, total: shown.length, offset, devices, sessions };
   }));
 
   app.get('/api/session/:id', route(async (c) => {
@@ -86,7 +102,8 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     const entries = await adapter.show(session.id);
     const cwd = sessionDir(session, env.HOME ?? '/', env);
     const cmd = (argv: readonly string[]) => `cd ${quote(cwd)} && ${argv.map(quote).join(' ')}`;
-    return { session, entries, resume: cmd(adapter.resumeCommand(session.id, { cwd }).argv), fork: cmd(adapter.forkCommand(session.id, { cwd }).argv) };
+    const subagents = adapter.subagents?.(session) ?? [];
+    return { session, entries, subagents, resume: cmd(adapter.resumeCommand(session.id, { cwd }).argv), fork: cmd(adapter.forkCommand(session.id, { cwd }).argv) };
   }));
 
   /** `roam export <id> --format md|json` (secrets redacted), as a download. */
@@ -103,9 +120,21 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     return c.body(`${out.join('\n')}\n`, 200, { 'Content-Type': format === 'md' ? 'text/markdown; charset=utf-8' : 'application/json', 'Content-Disposition': `attachment; filename="${name}"` });
   });
 
+  /** `roam share <id>`'s bundle (every file redacted), as a download. */
+  app.get('/api/session/:id/share', async (c) => {
+    try {
+      const { session, data } = await shareBundle(c.req.param('id') ?? '', {}, { env });
+      return c.body(new Uint8Array(data), 200, { 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="roam-${session.id.replace(/[^\w-]/g, '')}.json.gz"` });
+    } catch (err) {
+      const f = failure(err);
+      return c.json(f.body, f.status);
+    }
+  });
+
   app.post('/api/session/:id/rm', route(async (c) => {
     const k = capture();
     await rm(c.req.param('id') ?? '', { yes: true, json: true, force: c.req.query('force') === '1' }, k.io, { interactive: false });
+    lists.invalidate();
     return k.json();
   }));
 
@@ -118,6 +147,7 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
   app.post('/api/restore/:ref', route(async (c) => {
     const k = capture();
     await restore(c.req.param('ref') ?? '', { json: true }, k.io);
+    lists.invalidate();
     return k.json();
   }));
 
@@ -132,6 +162,7 @@ export function mountApi(app: Hono, env: NodeJS.ProcessEnv = process.env): void 
     else on.delete(body.name);
     const k = capture();
     const all = names.every((p) => on.has(p.name));
+    lists.invalidate();
     await projects(all ? { folder: body.folder, all: true, json: true } : { folder: body.folder, only: [...on], force: true, json: true }, k.io);
     return k.json();
   }));

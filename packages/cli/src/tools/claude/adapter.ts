@@ -16,12 +16,13 @@ import type { MetaCache } from '../../sessions/cache.js';
 import { withCwd } from '../../sessions/paths.js';
 import { homedir } from 'node:os';
 import { claudeNotCarried } from './carry.js';
-import type { ListedJson, ListOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
+import type { ListedJson, ListOptions, SessionInfo, SubAgent, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
 import type { AdapterOptions } from '../types.js';
 import { readClaudeMeta } from './meta.js';
 import { liveClaudeSessions, type LiveSession } from './live.js';
 import { readTranscript } from './transcript.js';
+import { readSubagents } from './subagents.js';
 import { snippet } from '../../sessions/scan.js';
 
 // ------------------------------------------------------------------ project keys
@@ -179,6 +180,10 @@ export class ClaudeAdapter extends BaseAdapter<SessionFile> {
 
   protected transcript(info: SessionInfo): TranscriptEntry[] {
     return readTranscript(info.file);
+  }
+
+  subagents(info: SessionInfo): SubAgent[] {
+    return readSubagents(info.file);
   }
 
   /** The Claude Code processes of this machine that have session `id` open (live.ts). */

@@ -99,36 +99,47 @@ function devices() {
 }
 
 // --- sessions
-const filters = { tool: '', project: '', q: '' };
+const filters = { tool: '', project: '', device: '', q: '' };
 function sessions() {
   const table = h('div', { id: 'sessions' });
   const input = (name, label, type) => h('label', {}, label, h(type || 'input', { name, value: filters[name], type: 'search', oninput: (e) => { filters[name] = e.target.value; refresh(); } }));
   const tool = h('select', { name: 'tool', onchange: (e) => { filters.tool = e.target.value; refresh(); } }, h('option', { value: '', text: 'every tool' }));
   api('/tools').then((ts) => { for (const t of ts) tool.append(h('option', { value: t, text: t, selected: t === filters.tool })); });
+  const device = h('select', { name: 'device', onchange: (e) => { filters.device = e.target.value; refresh(); } }, h('option', { value: '', text: 'every device' }));
+  let known = '';
+  const devices = (names) => {
+    if (!names || JSON.stringify(names) === known) return;
+    known = JSON.stringify(names);
+    device.replaceChildren(h('option', { value: '', text: 'every device' }), ...names.map((n) => h('option', { value: n, text: n, selected: n === filters.device })));
+  };
   page('Sessions',
     h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); refresh(); } },
-      input('q', 'Search text'), input('project', 'Project'), h('label', {}, 'Tool', tool)),
+      input('q', 'Search text'), input('project', 'Project'), h('label', {}, 'Tool', tool), h('label', {}, 'Device', device)),
     table);
   let last = '';
   let pending = false;
+  // One page of rows first (the server sends the newest and a count); more on request.
+  let shown = 100;
   async function load() {
-    const qs = new URLSearchParams(filters).toString();
+    const qs = new URLSearchParams(Object.assign({ limit: String(shown) }, filters)).toString();
     const r = await api('/sessions?' + qs);
     const key = qs + JSON.stringify(r);
     if (key === last) return;
     last = key;
+    devices(r.devices);
     const link = (s) => h('a', { href: '#/session/' + encodeURIComponent(s.id), text: s.title || '(untitled)' });
     if (r.search) {
       table.replaceChildren(h('p', { class: 'muted', text: r.hits.length + ' hit(s)' + (r.more ? ' (more not shown)' : '') }),
-        h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Line', 'Role', 'Text'].map((t) => h('th', { text: t })))),
-          h('tbody', {}, r.hits.map((x) => h('tr', {}, h('td', {}, link(x.session)), h('td', { text: x.session.tool }), h('td', { text: x.line }), h('td', { text: x.role }), h('td', { text: x.snippet }))))));
+        h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Device', 'Line', 'Role', 'Text'].map((t) => h('th', { text: t })))),
+          h('tbody', {}, r.hits.map((x) => h('tr', {}, h('td', {}, link(x.session)), h('td', { text: x.session.tool }), h('td', { text: x.session.device || '-' }), h('td', { text: x.line }), h('td', { text: x.role }), h('td', { text: x.snippet }))))));
       return;
     }
     // After the frame that shows the list: what bench/ui.ts reads as the page's first paint.
     if (!performance.getEntriesByName('sessions-painted').length) requestAnimationFrame(() => setTimeout(() => performance.mark('sessions-painted')));
     table.replaceChildren(h('p', { class: 'muted', text: r.total + ' session(s), newest first' + (r.total > r.sessions.length ? ' (first ' + r.sessions.length + ' shown)' : '') }),
-      h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Project', 'Last activity', 'Messages'].map((t) => h('th', { text: t })))),
-        h('tbody', {}, r.sessions.map((s) => h('tr', { 'data-session': s.id }, h('td', {}, link(s), h('div', { class: 'muted', text: s.id })), h('td', { text: s.tool }), h('td', { text: s.cwd || s.projectKey }), h('td', { text: ago(Date.parse(s.lastActivity)) }), h('td', { text: (s.messagesExact ? '' : '~') + s.messages }))))));
+      h('table', {}, h('thead', {}, h('tr', {}, ['Session', 'Tool', 'Device', 'Project', 'Last activity', 'Messages'].map((t) => h('th', { text: t })))),
+        h('tbody', {}, r.sessions.map((s) => h('tr', { 'data-session': s.id, 'data-device': s.device || '' }, h('td', {}, link(s), h('div', { class: 'muted', text: s.id })), h('td', { text: s.tool }), h('td', { text: s.device || '-' }), h('td', { text: s.cwd || s.projectKey }), h('td', { text: ago(Date.parse(s.lastActivity)) }), h('td', { text: (s.messagesExact ? '' : '~') + s.messages }))))),
+      r.total > r.sessions.length ? h('button', { type: 'button', onclick: () => { shown += 100; refresh(); } }, 'Show more') : null);
   }
   async function refresh() {
     if (pending) return;
@@ -187,20 +198,27 @@ async function session(id) {
       status.textContent = 'removed on every device: ' + x.items.length + ' file(s)';
     } catch (e) { status.textContent = e.message; }
   } }, 'Remove on every device');
-  const turns = r.entries.filter((e) => !e.meta).map((e) => h('article', { class: 'turn ' + e.role },
+  const turn = (e) => h('article', { class: 'turn ' + e.role },
     h('h3', { text: e.role + (e.timestamp ? ' · ' + new Date(e.timestamp).toLocaleString() : '') }),
     prose(e.text),
     e.toolUses.map((u) => h('details', {}, h('summary', { text: 'tool call: ' + u.name }), h('pre', {}, h('code', { text: JSON.stringify(u.input, null, 2) })))),
-    e.toolResults.map((t) => h('details', {}, h('summary', { text: 'tool result' + (t.isError ? ' (error)' : '') }), h('pre', {}, h('code', { text: t.text }))))));
+    e.toolResults.map((t) => h('details', {}, h('summary', { text: 'tool result' + (t.isError ? ' (error)' : '') }), h('pre', {}, h('code', { text: t.text })))));
+  const turns = r.entries.filter((e) => !e.meta).map(turn);
+  // Sub-agents: each delegated task's own conversation, folded.
+  const agents = (r.subagents || []).map((a) => h('details', { class: 'subagent', 'data-agent': a.id },
+    h('summary', { text: 'sub-agent ' + a.id + (a.description ? ': ' + a.description : '') + ' (' + a.entries.length + ' turn(s))' }),
+    a.entries.filter((e) => !e.meta).map(turn)));
   page(s.title || '(untitled)',
     h('p', { class: 'muted', text: s.tool + ' · ' + s.id + ' · ' + (s.cwd || s.projectKey) + (s.gitBranch ? ' · ' + s.gitBranch : '') + ' · ' + s.messages + ' message(s)' }),
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: () => copy(r.resume) }, 'Copy resume command'),
       h('button', { type: 'button', onclick: () => copy(r.fork) }, 'Copy fork command'),
+      h('a', { href: '/api/session/' + encodeURIComponent(s.id) + '/share', download: 'roam-' + s.id + '.json.gz' }, 'Download share bundle'),
       h('a', { href: '/api/session/' + encodeURIComponent(s.id) + '/export?format=md', download: s.id + '.md' }, 'Export as markdown (redacted)'),
       rmBtn, restoreBtn, status),
     h('p', {}, h('code', { class: 'cmd', text: r.resume })),
-    h('section', { 'aria-label': 'conversation' }, turns));
+    h('section', { 'aria-label': 'conversation' }, turns),
+    agents.length ? h('section', { 'aria-label': 'sub-agents' }, h('h2', { text: 'Sub-agents' }), agents) : null);
 }
 
 // --- trash
