@@ -23,6 +23,7 @@ const PACKAGES: Record<string, string> = {
   qwen: '@qwen-code/qwen-code',
   opencode: 'opencode-ai',
   kilo: '@kilocode/cli',
+  'cline-cli': 'cline',
 };
 
 let base: string;
