@@ -110,12 +110,17 @@ describe('Cline CLI sessions with the real CLI', () => {
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/## User\n\nRemember the word zebracorn\.\n\n## Assistant\n\nCline mock answer\.\n$/);
 
+    // The CLI reads the messages from the path the metadata names: on B, B's copy (A's HOME path carried as B's).
+    const messagesPath = () => (JSON.parse(readFileSync(metaB, 'utf8')) as { messages_path?: string }).messages_path;
+    expect(messagesPath()).toBe(onB);
+
     // roam resume <id> on B, in a terminal: the CLI's UI shows A's history; the prompt typed sends it.
     const envB = { ...b.env, ...clineCliEnv({ home: b.home, hubPort: hubB }), PATH: `${clineCliBinDir(join(b.home, 'bin'))}:${process.env.PATH}`, ROAM_HOME: b.roamHome, ROAM_GROUP_KEY: b.env.ROAM_GROUP_KEY! };
     const mark = chat.requests.length;
     const pty = startPty([process.execPath, ROAM, 'resume', id!], { env: envB, cwd: project, timeoutMs: 120_000 });
     ptys.push(pty);
     await typeTurn(pty, 'Remember the word zebracorn.', 'Which word?', mark);
+    expect(messagesPath()).toBe(onB);
     expect(lastSent(mark)).toEqual([
       ['user', 'Remember the word zebracorn.'],
       ['assistant', 'Cline mock answer.'],

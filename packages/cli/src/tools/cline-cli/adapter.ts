@@ -5,8 +5,8 @@
  * (it refuses `--json` and a prompt with an id, and needs a terminal); it finds the session from
  * these two files alone, with no entry in its SQLite index (`data/db/sessions.db`, measured).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
 import { Needle, pool, snippet } from '../../sessions/scan.js';
@@ -127,6 +127,28 @@ export class ClineCliAdapter extends BaseAdapter<ClineCliFile> {
   /** `cline --id <id>`: the interactive terminal UI, the session's history on screen, waiting for a prompt. */
   resumeCommand(id: string, opts: { cwd?: string } = {}): ToolCommand {
     return withCwd(['cline', '--id', id], opts.cwd);
+  }
+
+  /**
+   * Before `cline --id`: the CLI reads a session's messages from the path its metadata names
+   * (`messages_path`, measured), which is the device's that wrote it last. It is pointed at this
+   * device's copy when it names another.
+   */
+  async prepareResume(session: SessionInfo, _dir: string): Promise<string[]> {
+    const metaFile = join(dirname(session.file), `${session.id}.json`);
+    let meta: Record<string, unknown>;
+    try {
+      const v = JSON.parse(readFileSync(metaFile, 'utf8')) as unknown;
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return [];
+      meta = v as Record<string, unknown>;
+    } catch {
+      throw new RoamError(ErrorCodes.SESSION_UNREADABLE, `${metaFile}, the Cline CLI's metadata of session ${session.id}, is missing or unreadable: the CLI cannot resume the session without it`, { file: metaFile });
+    }
+    if (meta.messages_path === session.file) return [];
+    const tmp = `${metaFile}.roam-${process.pid}`;
+    writeFileSync(tmp, `${JSON.stringify({ ...meta, messages_path: session.file }, null, 2)}\n`);
+    renameSync(tmp, metaFile);
+    return [`pointed the Cline CLI session's messages_path at ${session.file}`];
   }
 
   /** Cline CLI 3.0 has no fork from the command line. */

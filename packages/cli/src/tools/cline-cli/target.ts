@@ -6,6 +6,8 @@
  * Every tool call is carried as text in the assistant's message, with its output (convert/tools.ts):
  * the CLI's own tool calls were not measured.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { derivedUuid } from '../../convert/ids.js';
 import { pairResults } from '../../convert/pairs.js';
 import { summary } from '../../convert/tools.js';
@@ -68,14 +70,33 @@ export function toClineCli(conv: Conversation, opts: WriteOptions, notes: Notes)
   return `${JSON.stringify({ version: 1, updated_at: updated, agent: 'lead', sessionId: opts.id, messages }, null, 2)}\n`;
 }
 
-/** The metadata file `<id>.json` beside the messages. */
+/** The provider and model the CLI last used (`data/settings/providers.json` of the data directory `data`), or nulls. */
+function lastProvider(data: string): { provider: string | null; model: string | null } {
+  try {
+    const v = JSON.parse(readFileSync(join(data, 'settings', 'providers.json'), 'utf8')) as { lastUsedProvider?: unknown; providers?: Record<string, { settings?: { model?: unknown } }> };
+    const provider = typeof v.lastUsedProvider === 'string' ? v.lastUsedProvider : null;
+    const model = provider ? v.providers?.[provider]?.settings?.model : undefined;
+    return { provider, model: typeof model === 'string' ? model : null };
+  } catch {
+    return { provider: null, model: null };
+  }
+}
+
+/**
+ * The metadata file `<id>.json` beside the messages, with every field the CLI writes: `cline --id`
+ * shows no history for a file without `pid`, `exit_code`, `team_name` and `enable_*` (measured), and
+ * reads the messages from `messages_path`. Provider and model: the ones the CLI last used here.
+ */
 export function clineCliCompanions(conv: Conversation, opts: WriteOptions, transcript: string): TargetFile[] {
   const first = conv.items.find((i) => i.type === 'text' && i.role === 'user');
   const prompt = first && first.type === 'text' ? first.text : '';
   const started = conv.started ?? opts.fallbackTime;
+  const { provider, model } = lastProvider(dirname(dirname(dirname(transcript))));
   const meta = {
-    version: 1, session_id: opts.id, source: 'cli', started_at: started, ended_at: started, status: 'completed', interactive: true,
-    cwd: opts.cwd, workspace_root: opts.cwd, prompt, metadata: { title: prompt.split('\n')[0]!.slice(0, 200) }, messages_path: transcript,
+    version: 1, session_id: opts.id, source: 'cli', pid: process.pid, started_at: started, ended_at: started, exit_code: 0, status: 'completed',
+    interactive: true, provider: provider ?? 'cline', model: model ?? conv.model ?? '', cwd: opts.cwd, workspace_root: opts.cwd,
+    team_name: 'team-roam', enable_tools: true, enable_spawn: true, enable_teams: true, prompt,
+    metadata: { title: prompt.split('\n')[0]!.slice(0, 200) }, messages_path: transcript,
   };
   return [{ path: transcript.replace(/\.messages\.json$/, '.json'), bytes: Buffer.from(`${JSON.stringify(meta, null, 2)}\n`) }];
 }
