@@ -89,6 +89,7 @@ export function clineHubs(home: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
+      if (/^State:\s+Z/m.test(readFileSync(`/proc/${name}/status`, 'utf8'))) continue; // killed, not yet reaped
       const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
       if (!args.includes('--cline-hub-daemon')) continue;
       const env = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');

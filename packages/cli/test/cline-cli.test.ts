@@ -43,16 +43,17 @@ describe('Cline CLI sessions', () => {
     expect(await a.search('ZEBRACORN')).toEqual([expect.objectContaining({ role: 'user', snippet: 'Remember the word zebracorn.' })]);
     expect((await a.show(ID)).map((e) => [e.role, e.text])).toEqual([['user', 'Remember the word zebracorn.'], ['assistant', 'Noted.']]);
     expect(a.resumeCommand(ID, { cwd: '/work/app' })).toEqual({ argv: ['cline', '--id', ID], cwd: '/work/app' });
+    expect('prepareResume' in a).toBe(false); // roamd registers nothing on arrival (see beforeRun)
   });
 
   it('roam resume points a metadata file naming another path at this copy, and leaves one naming it as it is', async () => {
     const file = writeSession('/home/other/.cline/data/sessions/x.messages.json');
     const a = clineCli.adapter({ cacheFile: null });
     const s = (await a.find(ID))!;
-    expect(await a.prepareResume!(s, '/work/app')).toEqual([`pointed the Cline CLI session's messages_path at ${file}`]);
+    expect(await a.beforeRun!(s)).toEqual([`pointed the Cline CLI session's messages_path at ${file}`]);
     const meta = JSON.parse(readFileSync(join(base, 'home', '.cline', 'data', 'sessions', ID, `${ID}.json`), 'utf8'));
     expect(meta).toMatchObject({ messages_path: file, cwd: '/work/app', metadata: { title: 'Zebracorn' } });
-    expect(await a.prepareResume!(s, '/work/app')).toEqual([]);
+    expect(await a.beforeRun!(s)).toEqual([]);
   });
 
   it('names the session of a synced item only for <id>/<id>.messages.json', () => {

@@ -132,9 +132,10 @@ export class ClineCliAdapter extends BaseAdapter<ClineCliFile> {
   /**
    * Before `cline --id`: the CLI reads a session's messages from the path its metadata names
    * (`messages_path`, measured), which is the device's that wrote it last. It is pointed at this
-   * device's copy when it names another.
+   * device's copy when it names another: right before `roam resume` runs the CLI only (beforeRun),
+   * never when roamd registers an arriving session, which would carry the change back at once.
    */
-  async prepareResume(session: SessionInfo, _dir: string): Promise<string[]> {
+  async beforeRun(session: SessionInfo): Promise<string[]> {
     const metaFile = join(dirname(session.file), `${session.id}.json`);
     let meta: Record<string, unknown>;
     try {
