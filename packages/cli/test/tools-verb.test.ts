@@ -24,6 +24,7 @@ const PACKAGES: Record<string, string> = {
   opencode: 'opencode-ai',
   kilo: '@kilocode/cli',
   'cline-cli': 'cline',
+  continue: '@continuedev/cli',
 };
 
 let base: string;

@@ -13,6 +13,7 @@ import { gemini } from './gemini/index.js';
 import { qwen } from './qwen/index.js';
 import { cline } from './cline/index.js';
 import { clineCli } from './cline-cli/index.js';
+import { continueCli } from './continue/index.js';
 import { roo } from './roo/index.js';
 import { kilocode } from './kilocode/index.js';
 import { aider } from './aider/index.js';
@@ -31,6 +32,7 @@ const tools: Tool[] = [
   opencode,
   kilo,
   clineCli,
+  continueCli,
   cline,
   roo,
   kilocode,
