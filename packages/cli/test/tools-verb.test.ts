@@ -23,6 +23,8 @@ const PACKAGES: Record<string, string> = {
   qwen: '@qwen-code/qwen-code',
   opencode: 'opencode-ai',
   kilo: '@kilocode/cli',
+  'cline-cli': 'cline',
+  continue: '@continuedev/cli',
 };
 
 let base: string;

@@ -182,6 +182,7 @@ export async function list(flags: ListFlags, io: Io, ctx: ListContext = {}): Pro
     const cmd = a.resumeCommand(s.id, { cwd: dir });
     // Gemini CLI finds a session only under its directory's slug: registered as `roam resume` does (docs/GEMINI.md).
     if (a.prepareResume && cmd.cwd) for (const line of await a.prepareResume(s, cmd.cwd)) io.err(`roam: ${line}`);
+    for (const line of (await a.beforeRun?.(s)) ?? []) io.err(`roam: ${line}`);
     for (const line of a.notCarried?.(s, cmd.cwd ?? process.cwd()) ?? []) io.err(`roam: not carried: ${line}`);
     return runTool(cmd.argv, { ...(cmd.cwd ? { cwd: cmd.cwd } : {}), env });
   });

@@ -165,7 +165,7 @@ export async function resume(id: string | undefined, toolArgs: readonly string[]
   const argv = [...command.argv, ...toolArgs];
   const runIn = command.cwd ?? where;
   // Gemini CLI finds a session only under its directory's project slug: register this directory for it (docs/GEMINI.md).
-  const prepared = [...(continued?.lines ?? []), ...(adapter.prepareResume && !opts.dryRun ? await adapter.prepareResume(target, runIn) : [])];
+  const prepared = [...(continued?.lines ?? []), ...(adapter.prepareResume && !opts.dryRun ? await adapter.prepareResume(target, runIn) : []), ...(adapter.beforeRun && !opts.dryRun ? await adapter.beforeRun(target) : [])];
   // What did not travel with the session (the tool's docs: "What roam resume says it could not carry").
   const notCarried = adapter.notCarried?.(target, runIn) ?? [];
   const from = continued ? { continues: session.id } : {};

@@ -97,4 +97,4 @@ export class Notes {
 export const IMAGE_PLACEHOLDER = '[image not carried over by roam]';
 
 /** The tools' names in the notes a conversion writes. */
-export const TOOL_LABEL: Record<ToolName, string> = { claude: 'Claude Code', codex: 'Codex', gemini: 'Gemini CLI', copilot: 'Copilot CLI', qwen: 'Qwen Code', cline: 'Cline', roo: 'Roo Code', kilocode: 'Kilo Code', aider: 'Aider', opencode: 'OpenCode', kilo: 'Kilo CLI', crush: 'Crush', cursor: 'Cursor' };
+export const TOOL_LABEL: Record<ToolName, string> = { claude: 'Claude Code', codex: 'Codex', gemini: 'Gemini CLI', copilot: 'Copilot CLI', qwen: 'Qwen Code', cline: 'Cline', 'cline-cli': 'Cline CLI', continue: 'Continue CLI', roo: 'Roo Code', kilocode: 'Kilo Code', aider: 'Aider', opencode: 'OpenCode', kilo: 'Kilo CLI', crush: 'Crush', cursor: 'Cursor' };

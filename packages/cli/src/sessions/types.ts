@@ -145,6 +145,12 @@ export interface SessionAdapter {
    */
   prepareResume?(session: SessionInfo, dir: string): Promise<string[]>;
   /**
+   * Optional: what the tool needs right before `roam resume` runs it on `session` here, which roamd
+   * must not do when a session arrives (a change it would carry back to the other devices: the Cline
+   * CLI's metadata naming this device's copy). Returns what it did, one line each.
+   */
+  beforeRun?(session: SessionInfo): Promise<string[]>;
+  /**
    * Optional, for a tool that resumes a session only in the directory it recorded (Qwen Code): when
    * `dir` is another, the session to resume there instead, a new one holding the conversation (written
    * unless `dryRun`; the original untouched), with what was done, one line each. Null: resume `session` as it is.

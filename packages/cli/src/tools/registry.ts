@@ -12,6 +12,8 @@ import { cursor } from './cursor/index.js';
 import { gemini } from './gemini/index.js';
 import { qwen } from './qwen/index.js';
 import { cline } from './cline/index.js';
+import { clineCli } from './cline-cli/index.js';
+import { continueCli } from './continue/index.js';
 import { roo } from './roo/index.js';
 import { kilocode } from './kilocode/index.js';
 import { aider } from './aider/index.js';
@@ -29,6 +31,8 @@ const tools: Tool[] = [
   qwen,
   opencode,
   kilo,
+  clineCli,
+  continueCli,
   cline,
   roo,
   kilocode,

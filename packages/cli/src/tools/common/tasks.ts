@@ -94,7 +94,7 @@ export function userText(text: string): string | null {
   return m ? m[1]! : text;
 }
 
-function textOf(blocks: readonly Obj[], role: 'user' | 'assistant'): string {
+export function textOf(blocks: readonly Obj[], role: 'user' | 'assistant'): string {
   const parts: string[] = [];
   for (const b of blocks) {
     if (b.type !== 'text' || typeof b.text !== 'string') continue;
