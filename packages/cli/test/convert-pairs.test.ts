@@ -14,10 +14,11 @@ const WRITTEN = CONVERTIBLE.filter((t) => toolNamed(t)?.about.does.includes('con
 
 /**
  * Targets that carry a call as a text note in the assistant's message (OpenCode replays a tool part
- * only with its own tool state: docs/tools/opencode.md): through them the texts, commands and
- * outputs must still arrive, in order, as text.
+ * only with its own tool state: docs/tools/opencode.md; the Cline CLI's own tool calls are not
+ * measured yet: docs/tools/cline.md): through them the texts, commands and outputs must still
+ * arrive, in order, as text.
  */
-const CALLS_AS_TEXT = new Set(['opencode', 'kilo']);
+const CALLS_AS_TEXT = new Set(['opencode', 'kilo', 'cline-cli']);
 
 const ID = '0c0c0c0c-1111-8222-9333-444455556666';
 const NEXT = '0d0d0d0d-1111-8222-9333-444455556666';
