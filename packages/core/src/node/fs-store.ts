@@ -25,7 +25,7 @@ import { validateName } from '../names.js';
 import type { FolderStore, PartialTail, ScanOptions, StagedWrite } from '../store.js';
 import { nodeHasher } from './hash.js';
 import { asRoamError } from './io.js';
-import { Journal, JournalMetaStore } from './journal.js';
+import { JournalMetaStore } from './journal.js';
 import { partialTailOf } from './partial-tail.js';
 import type { FsStoreStats } from './stats.js';
 import { lstatItem, openItem } from './safe-path.js';
@@ -101,16 +101,13 @@ export class FsFolderStore implements FolderStore {
       const stateDir = await fsp.realpath(opts.stateDir);
       const stats: FsStoreStats = { bytesRead: 0, tailBytesRead: 0, bytesHashed: 0, fsyncs: 0 };
       const meta = await JournalMetaStore.open(path.join(stateDir, 'meta.jsonl'), stats);
-      const { journal, records } = await Journal.open(path.join(stateDir, 'index.jsonl'), stats);
-      const index = new ItemIndex(journal, stats);
+      const index = await ItemIndex.open(path.join(stateDir, 'index.jsonl'), stats).catch((cause: unknown) => {
+        if (cause instanceof RoamError) throw cause;
+        throw new RoamError(ErrorCodes.STORE_CORRUPT, `unreadable store index in ${stateDir}`, { stateDir }, { cause });
+      });
       const store = new FsFolderStore(root, stateDir, opts, index, meta, stats);
       // The replication state may record new logs: their records are journaled before it.
       meta.beforePut = () => store.serial(() => index.persist([]));
-      try {
-        for (const r of records) index.apply(r as IndexRecord);
-      } catch (cause) {
-        throw new RoamError(ErrorCodes.STORE_CORRUPT, `unreadable store index in ${stateDir}`, { stateDir }, { cause });
-      }
       return store;
     } catch (e) {
       throw asRoamError(e);

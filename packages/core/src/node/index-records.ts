@@ -8,7 +8,7 @@ import { bytesEqual, fromHex, toHex } from '../bytes.js';
 import type { DiskState, ItemKind } from '../items.js';
 import type { LogPos } from '../log/position.js';
 import { syncDir } from './io.js';
-import type { Journal } from './journal.js';
+import { Journal } from './journal.js';
 import type { FsStoreStats } from './stats.js';
 
 /** What a stat of the file said when the store last looked; equal means unchanged. */
@@ -75,6 +75,17 @@ export class ItemIndex {
     private readonly stats: FsStoreStats,
   ) {}
 
+  /** Opens the index's journal and applies its records as they are read (no array of them is kept). */
+  static async open(file: string, stats: FsStoreStats): Promise<ItemIndex> {
+    const entries = new Map<string, Entry>();
+    const intents = new Map<string, IntentRecord>();
+    const { journal } = await Journal.open(file, stats, (r) => applyRecord(entries, intents, r as IndexRecord));
+    const index = new ItemIndex(journal, stats);
+    for (const [k, v] of entries) index.entries.set(k, v);
+    for (const [k, v] of intents) index.intents.set(k, v);
+    return index;
+  }
+
   // ---- index ----
 
   /**
@@ -98,34 +109,43 @@ export class ItemIndex {
   }
 
   apply(r: IndexRecord): void {
-    switch (r.t) {
-      case 'set':
-      case 'add': {
-        const entry = decodeEntry(r.name, r.e);
-        const before = this.entries.get(r.name);
-        if (r.t === 'add' && before) entry.checkpoints = before.checkpoints.concat(entry.checkpoints);
-        this.entries.set(r.name, entry);
-        this.intents.delete(r.name);
-        break;
-      }
-      case 'del':
-        this.entries.delete(r.name);
-        this.intents.delete(r.name);
-        break;
-      case 'intent':
-        this.intents.set(r.name, r);
-        break;
-      case 'abort':
-        this.intents.delete(r.name);
-        break;
-      default:
-        throw new Error(`unknown index record ${JSON.stringify(r)}`);
-    }
+    applyRecord(this.entries, this.intents, r);
   }
 
-  liveRecords(): IndexRecord[] {
-    const sets: IndexRecord[] = [...this.entries].map(([name, e]) => ({ t: 'set', name, e: encodeEntry(e) }));
-    return [...sets, ...this.intents.values()];
+  /** The live records, encoded one at a time as they are taken (from a snapshot of the entries taken now). */
+  liveRecords(): Iterable<IndexRecord> {
+    const entries = [...this.entries];
+    const intents = [...this.intents.values()];
+    return (function* (): Generator<IndexRecord> {
+      for (const [name, e] of entries) yield { t: 'set', name, e: encodeEntry(e) };
+      yield* intents;
+    })();
+  }
+}
+
+function applyRecord(entries: Map<string, Entry>, intents: Map<string, IntentRecord>, r: IndexRecord): void {
+  switch (r.t) {
+    case 'set':
+    case 'add': {
+      const entry = decodeEntry(r.name, r.e);
+      const before = entries.get(r.name);
+      if (r.t === 'add' && before) entry.checkpoints = before.checkpoints.concat(entry.checkpoints);
+      entries.set(r.name, entry);
+      intents.delete(r.name);
+      break;
+    }
+    case 'del':
+      entries.delete(r.name);
+      intents.delete(r.name);
+      break;
+    case 'intent':
+      intents.set(r.name, r);
+      break;
+    case 'abort':
+      intents.delete(r.name);
+      break;
+    default:
+      throw new Error(`unknown index record ${JSON.stringify(r)}`);
   }
 }
 
