@@ -69,6 +69,9 @@ export class ItemIndex {
    */
   pendingRecords: IndexRecord[] = [];
   readonly pendingDirs = new Set<string>();
+  /** Calls of `persist` waiting for the next journal write, and the write loop while one runs. */
+  private waiting: Array<{ records: IndexRecord[]; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private flushing: Promise<void> | null = null;
 
   constructor(
     readonly journal: Journal,
@@ -91,9 +94,31 @@ export class ItemIndex {
   /**
    * Journals the records, then applies them to the in-memory index. Pending records of new logs
    * go first, in the same batch, after their directories are fsynced (so a record never becomes
-   * durable before the rename it records).
+   * durable before the rename it records). Calls made while a write is in flight are grouped into
+   * the next one (one journal line, one fdatasync), in call order: a scan examines several items at
+   * once.
    */
-  async persist(records: IndexRecord[]): Promise<void> {
+  persist(records: IndexRecord[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ records, resolve, reject });
+      this.flushing ??= this.flushAll();
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    while (this.waiting.length) {
+      const group = this.waiting.splice(0);
+      try {
+        await this.write(group.length === 1 ? group[0]!.records : group.flatMap((g) => g.records));
+        for (const g of group) g.resolve();
+      } catch (e) {
+        for (const g of group) g.reject(e);
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async write(records: IndexRecord[]): Promise<void> {
     const pending = this.pendingRecords.slice();
     if (pending.length) {
       await Promise.all([...this.pendingDirs].map((d) => syncDir(d, this.stats)));

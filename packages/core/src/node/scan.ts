@@ -21,6 +21,8 @@ const { O_RDONLY } = constants;
 
 /** lstat calls a full scan has in flight at once. */
 const SCAN_BATCH = 64;
+/** Items a scan examines (opens, reads, hashes, journals) at once. */
+const EXAMINE_CONCURRENCY = 8;
 
 export async function scan(ctx: StoreCtx, names?: readonly string[], opts: ScanOptions = {}): Promise<LocalChange[]> {
   const found = new Map<string, Stats | null>();
@@ -38,12 +40,27 @@ export async function scan(ctx: StoreCtx, names?: readonly string[], opts: ScanO
     }
     for (const name of ctx.index.entries.keys()) if (!found.has(name) && !ctx.ignore(name)) found.set(name, null);
   }
-  const changes: LocalChange[] = [];
-  for (const [name, st] of found) {
-    const change = await examine(ctx, name, st, opts.deep === true);
-    if (change) changes.push(change);
-  }
-  return changes;
+  // Items examined several at once: one's reads and hashing overlap another's open, stat and
+  // journal write (the index groups the writes made meanwhile into one fdatasync). Changes keep
+  // the walk's order.
+  const list = [...found];
+  const results: Array<LocalChange | null> = new Array<LocalChange | null>(list.length).fill(null);
+  let next = 0;
+  let failure: { e: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (next < list.length && !failure) {
+      const i = next++;
+      const [name, st] = list[i]!;
+      try {
+        results[i] = await examine(ctx, name, st, opts.deep === true);
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(EXAMINE_CONCURRENCY, list.length) }, worker));
+  if (failure) throw (failure as { e: unknown }).e;
+  return results.filter((c): c is LocalChange => c !== null);
 }
 
 /** Compares one item's disk stat (null: absent) with the index; records and returns the change. */
