@@ -48,3 +48,33 @@ describe('scan with items examined side by side', () => {
     expect(await again.scan()).toEqual([]);
   });
 });
+
+describe('the start-up scan reusing the open walk (reuseOpenWalk)', () => {
+  it('still sees edits made after the walk, and walks again once anything wrote through the store', async () => {
+    const dirs = tempRoot(cleanup, 'roam-scan-walk-');
+    for (const n of ['a.txt', 'b.txt', 'c.txt']) fs.writeFileSync(path.join(dirs.root, n), n);
+    const first = await openStore(cleanup, dirs, { reuseOpenWalk: true });
+    expect((await first.scan()).map((c) => c.state.name)).toEqual(['a.txt', 'b.txt', 'c.txt']);
+    await first.close();
+
+    // Between open (its walk) and the scan: an edit of a walked file is seen (stat'ed at scan time).
+    const store = await openStore(cleanup, dirs, { reuseOpenWalk: true });
+    fs.writeFileSync(path.join(dirs.root, 'a.txt'), 'edited');
+    fs.rmSync(path.join(dirs.root, 'c.txt'));
+    expect((await store.scan()).map((c) => [c.state.name, c.change])).toEqual([
+      ['a.txt', 'replace'],
+      ['c.txt', 'delete'],
+    ]);
+    // Used once: the next full scan walks again and finds a new file.
+    fs.writeFileSync(path.join(dirs.root, 'd.txt'), 'd');
+    expect((await store.scan()).map((c) => c.state.name)).toEqual(['d.txt']);
+    await store.close();
+
+    // A write through the store after open drops the walk: the scan walks again.
+    const third = await openStore(cleanup, dirs, { reuseOpenWalk: true });
+    fs.writeFileSync(path.join(dirs.root, 'e.txt'), 'e');
+    const b = (await third.open()).find((s) => s.name === 'b.txt')!;
+    await third.remove('b.txt', b);
+    expect((await third.scan()).map((c) => [c.state.name, c.change])).toEqual([['e.txt', 'replace']]);
+  });
+});
