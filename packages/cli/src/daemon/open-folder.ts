@@ -71,7 +71,8 @@ export async function openFolder(f: FolderSpec, cfg: FileConfig, host: OpenFolde
     });
     host.opened({ watcher });
   };
-  const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore: (name) => ignore(name), midAppendWrite: killInAppendHook() }).then((fsStore) => (host.opened({ fsStore }), fsStore));
+  // The watcher is up before the engine opens the store: the start-up scan may reuse the open's walk.
+  const openStore = () => FsFolderStore.create({ root: f.path, stateDir, hasher: nodeHasher, ignore: (name) => ignore(name), reuseOpenWalk: true, midAppendWrite: killInAppendHook() }).then((fsStore) => (host.opened({ fsStore }), fsStore));
   const activity = (changes: readonly LocalChange[]) => host.noteActivity(f.id, f.path, changes);
   if (f.id === 'claude') {
     const names = new ProjectNames({ root: f.path, home: host.home, file: join(stateDir, 'projects.json'), overrides: () => host.mapOverrides(), remoteOf: (wire) => publishedRemote(host, wire), log: (line) => host.log(line) });

@@ -25,14 +25,14 @@ import { validateName } from '../names.js';
 import type { FolderStore, PartialTail, ScanOptions, StagedWrite } from '../store.js';
 import { nodeHasher } from './hash.js';
 import { asRoamError } from './io.js';
-import { Journal, JournalMetaStore } from './journal.js';
+import { JournalMetaStore } from './journal.js';
 import { partialTailOf } from './partial-tail.js';
 import type { FsStoreStats } from './stats.js';
 import { lstatItem, openItem } from './safe-path.js';
 import { encodeEntry, fingerprint, type IndexRecord, ItemIndex, lastAtOrBefore } from './index-records.js';
 import { ChunkReader } from './read-range.js';
 import type { StoreCtx } from './store-context.js';
-import { scan, walk } from './scan.js';
+import { scan, walk, type WalkedFile } from './scan.js';
 import { appendLog, rollBack } from './appends.js';
 import { copy, dropPartialTail, remove, rename, touch } from './writes.js';
 import { commitStaged, discard, openStaging } from './staging.js';
@@ -57,6 +57,12 @@ export interface FsFolderStoreOptions {
   ignore?: (name: string) => boolean;
   /** Clock for deletion times and trash folder names. */
   now?: () => number;
+  /**
+   * The first full scan after `open` takes the files `open`'s walk found (one walk at a start,
+   * not two) if nothing has written through the store in between. Only for a caller whose
+   * watcher watched the folder before `open`: a file created after that walk is reported by it.
+   */
+  reuseOpenWalk?: boolean;
   /** Fault injection for tests: runs after an append's data is durable, before its state is taken. */
   afterAppendWrite?: (name: string) => Promise<void>;
   /** Fault injection for tests: runs when part of an append's batch is on disk (synced), before the rest. */
@@ -68,6 +74,9 @@ export class FsFolderStore implements FolderStore {
   private readonly ctx: StoreCtx;
   /** Serializes every operation that writes or scans. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The files `open` found, for the full scan that follows it (null once used or stale). */
+  private walked: WalkedFile[] | null = null;
+  private readonly reuseOpenWalk: boolean;
 
   private constructor(
     root: string,
@@ -78,6 +87,7 @@ export class FsFolderStore implements FolderStore {
     readonly stats: FsStoreStats,
   ) {
     const hasher = opts.hasher ?? nodeHasher;
+    this.reuseOpenWalk = opts.reuseOpenWalk === true;
     this.ctx = {
       root,
       stateDir,
@@ -101,16 +111,13 @@ export class FsFolderStore implements FolderStore {
       const stateDir = await fsp.realpath(opts.stateDir);
       const stats: FsStoreStats = { bytesRead: 0, tailBytesRead: 0, bytesHashed: 0, fsyncs: 0 };
       const meta = await JournalMetaStore.open(path.join(stateDir, 'meta.jsonl'), stats);
-      const { journal, records } = await Journal.open(path.join(stateDir, 'index.jsonl'), stats);
-      const index = new ItemIndex(journal, stats);
+      const index = await ItemIndex.open(path.join(stateDir, 'index.jsonl'), stats).catch((cause: unknown) => {
+        if (cause instanceof RoamError) throw cause;
+        throw new RoamError(ErrorCodes.STORE_CORRUPT, `unreadable store index in ${stateDir}`, { stateDir }, { cause });
+      });
       const store = new FsFolderStore(root, stateDir, opts, index, meta, stats);
       // The replication state may record new logs: their records are journaled before it.
-      meta.beforePut = () => store.serial(() => index.persist([]));
-      try {
-        for (const r of records) index.apply(r as IndexRecord);
-      } catch (cause) {
-        throw new RoamError(ErrorCodes.STORE_CORRUPT, `unreadable store index in ${stateDir}`, { stateDir }, { cause });
-      }
+      meta.beforePut = () => store.serial(() => index.persist([]), true);
       return store;
     } catch (e) {
       throw asRoamError(e);
@@ -126,13 +133,22 @@ export class FsFolderStore implements FolderStore {
         const refresh: IndexRecord[] = after && known ? [{ t: 'add', name: intent.name, e: encodeEntry({ ...known, disk: fingerprint(after) }, []) }] : [];
         await this.index.persist([{ t: 'abort', name: intent.name }, ...refresh]);
       }
-      for (const f of await walk(this.ctx)) if (f.temp) await fsp.rm(f.abs, { force: true });
+      const found = await walk(this.ctx);
+      for (const f of found) if (f.temp) await fsp.rm(f.abs, { force: true });
+      // Kept for the full scan that follows an open (one walk at a start, not two), unless
+      // anything that writes runs in between (see `serial`).
+      if (this.reuseOpenWalk) this.walked = found.filter((f) => !f.temp);
       return [...this.index.entries.values()].map((e) => e.state);
-    });
+    }, true);
   }
 
   scan(names?: readonly string[], opts: ScanOptions = {}): Promise<LocalChange[]> {
-    return this.serial(() => scan(this.ctx, names, opts));
+    if (names) return this.serial(() => scan(this.ctx, names, opts));
+    return this.serial(() => {
+      const walked = this.walked;
+      this.walked = null;
+      return scan(this.ctx, undefined, opts, walked ?? undefined);
+    }, true);
   }
 
   stat(name: string): DiskState | null {
@@ -262,8 +278,15 @@ export class FsFolderStore implements FolderStore {
     return this.serial(() => expireTrash(this.ctx, maxAgeMs));
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => this.guard(fn));
+  /**
+   * Runs `fn` after every earlier operation. Any operation but the open, the full scan and the
+   * journal flush before a state write drops the open's walk (it may change what is on disk).
+   */
+  private serial<T>(fn: () => Promise<T>, keepsWalk = false): Promise<T> {
+    const run = this.queue.then(() => {
+      if (!keepsWalk) this.walked = null;
+      return this.guard(fn);
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }

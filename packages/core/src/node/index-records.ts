@@ -8,7 +8,7 @@ import { bytesEqual, fromHex, toHex } from '../bytes.js';
 import type { DiskState, ItemKind } from '../items.js';
 import type { LogPos } from '../log/position.js';
 import { syncDir } from './io.js';
-import type { Journal } from './journal.js';
+import { Journal } from './journal.js';
 import type { FsStoreStats } from './stats.js';
 
 /** What a stat of the file said when the store last looked; equal means unchanged. */
@@ -69,20 +69,56 @@ export class ItemIndex {
    */
   pendingRecords: IndexRecord[] = [];
   readonly pendingDirs = new Set<string>();
+  /** Calls of `persist` waiting for the next journal write, and the write loop while one runs. */
+  private waiting: Array<{ records: IndexRecord[]; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private flushing: Promise<void> | null = null;
 
   constructor(
     readonly journal: Journal,
     private readonly stats: FsStoreStats,
   ) {}
 
+  /** Opens the index's journal and applies its records as they are read (no array of them is kept). */
+  static async open(file: string, stats: FsStoreStats): Promise<ItemIndex> {
+    const entries = new Map<string, Entry>();
+    const intents = new Map<string, IntentRecord>();
+    const { journal } = await Journal.open(file, stats, (r) => applyRecord(entries, intents, r as IndexRecord));
+    const index = new ItemIndex(journal, stats);
+    for (const [k, v] of entries) index.entries.set(k, v);
+    for (const [k, v] of intents) index.intents.set(k, v);
+    return index;
+  }
+
   // ---- index ----
 
   /**
    * Journals the records, then applies them to the in-memory index. Pending records of new logs
    * go first, in the same batch, after their directories are fsynced (so a record never becomes
-   * durable before the rename it records).
+   * durable before the rename it records). Calls made while a write is in flight are grouped into
+   * the next one (one journal line, one fdatasync), in call order: a scan examines several items at
+   * once.
    */
-  async persist(records: IndexRecord[]): Promise<void> {
+  persist(records: IndexRecord[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ records, resolve, reject });
+      this.flushing ??= this.flushAll();
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    while (this.waiting.length) {
+      const group = this.waiting.splice(0);
+      try {
+        await this.write(group.length === 1 ? group[0]!.records : group.flatMap((g) => g.records));
+        for (const g of group) g.resolve();
+      } catch (e) {
+        for (const g of group) g.reject(e);
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async write(records: IndexRecord[]): Promise<void> {
     const pending = this.pendingRecords.slice();
     if (pending.length) {
       await Promise.all([...this.pendingDirs].map((d) => syncDir(d, this.stats)));
@@ -98,34 +134,43 @@ export class ItemIndex {
   }
 
   apply(r: IndexRecord): void {
-    switch (r.t) {
-      case 'set':
-      case 'add': {
-        const entry = decodeEntry(r.name, r.e);
-        const before = this.entries.get(r.name);
-        if (r.t === 'add' && before) entry.checkpoints = before.checkpoints.concat(entry.checkpoints);
-        this.entries.set(r.name, entry);
-        this.intents.delete(r.name);
-        break;
-      }
-      case 'del':
-        this.entries.delete(r.name);
-        this.intents.delete(r.name);
-        break;
-      case 'intent':
-        this.intents.set(r.name, r);
-        break;
-      case 'abort':
-        this.intents.delete(r.name);
-        break;
-      default:
-        throw new Error(`unknown index record ${JSON.stringify(r)}`);
-    }
+    applyRecord(this.entries, this.intents, r);
   }
 
-  liveRecords(): IndexRecord[] {
-    const sets: IndexRecord[] = [...this.entries].map(([name, e]) => ({ t: 'set', name, e: encodeEntry(e) }));
-    return [...sets, ...this.intents.values()];
+  /** The live records, encoded one at a time as they are taken (from a snapshot of the entries taken now). */
+  liveRecords(): Iterable<IndexRecord> {
+    const entries = [...this.entries];
+    const intents = [...this.intents.values()];
+    return (function* (): Generator<IndexRecord> {
+      for (const [name, e] of entries) yield { t: 'set', name, e: encodeEntry(e) };
+      yield* intents;
+    })();
+  }
+}
+
+function applyRecord(entries: Map<string, Entry>, intents: Map<string, IntentRecord>, r: IndexRecord): void {
+  switch (r.t) {
+    case 'set':
+    case 'add': {
+      const entry = decodeEntry(r.name, r.e);
+      const before = entries.get(r.name);
+      if (r.t === 'add' && before) entry.checkpoints = before.checkpoints.concat(entry.checkpoints);
+      entries.set(r.name, entry);
+      intents.delete(r.name);
+      break;
+    }
+    case 'del':
+      entries.delete(r.name);
+      intents.delete(r.name);
+      break;
+    case 'intent':
+      intents.set(r.name, r);
+      break;
+    case 'abort':
+      intents.delete(r.name);
+      break;
+    default:
+      throw new Error(`unknown index record ${JSON.stringify(r)}`);
   }
 }
 

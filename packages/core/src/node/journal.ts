@@ -12,9 +12,12 @@ import * as path from 'node:path';
 import { ErrorCodes, RoamError } from '../errors.js';
 import type { MetaStore } from '../store.js';
 import { asRoamError, stateDirFull, syncDir, writeAll, type SyncCounter } from './io.js';
+import { readJournal } from './journal-read.js';
 
 /** Journals smaller than this are never worth compacting. */
 const MIN_COMPACT_BYTES = 64 * 1024;
+/** Characters of serialized records written to a compaction at a time. */
+const WRITE_CHUNK = 256 * 1024;
 
 export class Journal {
   private bytes: number;
@@ -36,36 +39,30 @@ export class Journal {
     this.checkAt = Math.max(MIN_COMPACT_BYTES, 2 * size);
   }
 
-  /** Opens (creating) the journal and returns its records in order. A torn last line is removed. */
-  static async open(file: string, counter: SyncCounter = { fsyncs: 0 }): Promise<{ journal: Journal; records: unknown[] }> {
+  /**
+   * Opens (creating) the journal and reads its records in order, line by line: each one goes to
+   * `onRecord` if given (nothing is kept), else into the returned `records`. A torn last line is
+   * removed.
+   */
+  static async open(file: string, counter: SyncCounter = { fsyncs: 0 }, onRecord?: (r: unknown) => void): Promise<{ journal: Journal; records: unknown[] }> {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     await fsp.rm(file + '.tmp', { force: true }); // an interrupted compaction
-    const text = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return Buffer.alloc(0);
-      throw e;
-    });
     const records: unknown[] = [];
-    let good = 0; // bytes of complete, parsed lines
-    while (good < text.length) {
-      const nl = text.indexOf(0x0a, good);
-      if (nl === -1) break; // torn last line
-      let batch: unknown;
-      try {
-        batch = JSON.parse(text.toString('utf8', good, nl));
-      } catch (cause) {
-        throw new RoamError(ErrorCodes.STORE_CORRUPT, `journal ${file}: unreadable record at byte ${good}`, { file }, { cause });
+    // Read and appended through one handle (O_APPEND: writes go to the end whatever was read).
+    const fh = await fsp.open(file, 'a+', 0o600);
+    try {
+      const good = await readJournal(fh, file, onRecord ?? ((r) => records.push(r)));
+      const { size } = await fh.stat();
+      if (good < size) {
+        await fh.truncate(good);
+        await fh.datasync();
+        counter.fsyncs++;
       }
-      if (!Array.isArray(batch)) throw new RoamError(ErrorCodes.STORE_CORRUPT, `journal ${file}: bad record at byte ${good}`, { file });
-      records.push(...(batch as unknown[]));
-      good = nl + 1;
+      return { journal: new Journal(file, fh, good, counter), records };
+    } catch (e) {
+      await fh.close();
+      throw e;
     }
-    const fh = await fsp.open(file, 'a', 0o600);
-    if (good < text.length) {
-      await fh.truncate(good);
-      await fh.datasync();
-      counter.fsyncs++;
-    }
-    return { journal: new Journal(file, fh, good, counter), records };
   }
 
   /** Whether `compact` is worth calling (amortized: at most one live-size serialization per live size of growth). */
@@ -92,30 +89,65 @@ export class Journal {
 
   /**
    * Rewrites the journal as exactly `live` if it has grown past twice their size. Returns whether
-   * it did. If it fails, the old journal is still intact and in use.
+   * it did. If it fails, the old journal is still intact and in use. The records are serialized
+   * and written a chunk at a time (never the whole text in memory), and the rewrite is abandoned
+   * as soon as it passes half the journal's size (then it would not be worth it).
    */
-  compact(live: readonly unknown[]): Promise<boolean> {
+  compact(live: Iterable<unknown>): Promise<boolean> {
     return this.serial(async () => {
-      const text = Buffer.from(live.map((r) => JSON.stringify([r]) + '\n').join(''));
-      this.checkAt = this.bytes + Math.max(text.length, MIN_COMPACT_BYTES);
-      if (this.bytes <= Math.max(2 * text.length, MIN_COMPACT_BYTES)) return false;
+      if (this.bytes <= MIN_COMPACT_BYTES) {
+        this.checkAt = this.bytes + MIN_COMPACT_BYTES;
+        return false;
+      }
       const tmp = this.file + '.tmp';
+      const limit = this.bytes / 2;
       const out = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o600);
+      let size = 0;
+      let worth = true;
       try {
-        await writeAll(out, text);
-        await out.sync();
-        this.counter.fsyncs++;
-        await fsp.rename(tmp, this.file);
+        let chunk: string[] = [];
+        let chunkLen = 0;
+        const flush = async () => {
+          const data = Buffer.from(chunk.join(''));
+          chunk = [];
+          chunkLen = 0;
+          await writeAll(out, data);
+          size += data.length;
+        };
+        for (const r of live) {
+          const line = JSON.stringify([r]) + '\n';
+          chunk.push(line);
+          chunkLen += line.length;
+          if (chunkLen >= WRITE_CHUNK) {
+            await flush();
+            if (size >= limit) worth = false;
+            if (!worth) break;
+          }
+        }
+        if (worth && chunkLen) await flush();
+        if (size >= limit) worth = false;
+        if (worth) {
+          await out.sync();
+          this.counter.fsyncs++;
+          await fsp.rename(tmp, this.file);
+        }
       } catch (e) {
         await out.close();
         await fsp.rm(tmp, { force: true }); // on a full disk, give its space back
         throw stateDirFull(e, path.dirname(this.file));
       }
+      if (!worth) {
+        // Not worth it: check again once the journal has grown by about the live size.
+        await out.close();
+        await fsp.rm(tmp, { force: true });
+        this.checkAt = this.bytes + Math.max(Math.min(size, this.bytes), MIN_COMPACT_BYTES);
+        return false;
+      }
       // The new handle already refers to the renamed file: swap before anything else can fail.
       const old = this.fh;
       this.fh = out;
-      this.bytes = text.length;
-      this.checkAt = this.bytes + Math.max(text.length, MIN_COMPACT_BYTES);
+      this.bytes = size;
+      this.checkAt = this.bytes + Math.max(size, MIN_COMPACT_BYTES);
       await old.close();
       await syncDir(path.dirname(this.file), this.counter);
       return true;
@@ -144,12 +176,12 @@ export class JournalMetaStore implements MetaStore {
   ) {}
 
   static async open(file: string, counter?: SyncCounter): Promise<JournalMetaStore> {
-    const { journal, records } = await Journal.open(file, counter);
     const map = new Map<string, unknown>();
-    for (const r of records as { k: string; v?: unknown }[]) {
+    const { journal } = await Journal.open(file, counter, (rec) => {
+      const r = rec as { k: string; v?: unknown };
       if (r.v == null) map.delete(r.k);
       else map.set(r.k, r.v);
-    }
+    });
     return new JournalMetaStore(journal, map);
   }
 
@@ -174,10 +206,18 @@ export class JournalMetaStore implements MetaStore {
 
   /** Compacts if worthwhile. */
   async compact(): Promise<void> {
-    await this.journal.compact([...this.map].map(([k, v]) => ({ k, v })));
+    await this.journal.compact(liveOf(this.map));
   }
 
   close(): Promise<void> {
     return this.journal.close();
   }
+}
+
+/** The map's records, serialized lazily from a snapshot of its pairs (taken now: later puts go to the journal after). */
+function liveOf(map: Map<string, unknown>): Iterable<{ k: string; v: unknown }> {
+  const pairs = [...map];
+  return (function* () {
+    for (const [k, v] of pairs) yield { k, v };
+  })();
 }

@@ -21,36 +21,71 @@ const { O_RDONLY } = constants;
 
 /** lstat calls a full scan has in flight at once. */
 const SCAN_BATCH = 64;
+/** Items a scan examines (opens, reads, hashes, journals) at once. */
+const EXAMINE_CONCURRENCY = 8;
 
-export async function scan(ctx: StoreCtx, names?: readonly string[], opts: ScanOptions = {}): Promise<LocalChange[]> {
-  const found = new Map<string, Stats | null>();
+/** A file found by `walk`: its name in the folder, its absolute path, and whether it is a temp file of the store. */
+export interface WalkedFile {
+  readonly name: string;
+  readonly abs: string;
+  readonly temp: boolean;
+}
+
+/**
+ * Scans `names`, or every item and any new file (the folder walked, or `walked`: the walk the
+ * store's open made just before, when nothing has written since).
+ */
+export async function scan(ctx: StoreCtx, names?: readonly string[], opts: ScanOptions = {}, walked?: readonly WalkedFile[]): Promise<LocalChange[]> {
+  const found = new Map<string, Stats | null | undefined>();
   // An ignored item is left as it is: not examined, and never reported deleted (an ignore
   // rule or a selective-sync change must not delete anything on other devices).
   if (names) {
     for (const name of names) if (!ctx.ignore(name)) found.set(name, await lstatForScan(ctx, name));
   } else {
-    const files = (await walk(ctx)).filter((f) => !f.temp && isValidName(f.name));
-    // lstat in batches, not one at a time: with a cold cache each waits on the disk (W4).
+    const files = (walked ?? (await walk(ctx))).filter((f) => !f.temp && isValidName(f.name));
+    // lstat in batches, not one at a time: with a cold cache each waits on the disk (W4). A file
+    // the index does not know is opened and stat'ed by `examine` anyway: no lstat before.
     for (let i = 0; i < files.length; i += SCAN_BATCH) {
       const batch = files.slice(i, i + SCAN_BATCH);
-      const stats = await Promise.all(batch.map((f) => fsp.lstat(f.abs).catch(nullIfMissing)));
-      batch.forEach((f, j) => found.set(f.name, stats[j]?.isFile() ? stats[j]! : null));
+      const stats = await Promise.all(batch.map((f) => (ctx.index.entries.has(f.name) ? fsp.lstat(f.abs).catch(nullIfMissing) : undefined)));
+      batch.forEach((f, j) => {
+        const st = stats[j];
+        found.set(f.name, st === undefined ? undefined : st?.isFile() ? st : null);
+      });
     }
     for (const name of ctx.index.entries.keys()) if (!found.has(name) && !ctx.ignore(name)) found.set(name, null);
   }
-  const changes: LocalChange[] = [];
-  for (const [name, st] of found) {
-    const change = await examine(ctx, name, st, opts.deep === true);
-    if (change) changes.push(change);
-  }
-  return changes;
+  // Items examined several at once: one's reads and hashing overlap another's open, stat and
+  // journal write (the index groups the writes made meanwhile into one fdatasync). Changes keep
+  // the walk's order.
+  const list = [...found];
+  const results: Array<LocalChange | null> = new Array<LocalChange | null>(list.length).fill(null);
+  let next = 0;
+  let failure: { e: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (next < list.length && !failure) {
+      const i = next++;
+      const [name, st] = list[i]!;
+      try {
+        results[i] = await examine(ctx, name, st, opts.deep === true);
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(EXAMINE_CONCURRENCY, list.length) }, worker));
+  if (failure) throw (failure as { e: unknown }).e;
+  return results.filter((c): c is LocalChange => c !== null);
 }
 
-/** Compares one item's disk stat (null: absent) with the index; records and returns the change. */
-export async function examine(ctx: StoreCtx, name: string, st: Stats | null, deep: boolean): Promise<LocalChange | null> {
+/**
+ * Compares one item's disk stat (null: absent; undefined: not taken, the item is opened to see)
+ * with the index; records and returns the change.
+ */
+export async function examine(ctx: StoreCtx, name: string, st: Stats | null | undefined, deep: boolean): Promise<LocalChange | null> {
   const known = ctx.index.entries.get(name);
   if (!deep && st && known && sameDisk(fingerprint(st), known.disk)) return null;
-  const fh = st ? await openForScan(ctx, name) : null;
+  const fh = st !== null ? await openForScan(ctx, name) : null;
   if (!fh) {
     if (!known) return null;
     await ctx.index.persist([{ t: 'del', name }]);
@@ -146,8 +181,8 @@ export async function openForScan(ctx: StoreCtx, name: string): Promise<FileHand
 }
 
 /** Regular files under the root, without following symlinks, skipping ignored paths and the state dir. */
-export async function walk(ctx: StoreCtx): Promise<{ name: string; abs: string; temp: boolean }[]> {
-  type Found = { name: string; abs: string; temp: boolean };
+export async function walk(ctx: StoreCtx): Promise<WalkedFile[]> {
+  type Found = WalkedFile;
   // Sub-directories are read side by side (a cold cache waits on each readdir; libuv's pool
   // bounds the I/O in flight), and the result keeps the order of a depth-first walk.
   const visit = async (dir: string, prefix: string): Promise<Found[]> => {
