@@ -8,7 +8,8 @@
  * added by the start (RSS after ready and a full GC, minus RSS before, the module already loaded);
  * and the latency of an append: from `appendFileSync` returning to the watcher's callback naming
  * the file (median of --appends appends to different sessions, 150 ms apart). Medians over rounds.
- * chokidar and @parcel/watcher are root devDependencies for this measurement only.
+ * chokidar and @parcel/watcher are not the project's dependencies (chokidar 6 declares Node >= 22.22):
+ * install them for this measurement only, `npm i --no-save chokidar@6.0.0 @parcel/watcher@2.5.1`.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -16,6 +17,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const KINDS = ['roam', 'chokidar', 'parcel'] as const;
+
+/** A watcher library installed for this measurement only (a module name in a variable: not a dependency). */
+async function optional(name: string): Promise<unknown> {
+  try {
+    return (await import(name)) as unknown;
+  } catch {
+    throw new Error(`${name} is not installed: npm i --no-save chokidar@6.0.0 @parcel/watcher@2.5.1`);
+  }
+}
 type Kind = (typeof KINDS)[number];
 interface Sample { readyMs: number; startCpuMs: number; rssAddedMb: number; appendMs: number[] }
 
@@ -41,14 +51,16 @@ async function child(kind: Kind, dir: string, files: string[], appends: number):
       return () => w.close();
     };
   } else if (kind === 'chokidar') {
-    const chokidar = await import('chokidar');
+    const chokidar = (await optional('chokidar')) as { watch(dir: string, o: object): { on(e: string, f: (p: string) => void): void; close(): Promise<void> } };
     start = () => new Promise((resolve) => {
       const w = chokidar.watch(dir, { ignoreInitial: true, persistent: true });
       w.on('change', (p: string) => onName(path.relative(dir, p)));
       w.on('ready', () => resolve(() => w.close()));
     });
   } else {
-    const parcel = await import('@parcel/watcher');
+    const parcel = (await optional('@parcel/watcher')) as {
+      subscribe(dir: string, f: (err: unknown, events: Array<{ path: string }>) => void): Promise<{ unsubscribe(): Promise<void> }>;
+    };
     start = async () => {
       const sub = await parcel.subscribe(dir, (_err, events) => events.forEach((e) => onName(path.relative(dir, e.path))));
       return () => sub.unsubscribe();
