@@ -22,7 +22,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf as codexSessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { copilotArgs, copilotBin, copilotEnv, runCopilot, sessionIdOf } from '../support/copilot.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { chatMessages, chatRequests, chatTools, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
 import { responsesRequests, startMockOpenAI, type MockOpenAI, type OpenAIRequest } from '../support/mock-openai.js';
 
@@ -110,18 +110,6 @@ function files(dir: string, re: RegExp): string[] {
   };
   walk(dir);
   return out.sort();
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 /** The user's and the model's messages Codex sent, without the context it adds itself. */

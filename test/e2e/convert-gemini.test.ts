@@ -24,7 +24,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { GEMINI_MODEL, geminiBinDir, geminiEnv, geminiSessionId, runGemini, writeGeminiSettings } from '../support/gemini.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { startMockGemini, streamRequests, type MockGemini } from '../support/mock-gemini.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 
@@ -115,18 +115,6 @@ function geminiConversation(contents: readonly Content[]): Array<[string, string
     if (text) out.push([c.role, text]);
   }
   return out;
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 describe('roam resume --in gemini / from gemini with the real CLIs', () => {

@@ -21,7 +21,7 @@ import { runRoam } from '../harness/cli.js';
 import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { responsesRequests, startMockOpenAI, type MockOpenAI, type OpenAIRequest } from '../support/mock-openai.js';
 
 let anthropic: MockAnthropic;
@@ -92,18 +92,6 @@ function codexConversation(req: OpenAIRequest): Array<[string, string]> {
     .filter((i) => i.type === 'message' && (i.role === 'user' || i.role === 'assistant'))
     .map((i): [string, string] => [i.role, (i.content as Array<{ text?: string }>).map((c) => c.text ?? '').join('\n')])
     .filter(([role, text]) => !(role === 'user' && /^<(environment_context|user_instructions)/.test(text.trimStart())));
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 describe('roam resume --in with the real CLIs', () => {

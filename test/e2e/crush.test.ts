@@ -19,7 +19,7 @@ import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { claudeBin, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
 const SESSION = '3f1c2a7e-5b6d-4c8e-9a0b-1c2d3e4f5a6b';
 const OTHER = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b';
@@ -64,18 +64,6 @@ afterAll(async () => {
   rmSync(bin, { recursive: true, force: true });
 });
 afterEach(stopAll);
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
-}
 
 describe('Crush sessions, captured', () => {
   it('a session of a Crush database on A is listed, searched and shown on B, and continued there in Claude Code', async () => {

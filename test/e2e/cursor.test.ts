@@ -20,7 +20,7 @@ import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { claudeBin, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
 const CHAT = '5d0e6f7a-8b9c-4d1e-8f2a-3b4c5d6e7f80';
 const NEWER = '6e1f7a8b-9c0d-4e2f-9a3b-4c5d6e7f8091';
@@ -59,18 +59,6 @@ afterAll(async () => {
   rmSync(bin, { recursive: true, force: true });
 });
 afterEach(stopAll);
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
-}
 
 describe('Cursor chats, captured', () => {
   it("a chat of Cursor's store on A is listed, searched and shown on B, and continued there in Claude Code", async () => {

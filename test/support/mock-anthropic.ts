@@ -338,3 +338,15 @@ export function messageText(message: { content: unknown }): string {
     .map((b: any) => b.text as string)
     .join('\n');
 }
+
+/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
+export function claudeConversation(req: RecordedRequest): Array<[string, string]> {
+  return (req.body.messages as Array<{ role: string; content: unknown }>)
+    .filter((m) => m.role === 'user' || m.role === 'assistant')
+    .map((m): [string, string] => {
+      const c = m.content;
+      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
+      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
+    })
+    .filter(([, text]) => text !== '');
+}
