@@ -24,7 +24,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { GEMINI_MODEL, geminiBinDir, geminiEnv, geminiSessionId, runGemini, writeGeminiSettings } from '../support/gemini.js';
-import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { startMockGemini, streamRequests, type MockGemini } from '../support/mock-gemini.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 
@@ -42,17 +42,7 @@ beforeAll(async () => {
   // Claude's first turn: a text and a Bash call; after its output, a text; later turns: the default.
   anthropic = await startMockAnthropic({
     text: 'Claude mock answer.',
-    reply: (req) => {
-      if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
-      const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
-      const last = msgs[msgs.length - 1]!;
-      const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
-      if (hasResult) return 'The check printed zebracorn-ok.';
-      if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
-        return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
-      }
-      return undefined;
-    },
+    reply: bashCheckReply,
   });
   // Gemini's the same: a text and a run_shell_command call, then a text after its output.
   gemini = await startMockGemini({

@@ -26,7 +26,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { qwenProjectKey } from '../../packages/cli/src/tools/qwen/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { chatRequests, chatTools, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
 import { qwenBinDir, qwenConversation, qwenEnv, qwenSessionId, runQwen, writeQwenSettings } from '../support/qwen.js';
 
@@ -52,17 +52,7 @@ beforeAll(async () => {
   });
   anthropic = await startMockAnthropic({
     text: 'Claude mock answer.',
-    reply: (req) => {
-      if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
-      const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
-      const last = msgs[msgs.length - 1]!;
-      const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
-      if (hasResult) return 'The check printed zebracorn-ok.';
-      if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
-        return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
-      }
-      return undefined;
-    },
+    reply: bashCheckReply,
   });
   scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-qwen-e2e-')));
 });

@@ -350,3 +350,20 @@ export function claudeConversation(req: RecordedRequest): Array<[string, string]
     })
     .filter(([, text]) => text !== '');
 }
+
+/**
+ * A `reply` for a Claude Code run asked to "…then check it": its first main-loop turn answers a
+ * text and a Bash call (`echo zebracorn-ok`); after the call's output, a text; any other request,
+ * the default text.
+ */
+export function bashCheckReply(req: RecordedRequest): MockReply | undefined {
+  if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
+  const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
+  const last = msgs[msgs.length - 1]!;
+  const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
+  if (hasResult) return 'The check printed zebracorn-ok.';
+  if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
+    return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
+  }
+  return undefined;
+}
