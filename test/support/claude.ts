@@ -13,6 +13,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
+import { killGroups } from './launch.js';
 
 const require = createRequire(import.meta.url);
 
@@ -280,16 +281,7 @@ export function startClaudePty(opts: Omit<RunClaudeOptions, 'stdin'>): ClaudePty
   };
   const kill = (): void => {
     findCli();
-    for (const target of [cliPid, child.pid]) {
-      if (target === undefined) continue;
-      for (const pid of [-target, target]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    }
+    killGroups([cliPid, child.pid]);
   };
   const timer = setTimeout(kill, opts.timeoutMs);
   const exited = new Promise<number | null>((resolve) => {
