@@ -10,14 +10,13 @@
  * Code send its texts, in order (the bash call as its Bash tool with the output). A database of a
  * goose version not measured is not read.
  */
-import { mkdirSync, readdirSync, realpathSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
-import { claudeBin, claudeEnv } from '../support/claude.js';
+import { claudeBinDir, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
 import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
@@ -56,8 +55,7 @@ let bin: string;
 
 beforeAll(async () => {
   anthropic = await startMockAnthropic({ text: 'Claude mock answer.' });
-  bin = realpathSync(mkdtempSync(join(tmpdir(), 'roam-crush-bin-')));
-  symlinkSync(claudeBin(), join(bin, 'claude'));
+  bin = claudeBinDir('roam-crush-bin-');
 });
 afterAll(async () => {
   await anthropic.close();

@@ -10,15 +10,14 @@
  * `show` read it, and `roam resume <id> --in claude -- -p …` makes the real Claude Code send its
  * texts in order. A chat of an undocumented `_v` is not read.
  */
-import { mkdirSync, readdirSync, realpathSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
-import { claudeBin, claudeEnv } from '../support/claude.js';
+import { claudeBinDir, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
 import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
@@ -51,8 +50,7 @@ let bin: string;
 
 beforeAll(async () => {
   anthropic = await startMockAnthropic({ text: 'Claude mock answer.' });
-  bin = realpathSync(mkdtempSync(join(tmpdir(), 'roam-crush-bin-')));
-  symlinkSync(claudeBin(), join(bin, 'claude'));
+  bin = claudeBinDir('roam-cursor-bin-');
 });
 afterAll(async () => {
   await anthropic.close();
