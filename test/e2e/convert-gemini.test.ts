@@ -24,7 +24,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { GEMINI_MODEL, geminiBinDir, geminiEnv, geminiSessionId, runGemini, writeGeminiSettings } from '../support/gemini.js';
-import { bashCheckReply, claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { startMockGemini, streamRequests, type MockGemini } from '../support/mock-gemini.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 
@@ -199,11 +199,9 @@ describe('roam resume --in gemini / from gemini with the real CLIs', () => {
       ['assistant', 'The check printed quokka-ok.'],
       ['user', 'Which word?'],
     ]);
-    const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-    const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
-    const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+    const { use, result } = firstToolCall(req!);
     expect(use).toMatchObject({ name: 'Bash', input: { command: 'echo quokka-ok' } });
-    expect(msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
+    expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
 
     expect(readFileSync(source!).equals(before)).toBe(true);
     expect(readFileSync(join(home, '.claude', 'projects', projectKey(project), `${newId}.jsonl`), 'utf8')).toContain('Which word?');

@@ -21,7 +21,7 @@ import { runRoam } from '../harness/cli.js';
 import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
-import { bashCheckReply, claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { responsesRequests, startMockOpenAI, type MockOpenAI, type OpenAIRequest } from '../support/mock-openai.js';
 
 let anthropic: MockAnthropic;
@@ -141,11 +141,9 @@ describe('roam resume --in with the real CLIs', () => {
       ['assistant', 'Codex mock answer.'],
       ['user', 'And now?'],
     ]);
-    const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-    const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
-    const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+    const { use, result } = firstToolCall(req!);
     expect(use).toMatchObject({ name: 'Bash', input: { command: 'echo zebracorn-ok' } });
-    expect(msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('zebracorn-ok') });
+    expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('zebracorn-ok') });
   }, 60_000);
 
   it('a Codex session, resumed in Claude Code: Claude sends its texts in order', async () => {

@@ -18,7 +18,7 @@ import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { claudeBinDir, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
+import { claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
 const SESSION = '3f1c2a7e-5b6d-4c8e-9a0b-1c2d3e4f5a6b';
 const OTHER = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b';
@@ -112,11 +112,9 @@ describe('Crush sessions, captured', () => {
       ['assistant', 'The tree has a README.'],
       ['user', 'And now?'],
     ]);
-    const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-    const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((x) => x.type === 'tool_use'));
-    const use = msgs[useAt]!.content.find((x) => x.type === 'tool_use')!;
+    const { use, result } = firstToolCall(req!);
     expect(use).toMatchObject({ name: 'Bash', input: { command: 'ls' } });
-    expect(msgs[useAt + 1]!.content.find((x) => x.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('README.md') });
+    expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('README.md') });
 
     // The database of a goose version not measured was not read: its session is nowhere.
     expect(readdirSync(onB)).not.toContain(`${OTHER}.jsonl`);

@@ -26,7 +26,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { qwenProjectKey } from '../../packages/cli/src/tools/qwen/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { bashCheckReply, claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { chatRequests, chatTools, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
 import { qwenBinDir, qwenConversation, qwenEnv, qwenSessionId, runQwen, writeQwenSettings } from '../support/qwen.js';
 
@@ -270,11 +270,9 @@ describe('Qwen Code sessions with the real CLI', () => {
         ['assistant', 'The check printed quokka-ok.'],
         ['user', 'Which word?'],
       ]);
-      const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-      const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
-      const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+      const { use, result } = firstToolCall(req!);
       expect(use).toMatchObject({ name: 'Bash', input: { command: 'echo quokka-ok' } });
-      expect(msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
+      expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
       expect(readFileSync(source).equals(before)).toBe(true);
     }, 180_000);
   });

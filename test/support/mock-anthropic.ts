@@ -367,3 +367,14 @@ export function bashCheckReply(req: RecordedRequest): MockReply | undefined {
   }
   return undefined;
 }
+
+/**
+ * The first tool call Claude Code sent in `req`'s conversation: the first assistant message's
+ * tool_use block, and the tool_result block of the message that follows it.
+ */
+export function firstToolCall(req: RecordedRequest): { use: Record<string, any>; result: Record<string, any> | undefined } {
+  const msgs = req.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
+  const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
+  const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+  return { use, result: msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result') };
+}
