@@ -15,7 +15,7 @@ import { runRoam, runRoamSync } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
 import { claudeBin, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
 let anthropic: MockAnthropic;
 let scratch: string;
@@ -54,18 +54,6 @@ function rooTask(dir: string, word: string): unknown[] {
     { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01', content: `${word}-ok` }, { type: 'text', text: env(dir) }], ts: t + 2000 },
     { role: 'assistant', content: [{ type: 'text', text: `The check printed ${word}-ok.` }], ts: t + 3000 },
   ];
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 describe('captured tools: Cline, Roo Code, Kilo Code task folders', () => {

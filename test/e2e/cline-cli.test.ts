@@ -21,7 +21,7 @@ import { until } from '../../packages/core/test/support/poll.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { clineCliBinDir, clineCliConversation, clineCliEnv, clineHubs, freePort, killClineHubs, runClineCli, startPty, writeClineCliProviders, type Pty } from '../support/cline-cli.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { chatRequests, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
 
 let chat: MockCopilot;
@@ -51,18 +51,6 @@ function lastSent(mark: number): Array<[string, string]> {
   const sent = chatRequests(chat.requests.slice(mark));
   expect(sent.length).toBeGreaterThan(0);
   return clineCliConversation(sent[sent.length - 1]!.body);
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 /** In the CLI's terminal UI once it shows `shown`: types `prompt`, Enter, and waits for its request to reach the mock. */

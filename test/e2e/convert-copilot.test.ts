@@ -22,7 +22,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf as codexSessionIdOf, writeCodexConfig } from '../support/codex.js';
 import { copilotArgs, copilotBin, copilotEnv, runCopilot, sessionIdOf } from '../support/copilot.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { chatMessages, chatRequests, chatTools, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
 import { responsesRequests, startMockOpenAI, type MockOpenAI, type OpenAIRequest } from '../support/mock-openai.js';
 
@@ -38,17 +38,7 @@ beforeAll(async () => {
   // Claude's first turn: a text and a Bash call; after its output, a text; later turns: the default.
   anthropic = await startMockAnthropic({
     text: 'Claude mock answer.',
-    reply: (req) => {
-      if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
-      const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
-      const last = msgs[msgs.length - 1]!;
-      const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
-      if (hasResult) return 'The check printed zebracorn-ok.';
-      if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
-        return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
-      }
-      return undefined;
-    },
+    reply: bashCheckReply,
   });
   openai = await startMockOpenAI({ text: 'Codex mock answer.' });
   // Copilot's first turn of a fresh "…then check it" prompt: a bash call; after its output, a text.
@@ -110,18 +100,6 @@ function files(dir: string, re: RegExp): string[] {
   };
   walk(dir);
   return out.sort();
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 /** The user's and the model's messages Codex sent, without the context it adds itself. */
@@ -222,11 +200,9 @@ describe('roam resume --in copilot / from copilot, with the real CLIs', () => {
       ['assistant', 'The check printed quokka-ok.'],
       ['user', 'And now?'],
     ]);
-    const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-    const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
-    const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+    const { use, result } = firstToolCall(req!);
     expect(use).toMatchObject({ name: 'Bash', input: { command: 'echo quokka-ok' } });
-    expect(msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
+    expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
     expect(readFileSync(join(home, '.claude', 'projects', projectKey(project), `${claudeId}.jsonl`), 'utf8')).toContain('And now?');
 
     const markCodex = openai.requests.length;

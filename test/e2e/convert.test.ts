@@ -21,7 +21,7 @@ import { runRoam } from '../harness/cli.js';
 import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { codexBin, runCodex, sessionIdOf, writeCodexConfig } from '../support/codex.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { responsesRequests, startMockOpenAI, type MockOpenAI, type OpenAIRequest } from '../support/mock-openai.js';
 
 let anthropic: MockAnthropic;
@@ -35,17 +35,7 @@ beforeAll(async () => {
   // Claude's first turn: a text and a Bash call; after its output, a text; later turns: the default.
   anthropic = await startMockAnthropic({
     text: 'Claude mock answer.',
-    reply: (req) => {
-      if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
-      const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
-      const last = msgs[msgs.length - 1]!;
-      const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
-      if (hasResult) return 'The check printed zebracorn-ok.';
-      if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
-        return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
-      }
-      return undefined;
-    },
+    reply: bashCheckReply,
   });
   openai = await startMockOpenAI({ text: 'Codex mock answer.' });
   scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-convert-e2e-')));
@@ -92,18 +82,6 @@ function codexConversation(req: OpenAIRequest): Array<[string, string]> {
     .filter((i) => i.type === 'message' && (i.role === 'user' || i.role === 'assistant'))
     .map((i): [string, string] => [i.role, (i.content as Array<{ text?: string }>).map((c) => c.text ?? '').join('\n')])
     .filter(([role, text]) => !(role === 'user' && /^<(environment_context|user_instructions)/.test(text.trimStart())));
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 describe('roam resume --in with the real CLIs', () => {
@@ -163,11 +141,9 @@ describe('roam resume --in with the real CLIs', () => {
       ['assistant', 'Codex mock answer.'],
       ['user', 'And now?'],
     ]);
-    const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-    const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
-    const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+    const { use, result } = firstToolCall(req!);
     expect(use).toMatchObject({ name: 'Bash', input: { command: 'echo zebracorn-ok' } });
-    expect(msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('zebracorn-ok') });
+    expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('zebracorn-ok') });
   }, 60_000);
 
   it('a Codex session, resumed in Claude Code: Claude sends its texts in order', async () => {

@@ -10,16 +10,15 @@
  * Code send its texts, in order (the bash call as its Bash tool with the output). A database of a
  * goose version not measured is not read.
  */
-import { mkdirSync, readdirSync, realpathSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
-import { claudeBin, claudeEnv } from '../support/claude.js';
+import { claudeBinDir, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
 const SESSION = '3f1c2a7e-5b6d-4c8e-9a0b-1c2d3e4f5a6b';
 const OTHER = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b';
@@ -56,26 +55,13 @@ let bin: string;
 
 beforeAll(async () => {
   anthropic = await startMockAnthropic({ text: 'Claude mock answer.' });
-  bin = realpathSync(mkdtempSync(join(tmpdir(), 'roam-crush-bin-')));
-  symlinkSync(claudeBin(), join(bin, 'claude'));
+  bin = claudeBinDir('roam-crush-bin-');
 });
 afterAll(async () => {
   await anthropic.close();
   rmSync(bin, { recursive: true, force: true });
 });
 afterEach(stopAll);
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
-}
 
 describe('Crush sessions, captured', () => {
   it('a session of a Crush database on A is listed, searched and shown on B, and continued there in Claude Code', async () => {
@@ -126,11 +112,9 @@ describe('Crush sessions, captured', () => {
       ['assistant', 'The tree has a README.'],
       ['user', 'And now?'],
     ]);
-    const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-    const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((x) => x.type === 'tool_use'));
-    const use = msgs[useAt]!.content.find((x) => x.type === 'tool_use')!;
+    const { use, result } = firstToolCall(req!);
     expect(use).toMatchObject({ name: 'Bash', input: { command: 'ls' } });
-    expect(msgs[useAt + 1]!.content.find((x) => x.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('README.md') });
+    expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('README.md') });
 
     // The database of a goose version not measured was not read: its session is nowhere.
     expect(readdirSync(onB)).not.toContain(`${OTHER}.jsonl`);

@@ -10,17 +10,16 @@
  * `show` read it, and `roam resume <id> --in claude -- -p …` makes the real Claude Code send its
  * texts in order. A chat of an undocumented `_v` is not read.
  */
-import { mkdirSync, readdirSync, realpathSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runRoam } from '../harness/cli.js';
 import { until } from '../../packages/core/test/support/poll.js';
-import { claudeBin, claudeEnv } from '../support/claude.js';
+import { claudeBinDir, claudeEnv } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 
 const CHAT = '5d0e6f7a-8b9c-4d1e-8f2a-3b4c5d6e7f80';
 const NEWER = '6e1f7a8b-9c0d-4e2f-9a3b-4c5d6e7f8091';
@@ -51,26 +50,13 @@ let bin: string;
 
 beforeAll(async () => {
   anthropic = await startMockAnthropic({ text: 'Claude mock answer.' });
-  bin = realpathSync(mkdtempSync(join(tmpdir(), 'roam-crush-bin-')));
-  symlinkSync(claudeBin(), join(bin, 'claude'));
+  bin = claudeBinDir('roam-cursor-bin-');
 });
 afterAll(async () => {
   await anthropic.close();
   rmSync(bin, { recursive: true, force: true });
 });
 afterEach(stopAll);
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
-}
 
 describe('Cursor chats, captured', () => {
   it("a chat of Cursor's store on A is listed, searched and shown on B, and continued there in Claude Code", async () => {

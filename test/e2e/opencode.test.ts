@@ -11,24 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRoam } from '../harness/cli.js';
 import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
-import { conversationRequests as claudeRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { claudeConversation, conversationRequests as claudeRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import type { MockServer } from '../support/mock-openai.js';
 import { familySuite } from '../support/opencode-suite.js';
 import { OPENCODE_CLI, cliBin, cliEnv, conversation, conversationRequests, runArgs, runTool, startChatMock, writeConfig } from '../support/opencode.js';
 
 familySuite(OPENCODE_CLI);
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
-}
 
 describe('roam resume --in opencode / from opencode, with the real CLIs', () => {
   let anthropic: MockAnthropic;

@@ -26,7 +26,7 @@ import { projectKey } from '../../packages/cli/src/tools/claude/index.js';
 import { qwenProjectKey } from '../../packages/cli/src/tools/qwen/index.js';
 import { claudeBin, claudeEnv, runClaude } from '../support/claude.js';
 import { makeDaemon, stopAll } from '../support/daemons.js';
-import { conversationRequests, startMockAnthropic, type MockAnthropic, type RecordedRequest } from '../support/mock-anthropic.js';
+import { bashCheckReply, claudeConversation, firstToolCall, conversationRequests, startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { chatRequests, chatTools, startMockCopilot, type MockCopilot } from '../support/mock-copilot.js';
 import { qwenBinDir, qwenConversation, qwenEnv, qwenSessionId, runQwen, writeQwenSettings } from '../support/qwen.js';
 
@@ -52,17 +52,7 @@ beforeAll(async () => {
   });
   anthropic = await startMockAnthropic({
     text: 'Claude mock answer.',
-    reply: (req) => {
-      if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
-      const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
-      const last = msgs[msgs.length - 1]!;
-      const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
-      if (hasResult) return 'The check printed zebracorn-ok.';
-      if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
-        return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
-      }
-      return undefined;
-    },
+    reply: bashCheckReply,
   });
   scratch = realpathSync(mkdtempSync(join(tmpdir(), 'roam-qwen-e2e-')));
 });
@@ -78,18 +68,6 @@ function lastSent(mark: number): Array<[string, string]> {
   const sent = chatRequests(chat.requests.slice(mark));
   expect(sent.length).toBeGreaterThan(0);
   return qwenConversation(sent[sent.length - 1]!.body);
-}
-
-/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
-function claudeConversation(req: RecordedRequest): Array<[string, string]> {
-  return (req.body.messages as Array<{ role: string; content: unknown }>)
-    .filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m): [string, string] => {
-      const c = m.content;
-      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
-      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
-    })
-    .filter(([, text]) => text !== '');
 }
 
 describe('Qwen Code sessions with the real CLI', () => {
@@ -292,11 +270,9 @@ describe('Qwen Code sessions with the real CLI', () => {
         ['assistant', 'The check printed quokka-ok.'],
         ['user', 'Which word?'],
       ]);
-      const msgs = req!.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
-      const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
-      const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+      const { use, result } = firstToolCall(req!);
       expect(use).toMatchObject({ name: 'Bash', input: { command: 'echo quokka-ok' } });
-      expect(msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result')).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
+      expect(result).toMatchObject({ tool_use_id: use.id, content: expect.stringContaining('quokka-ok') });
       expect(readFileSync(source).equals(before)).toBe(true);
     }, 180_000);
   });

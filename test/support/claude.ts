@@ -9,10 +9,11 @@
  * platform package's own copy if the postinstall did not run). See docs/CLAUDE-CODE.md.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { arch, platform } from 'node:os';
+import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { killGroups } from './launch.js';
 
 const require = createRequire(import.meta.url);
 
@@ -73,6 +74,13 @@ export function claudeBin(): string {
   }
   cachedBin = found;
   return found;
+}
+
+/** A new temporary directory holding a `claude` link to the pinned CLI, to put first on PATH (the caller removes it). */
+export function claudeBinDir(prefix: string): string {
+  const bin = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  symlinkSync(claudeBin(), join(bin, 'claude'));
+  return bin;
 }
 
 /**
@@ -280,16 +288,7 @@ export function startClaudePty(opts: Omit<RunClaudeOptions, 'stdin'>): ClaudePty
   };
   const kill = (): void => {
     findCli();
-    for (const target of [cliPid, child.pid]) {
-      if (target === undefined) continue;
-      for (const pid of [-target, target]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    }
+    killGroups([cliPid, child.pid]);
   };
   const timer = setTimeout(kill, opts.timeoutMs);
   const exited = new Promise<number | null>((resolve) => {

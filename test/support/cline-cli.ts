@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, type CliResult } from '../harness/cli.js';
 import { stripAnsi } from './claude.js';
+import { killGroups } from './launch.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -149,18 +150,7 @@ export function startPty(argv: readonly string[], opts: { env: NodeJS.ProcessEnv
   child.stdout.setEncoding('utf8').on('data', onData);
   child.stderr.setEncoding('utf8').on('data', onData);
   child.stdin.on('error', () => {});
-  const kill = (): void => {
-    for (const pid of [inner, child.pid]) {
-      if (pid === undefined) continue;
-      for (const p of [-pid, pid]) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    }
-  };
+  const kill = (): void => killGroups([inner, child.pid]);
   const timer = setTimeout(kill, opts.timeoutMs);
   const exited = new Promise<number | null>((resolve) => {
     child.on('close', (code) => {

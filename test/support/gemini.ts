@@ -10,7 +10,8 @@
  * the only connect() is to the mock (docs/GEMINI.md).
  */
 import { runCli, type CliResult } from '../harness/cli.js';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { nodeLauncherDir } from './launch.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -26,11 +27,7 @@ export function geminiScript(): string {
 
 /** A directory holding a `gemini` launcher (this Node.js and the pinned CLI), to put first on PATH. */
 export function geminiBinDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, 'gemini');
-  writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${geminiScript()}" "$@"\n`);
-  chmodSync(bin, 0o755);
-  return dir;
+  return nodeLauncherDir(dir, 'gemini', geminiScript());
 }
 
 /** `<home>/.gemini/settings.json`: API-key auth, and nothing that reaches the internet. */

@@ -338,3 +338,43 @@ export function messageText(message: { content: unknown }): string {
     .map((b: any) => b.text as string)
     .join('\n');
 }
+
+/** The user's and the model's texts Claude Code sent, without its system turns and reminders. */
+export function claudeConversation(req: RecordedRequest): Array<[string, string]> {
+  return (req.body.messages as Array<{ role: string; content: unknown }>)
+    .filter((m) => m.role === 'user' || m.role === 'assistant')
+    .map((m): [string, string] => {
+      const c = m.content;
+      const blocks = typeof c === 'string' ? [{ type: 'text', text: c }] : (c as Array<{ type: string; text?: string }>);
+      return [m.role, blocks.filter((b) => b.type === 'text' && !b.text!.startsWith('<system-reminder>')).map((b) => b.text!.trim()).join('\n')];
+    })
+    .filter(([, text]) => text !== '');
+}
+
+/**
+ * A `reply` for a Claude Code run asked to "…then check it": its first main-loop turn answers a
+ * text and a Bash call (`echo zebracorn-ok`); after the call's output, a text; any other request,
+ * the default text.
+ */
+export function bashCheckReply(req: RecordedRequest): MockReply | undefined {
+  if (!(Array.isArray(req.body?.tools) && req.body.tools.length)) return undefined;
+  const msgs = req.body.messages as Array<{ role: string; content: unknown }>;
+  const last = msgs[msgs.length - 1]!;
+  const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
+  if (hasResult) return 'The check printed zebracorn-ok.';
+  if (!msgs.some((m) => m.role === 'assistant') && JSON.stringify(msgs).includes('then check it')) {
+    return [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'Bash', input: { command: 'echo zebracorn-ok', description: 'check' } }];
+  }
+  return undefined;
+}
+
+/**
+ * The first tool call Claude Code sent in `req`'s conversation: the first assistant message's
+ * tool_use block, and the tool_result block of the message that follows it.
+ */
+export function firstToolCall(req: RecordedRequest): { use: Record<string, any>; result: Record<string, any> | undefined } {
+  const msgs = req.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
+  const useAt = msgs.findIndex((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'));
+  const use = msgs[useAt]!.content.find((b) => b.type === 'tool_use')!;
+  return { use, result: msgs[useAt + 1]!.content.find((b) => b.type === 'tool_result') };
+}

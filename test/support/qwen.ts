@@ -7,7 +7,8 @@
  * sub-agent), usage statistics, telemetry and update checks (docs/tools/qwen.md).
  */
 import { runCli, type CliResult } from '../harness/cli.js';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { nodeLauncherDir } from './launch.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -23,11 +24,7 @@ export function qwenScript(): string {
 
 /** A directory holding a `qwen` launcher (this Node.js and the pinned CLI), to put first on PATH. */
 export function qwenBinDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, 'qwen');
-  writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${qwenScript()}" "$@"\n`);
-  chmodSync(bin, 0o755);
-  return dir;
+  return nodeLauncherDir(dir, 'qwen', qwenScript());
 }
 
 /** `<home>/.qwen/settings.json`: OpenAI-compatible auth, the model, nothing that reaches the internet, no auto-memory. */

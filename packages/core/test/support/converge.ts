@@ -8,6 +8,7 @@ import { utf8, concatBytes } from '../../src/bytes.js';
 import { decodeMessage } from '../../src/protocol/index.js';
 import type { FolderConfig } from '../../src/replication/replicator.js';
 import { MemoryNetwork } from '../../src/testing/index.js';
+import { runNetOp, type NetOp } from './net-ops.js';
 
 export const FILES = ['s/a.jsonl', 's/b.jsonl', 'c.jsonl'];
 /** A whole file (not a line log) that any device rewrites: concurrent writers make conflict copies. */
@@ -18,8 +19,7 @@ export type Op =
   | { op: 'partial'; dev: number; file: number; text: string }
   | { op: 'complete'; dev: number; file: number }
   | { op: 'write'; dev: number; text: string }
-  | { op: 'deliver'; count: number; picks: number[] }
-  | { op: 'toggle'; a: number; b: number };
+  | NetOp;
 
 // Line content: JSON-ish text plus CR, non-ASCII and the odd invalid UTF-8 byte via \uFFFD-free escapes.
 const lineText = fc.string({ unit: fc.constantFrom('a', 'b', '{', '"', ' ', '\r', 'é', '😀', 'x'), minLength: 0, maxLength: 12 });
@@ -153,15 +153,9 @@ export async function runScenario(mode: FolderConfig['conflict'], s: { devices: 
         break;
       }
       case 'deliver':
-        for (let i = 0; i < op.count; i++) await net.deliverOne((n) => op.picks[i % op.picks.length]! % n);
+      case 'toggle':
+        await runNetOp(net, ids, op);
         break;
-      case 'toggle': {
-        if (op.a === op.b) break;
-        const [a, b] = [ids[op.a]!, ids[op.b]!];
-        if (net.isConnected(a, b)) await net.disconnect(a, b);
-        else await net.connect(a, b);
-        break;
-      }
     }
     checkInvariants();
   }

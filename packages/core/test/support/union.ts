@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { concatBytes, utf8 } from '../../src/bytes.js';
 import type { FolderConfig } from '../../src/replication/replicator.js';
 import { MemoryNetwork, type MemoryStore } from '../../src/testing/index.js';
+import { runNetOp, type NetOp } from './net-ops.js';
 import { UnionView, type UnionLogs, type UnionMapper, type UnionState, type UnionViewFile } from '../../src/union/index.js';
 
 export const FOLDER = 'claude-history';
@@ -21,8 +22,7 @@ export type UnionOp =
   /** The device's process dies at its `at`-th write of the union view from now: before it, after it, or half-way through it. */
   | { op: 'crash'; dev: number; at: number; how: 'before' | 'after' | 'torn' }
   | { op: 'restart'; dev: number }
-  | { op: 'deliver'; count: number; picks: number[] }
-  | { op: 'toggle'; a: number; b: number };
+  | NetOp;
 
 const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', 'é', '😀', '\\', '"'), maxLength: 8 });
 
@@ -190,15 +190,9 @@ export async function runUnionScenario(s: { devices: number; ops: UnionOp[]; fin
         break;
       }
       case 'deliver':
-        for (let i = 0; i < op.count; i++) await net.deliverOne((n) => op.picks[i % op.picks.length]! % n);
+      case 'toggle':
+        await runNetOp(net, ids, op);
         break;
-      case 'toggle': {
-        if (op.a === op.b) break;
-        const [a, b] = [ids[op.a]!, ids[op.b]!];
-        if (net.isConnected(a, b)) await net.disconnect(a, b);
-        else await net.connect(a, b);
-        break;
-      }
     }
     checkInvariants();
   }

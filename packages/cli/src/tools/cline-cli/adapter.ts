@@ -5,13 +5,13 @@
  * (it refuses `--json` and a prompt with an id, and needs a terminal); it finds the session from
  * these two files alone, with no entry in its SQLite index (`data/db/sessions.db`, measured).
  */
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
-import { Needle, pool, snippet } from '../../sessions/scan.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { BaseAdapter, messageHits, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { filesIn } from '../common/files.js';
 import { taskTranscript, textOf, type TaskMessage } from '../common/tasks.js';
 import { CLINE_CLI_ID, clineCliHome, parseClineCli, parseClineCliMeta } from './session.js';
 
@@ -35,20 +35,7 @@ export class ClineCliAdapter extends BaseAdapter<ClineCliFile> {
   /** `data/sessions/<id>/<id>.messages.json`. */
   files(): ClineCliFile[] {
     const dir = this.filesRoot();
-    const out: ClineCliFile[] = [];
-    let ids: string[];
-    try {
-      ids = readdirSync(dir);
-    } catch {
-      return out;
-    }
-    for (const id of ids) {
-      if (!CLINE_CLI_ID.test(id)) continue;
-      const file = join(dir, id, `${id}.messages.json`);
-      const st = statSync(file, { throwIfNoEntry: false });
-      if (st?.isFile()) out.push({ file, size: st.size, mtimeMs: st.mtimeMs, id });
-    }
-    return out;
+    return filesIn(dir, (id) => (CLINE_CLI_ID.test(id) ? { file: join(dir, id, `${id}.messages.json`), extra: { id } } : null));
   }
 
   protected filesRoot(): string {
@@ -93,29 +80,7 @@ export class ClineCliAdapter extends BaseAdapter<ClineCliFile> {
   }
 
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    if (!text) throw new RoamError(ErrorCodes.USAGE, 'nothing to search for');
-    const needle = text.toLowerCase();
-    const limit = opts.limit ?? Infinity;
-    const sessions = await this.list(opts.project === undefined ? {} : { project: opts.project });
-    const re = new Needle(text);
-    let found = 0;
-    const per = await pool(sessions, opts.concurrency ?? 8, async (session) => {
-      let raw: Buffer;
-      try {
-        raw = readFileSync(session.file);
-      } catch {
-        return [];
-      }
-      if (!re.test(raw)) return [];
-      const hits: SearchHit[] = [];
-      (parseClineCli(raw.toString('utf8')) ?? []).forEach((m, i) => {
-        const t = textOf(m.blocks, m.role);
-        if (hits.length < limit && t.toLowerCase().includes(needle)) hits.push({ session, line: i + 1, role: m.role, snippet: snippet(t, needle) });
-      });
-      found += hits.length;
-      return hits;
-    }, () => found >= limit);
-    return per.flatMap((h) => h ?? []).slice(0, limit);
+    return this.searchParsed(text, opts, (raw, session, needle, limit) => messageHits(session, (parseClineCli(raw) ?? []).map((m) => ({ role: m.role, text: textOf(m.blocks, m.role) })), needle, limit));
   }
 
   protected transcript(info: SessionInfo): TranscriptEntry[] {

@@ -6,13 +6,14 @@
  * files are, how to read one file's SessionInfo, which lines a search looks at and how to print
  * a conversation; it overrides a step only where the tool works otherwise.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { roamPaths } from '../../machine/paths.js';
 import { MetaCache } from '../../sessions/cache.js';
 import { isoOr, newestFirst, ofProject } from '../../sessions/paths.js';
-import { Needle, pool, scanBuffer, scanFile, type LineMatch, type ScanBuffer } from '../../sessions/scan.js';
+import { Needle, pool, scanBuffer, scanFile, snippet, type LineMatch, type ScanBuffer } from '../../sessions/scan.js';
 import type { ListOptions, SearchHit, SearchOptions, SessionAdapter, SessionInfo, ToolCommand, ToolName, TranscriptEntry } from '../../sessions/types.js';
 import type { AdapterOptions } from '../types.js';
 
@@ -228,9 +229,45 @@ export abstract class BaseAdapter<F extends FoundFile> implements SessionAdapter
     return hits.slice(0, limit);
   }
 
+  /**
+   * Search, for a tool whose session is one JSON document searched parsed: each listed session
+   * whose bytes hold `text` is read whole and `hitsOf` picks its hits (`needle`: `text` in lower
+   * case; at most `limit`).
+   */
+  protected async searchParsed(text: string, opts: SearchOptions, hitsOf: (raw: string, session: SessionInfo, needle: string, limit: number) => SearchHit[]): Promise<SearchHit[]> {
+    if (!text) throw new RoamError(ErrorCodes.USAGE, 'nothing to search for');
+    const needle = text.toLowerCase();
+    const limit = opts.limit ?? Infinity;
+    const sessions = await this.list(opts.project === undefined ? {} : { project: opts.project });
+    const re = new Needle(text);
+    let found = 0;
+    const per = await pool(sessions, opts.concurrency ?? 8, async (session) => {
+      let raw: Buffer;
+      try {
+        raw = readFileSync(session.file);
+      } catch {
+        return [];
+      }
+      if (!re.test(raw)) return [];
+      const hits = hitsOf(raw.toString('utf8'), session, needle, limit);
+      found += hits.length;
+      return hits;
+    }, () => found >= limit);
+    return per.flatMap((h) => h ?? []).slice(0, limit);
+  }
+
   async show(id: string): Promise<TranscriptEntry[]> {
     const info = await this.find(id);
     if (!info) throw new RoamError(ErrorCodes.SESSION_NOT_FOUND, `no ${this.about.label} session ${id}`, { id });
     return this.transcript(info);
   }
+}
+
+/** The messages (in order, numbered from 1) whose text holds `needle` (lower case), at most `limit`. */
+export function messageHits(session: SessionInfo, messages: ReadonlyArray<{ readonly role: 'user' | 'assistant'; readonly text: string }>, needle: string, limit: number): SearchHit[] {
+  const hits: SearchHit[] = [];
+  messages.forEach((m, i) => {
+    if (hits.length < limit && m.text.toLowerCase().includes(needle)) hits.push({ session, line: i + 1, role: m.role, snippet: snippet(m.text, needle) });
+  });
+  return hits;
 }

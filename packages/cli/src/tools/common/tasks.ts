@@ -15,15 +15,15 @@
  * assistant texts, `tool_use` blocks as calls (`execute_command {command}` as the shell) and
  * `tool_result` blocks as their outputs.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item } from '../../convert/ir.js';
-import { Needle, pool, snippet } from '../../sessions/scan.js';
 import { oneLine } from '../../sessions/paths.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, besideCache, type About, type FoundFile, type LineCheck } from './base.js';
+import { BaseAdapter, besideCache, messageHits, type About, type FoundFile, type LineCheck } from './base.js';
+import { filesIn } from './files.js';
 import type { AdapterOptions, Tool, ToolAbout } from '../types.js';
 
 export const API_HISTORY = 'api_conversation_history.json';
@@ -192,20 +192,7 @@ export class TaskAdapter extends BaseAdapter<TaskFile> {
 
   files(): TaskFile[] {
     const dir = join(this.root(), 'tasks');
-    const out: TaskFile[] = [];
-    let ids: string[];
-    try {
-      ids = readdirSync(dir);
-    } catch {
-      return out;
-    }
-    for (const id of ids) {
-      if (id.startsWith('.')) continue;
-      const file = join(dir, id, API_HISTORY);
-      const st = statSync(file, { throwIfNoEntry: false });
-      if (st?.isFile()) out.push({ file, size: st.size, mtimeMs: st.mtimeMs, id });
-    }
-    return out;
+    return filesIn(dir, (id) => (id.startsWith('.') ? null : { file: join(dir, id, API_HISTORY), extra: { id } }));
   }
 
   protected filesRoot(): string {
@@ -254,29 +241,7 @@ export class TaskAdapter extends BaseAdapter<TaskFile> {
   }
 
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    if (!text) throw new RoamError(ErrorCodes.USAGE, 'nothing to search for');
-    const needle = text.toLowerCase();
-    const limit = opts.limit ?? Infinity;
-    const sessions = await this.list(opts.project === undefined ? {} : { project: opts.project });
-    const re = new Needle(text);
-    let found = 0;
-    const per = await pool(sessions, opts.concurrency ?? 8, async (session) => {
-      let raw: Buffer;
-      try {
-        raw = readFileSync(session.file);
-      } catch {
-        return [];
-      }
-      if (!re.test(raw)) return [];
-      const hits: SearchHit[] = [];
-      (parseTask(raw.toString('utf8')) ?? []).forEach((m, i) => {
-        const t = textOf(m.blocks, m.role);
-        if (hits.length < limit && t.toLowerCase().includes(needle)) hits.push({ session, line: i + 1, role: m.role, snippet: snippet(t, needle) });
-      });
-      found += hits.length;
-      return hits;
-    }, () => found >= limit);
-    return per.flatMap((h) => h ?? []).slice(0, limit);
+    return this.searchParsed(text, opts, (raw, session, needle, limit) => messageHits(session, (parseTask(raw) ?? []).map((m) => ({ role: m.role, text: textOf(m.blocks, m.role) })), needle, limit));
   }
 
   protected transcript(info: SessionInfo): TranscriptEntry[] {

@@ -5,13 +5,13 @@
  * mtime; measured): roam touches the file right before it runs it (beforeRun). `cn --fork <id>` copies
  * a session into a new one.
  */
-import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
-import { Needle, pool, snippet } from '../../sessions/scan.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { BaseAdapter, messageHits, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { filesIn } from '../common/files.js';
 import { CONTINUE_SESSION_NAME, continueHome, continueTranscript, parseContinueSession, type ContinueSession } from './session.js';
 
 const TITLE_MAX = 200;
@@ -32,21 +32,10 @@ export class ContinueAdapter extends BaseAdapter<ContinueFile> {
 
   files(): ContinueFile[] {
     const dir = this.filesRoot();
-    const out: ContinueFile[] = [];
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return out;
-    }
-    for (const name of names) {
+    return filesIn(dir, (name) => {
       const m = CONTINUE_SESSION_NAME.exec(name);
-      if (!m) continue;
-      const file = join(dir, name);
-      const st = statSync(file, { throwIfNoEntry: false });
-      if (st?.isFile()) out.push({ file, size: st.size, mtimeMs: st.mtimeMs, id: m[1]!.toLowerCase() });
-    }
-    return out;
+      return m ? { file: join(dir, name), extra: { id: m[1]!.toLowerCase() } } : null;
+    });
   }
 
   protected filesRoot(): string {
@@ -82,28 +71,7 @@ export class ContinueAdapter extends BaseAdapter<ContinueFile> {
   }
 
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    if (!text) throw new RoamError(ErrorCodes.USAGE, 'nothing to search for');
-    const needle = text.toLowerCase();
-    const limit = opts.limit ?? Infinity;
-    const sessions = await this.list(opts.project === undefined ? {} : { project: opts.project });
-    const re = new Needle(text);
-    let found = 0;
-    const per = await pool(sessions, opts.concurrency ?? 8, async (session) => {
-      let raw: Buffer;
-      try {
-        raw = readFileSync(session.file);
-      } catch {
-        return [];
-      }
-      if (!re.test(raw)) return [];
-      const hits: SearchHit[] = [];
-      (parseContinueSession(raw.toString('utf8'))?.messages ?? []).forEach((m, i) => {
-        if (hits.length < limit && m.text.toLowerCase().includes(needle)) hits.push({ session, line: i + 1, role: m.role, snippet: snippet(m.text, needle) });
-      });
-      found += hits.length;
-      return hits;
-    }, () => found >= limit);
-    return per.flatMap((h) => h ?? []).slice(0, limit);
+    return this.searchParsed(text, opts, (raw, session, needle, limit) => messageHits(session, parseContinueSession(raw)?.messages ?? [], needle, limit));
   }
 
   protected transcript(info: SessionInfo): TranscriptEntry[] {

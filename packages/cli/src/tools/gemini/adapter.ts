@@ -16,16 +16,17 @@
  * synced; older versions used `sha256(path)` as the directory name). A session's projectKey is its
  * slug, its cwd the first workspace directory of its `<session_context>` (the writer's path).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import type { ProjectPlaces } from '../../machine/project-identity.js';
 import { ofProject, oneLine, withCwd } from '../../sessions/paths.js';
-import { Needle, pool, snippet } from '../../sessions/scan.js';
+import { snippet } from '../../sessions/scan.js';
 import { geminiNotCarried } from './carry.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, type FoundFile, type LineCheck } from '../common/base.js';
+import { chatFiles } from '../common/files.js';
 import type { AdapterOptions } from '../types.js';
 import { prepareResume, projectsOf, registerProject, slugFor } from './projects.js';
 import {
@@ -81,30 +82,7 @@ export class GeminiAdapter extends BaseAdapter<GeminiFile> {
 
   /** Session files: `tmp/*\/chats/session-*.json(l)`. */
   files(): GeminiFile[] {
-    const tmp = join(this.root(), 'tmp');
-    const out: GeminiFile[] = [];
-    let slugs: string[];
-    try {
-      slugs = readdirSync(tmp);
-    } catch {
-      return out;
-    }
-    for (const slug of slugs) {
-      const chats = join(tmp, slug, 'chats');
-      let names: string[];
-      try {
-        names = readdirSync(chats);
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        if (!GEMINI_SESSION_NAME.test(name)) continue;
-        const file = join(chats, name);
-        const st = statSync(file, { throwIfNoEntry: false });
-        if (st?.isFile()) out.push({ file, size: st.size, mtimeMs: st.mtimeMs, slug });
-      }
-    }
-    return out;
+    return chatFiles(join(this.root(), 'tmp'), (slug, name) => (GEMINI_SESSION_NAME.test(name) ? { slug } : null));
   }
 
   /** A file parsed, or null (unreadable, not a session). */
@@ -163,21 +141,8 @@ export class GeminiAdapter extends BaseAdapter<GeminiFile> {
 
   /** Sessions, not files: a file is parsed whole, as the CLI replays it (a `$rewindTo` drops lines). */
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    if (!text) throw new RoamError(ErrorCodes.USAGE, 'nothing to search for');
-    const needle = text.toLowerCase();
-    const limit = opts.limit ?? Infinity;
-    const sessions = await this.list(opts.project === undefined ? {} : { project: opts.project });
-    const re = new Needle(text);
-    let found = 0;
-    const perFile = await pool(sessions, opts.concurrency ?? 8, async (session) => {
-      let raw: Buffer;
-      try {
-        raw = readFileSync(session.file);
-      } catch {
-        return [];
-      }
-      if (!re.test(raw)) return [];
-      const s = parseGeminiSession(raw.toString('utf8'));
+    return this.searchParsed(text, opts, (raw, session, needle, limit) => {
+      const s = parseGeminiSession(raw);
       if (!s) return [];
       const hits: SearchHit[] = [];
       if (s.summary && s.summary.toLowerCase().includes(needle)) hits.push({ session, line: 1, role: 'title', snippet: snippet(s.summary, needle) });
@@ -188,10 +153,8 @@ export class GeminiAdapter extends BaseAdapter<GeminiFile> {
         if (m.type === 'user' && isContextText(t)) continue;
         if (t.toLowerCase().includes(needle)) hits.push({ session, line: m.line, role: m.type === 'user' ? 'user' : 'assistant', snippet: snippet(t, needle) });
       }
-      found += hits.length;
       return hits;
-    }, () => found >= limit);
-    return perFile.flatMap((h) => h ?? []).slice(0, limit);
+    });
   }
 
   protected transcript(info: SessionInfo): TranscriptEntry[] {

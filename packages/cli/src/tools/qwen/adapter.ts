@@ -6,13 +6,14 @@
  * projectKey is that key, its cwd the first record's. `qwen -r <id>` resumes it only from that
  * directory: the CLI looks under the current directory's key and checks the first record's cwd.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import type { SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
 import { BaseAdapter, toolHome, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { chatFiles } from '../common/files.js';
 import { continueQwen } from './continue.js';
 import { QWEN_SESSION_NAME, isObj, isPrompt, parseQwenSession, partsText, qwenProjectKey, qwenTranscript, type QwenSession } from './session.js';
 
@@ -38,31 +39,10 @@ export class QwenAdapter extends BaseAdapter<QwenFile> {
 
   /** `projects/*\/chats/<uuid>.jsonl`. */
   files(): QwenFile[] {
-    const projects = join(this.root(), 'projects');
-    const out: QwenFile[] = [];
-    let keys: string[];
-    try {
-      keys = readdirSync(projects);
-    } catch {
-      return out;
-    }
-    for (const key of keys) {
-      const chats = join(projects, key, 'chats');
-      let names: string[];
-      try {
-        names = readdirSync(chats);
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        const m = QWEN_SESSION_NAME.exec(name);
-        if (!m) continue;
-        const file = join(chats, name);
-        const st = statSync(file, { throwIfNoEntry: false });
-        if (st?.isFile()) out.push({ file, size: st.size, mtimeMs: st.mtimeMs, key, nameId: m[1]!.toLowerCase() });
-      }
-    }
-    return out;
+    return chatFiles(join(this.root(), 'projects'), (key, name) => {
+      const m = QWEN_SESSION_NAME.exec(name);
+      return m ? { key, nameId: m[1]!.toLowerCase() } : null;
+    });
   }
 
   /** A file parsed, or null (unreadable, not a session). */
