@@ -130,7 +130,7 @@ describe('first contact: a machine that never ran a tool', () => {
     const ra = a.roam('sync', '--wait', '--timeout', '30');
     expect(ra.status, ra.stderr).toBe(0);
     const sa = statusOf(a);
-    expect(sa.peers.find((p) => p.name === 'beta')!.optedOut).toEqual(['codex']);
+    expect(sa.peers.find((p) => p.name === 'beta')!.optedOut).toEqual(['codex', 'codex-history']); // a tool excluded takes its prompt history with it
     expect(a.roam('status').stdout).toMatch(/beta .*opted out of codex/);
     const sb = statusOf(b);
     expect(sb.skipped).toContainEqual(expect.objectContaining({ folder: 'codex', reason: 'opted out' }));

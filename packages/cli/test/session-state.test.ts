@@ -77,7 +77,10 @@ describe('user configuration: opt-in by kind, never credentials', () => {
 describe('opting out', () => {
   it("a tool excluded takes its state folders with it; the user configuration's folder is excluded until opted into", async () => {
     const { excludedFolders } = await import('../src/machine/config.js');
-    expect([...excludedFolders({ exclude: ['claude'] }, { HOME: '/home/b' })].sort()).toEqual(['claude', 'claude-file-history', 'claude-plans', 'claude-session-env', 'claude-tasks', 'claude-todos', 'userconfig']);
+    expect([...excludedFolders({ exclude: ['claude'] }, { HOME: '/home/b' })].sort()).toEqual(['claude', 'claude-file-history', 'claude-history', 'claude-plans', 'claude-session-env', 'claude-tasks', 'claude-todos', 'userconfig']);
     expect([...excludedFolders({ userConfig: { claude: ['CLAUDE.md'] } }, { HOME: '/home/b' })]).toEqual([]);
+    // Excluding a tool takes its prompt history (a union log) too; the union log can be excluded alone.
+    expect([...excludedFolders({ exclude: ['codex'] }, { HOME: '/home/b' })].sort()).toEqual(['codex', 'codex-history', 'userconfig']);
+    expect([...excludedFolders({ exclude: ['codex-history'] }, { HOME: '/home/b' })].sort()).toEqual(['codex-history', 'userconfig']);
   });
 });

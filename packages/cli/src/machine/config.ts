@@ -122,12 +122,13 @@ export function folderList(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env
 
 /**
  * The folder ids this device opts out of: config.json `exclude` (a tool excluded takes its state
- * folders with it), and the user configuration's staging folder unless it opted into some of it
+ * folders and its prompt history's union log with it; either can also be excluded alone), and the user configuration's staging folder unless it opted into some of it
  * (so a peer's offer of it never holds sync open).
  */
 export function excludedFolders(cfg: FileConfig, env: NodeJS.ProcessEnv = process.env): Set<string> {
   const out = new Set(cfg.exclude ?? []);
   for (const f of stateFolders(env)) if (out.has(f.tool)) out.add(f.id);
+  for (const t of allTools()) if (out.has(t.name)) for (const u of t.unionLogs ?? []) out.add(u.id);
   if (!userConfigEntries(cfg.userConfig)) out.add(USER_CONFIG_FOLDER);
   return out;
 }
