@@ -13,7 +13,7 @@ import { roamPaths } from '../../machine/paths.js';
 import { oneLine } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { BaseAdapter, type About, type FoundFile } from '../common/base.js';
 import { AIDER_HISTORY, aiderTranscript, parseAider } from './history.js';
 
 export const AIDER: About = { label: 'Aider', cacheName: 'sessions-cache-aider.json', home: (env) => roamPaths(env).state };
@@ -89,10 +89,6 @@ export class AiderAdapter extends BaseAdapter<FoundFile> {
     return true;
   }
 
-  /** Unused: a history is searched parsed (search below). */
-  protected lineCheck(): LineCheck {
-    return () => null;
-  }
 
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     if (!text) throw new RoamError(ErrorCodes.USAGE, 'nothing to search for');

@@ -165,7 +165,7 @@ export class ClaudeAdapter extends BaseAdapter<SessionFile> {
     return out;
   }
 
-  protected lineCheck(needle: string): LineCheck {
+  protected override lineCheck(needle: string): LineCheck {
     return (o) => {
       const t = searchable(o);
       if (!t || !t.text.toLowerCase().includes(needle)) return null;

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, messageHits, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { BaseAdapter, messageHits, type About, type FoundFile } from '../common/base.js';
 import { filesIn } from '../common/files.js';
 import { taskTranscript, textOf, type TaskMessage } from '../common/tasks.js';
 import { CLINE_CLI_ID, clineCliHome, parseClineCli, parseClineCliMeta } from './session.js';
@@ -74,10 +74,6 @@ export class ClineCliAdapter extends BaseAdapter<ClineCliFile> {
     return f.id === id;
   }
 
-  /** Unused: a session is one JSON document, searched parsed (search below). */
-  protected lineCheck(): LineCheck {
-    return () => null;
-  }
 
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     return this.searchParsed(text, opts, (raw, session, needle, limit) => messageHits(session, (parseClineCli(raw) ?? []).map((m) => ({ role: m.role, text: textOf(m.blocks, m.role) })), needle, limit));

@@ -150,7 +150,7 @@ export class CodexAdapter extends BaseAdapter<RolloutFile> {
     return !f.compressed || this.zstd();
   }
 
-  protected lineCheck(needle: string): LineCheck {
+  protected override lineCheck(needle: string): LineCheck {
     return (o) => {
       const m = messageOf(o as Line);
       if (!m || (m.role !== 'user' && m.role !== 'assistant') || (m.role === 'user' && isContextMessage(m.text))) return null;

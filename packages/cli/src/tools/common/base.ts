@@ -93,8 +93,13 @@ export abstract class BaseAdapter<F extends FoundFile> implements SessionAdapter
   protected abstract readInfo(f: F): SessionInfo | null;
   /** Whether the file's name says it may hold session `id` (find reads those first). */
   protected abstract mayHold(f: F, id: string): boolean;
-  /** The search's test of one parsed line, for `needle` (lower case). */
-  protected abstract lineCheck(needle: string): LineCheck;
+  /**
+   * The search's test of one parsed line, for `needle` (lower case). The default matches nothing:
+   * for a tool whose sessions are searched parsed whole (`searchParsed`), not line by line.
+   */
+  protected lineCheck(_needle: string): LineCheck {
+    return () => null;
+  }
   /** The conversation of a session found by `find`. */
   protected abstract transcript(info: SessionInfo): TranscriptEntry[] | Promise<TranscriptEntry[]>;
   abstract resumeCommand(id: string, opts?: { cwd?: string }): ToolCommand;

@@ -22,7 +22,7 @@ import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { IMAGE_PLACEHOLDER, Notes, type Conversation, type Item } from '../../convert/ir.js';
 import { oneLine } from '../../sessions/paths.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, ToolResult, ToolUse, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, besideCache, messageHits, type About, type FoundFile, type LineCheck } from './base.js';
+import { BaseAdapter, besideCache, messageHits, type About, type FoundFile } from './base.js';
 import { filesIn } from './files.js';
 import type { AdapterOptions, Tool, ToolAbout } from '../types.js';
 
@@ -235,10 +235,6 @@ export class TaskAdapter extends BaseAdapter<TaskFile> {
     return f.id === id;
   }
 
-  /** Unused: a task is one JSON document, searched parsed (search below). */
-  protected lineCheck(): LineCheck {
-    return () => null;
-  }
 
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     return this.searchParsed(text, opts, (raw, session, needle, limit) => messageHits(session, (parseTask(raw) ?? []).map((m) => ({ role: m.role, text: textOf(m.blocks, m.role) })), needle, limit));

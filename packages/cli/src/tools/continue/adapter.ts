@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ErrorCodes, RoamError } from '@roam/core/errors';
 import { oneLine, withCwd } from '../../sessions/paths.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, messageHits, type About, type FoundFile, type LineCheck } from '../common/base.js';
+import { BaseAdapter, messageHits, type About, type FoundFile } from '../common/base.js';
 import { filesIn } from '../common/files.js';
 import { CONTINUE_SESSION_NAME, continueHome, continueTranscript, parseContinueSession, type ContinueSession } from './session.js';
 
@@ -65,10 +65,6 @@ export class ContinueAdapter extends BaseAdapter<ContinueFile> {
     return f.id === id.toLowerCase();
   }
 
-  /** Unused: a session is one JSON document, searched parsed (search below). */
-  protected lineCheck(): LineCheck {
-    return () => null;
-  }
 
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     return this.searchParsed(text, opts, (raw, session, needle, limit) => messageHits(session, parseContinueSession(raw)?.messages ?? [], needle, limit));

@@ -122,7 +122,7 @@ export class CopilotAdapter extends BaseAdapter<FoundFile> {
     return info ?? null;
   }
 
-  protected lineCheck(needle: string): LineCheck {
+  protected override lineCheck(needle: string): LineCheck {
     return (o) => {
       const data = o.data as Record<string, unknown> | undefined;
       if (!data || typeof data.content !== 'string' || typeof o.agentId === 'string' || typeof data.parentToolCallId === 'string') return null;

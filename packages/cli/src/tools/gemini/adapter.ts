@@ -25,7 +25,7 @@ import { ofProject, oneLine, withCwd } from '../../sessions/paths.js';
 import { snippet } from '../../sessions/scan.js';
 import { geminiNotCarried } from './carry.js';
 import type { SearchHit, SearchOptions, SessionInfo, ToolCommand, TranscriptEntry } from '../../sessions/types.js';
-import { BaseAdapter, type FoundFile, type LineCheck } from '../common/base.js';
+import { BaseAdapter, type FoundFile } from '../common/base.js';
 import { chatFiles } from '../common/files.js';
 import type { AdapterOptions } from '../types.js';
 import { prepareResume, projectsOf, registerProject, slugFor } from './projects.js';
@@ -134,10 +134,6 @@ export class GeminiAdapter extends BaseAdapter<GeminiFile> {
     return basename(f.file).replace(/\.jsonl?$/, '').toLowerCase().endsWith(`-${id.slice(0, 8).toLowerCase()}`);
   }
 
-  /** Unused: a Gemini CLI session is searched parsed whole (search below). */
-  protected lineCheck(): LineCheck {
-    return () => null;
-  }
 
   /** Sessions, not files: a file is parsed whole, as the CLI replays it (a `$rewindTo` drops lines). */
   override async search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {

@@ -80,7 +80,7 @@ export class QwenAdapter extends BaseAdapter<QwenFile> {
     return f.nameId === id.toLowerCase();
   }
 
-  protected lineCheck(needle: string): LineCheck {
+  protected override lineCheck(needle: string): LineCheck {
     return (o) => {
       if ((o.type !== 'user' && o.type !== 'assistant') || !isObj(o.message) || !Array.isArray(o.message.parts)) return null;
       const t = partsText(o.message.parts.filter(isObj));

@@ -101,7 +101,7 @@ export class OpencodeFamilyAdapter extends BaseAdapter<FoundFile> {
     return basename(f.file, '.jsonl') === id;
   }
 
-  protected lineCheck(needle: string): LineCheck {
+  protected override lineCheck(needle: string): LineCheck {
     return (o) => {
       if (o.table !== 'part' || (o.role !== 'user' && o.role !== 'assistant')) return null;
       const data = (o.row as { data?: { type?: unknown; text?: unknown } } | undefined)?.data;
